@@ -1,0 +1,5 @@
+; Assignments bind names to values (`app = FastAPI()`, `routes = [...]`,
+; `SECRET_KEY = "..."`); `with X() as y` binds like an assignment.
+(assignment left: (_) @assign.target right: (_) @assign.value) @assign
+(with_item value: (as_pattern (_) @assign.value alias: (as_pattern_target (identifier) @assign.target))) @assign
+(augmented_assignment left: (identifier) @assign.target right: (_) @assign.value) @assign

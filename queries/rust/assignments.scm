@@ -1,0 +1,4 @@
+; `let x = ...;`, `const X: T = ...;` and `static X: T = ...;` bind names to values.
+(let_declaration pattern: (identifier) @assign.target value: (_) @assign.value) @assign
+(const_item name: (identifier) @assign.target value: (_) @assign.value) @assign
+(static_item name: (identifier) @assign.target value: (_) @assign.value) @assign

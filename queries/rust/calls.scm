@@ -1,0 +1,4 @@
+; Calls and method calls (`a.b(c)` is a call_expression whose function is a
+; field_expression), and macros such as `routes![...]`.
+(call_expression) @call
+(macro_invocation) @macro

@@ -1,0 +1,190 @@
+//! The API catalogue (`rules/catalog/*.toml`, `rules/secrets.toml`), embedded in
+//! the binary: which resolved names are sinks, guards, rate limiters and
+//! framework objects.
+
+use crate::lang::Lang;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct Safety {
+    pub keyword: Option<String>,
+    pub position: Option<usize>,
+    /// Read the argument from the receiver's constructor call (`YAML(typ="unsafe").load`).
+    #[serde(default)]
+    pub constructor: bool,
+    #[serde(default)]
+    pub safe: Vec<String>,
+    #[serde(default)]
+    pub unsafe_: Vec<String>,
+    #[serde(default, rename = "unsafe")]
+    pub unsafe_values: Vec<String>,
+    /// Verdict when the argument is absent.
+    pub missing: bool,
+    /// Verdict when present but in neither list (default: unsafe).
+    #[serde(default)]
+    pub otherwise: bool,
+    #[serde(default)]
+    pub missing_reason: String,
+    #[serde(default)]
+    pub unsafe_reason: String,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct SinkSpec {
+    pub kind: String,
+    pub apis: Vec<String>,
+    pub op: Option<String>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    pub safe: Option<bool>,
+    pub reason: Option<String>,
+    pub safety: Option<Safety>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct Secrets {
+    #[serde(default)]
+    pub env_apis: Vec<String>,
+    #[serde(default)]
+    pub config_subscripts: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct Guards {
+    #[serde(default)]
+    pub auth: Vec<String>,
+    #[serde(default)]
+    pub wrapper_auth: Vec<String>,
+    #[serde(default)]
+    pub not_auth: Vec<String>,
+    #[serde(default)]
+    pub rate_limit: Vec<String>,
+    #[serde(default)]
+    pub containers: Vec<String>,
+    #[serde(default)]
+    pub extractor_traits: Vec<String>,
+    #[serde(default)]
+    pub auth_words: Vec<String>,
+    #[serde(default)]
+    pub limiter_words: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangCatalog {
+    #[serde(default)]
+    pub sink: Vec<SinkSpec>,
+    #[serde(default)]
+    pub secrets: Secrets,
+    #[serde(default)]
+    pub guards: Guards,
+    #[serde(default)]
+    pub frameworks: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SecretWords {
+    pub words: Vec<String>,
+    pub except_words: Vec<String>,
+    pub placeholder_values: Vec<String>,
+}
+
+pub struct Catalog {
+    pub python: LangCatalog,
+    pub rust: LangCatalog,
+    pub secret_words: SecretWords,
+}
+
+pub const PYTHON_TOML: &str = include_str!("../rules/catalog/python.toml");
+pub const RUST_TOML: &str = include_str!("../rules/catalog/rust.toml");
+pub const SECRETS_TOML: &str = include_str!("../rules/secrets.toml");
+
+impl Catalog {
+    /// The built-in catalogue. The embedded files are checked by a unit test.
+    pub fn builtin() -> &'static Catalog {
+        static C: OnceLock<Catalog> = OnceLock::new();
+        C.get_or_init(|| Catalog {
+            python: toml::from_str(PYTHON_TOML).expect("rules/catalog/python.toml parses"),
+            rust: toml::from_str(RUST_TOML).expect("rules/catalog/rust.toml parses"),
+            secret_words: toml::from_str(SECRETS_TOML).expect("rules/secrets.toml parses"),
+        })
+    }
+
+    pub fn lang(&self, l: Lang) -> &LangCatalog {
+        match l {
+            Lang::Python => &self.python,
+            Lang::Rust => &self.rust,
+        }
+    }
+
+    /// Does `name` look like a secret (`API_SECRET_KEY`, `db_password`), and not like
+    /// configuration about one (`TOKEN_URL`)?
+    pub fn secret_name(&self, name: &str) -> bool {
+        let n = normalise(name.rsplit(['.', ':']).next().unwrap_or(name));
+        self.secret_words.words.iter().any(|w| n.contains(w.as_str()))
+            && !self.secret_words.except_words.iter().any(|w| n.contains(w.as_str()))
+    }
+
+    pub fn placeholder(&self, value: &str) -> bool {
+        let v = value.trim().to_lowercase();
+        self.secret_words.placeholder_values.iter().any(|p| *p == v) || v.len() < 3
+    }
+}
+
+/// Lower-case with `_` and `-` removed: `API_Secret-Key` → `apisecretkey`.
+pub fn normalise(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Catalogue name match: exact, or prefix for entries ending in `*`.
+pub fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+pub fn any_match(patterns: &[String], name: &str) -> Option<String> {
+    patterns.iter().find(|p| matches(p, name)).cloned()
+}
+
+impl LangCatalog {
+    pub fn sink_for(&self, api: &str) -> Option<&SinkSpec> {
+        self.sink
+            .iter()
+            .find(|s| s.apis.iter().any(|p| matches(p, api)))
+    }
+
+    pub fn words_match(words: &[String], name: &str) -> Option<String> {
+        let n = normalise(name);
+        words.iter().find(|w| n.contains(w.as_str())).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalogues_parse_and_are_non_empty() {
+        let c = Catalog::builtin();
+        assert!(c.python.sink.len() > 5 && c.rust.sink.len() > 5);
+        assert!(c.python.sink_for("yaml.load").is_some());
+        assert!(c.python.sink_for("requests.Session.get").is_some());
+        assert!(c.python.sink_for("yaml.dump").is_none());
+        assert!(c.rust.sink_for("std::process::Command::new").is_some());
+    }
+
+    #[test]
+    fn secret_names() {
+        let c = Catalog::builtin();
+        assert!(c.secret_name("API_SECRET_KEY"));
+        assert!(c.secret_name("db_password"));
+        assert!(!c.secret_name("TOKEN_URL"));
+        assert!(!c.secret_name("username"));
+    }
+}

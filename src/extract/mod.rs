@@ -1,0 +1,280 @@
+//! Per-file extraction: one syntax tree in, one [`FileFacts`] out.
+//!
+//! The queries in `queries/<lang>/*.scm` locate the constructs (imports,
+//! definitions, calls, assignments); the language modules decode each captured
+//! node into the language-neutral shapes below. Nothing here knows about other
+//! files: cross-file work happens in [`crate::link`].
+
+pub mod python;
+pub mod rust;
+
+use crate::lang::Lang;
+use serde::Serialize;
+
+/// 1-based line and column (column counted in characters, as editors and SARIF do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A small, language-neutral expression tree: enough to classify calls,
+/// read literal arguments and follow router builders.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Str(String),
+    Num(String),
+    Bool(bool),
+    NoneLit,
+    /// A plain name or a dotted/path name: `yaml.load`, `web::scope`.
+    Name(String, Pos),
+    /// Attribute or method access on something that is not a plain name.
+    Attr(Box<Expr>, String, Pos),
+    Call(Box<CallExpr>),
+    /// list, tuple, set, Rust array.
+    List(Vec<Expr>),
+    /// `Annotated[User, Depends(x)]`, `Vec<T>`-like generic uses.
+    Subscript(Box<Expr>, Vec<Expr>),
+    /// A macro invocation with its comma-separated parts: `routes![a, b::c]`.
+    Macro(String, Vec<Expr>, Pos),
+    /// A closure or lambda: its body.
+    Closure(Box<Expr>),
+    /// `a.await`, `a?`, `&a`, `(a)`: transparent wrappers keep the inner value.
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallExpr {
+    pub func: Expr,
+    pub args: Vec<Arg>,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arg {
+    pub name: Option<String>,
+    pub value: Expr,
+}
+
+impl Expr {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Expr::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_call(&self) -> Option<&CallExpr> {
+        match self {
+            Expr::Call(c) => Some(c),
+            _ => None,
+        }
+    }
+    pub fn pos(&self) -> Option<Pos> {
+        match self {
+            Expr::Name(_, p) | Expr::Attr(_, _, p) | Expr::Macro(_, _, p) => Some(*p),
+            Expr::Call(c) => Some(c.pos),
+            _ => None,
+        }
+    }
+    /// Short source-like rendering, used in fact details and messages.
+    pub fn display(&self) -> String {
+        match self {
+            Expr::Str(s) => format!("{s:?}"),
+            Expr::Num(n) => n.clone(),
+            Expr::Bool(b) => b.to_string(),
+            Expr::NoneLit => "None".into(),
+            Expr::Name(n, _) => n.clone(),
+            Expr::Attr(b, m, _) => format!("{}.{m}", b.display()),
+            Expr::Call(c) => format!("{}(…)", c.func.display()),
+            Expr::List(_) => "[…]".into(),
+            Expr::Subscript(b, _) => format!("{}[…]", b.display()),
+            Expr::Macro(n, _, _) => format!("{n}!(…)"),
+            Expr::Closure(_) => "|…| …".into(),
+            Expr::Other => "…".into(),
+        }
+    }
+}
+
+impl CallExpr {
+    /// Keyword argument by name, else positional argument by index.
+    pub fn arg(&self, keyword: Option<&str>, position: Option<usize>) -> Option<&Expr> {
+        if let Some(k) = keyword {
+            if let Some(a) = self.args.iter().find(|a| a.name.as_deref() == Some(k)) {
+                return Some(&a.value);
+            }
+        }
+        let p = position?;
+        self.args
+            .iter()
+            .filter(|a| a.name.is_none())
+            .nth(p)
+            .map(|a| &a.value)
+    }
+    pub fn kwarg(&self, keyword: &str) -> Option<&Expr> {
+        self.arg(Some(keyword), None)
+    }
+    pub fn positional(&self, position: usize) -> Option<&Expr> {
+        self.arg(None, Some(position))
+    }
+    /// `recv.method(...)`: the receiver and the method name.
+    pub fn method(&self) -> Option<(Expr, &str)> {
+        split_method(&self.func)
+    }
+}
+
+/// Split `a.b.c` into (`a.b`, `c`) and `x().m` into (`x()`, `m`).
+pub fn split_method(func: &Expr) -> Option<(Expr, &str)> {
+    match func {
+        Expr::Name(n, p) => {
+            let (recv, m) = n.rsplit_once('.')?;
+            Some((Expr::Name(recv.to_string(), *p), m))
+        }
+        Expr::Attr(b, m, _) => Some(((**b).clone(), m.as_str())),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefKind {
+    Function,
+    Class,
+    Struct,
+}
+
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: String,
+    pub ty: Option<Expr>,
+    pub default: Option<Expr>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Def {
+    /// Qualified within the file: `func`, `Class`, `Class.method` (Rust: `Type::method`).
+    pub name: String,
+    pub kind: DefKind,
+    pub pos: Pos,
+    /// Python decorators; Rust attributes (`#[get("/")]` is `Call(get, ["/"])`).
+    pub decorators: Vec<Expr>,
+    pub params: Vec<Param>,
+    pub bases: Vec<Expr>,
+    /// Index of the enclosing definition in [`FileFacts::defs`].
+    pub parent: Option<usize>,
+    /// Class-level attributes (Python) such as `permission_classes = [...]`.
+    pub attrs: Vec<(String, Expr)>,
+    /// Values returned: Python `return` expressions, Rust tail and `return` expressions.
+    pub returns: Vec<Expr>,
+    /// Byte range, to find which definition encloses a call.
+    pub start_byte: usize,
+    pub end_byte: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// The name bound in this file (`c` in `import a.b as c`).
+    pub local: String,
+    /// What it refers to: `a.b` (Python dotted) or `a::b` (Rust path).
+    pub target: String,
+    /// Python relative-import level (number of leading dots); 0 when absolute.
+    pub level: u32,
+    /// `from x import *` / `use x::*`: `local` is empty.
+    pub glob: bool,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub call: CallExpr,
+    /// Innermost enclosing definition.
+    pub scope: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Subscript {
+    pub base: Expr,
+    pub key: String,
+    pub scope: Option<usize>,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct Assign {
+    pub target: String,
+    pub value: Expr,
+    pub scope: Option<usize>,
+    pub pos: Pos,
+}
+
+/// A Rust `impl Trait for Type` (trait impls only).
+#[derive(Clone, Debug)]
+pub struct Impl {
+    pub trait_name: String,
+    pub type_name: String,
+    pub pos: Pos,
+}
+
+#[derive(Clone, Debug)]
+pub struct FileFacts {
+    pub path: String,
+    pub lang: Lang,
+    pub imports: Vec<Import>,
+    pub defs: Vec<Def>,
+    pub calls: Vec<Call>,
+    pub assigns: Vec<Assign>,
+    pub impls: Vec<Impl>,
+    pub subscripts: Vec<Subscript>,
+    /// Rust `mod x;` declarations (name, inline?) — informational.
+    pub mods: Vec<String>,
+    /// The tree had syntax errors; facts come from the valid parts.
+    pub has_errors: bool,
+    pub bytes: usize,
+}
+
+impl FileFacts {
+    pub fn new(path: String, lang: Lang, bytes: usize) -> Self {
+        FileFacts {
+            path,
+            lang,
+            imports: vec![],
+            defs: vec![],
+            calls: vec![],
+            assigns: vec![],
+            impls: vec![],
+            subscripts: vec![],
+            mods: vec![],
+            has_errors: false,
+            bytes,
+        }
+    }
+
+    /// The innermost definition whose byte range contains `byte`.
+    pub fn scope_at(&self, byte: usize) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for (i, d) in self.defs.iter().enumerate() {
+            if d.start_byte <= byte && byte < d.end_byte {
+                match best {
+                    Some(b) if self.defs[b].start_byte >= d.start_byte => {}
+                    _ => best = Some(i),
+                }
+            }
+        }
+        best
+    }
+}
+
+/// Position of a node: 1-based line, 1-based column in characters.
+pub fn pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
+    let p = node.start_position();
+    let row_start = node.start_byte() - p.column;
+    let col_chars = std::str::from_utf8(&src[row_start..node.start_byte()])
+        .map(|s| s.chars().count())
+        .unwrap_or(p.column);
+    Pos {
+        line: p.row as u32 + 1,
+        column: col_chars as u32 + 1,
+    }
+}
+
+pub fn text<'a>(node: tree_sitter::Node, src: &'a [u8]) -> &'a str {
+    node.utf8_text(src).unwrap_or("")
+}

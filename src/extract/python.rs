@@ -1,0 +1,468 @@
+//! Python: decode the captures of `queries/python/*.scm` into [`FileFacts`].
+
+use super::*;
+use std::collections::HashMap;
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, QueryCursor, Tree};
+
+const MAX_DEPTH: u32 = 48;
+
+pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
+    let mut ff = FileFacts::new(path, Lang::Python, src.len());
+    ff.has_errors = tree.root_node().has_error();
+    let query = Lang::Python.query();
+    let names = query.capture_names();
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(query, tree.root_node(), src);
+
+    let mut defs: Vec<Node> = vec![];
+    let mut calls: Vec<Node> = vec![];
+    let mut imports: Vec<Node> = vec![];
+    let mut returns: Vec<Node> = vec![];
+    let mut assigns: Vec<(Node, Node, Node)> = vec![];
+    let mut subs: Vec<(Node, Node, Node)> = vec![];
+    while let Some(m) = matches.next() {
+        let mut target = None;
+        let mut value = None;
+        let mut whole = None;
+        let (mut sv, mut sk, mut sw) = (None, None, None);
+        for c in m.captures {
+            match names[c.index as usize] {
+                "sub.value" => sv = Some(c.node),
+                "sub.key" => sk = Some(c.node),
+                "sub" => sw = Some(c.node),
+                "def.function" | "def.class" => defs.push(c.node),
+                "call" => calls.push(c.node),
+                "import" | "import.from" => imports.push(c.node),
+                "return" => returns.push(c.node),
+                "assign.target" => target = Some(c.node),
+                "assign.value" => value = Some(c.node),
+                "assign" => whole = Some(c.node),
+                _ => {}
+            }
+        }
+        if let (Some(t), Some(v), Some(w)) = (target, value, whole) {
+            assigns.push((w, t, v));
+        }
+        if let (Some(v), Some(k), Some(w)) = (sv, sk, sw) {
+            subs.push((w, v, k));
+        }
+    }
+
+    // Definitions first: everything else is scoped by them.
+    defs.sort_by_key(|n| n.start_byte());
+    defs.dedup_by_key(|n| n.start_byte());
+    let by_start: HashMap<usize, usize> = defs
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.start_byte(), i))
+        .collect();
+    let scope_of = |n: Node| -> Option<usize> {
+        let mut cur = n.parent();
+        while let Some(p) = cur {
+            if matches!(p.kind(), "function_definition" | "class_definition") {
+                return by_start.get(&p.start_byte()).copied();
+            }
+            cur = p.parent();
+        }
+        None
+    };
+    for &n in &defs {
+        let parent = scope_of(n);
+        let base = n
+            .child_by_field_name("name")
+            .map(|x| text(x, src))
+            .unwrap_or("");
+        let name = match parent {
+            Some(p) => format!("{}.{}", ff.defs[p].name, base),
+            None => base.to_string(),
+        };
+        let kind = if n.kind() == "class_definition" {
+            DefKind::Class
+        } else {
+            DefKind::Function
+        };
+        let mut decorators = vec![];
+        if let Some(dd) = n.parent().filter(|p| p.kind() == "decorated_definition") {
+            let mut w = dd.walk();
+            for d in dd.named_children(&mut w) {
+                if d.kind() == "decorator" {
+                    if let Some(e) = d.named_child(0) {
+                        decorators.push(conv(e, src, 0));
+                    }
+                }
+            }
+        }
+        let mut params = vec![];
+        if let Some(ps) = n.child_by_field_name("parameters") {
+            let mut w = ps.walk();
+            for p in ps.named_children(&mut w) {
+                if let Some(param) = param(p, src) {
+                    params.push(param);
+                }
+            }
+        }
+        let mut bases = vec![];
+        if let Some(sc) = n.child_by_field_name("superclasses") {
+            let mut w = sc.walk();
+            for b in sc.named_children(&mut w) {
+                if b.kind() != "keyword_argument" && b.kind() != "comment" {
+                    bases.push(conv(b, src, 0));
+                }
+            }
+        }
+        ff.defs.push(Def {
+            name,
+            kind,
+            pos: pos_of(n.child_by_field_name("name").unwrap_or(n), src),
+            decorators,
+            params,
+            bases,
+            parent,
+            attrs: vec![],
+            returns: vec![],
+            start_byte: n.start_byte(),
+            end_byte: n.end_byte(),
+        });
+    }
+
+    for n in imports {
+        import(n, src, &mut ff.imports);
+    }
+    for n in returns {
+        if let (Some(scope), Some(v)) = (scope_of(n), n.named_child(0)) {
+            ff.defs[scope].returns.push(conv(v, src, 0));
+        }
+    }
+    for (w, t, v) in assigns {
+        let target = match t.kind() {
+            "identifier" | "attribute" => text(t, src).to_string(),
+            _ => continue,
+        };
+        let scope = scope_of(w);
+        let value = conv(v, src, 0);
+        if let Some(s) = scope.filter(|&s| ff.defs[s].kind == DefKind::Class) {
+            ff.defs[s].attrs.push((target.clone(), value.clone()));
+        }
+        ff.assigns.push(Assign {
+            target,
+            value,
+            scope,
+            pos: pos_of(w, src),
+        });
+    }
+    for (w, v, k) in subs {
+        if let Some(key) = string_value(k, src) {
+            ff.subscripts.push(Subscript {
+                base: conv(v, src, 0),
+                key,
+                scope: scope_of(w),
+                pos: pos_of(w, src),
+            });
+        }
+    }
+    for n in calls {
+        if let Expr::Call(c) = conv(n, src, 0) {
+            ff.calls.push(Call {
+                call: *c,
+                scope: scope_of(n),
+            });
+        }
+    }
+    ff
+}
+
+fn param(p: Node, src: &[u8]) -> Option<Param> {
+    let ident = |n: Node| -> Option<String> {
+        if n.kind() == "identifier" {
+            Some(text(n, src).to_string())
+        } else {
+            None
+        }
+    };
+    match p.kind() {
+        "identifier" => Some(Param {
+            name: text(p, src).to_string(),
+            ty: None,
+            default: None,
+        }),
+        "typed_parameter" => {
+            let name = p.named_child(0).and_then(ident)?;
+            Some(Param {
+                name,
+                ty: p.child_by_field_name("type").map(|t| conv(t, src, 0)),
+                default: None,
+            })
+        }
+        "default_parameter" | "typed_default_parameter" => Some(Param {
+            name: p.child_by_field_name("name").and_then(ident)?,
+            ty: p.child_by_field_name("type").map(|t| conv(t, src, 0)),
+            default: p.child_by_field_name("value").map(|t| conv(t, src, 0)),
+        }),
+        _ => None,
+    }
+}
+
+fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
+    let pos = pos_of(n, src);
+    if n.kind() == "import_statement" {
+        let mut w = n.walk();
+        for c in n.children_by_field_name("name", &mut w) {
+            match c.kind() {
+                "dotted_name" => {
+                    let t = text(c, src);
+                    let head = t.split('.').next().unwrap_or(t);
+                    out.push(Import {
+                        local: head.to_string(),
+                        target: head.to_string(),
+                        level: 0,
+                        glob: false,
+                        pos,
+                    });
+                }
+                "aliased_import" => {
+                    if let (Some(name), Some(alias)) = (
+                        c.child_by_field_name("name"),
+                        c.child_by_field_name("alias"),
+                    ) {
+                        out.push(Import {
+                            local: text(alias, src).to_string(),
+                            target: text(name, src).to_string(),
+                            level: 0,
+                            glob: false,
+                            pos,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        return;
+    }
+    // from X import a, b as c
+    let Some(m) = n.child_by_field_name("module_name") else {
+        return;
+    };
+    let (level, module) = if m.kind() == "relative_import" {
+        let mut level = 0;
+        let mut module = String::new();
+        let mut w = m.walk();
+        for c in m.named_children(&mut w) {
+            match c.kind() {
+                "import_prefix" => level = text(c, src).matches('.').count() as u32,
+                "dotted_name" => module = text(c, src).to_string(),
+                _ => {}
+            }
+        }
+        (level, module)
+    } else {
+        (0, text(m, src).to_string())
+    };
+    let join = |name: &str| {
+        if module.is_empty() {
+            name.to_string()
+        } else {
+            format!("{module}.{name}")
+        }
+    };
+    let mut w = n.walk();
+    let mut any = false;
+    for c in n.children_by_field_name("name", &mut w) {
+        any = true;
+        match c.kind() {
+            "dotted_name" => {
+                let t = text(c, src);
+                out.push(Import {
+                    local: t.rsplit('.').next().unwrap_or(t).to_string(),
+                    target: join(t),
+                    level,
+                    glob: false,
+                    pos,
+                });
+            }
+            "aliased_import" => {
+                if let (Some(name), Some(alias)) = (
+                    c.child_by_field_name("name"),
+                    c.child_by_field_name("alias"),
+                ) {
+                    out.push(Import {
+                        local: text(alias, src).to_string(),
+                        target: join(text(name, src)),
+                        level,
+                        glob: false,
+                        pos,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    if !any {
+        let mut w = n.walk();
+        if n.named_children(&mut w).any(|c| c.kind() == "wildcard_import") {
+            out.push(Import {
+                local: String::new(),
+                target: module.clone(),
+                level,
+                glob: true,
+                pos,
+            });
+        }
+    }
+}
+
+fn string_value(n: Node, src: &[u8]) -> Option<String> {
+    let mut out = String::new();
+    let mut w = n.walk();
+    for c in n.named_children(&mut w) {
+        match c.kind() {
+            "string_content" => out.push_str(text(c, src)),
+            "interpolation" => return None,
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+/// Convert an expression node into an [`Expr`]. Bounded depth: deeply nested
+/// generated code degrades to `Expr::Other` instead of overflowing the stack.
+pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
+    if depth > MAX_DEPTH {
+        return Expr::Other;
+    }
+    let d = depth + 1;
+    match n.kind() {
+        "identifier" => Expr::Name(text(n, src).to_string(), pos_of(n, src)),
+        "attribute" => {
+            let (Some(o), Some(a)) = (
+                n.child_by_field_name("object"),
+                n.child_by_field_name("attribute"),
+            ) else {
+                return Expr::Other;
+            };
+            let attr = text(a, src).to_string();
+            match conv(o, src, d) {
+                Expr::Name(base, p) => Expr::Name(format!("{base}.{attr}"), p),
+                other => Expr::Attr(Box::new(other), attr, pos_of(n, src)),
+            }
+        }
+        "call" => {
+            let func = n
+                .child_by_field_name("function")
+                .map(|f| conv(f, src, d))
+                .unwrap_or(Expr::Other);
+            let mut args = vec![];
+            if let Some(al) = n.child_by_field_name("arguments") {
+                if al.kind() == "argument_list" {
+                    let mut w = al.walk();
+                    for a in al.named_children(&mut w) {
+                        match a.kind() {
+                            "keyword_argument" => {
+                                if let (Some(k), Some(v)) =
+                                    (a.child_by_field_name("name"), a.child_by_field_name("value"))
+                                {
+                                    args.push(Arg {
+                                        name: Some(text(k, src).to_string()),
+                                        value: conv(v, src, d),
+                                    });
+                                }
+                            }
+                            "comment" | "list_splat" | "dictionary_splat" => {}
+                            _ => args.push(Arg {
+                                name: None,
+                                value: conv(a, src, d),
+                            }),
+                        }
+                    }
+                }
+            }
+            Expr::Call(Box::new(CallExpr {
+                func,
+                args,
+                pos: pos_of(n, src),
+            }))
+        }
+        "string" => match string_value(n, src) {
+            Some(s) => Expr::Str(s),
+            None => Expr::Other,
+        },
+        "concatenated_string" => {
+            let mut out = String::new();
+            let mut w = n.walk();
+            for c in n.named_children(&mut w) {
+                match string_value(c, src) {
+                    Some(s) => out.push_str(&s),
+                    None => return Expr::Other,
+                }
+            }
+            Expr::Str(out)
+        }
+        "binary_operator" => {
+            let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right"))
+            else {
+                return Expr::Other;
+            };
+            let op = n.child_by_field_name("operator").map(|o| text(o, src));
+            match (conv(l, src, d), conv(r, src, d)) {
+                (Expr::Str(a), Expr::Str(b)) => Expr::Str(a + &b),
+                (a @ (Expr::List(_) | Expr::Name(..)), b @ (Expr::List(_) | Expr::Name(..)))
+                    if op == Some("+") =>
+                {
+                    Expr::List(vec![a, b])
+                }
+                _ => Expr::Other,
+            }
+        }
+        "integer" | "float" => Expr::Num(text(n, src).to_string()),
+        "true" => Expr::Bool(true),
+        "false" => Expr::Bool(false),
+        "none" => Expr::NoneLit,
+        "list" | "tuple" | "set" | "expression_list" | "pattern_list" => {
+            let mut w = n.walk();
+            Expr::List(
+                n.named_children(&mut w)
+                    .filter(|c| c.kind() != "comment")
+                    .map(|c| conv(c, src, d))
+                    .collect(),
+            )
+        }
+        "parenthesized_expression" | "await" | "type" | "as_pattern" => n
+            .named_child(0)
+            .map(|c| conv(c, src, d))
+            .unwrap_or(Expr::Other),
+        "subscript" => {
+            let value = n
+                .child_by_field_name("value")
+                .map(|v| conv(v, src, d))
+                .unwrap_or(Expr::Other);
+            let mut w = n.walk();
+            let subs = n
+                .children_by_field_name("subscript", &mut w)
+                .map(|c| conv(c, src, d))
+                .collect();
+            Expr::Subscript(Box::new(value), subs)
+        }
+        "generic_type" => {
+            let mut w = n.walk();
+            let mut base = Expr::Other;
+            let mut subs = vec![];
+            for c in n.named_children(&mut w) {
+                match c.kind() {
+                    "identifier" => base = conv(c, src, d),
+                    "type_parameter" => {
+                        let mut w2 = c.walk();
+                        subs.extend(c.named_children(&mut w2).map(|t| conv(t, src, d)));
+                    }
+                    _ => {}
+                }
+            }
+            Expr::Subscript(Box::new(base), subs)
+        }
+        "lambda" => Expr::Closure(Box::new(
+            n.child_by_field_name("body")
+                .map(|b| conv(b, src, d))
+                .unwrap_or(Expr::Other),
+        )),
+        _ => Expr::Other,
+    }
+}

@@ -1,0 +1,567 @@
+//! Rust: decode the captures of `queries/rust/*.scm` into [`FileFacts`].
+
+use super::*;
+use std::collections::HashMap;
+use streaming_iterator::StreamingIterator;
+use tree_sitter::{Node, QueryCursor, Tree};
+
+const MAX_DEPTH: u32 = 64;
+
+pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
+    let mut ff = FileFacts::new(path, Lang::Rust, src.len());
+    ff.has_errors = tree.root_node().has_error();
+    let query = Lang::Rust.query();
+    let names = query.capture_names();
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(query, tree.root_node(), src);
+
+    let mut defs: Vec<Node> = vec![];
+    let mut calls: Vec<Node> = vec![];
+    let mut returns: Vec<Node> = vec![];
+    let mut assigns: Vec<(Node, Node, Node)> = vec![];
+    while let Some(m) = matches.next() {
+        let (mut target, mut value, mut whole) = (None, None, None);
+        for c in m.captures {
+            match names[c.index as usize] {
+                "def.function" | "def.struct" => defs.push(c.node),
+                "call" | "macro" => calls.push(c.node),
+                "return" => returns.push(c.node),
+                "import" => use_tree(
+                    c.node.child_by_field_name("argument"),
+                    "",
+                    src,
+                    pos_of(c.node, src),
+                    &mut ff.imports,
+                ),
+                "mod" => {
+                    if let Some(n) = c.node.child_by_field_name("name") {
+                        ff.mods.push(text(n, src).to_string());
+                    }
+                }
+                "impl" => {
+                    if let (Some(t), Some(ty)) = (
+                        c.node.child_by_field_name("trait"),
+                        c.node.child_by_field_name("type"),
+                    ) {
+                        ff.impls.push(Impl {
+                            trait_name: type_name(t, src),
+                            type_name: type_name(ty, src),
+                            pos: pos_of(c.node, src),
+                        });
+                    }
+                }
+                "assign.target" => target = Some(c.node),
+                "assign.value" => value = Some(c.node),
+                "assign" => whole = Some(c.node),
+                _ => {}
+            }
+        }
+        if let (Some(t), Some(v), Some(w)) = (target, value, whole) {
+            assigns.push((w, t, v));
+        }
+    }
+
+    defs.sort_by_key(|n| n.start_byte());
+    defs.dedup_by_key(|n| n.start_byte());
+    let by_start: HashMap<usize, usize> = defs
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.start_byte(), i))
+        .collect();
+    let scope_of = |n: Node| -> Option<usize> {
+        let mut cur = n.parent();
+        while let Some(p) = cur {
+            if p.kind() == "function_item" {
+                return by_start.get(&p.start_byte()).copied();
+            }
+            cur = p.parent();
+        }
+        None
+    };
+    for &n in &defs {
+        let base = n
+            .child_by_field_name("name")
+            .map(|x| text(x, src))
+            .unwrap_or("");
+        // Qualify with inline `mod` blocks and the `impl` type.
+        let mut parts = vec![base.to_string()];
+        let mut cur = n.parent();
+        while let Some(p) = cur {
+            match p.kind() {
+                "impl_item" => {
+                    if let Some(t) = p.child_by_field_name("type") {
+                        parts.push(type_name(t, src));
+                    }
+                }
+                "mod_item" => {
+                    if let Some(m) = p.child_by_field_name("name") {
+                        parts.push(text(m, src).to_string());
+                    }
+                }
+                "function_item" => break,
+                _ => {}
+            }
+            cur = p.parent();
+        }
+        parts.reverse();
+        let parent = scope_of(n);
+        let name = match parent {
+            Some(p) => format!("{}::{}", ff.defs[p].name, base),
+            None => parts.join("::"),
+        };
+        // Outer attributes are the preceding siblings.
+        let mut decorators = vec![];
+        let mut prev = n.prev_named_sibling();
+        while let Some(p) = prev {
+            match p.kind() {
+                "attribute_item" => {
+                    if let Some(a) = p.named_child(0) {
+                        decorators.push(attribute(a, src));
+                    }
+                }
+                "line_comment" | "block_comment" => {}
+                _ => break,
+            }
+            prev = p.prev_named_sibling();
+        }
+        decorators.reverse();
+        let mut params = vec![];
+        if let Some(ps) = n.child_by_field_name("parameters") {
+            let mut w = ps.walk();
+            for p in ps.named_children(&mut w) {
+                if p.kind() == "parameter" {
+                    let name = p
+                        .child_by_field_name("pattern")
+                        .map(|x| text(x, src).to_string())
+                        .unwrap_or_default();
+                    params.push(Param {
+                        name,
+                        ty: p.child_by_field_name("type").map(|t| ty_expr(t, src)),
+                        default: None,
+                    });
+                }
+            }
+        }
+        let mut returns_v = vec![];
+        if let Some(body) = n.child_by_field_name("body") {
+            let tail = conv(body, src, 0);
+            if tail != Expr::Other {
+                returns_v.push(tail);
+            }
+        }
+        let kind = if n.kind() == "struct_item" {
+            DefKind::Struct
+        } else {
+            DefKind::Function
+        };
+        ff.defs.push(Def {
+            name,
+            kind,
+            pos: pos_of(n.child_by_field_name("name").unwrap_or(n), src),
+            decorators,
+            params,
+            bases: vec![],
+            parent,
+            attrs: vec![],
+            returns: returns_v,
+            start_byte: n.start_byte(),
+            end_byte: n.end_byte(),
+        });
+    }
+    for n in returns {
+        if let (Some(scope), Some(v)) = (scope_of(n), n.named_child(0)) {
+            ff.defs[scope].returns.push(conv(v, src, 0));
+        }
+    }
+    for (w, t, v) in assigns {
+        ff.assigns.push(Assign {
+            target: text(t, src).to_string(),
+            value: conv(v, src, 0),
+            scope: scope_of(w),
+            pos: pos_of(w, src),
+        });
+    }
+    for n in calls {
+        match conv(n, src, 0) {
+            Expr::Call(c) => ff.calls.push(Call {
+                call: *c,
+                scope: scope_of(n),
+            }),
+            // `env!("X")` is classified like a call to `env!`.
+            Expr::Macro(name, parts, pos) => ff.calls.push(Call {
+                call: CallExpr {
+                    func: Expr::Name(format!("{name}!"), pos),
+                    args: parts
+                        .into_iter()
+                        .map(|value| Arg { name: None, value })
+                        .collect(),
+                    pos,
+                },
+                scope: scope_of(n),
+            }),
+            _ => {}
+        }
+    }
+    ff
+}
+
+/// The name of a type, without generics or references: `FromRequestParts<S>` → `FromRequestParts`.
+fn type_name(n: Node, src: &[u8]) -> String {
+    match n.kind() {
+        "generic_type" => n
+            .child_by_field_name("type")
+            .map(|t| type_name(t, src))
+            .unwrap_or_default(),
+        "reference_type" => n
+            .child_by_field_name("type")
+            .map(|t| type_name(t, src))
+            .unwrap_or_default(),
+        "scoped_type_identifier" => {
+            let name = n
+                .child_by_field_name("name")
+                .map(|x| text(x, src))
+                .unwrap_or("");
+            match n.child_by_field_name("path") {
+                Some(p) => format!("{}::{name}", type_name(p, src)),
+                None => name.to_string(),
+            }
+        }
+        _ => text(n, src).to_string(),
+    }
+}
+
+/// A parameter type as an expression: the named type, generics as subscripts
+/// (`Json<Item>` → `Subscript(Json, [Item])`), references stripped.
+fn ty_expr(n: Node, src: &[u8]) -> Expr {
+    match n.kind() {
+        "generic_type" => {
+            let base = n
+                .child_by_field_name("type")
+                .map(|t| ty_expr(t, src))
+                .unwrap_or(Expr::Other);
+            let mut subs = vec![];
+            if let Some(args) = n.child_by_field_name("type_arguments") {
+                let mut w = args.walk();
+                subs = args
+                    .named_children(&mut w)
+                    .map(|a| ty_expr(a, src))
+                    .collect();
+            }
+            Expr::Subscript(Box::new(base), subs)
+        }
+        "reference_type" => n
+            .child_by_field_name("type")
+            .map(|t| ty_expr(t, src))
+            .unwrap_or(Expr::Other),
+        "type_identifier" | "scoped_type_identifier" | "identifier" | "primitive_type" => {
+            Expr::Name(type_name(n, src), pos_of(n, src))
+        }
+        _ => Expr::Other,
+    }
+}
+
+fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<Import>) {
+    let Some(n) = n else { return };
+    let join = |p: &str, s: &str| {
+        if p.is_empty() {
+            s.to_string()
+        } else {
+            format!("{p}::{s}")
+        }
+    };
+    match n.kind() {
+        "identifier" | "scoped_identifier" | "crate" | "self" | "super" => {
+            let path = join(prefix, &path_text(n, src));
+            let last = path.rsplit("::").next().unwrap_or(&path).to_string();
+            if last == "self" {
+                // `use a::b::{self}` binds `b`.
+                let target = path.trim_end_matches("::self").to_string();
+                let local = target.rsplit("::").next().unwrap_or(&target).to_string();
+                out.push(Import {
+                    local,
+                    target,
+                    level: 0,
+                    glob: false,
+                    pos,
+                });
+            } else {
+                out.push(Import {
+                    local: last,
+                    target: path,
+                    level: 0,
+                    glob: false,
+                    pos,
+                });
+            }
+        }
+        "use_as_clause" => {
+            if let (Some(p), Some(a)) = (n.child_by_field_name("path"), n.child_by_field_name("alias"))
+            {
+                out.push(Import {
+                    local: text(a, src).to_string(),
+                    target: join(prefix, &path_text(p, src)),
+                    level: 0,
+                    glob: false,
+                    pos,
+                });
+            }
+        }
+        "scoped_use_list" => {
+            let p = n
+                .child_by_field_name("path")
+                .map(|p| join(prefix, &path_text(p, src)))
+                .unwrap_or_else(|| prefix.to_string());
+            use_tree(n.child_by_field_name("list"), &p, src, pos, out);
+        }
+        "use_list" => {
+            let mut w = n.walk();
+            for c in n.named_children(&mut w) {
+                use_tree(Some(c), prefix, src, pos, out);
+            }
+        }
+        "use_wildcard" => {
+            let t = path_text(n, src);
+            let t = t.trim_end_matches('*').trim_end_matches("::");
+            out.push(Import {
+                local: String::new(),
+                target: join(prefix, t),
+                level: 0,
+                glob: true,
+                pos,
+            });
+        }
+        _ => {}
+    }
+}
+
+/// Path text without whitespace or turbofish generics: `Vec::<u8>::new` → `Vec::new`.
+fn path_text(n: Node, src: &[u8]) -> String {
+    let t = text(n, src);
+    let mut out = String::with_capacity(t.len());
+    let mut depth = 0u32;
+    for ch in t.chars() {
+        match ch {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            c if depth == 0 && !c.is_whitespace() => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("::::", "::").trim_end_matches("::").to_string()
+}
+
+/// `#[get("/x", data = "<b>")]` → `Call(get, ["/x", data="<b>"])`; `#[launch]` → `Name(launch)`.
+fn attribute(a: Node, src: &[u8]) -> Expr {
+    let path = a
+        .named_child(0)
+        .map(|p| path_text(p, src))
+        .unwrap_or_default();
+    let pos = pos_of(a, src);
+    match a.child_by_field_name("arguments") {
+        Some(tt) => Expr::Call(Box::new(CallExpr {
+            func: Expr::Name(path, pos),
+            args: token_args(tt, src),
+            pos,
+        })),
+        None => Expr::Name(path, pos),
+    }
+}
+
+/// Split a token tree at top-level commas into arguments: string literals,
+/// paths (`a::b`), `name = "value"` pairs.
+fn token_args(tt: Node, src: &[u8]) -> Vec<Arg> {
+    let mut args = vec![];
+    let mut group: Vec<Node> = vec![];
+    let mut w = tt.walk();
+    let children: Vec<Node> = tt.children(&mut w).collect();
+    let inner = if children.len() >= 2 {
+        &children[1..children.len() - 1]
+    } else {
+        &children[..]
+    };
+    for &c in inner.iter().chain(std::iter::once(&tt)) {
+        if c == tt || c.kind() == "," {
+            if !group.is_empty() {
+                args.push(token_group(&group, src));
+                group.clear();
+            }
+        } else {
+            group.push(c);
+        }
+    }
+    args
+}
+
+fn token_group(g: &[Node], src: &[u8]) -> Arg {
+    let lit = |n: Node| -> Expr {
+        match n.kind() {
+            "string_literal" | "raw_string_literal" => Expr::Str(string_value(n, src)),
+            "integer_literal" | "float_literal" => Expr::Num(text(n, src).to_string()),
+            "boolean_literal" => Expr::Bool(text(n, src) == "true"),
+            _ => Expr::Other,
+        }
+    };
+    if g.len() == 3 && g[1].kind() == "=" && g[0].kind() == "identifier" {
+        return Arg {
+            name: Some(text(g[0], src).to_string()),
+            value: lit(g[2]),
+        };
+    }
+    if g.len() == 1 && g[0].kind() != "identifier" {
+        return Arg {
+            name: None,
+            value: lit(g[0]),
+        };
+    }
+    if g
+        .iter()
+        .all(|n| matches!(n.kind(), "identifier" | "::" | "crate" | "self" | "super"))
+    {
+        let path: String = g.iter().map(|n| text(*n, src)).collect();
+        return Arg {
+            name: None,
+            value: Expr::Name(path, pos_of(g[0], src)),
+        };
+    }
+    Arg {
+        name: None,
+        value: Expr::Other,
+    }
+}
+
+fn string_value(n: Node, src: &[u8]) -> String {
+    let t = text(n, src);
+    if n.kind() == "raw_string_literal" {
+        let t = t.trim_start_matches('r').trim_start_matches('b');
+        let hashes = t.chars().take_while(|&c| c == '#').count();
+        let t = &t[hashes..t.len().saturating_sub(hashes)];
+        return t.trim_matches('"').to_string();
+    }
+    let t = t.strip_prefix('b').unwrap_or(t);
+    t.strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(t)
+        .to_string()
+}
+
+pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
+    if depth > MAX_DEPTH {
+        return Expr::Other;
+    }
+    let d = depth + 1;
+    match n.kind() {
+        "identifier" | "self" | "crate" | "super" | "type_identifier" => {
+            Expr::Name(text(n, src).to_string(), pos_of(n, src))
+        }
+        "scoped_identifier" | "scoped_type_identifier" => {
+            Expr::Name(path_text(n, src), pos_of(n, src))
+        }
+        "generic_function" => n
+            .child_by_field_name("function")
+            .map(|f| conv(f, src, d))
+            .unwrap_or(Expr::Other),
+        "field_expression" => {
+            let (Some(v), Some(f)) = (n.child_by_field_name("value"), n.child_by_field_name("field"))
+            else {
+                return Expr::Other;
+            };
+            let field = text(f, src).to_string();
+            match conv(v, src, d) {
+                Expr::Name(b, p) if !b.contains("::") => Expr::Name(format!("{b}.{field}"), p),
+                other => Expr::Attr(Box::new(other), field, pos_of(f, src)),
+            }
+        }
+        "call_expression" => {
+            let func = n
+                .child_by_field_name("function")
+                .map(|f| conv(f, src, d))
+                .unwrap_or(Expr::Other);
+            let mut args = vec![];
+            if let Some(al) = n.child_by_field_name("arguments") {
+                let mut w = al.walk();
+                for a in al.named_children(&mut w) {
+                    if !matches!(a.kind(), "line_comment" | "block_comment" | "attribute_item") {
+                        args.push(Arg {
+                            name: None,
+                            value: conv(a, src, d),
+                        });
+                    }
+                }
+            }
+            // A method call's position is its method name (`.route(` in a chain),
+            // a plain call's is its start.
+            let pos = match &func {
+                Expr::Attr(_, _, p) => *p,
+                _ => pos_of(n, src),
+            };
+            Expr::Call(Box::new(CallExpr { func, args, pos }))
+        }
+        "string_literal" | "raw_string_literal" => Expr::Str(string_value(n, src)),
+        "integer_literal" | "float_literal" => Expr::Num(text(n, src).to_string()),
+        "boolean_literal" => Expr::Bool(text(n, src) == "true"),
+        "array_expression" | "tuple_expression" => {
+            let mut w = n.walk();
+            Expr::List(
+                n.named_children(&mut w)
+                    .filter(|c| !c.kind().ends_with("comment"))
+                    .map(|c| conv(c, src, d))
+                    .collect(),
+            )
+        }
+        "macro_invocation" => {
+            let name = n
+                .child_by_field_name("macro")
+                .map(|m| path_text(m, src))
+                .unwrap_or_default();
+            let mut w = n.walk();
+            let tt = n.named_children(&mut w).find(|c| c.kind() == "token_tree");
+            let parts = tt
+                .map(|t| token_args(t, src).into_iter().map(|a| a.value).collect())
+                .unwrap_or_default();
+            Expr::Macro(name, parts, pos_of(n, src))
+        }
+        "struct_expression" => {
+            // `GovernorLayer { config }` builds a value of that type.
+            let name = n
+                .child_by_field_name("name")
+                .map(|t| path_text(t, src))
+                .unwrap_or_default();
+            Expr::Call(Box::new(CallExpr {
+                func: Expr::Name(name, pos_of(n, src)),
+                args: vec![],
+                pos: pos_of(n, src),
+            }))
+        }
+        "closure_expression" => Expr::Closure(Box::new(
+            n.child_by_field_name("body")
+                .map(|b| conv(b, src, d))
+                .unwrap_or(Expr::Other),
+        )),
+        "await_expression" | "try_expression" | "parenthesized_expression" => n
+            .named_child(0)
+            .map(|c| conv(c, src, d))
+            .unwrap_or(Expr::Other),
+        "reference_expression" => n
+            .child_by_field_name("value")
+            .map(|c| conv(c, src, d))
+            .unwrap_or(Expr::Other),
+        "block" => {
+            // The value of a block is its tail expression.
+            let count = n.named_child_count();
+            if count == 0 {
+                return Expr::Other;
+            }
+            let last = n.named_child(count - 1).unwrap();
+            if last.kind().ends_with("_statement")
+                || last.kind().ends_with("_declaration")
+                || last.kind().ends_with("_item")
+                || last.kind().ends_with("comment")
+            {
+                Expr::Other
+            } else {
+                conv(last, src, d)
+            }
+        }
+        _ => Expr::Other,
+    }
+}

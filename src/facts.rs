@@ -1,0 +1,248 @@
+//! Facts: the public, serialisable inventory, and the passes that produce it
+//! from linked files (sinks and secrets here; routes and guards in [`crate::routes`]).
+
+use crate::catalog::{any_match, Catalog, LangCatalog};
+use crate::extract::{split_method, CallExpr, Expr, FileFacts, Pos};
+use crate::lang::Lang;
+use crate::link::{Index, Target};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GuardRef {
+    pub name: String,
+    pub symbol: String,
+    pub via: String,
+    pub reason: String,
+    pub file: String,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct Fact {
+    pub kind: String,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub language: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Vec<GuardRef>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<Vec<GuardRef>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub safe: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Literal keyword arguments the catalogue asks for (`shell=True`, `verify=False`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub flags: BTreeMap<String, String>,
+    /// Routes a guard or limiter applies to (`GET /api/items`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub applied_to: Vec<String>,
+    /// The enclosing function, module-qualified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+}
+
+impl Fact {
+    pub fn new(kind: &str, file: &FileFacts, pos: Pos) -> Fact {
+        Fact {
+            kind: kind.to_string(),
+            file: file.path.clone(),
+            line: pos.line,
+            column: pos.column,
+            language: file.lang.name().to_string(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Sort facts deterministically: file, line, column, kind, then the full record.
+pub fn sort(facts: &mut Vec<Fact>) {
+    let mut keyed: Vec<(String, Fact)> = facts
+        .drain(..)
+        .map(|f| (serde_json::to_string(&f).unwrap_or_default(), f))
+        .collect();
+    keyed.sort_by(|(ka, a), (kb, b)| {
+        (&a.file, a.line, a.column, &a.kind, ka).cmp(&(&b.file, b.line, b.column, &b.kind, kb))
+    });
+    keyed.dedup_by(|a, b| a.0 == b.0);
+    facts.extend(keyed.into_iter().map(|(_, f)| f));
+}
+
+/// Sinks and secrets: every call whose callee resolves to a catalogue API.
+pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
+    for (fi, f) in idx.files.iter().enumerate() {
+        let lc = cat.lang(f.lang);
+        for call in &f.calls {
+            let Some(Target::External(api)) = idx.resolve_expr(fi, call.scope, &call.call.func)
+            else {
+                continue;
+            };
+            let api = normalise_api(&api);
+            let function = call.scope.map(|s| idx.def_symbol(fi, s));
+            if any_match(&lc.secrets.env_apis, &api).is_some() {
+                if let Some(name) = call
+                    .call
+                    .positional(0)
+                    .and_then(|e| idx.str_value(fi, call.scope, e))
+                {
+                    if cat.secret_name(&name) {
+                        let mut fact = Fact::new("secret", f, call.call.pos);
+                        fact.api = Some(api.clone());
+                        fact.name = Some(name);
+                        fact.function = function.clone();
+                        fact.reason = Some("environment read of a secret-named variable".into());
+                        out.push(fact);
+                    }
+                }
+                continue;
+            }
+            let Some(spec) = lc.sink_for(&api) else { continue };
+            let mut fact = Fact::new(&spec.kind, f, call.call.pos);
+            fact.api = Some(api.clone());
+            fact.function = function;
+            if let Some(op) = &spec.op {
+                fact.op = Some(if op == "mode" {
+                    open_mode(idx, fi, call.scope, &call.call)
+                } else {
+                    op.clone()
+                });
+            }
+            for flag in &spec.flags {
+                if let Some(v) = call.call.kwarg(flag) {
+                    if matches!(v, Expr::Bool(_) | Expr::Num(_) | Expr::Str(_) | Expr::NoneLit) {
+                        fact.flags.insert(flag.clone(), v.display());
+                    }
+                }
+            }
+            if let Some(s) = spec.safe {
+                fact.safe = Some(s);
+                fact.reason = spec.reason.clone();
+            }
+            if let Some(safety) = &spec.safety {
+                let (safe, reason) = judge_safety(idx, fi, call.scope, &call.call, safety);
+                fact.safe = Some(safe);
+                fact.reason = Some(reason);
+            }
+            out.push(fact);
+        }
+        // `os.environ["SECRET"]` and hard-coded credentials.
+        for s in &f.subscripts {
+            if let Some(Target::External(base)) = idx.resolve_expr(fi, s.scope, &s.base) {
+                if any_match(&lc.secrets.env_apis, &base).is_some() && cat.secret_name(&s.key) {
+                    let mut fact = Fact::new("secret", f, s.pos);
+                    fact.api = Some(base);
+                    fact.name = Some(s.key.clone());
+                    fact.function = s.scope.map(|sc| idx.def_symbol(fi, sc));
+                    fact.reason = Some("environment read of a secret-named variable".into());
+                    out.push(fact);
+                }
+            }
+        }
+        for a in &f.assigns {
+            let Expr::Str(v) = &a.value else { continue };
+            let leaf = a.target.rsplit(['.', ':']).next().unwrap_or(&a.target);
+            if cat.secret_name(leaf) && !cat.placeholder(v) {
+                let mut fact = Fact::new("secret", f, a.pos);
+                fact.api = Some("hardcoded".into());
+                fact.name = Some(leaf.to_string());
+                fact.function = a.scope.map(|sc| idx.def_symbol(fi, sc));
+                fact.reason = Some("string literal assigned to a secret-named variable".into());
+                out.push(fact);
+            }
+        }
+    }
+}
+
+/// `std::process::Command::new` stays as is; Python names are kept too. Macros keep their `!`.
+fn normalise_api(api: &str) -> String {
+    api.to_string()
+}
+
+fn open_mode(idx: &Index, fi: usize, scope: Option<usize>, c: &CallExpr) -> String {
+    match c
+        .arg(Some("mode"), Some(1))
+        .and_then(|e| idx.str_value(fi, scope, e))
+    {
+        Some(m) if m.contains(['w', 'a', 'x', '+']) => "write".into(),
+        _ => "read".into(),
+    }
+}
+
+/// Decide `safe` for APIs whose safety depends on an argument (a YAML Loader,
+/// a ruamel `typ=`), resolving names through imports and aliases.
+fn judge_safety(
+    idx: &Index,
+    fi: usize,
+    scope: Option<usize>,
+    c: &CallExpr,
+    s: &crate::catalog::Safety,
+) -> (bool, String) {
+    // The call that carries the argument: the call itself, or the receiver's constructor.
+    let holder: Option<(usize, Option<usize>, CallExpr)> = if s.constructor {
+        split_method(&c.func).and_then(|(recv, _)| {
+            let (vf, vs, v) = idx.value_of(fi, scope, &recv);
+            v.as_call().map(|cc| (vf, vs, cc.clone()))
+        })
+    } else {
+        Some((fi, scope, c.clone()))
+    };
+    let Some((hf, hs, holder)) = holder else {
+        return (s.missing, s.missing_reason.clone());
+    };
+    let Some(arg) = holder.arg(s.keyword.as_deref(), s.position) else {
+        return (s.missing, s.missing_reason.clone());
+    };
+    let value = match arg {
+        Expr::Str(v) => v.clone(),
+        other => match idx.resolve_expr(hf, hs, other) {
+            Some(t) => idx.symbol(&t),
+            None => other.display(),
+        },
+    };
+    let shown = format!(
+        "{}={}",
+        s.keyword.as_deref().unwrap_or("argument"),
+        match arg {
+            Expr::Str(v) => format!("{v:?}"),
+            _ => value.clone(),
+        }
+    );
+    if s.safe.iter().any(|x| *x == value) {
+        (true, format!("{shown} is a safe loader"))
+    } else if s.unsafe_values.iter().any(|x| *x == value) {
+        (false, s.unsafe_reason.clone())
+    } else if s.otherwise {
+        (true, format!("{shown} is not an unsafe loader"))
+    } else {
+        (false, format!("{shown} {}", s.unsafe_reason))
+    }
+}
+
+/// Is this catalogue a Python one? Small helper for shared passes.
+pub fn is_python(l: Lang) -> bool {
+    l == Lang::Python
+}
+
+pub fn lang_catalog(cat: &Catalog, l: Lang) -> &LangCatalog {
+    cat.lang(l)
+}

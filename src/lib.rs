@@ -1,0 +1,212 @@
+//! threatscan: ground threat models in code.
+//!
+//! Pipeline: [`walk`] → parse + [`extract`] (parallel, per file) → [`link`]
+//! (whole repository) → [`facts`] and [`routes`] → [`report`].
+
+pub mod catalog;
+pub mod extract;
+pub mod facts;
+pub mod lang;
+pub mod link;
+pub mod report;
+pub mod routes;
+pub mod walk;
+
+use extract::FileFacts;
+use facts::Fact;
+use lang::Lang;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use walk::Skipped;
+
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub root: PathBuf,
+    pub threads: Option<usize>,
+    pub max_file_size: u64,
+    pub excludes: Vec<String>,
+}
+
+impl Options {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Options {
+            root: root.into(),
+            threads: None,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            excludes: vec![],
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stats {
+    pub files_scanned: usize,
+    pub files_skipped: usize,
+    pub bytes: u64,
+    /// Files parsed with syntax errors (facts still come from their valid parts).
+    pub files_with_syntax_errors: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
+    #[serde(skip)]
+    pub timings: Timings,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    pub walk_ms: f64,
+    pub parse_extract_ms: f64,
+    pub link_ms: f64,
+    pub total_ms: f64,
+}
+
+pub struct Scan {
+    pub root: PathBuf,
+    pub files: Vec<FileFacts>,
+    pub skipped: Vec<Skipped>,
+    pub stats: Stats,
+}
+
+#[derive(Debug)]
+pub enum Error {
+    /// The root cannot be scanned (missing, unreadable, bad option).
+    Input(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Input(s) => f.write_str(s),
+        }
+    }
+}
+
+thread_local! {
+    static PARSERS: RefCell<Option<(tree_sitter::Parser, tree_sitter::Parser)>> = const { RefCell::new(None) };
+}
+
+/// Parse one source text and extract its facts (one parser per thread, reused).
+pub fn extract_source(path: String, lang: Lang, src: &[u8]) -> Option<FileFacts> {
+    PARSERS.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let (py, rs) = cell.get_or_insert_with(|| {
+            let mut py = tree_sitter::Parser::new();
+            py.set_language(&Lang::Python.grammar()).ok();
+            let mut rs = tree_sitter::Parser::new();
+            rs.set_language(&Lang::Rust.grammar()).ok();
+            (py, rs)
+        });
+        let parser = match lang {
+            Lang::Python => py,
+            Lang::Rust => rs,
+        };
+        let tree = parser.parse(src, None)?;
+        Some(match lang {
+            Lang::Python => extract::python::extract(&tree, src, path),
+            Lang::Rust => extract::rust::extract(&tree, src, path),
+        })
+    })
+}
+
+/// Parse only (no queries, no extraction): the baseline the benchmark compares against.
+pub fn parse_only(lang: Lang, src: &[u8]) -> usize {
+    PARSERS.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let (py, rs) = cell.get_or_insert_with(|| {
+            let mut py = tree_sitter::Parser::new();
+            py.set_language(&Lang::Python.grammar()).ok();
+            let mut rs = tree_sitter::Parser::new();
+            rs.set_language(&Lang::Rust.grammar()).ok();
+            (py, rs)
+        });
+        let parser = match lang {
+            Lang::Python => py,
+            Lang::Rust => rs,
+        };
+        parser.parse(src, None).map(|t| t.root_node().descendant_count()).unwrap_or(0)
+    })
+}
+
+enum Outcome {
+    Ok(FileFacts),
+    Skip(Skipped),
+}
+
+/// Walk, read, parse and extract every file.
+pub fn scan(opts: &Options) -> Result<Scan, Error> {
+    let t0 = Instant::now();
+    let walked = walk::walk(&opts.root, &opts.excludes, opts.max_file_size).map_err(|e| Error::Input(e.0))?;
+    let t_walk = t0.elapsed();
+    let root = if opts.root.is_file() {
+        opts.root.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        opts.root.clone()
+    };
+    let work = || {
+        walked
+            .files
+            .par_iter()
+            .map(|(rel, abs, lang)| {
+                let bytes = match std::fs::read(abs) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        return Outcome::Skip(Skipped { file: rel.clone(), reason: format!("unreadable: {}", walk::plain_io(&e)) })
+                    }
+                };
+                if std::str::from_utf8(&bytes).is_err() {
+                    return Outcome::Skip(Skipped { file: rel.clone(), reason: "not valid UTF-8".into() });
+                }
+                match extract_source(rel.clone(), *lang, &bytes) {
+                    Some(ff) => Outcome::Ok(ff),
+                    None => Outcome::Skip(Skipped { file: rel.clone(), reason: "parser gave up".into() }),
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let outcomes = match opts.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| Error::Input(format!("cannot start {n} threads: {e}")))?
+            .install(work),
+        None => work(),
+    };
+    let t_parse = t0.elapsed() - t_walk;
+    let mut files = vec![];
+    let mut skipped = walked.skipped;
+    for o in outcomes {
+        match o {
+            Outcome::Ok(f) => files.push(f),
+            Outcome::Skip(s) => skipped.push(s),
+        }
+    }
+    skipped.sort();
+    let stats = Stats {
+        files_scanned: files.len(),
+        files_skipped: skipped.len(),
+        bytes: files.iter().map(|f| f.bytes as u64).sum(),
+        files_with_syntax_errors: files.iter().filter(|f| f.has_errors).count(),
+        elapsed_ms: None,
+        timings: Timings {
+            walk_ms: t_walk.as_secs_f64() * 1e3,
+            parse_extract_ms: t_parse.as_secs_f64() * 1e3,
+            ..Default::default()
+        },
+    };
+    Ok(Scan { root, files, skipped, stats })
+}
+
+/// The facts inventory of a scanned repository, sorted.
+pub fn facts(scan: &Scan) -> Vec<Fact> {
+    let cat = catalog::Catalog::builtin();
+    let idx = link::Index::build(&scan.root, &scan.files);
+    let mut out = vec![];
+    facts::sinks(&idx, cat, &mut out);
+    routes::routes(&idx, cat, &mut out);
+    facts::sort(&mut out);
+    out
+}

@@ -1,0 +1,569 @@
+//! Whole-repository linking: module table, symbol tables, and name resolution.
+//!
+//! Every name a file uses is resolved through that file's scopes (function
+//! locals, module definitions and assignments, imports, builtins) to either a
+//! definition in the repository, a variable, a repository module, or an
+//! external qualified name such as `yaml.load` or `std::process::Command::new`.
+
+use crate::extract::{Arg, CallExpr, DefKind, Expr, FileFacts};
+use crate::lang::Lang;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// What a name resolves to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// A definition in the repository: (file index, def index).
+    Def(usize, usize),
+    /// A variable: (file index, assign index).
+    Var(usize, usize),
+    /// A repository module: file index.
+    Module(usize),
+    /// Not defined in the repository: the fully qualified name.
+    External(String),
+}
+
+const MAX_HOPS: u32 = 12;
+
+const PY_BUILTINS: &[&str] = &[
+    "open",
+    "eval",
+    "exec",
+    "compile",
+    "__import__",
+    "input",
+    "getattr",
+    "setattr",
+];
+
+pub struct Index<'a> {
+    pub files: &'a [FileFacts],
+    /// Primary module name of each file (`pkg.mod` / `crate_name::a::b`).
+    pub module: Vec<String>,
+    modules: HashMap<String, usize>,
+    /// Per file: top-level and nested definition names → def index.
+    defs: Vec<HashMap<&'a str, usize>>,
+    /// Per file: (scope, name) → last assign index.
+    assigns: Vec<HashMap<(Option<usize>, &'a str), usize>>,
+    /// Per file: local name → import index (last wins).
+    imports: Vec<HashMap<&'a str, usize>>,
+}
+
+impl<'a> Index<'a> {
+    pub fn build(root: &Path, files: &'a [FileFacts]) -> Index<'a> {
+        let paths: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let mut crate_cache: HashMap<String, Option<(String, String)>> = HashMap::new();
+        let mut module = Vec::with_capacity(files.len());
+        let mut modules: HashMap<String, usize> = HashMap::new();
+        for (i, f) in files.iter().enumerate() {
+            let names = match f.lang {
+                Lang::Python => python_modules(&f.path, &paths),
+                Lang::Rust => vec![rust_module(root, &f.path, &mut crate_cache)],
+            };
+            for n in &names {
+                modules.entry(n.clone()).or_insert(i);
+            }
+            module.push(names.into_iter().next().unwrap_or_default());
+        }
+        let defs = files
+            .iter()
+            .map(|f| {
+                f.defs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| (d.name.as_str(), i))
+                    .collect()
+            })
+            .collect();
+        let assigns = files
+            .iter()
+            .map(|f| {
+                f.assigns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| ((a.scope, a.target.as_str()), i))
+                    .collect()
+            })
+            .collect();
+        let imports = files
+            .iter()
+            .map(|f| {
+                f.imports
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, im)| !im.glob)
+                    .map(|(i, im)| (im.local.as_str(), i))
+                    .collect()
+            })
+            .collect();
+        Index {
+            files,
+            module,
+            modules,
+            defs,
+            assigns,
+            imports,
+        }
+    }
+
+    pub fn sep(&self, file: usize) -> &'static str {
+        match self.files[file].lang {
+            Lang::Python => ".",
+            Lang::Rust => "::",
+        }
+    }
+
+    /// `pkg.mod:Qual.name` / `crate::mod::Qual::name` for a repository definition.
+    pub fn def_symbol(&self, file: usize, def: usize) -> String {
+        let d = &self.files[file].defs[def];
+        match self.files[file].lang {
+            Lang::Python => format!("{}:{}", self.module[file], d.name),
+            Lang::Rust => format!("{}::{}", self.module[file], d.name),
+        }
+    }
+
+    pub fn var_symbol(&self, file: usize, assign: usize) -> String {
+        let a = &self.files[file].assigns[assign];
+        let scope = a
+            .scope
+            .map(|s| format!("{}.", self.files[file].defs[s].name))
+            .unwrap_or_default();
+        match self.files[file].lang {
+            Lang::Python => format!("{}:{}{}", self.module[file], scope, a.target),
+            Lang::Rust => format!("{}::{}{}", self.module[file], scope, a.target),
+        }
+    }
+
+    pub fn module_file(&self, name: &str) -> Option<usize> {
+        self.modules.get(name).copied()
+    }
+
+    /// Absolute module name an import refers to (Python relative levels, Rust `crate`/`self`/`super`).
+    fn import_target(&self, file: usize, imp: &crate::extract::Import) -> String {
+        let f = &self.files[file];
+        match f.lang {
+            Lang::Python => {
+                if imp.level == 0 {
+                    return imp.target.clone();
+                }
+                let mut base: Vec<&str> = self.module[file].split('.').collect();
+                // A package's __init__ is its own package; a module's package is its parent.
+                let is_pkg = f.path.ends_with("__init__.py") || f.path.ends_with("__init__.pyi");
+                let drop = if is_pkg { imp.level - 1 } else { imp.level };
+                for _ in 0..drop {
+                    base.pop();
+                }
+                let base = base.join(".");
+                match (base.is_empty(), imp.target.is_empty()) {
+                    (true, _) => imp.target.clone(),
+                    (false, true) => base,
+                    (false, false) => format!("{base}.{}", imp.target),
+                }
+            }
+            Lang::Rust => self.rust_absolute(file, &imp.target),
+        }
+    }
+
+    /// Rewrite a Rust path that starts with `crate`, `self` or `super`.
+    fn rust_absolute(&self, file: usize, path: &str) -> String {
+        let module = &self.module[file];
+        let krate = module.split("::").next().unwrap_or("crate");
+        let mut segs: Vec<&str> = path.split("::").collect();
+        match segs.first().copied() {
+            Some("crate") => {
+                segs[0] = krate;
+                segs.join("::")
+            }
+            Some("self") => {
+                segs.remove(0);
+                join_path(module, &segs.join("::"))
+            }
+            Some("super") => {
+                let mut base: Vec<&str> = module.split("::").collect();
+                while segs.first() == Some(&"super") {
+                    segs.remove(0);
+                    if base.len() > 1 {
+                        base.pop();
+                    }
+                }
+                join_path(&base.join("::"), &segs.join("::"))
+            }
+            _ => path.to_string(),
+        }
+    }
+
+    /// Resolve a (possibly dotted or `::`-separated) name used in `file` within `scope`.
+    pub fn resolve_name(&self, file: usize, scope: Option<usize>, name: &str) -> Option<Target> {
+        self.resolve_name_n(file, scope, name, 0)
+    }
+
+    fn resolve_name_n(&self, file: usize, scope: Option<usize>, name: &str, hops: u32) -> Option<Target> {
+        if hops > MAX_HOPS || name.is_empty() {
+            return None;
+        }
+        let f = &self.files[file];
+        let sep = self.sep(file);
+        // Split the head off: Python `a.b.c`; Rust `a::b::c` or field access `a.b`.
+        let (head, rest) = match f.lang {
+            Lang::Python => match name.split_once('.') {
+                Some((h, r)) => (h, Some(r)),
+                None => (name, None),
+            },
+            Lang::Rust => {
+                let cut = name.find(['.', ':']).unwrap_or(name.len());
+                let h = &name[..cut];
+                let r = name[cut..].trim_start_matches(['.', ':']);
+                (h, if r.is_empty() { None } else { Some(r) })
+            }
+        };
+        // 1. Local variables of the enclosing scopes.
+        let mut s = scope;
+        while let Some(sc) = s {
+            if let Some(&a) = self.assigns[file].get(&(Some(sc), head)) {
+                return self.member(Target::Var(file, a), rest, hops);
+            }
+            s = f.defs[sc].parent;
+        }
+        // 2. Rust path prefixes.
+        if f.lang == Lang::Rust && matches!(head, "crate" | "self" | "super") {
+            return self.resolve_qualified(&self.rust_absolute(file, name), hops + 1);
+        }
+        // 3. Module-level definitions, then assignments, then imports.
+        if let Some(&d) = self.defs[file].get(head) {
+            if f.defs[d].parent.is_none() {
+                return self.member(Target::Def(file, d), rest, hops);
+            }
+        }
+        if let Some(&a) = self.assigns[file].get(&(None, head)) {
+            return self.member(Target::Var(file, a), rest, hops);
+        }
+        if let Some(&i) = self.imports[file].get(head) {
+            let base = self.import_target(file, &f.imports[i]);
+            let full = match rest {
+                Some(r) => format!("{base}{sep}{r}"),
+                None => base,
+            };
+            return self.resolve_qualified(&full, hops + 1);
+        }
+        // 4. Rust: child modules of this module (`mod api;` then `api::router()`).
+        if f.lang == Lang::Rust {
+            let child = join_path(&self.module[file], head);
+            if self.modules.contains_key(&child) {
+                return self.resolve_qualified(&join_path(&self.module[file], name), hops + 1);
+            }
+            // Names from glob imports (`use crate::handlers::*;`).
+            for im in f.imports.iter().filter(|im| im.glob) {
+                let base = self.import_target(file, im);
+                if let Some(&mf) = self.modules.get(&base) {
+                    if self.defs[mf].contains_key(head) || self.assigns[mf].contains_key(&(None, head)) {
+                        return self.resolve_qualified(&join_path(&base, name), hops + 1);
+                    }
+                }
+            }
+            return Some(Target::External(name.to_string()));
+        }
+        // 5. Python glob imports, then builtins.
+        for im in f.imports.iter().filter(|im| im.glob) {
+            let base = self.import_target(file, im);
+            if let Some(&mf) = self.modules.get(&base) {
+                if self.defs[mf].contains_key(head)
+                    || self.assigns[mf].contains_key(&(None, head))
+                    || self.imports[mf].contains_key(head)
+                {
+                    return self.resolve_qualified(&format!("{base}.{name}"), hops + 1);
+                }
+            }
+        }
+        if PY_BUILTINS.contains(&head) {
+            return Some(Target::External(format!("builtins.{name}")));
+        }
+        None
+    }
+
+    /// `Def`/`Var` followed by attribute access `rest`.
+    fn member(&self, t: Target, rest: Option<&str>, hops: u32) -> Option<Target> {
+        let Some(rest) = rest else { return Some(t) };
+        match t {
+            Target::Def(file, d) => {
+                let sep = self.sep(file);
+                let f = &self.files[file];
+                let want = format!("{}{sep}{rest}", f.defs[d].name);
+                if let Some(&m) = self.defs[file].get(want.as_str()) {
+                    return Some(Target::Def(file, m));
+                }
+                Some(Target::External(format!("{}{sep}{rest}", self.def_symbol(file, d))))
+            }
+            Target::Var(file, a) => {
+                // An instance: its type is what built it.
+                let v = &self.files[file].assigns[a];
+                let sep = self.sep(file);
+                match self.type_of(file, v.scope, &v.value, hops + 1) {
+                    Some(ty) => self.method_of(&ty, rest, sep, hops),
+                    None => Some(Target::External(format!("{}{sep}{rest}", self.var_symbol(file, a)))),
+                }
+            }
+            Target::Module(file) => {
+                let sep = self.sep(file);
+                self.resolve_qualified(&format!("{}{sep}{rest}", self.module[file]), hops + 1)
+            }
+            Target::External(q) => Some(Target::External(format!("{q}.{rest}"))),
+        }
+    }
+
+    /// A method or attribute of a type: a repository class's method, or an external `Type.method`.
+    fn method_of(&self, ty: &Target, rest: &str, sep: &str, hops: u32) -> Option<Target> {
+        match ty {
+            Target::Def(tf, td) => self.member(Target::Def(*tf, *td), Some(rest), hops + 1),
+            Target::External(q) => Some(Target::External(format!("{q}{sep}{rest}"))),
+            other => Some(other.clone()),
+        }
+    }
+
+    /// Resolve a fully qualified name: the longest repository-module prefix, then
+    /// the symbol in that module (following re-exports); otherwise external.
+    pub fn resolve_qualified(&self, q: &str, hops: u32) -> Option<Target> {
+        if hops > MAX_HOPS {
+            return Some(Target::External(q.to_string()));
+        }
+        let rust = q.contains("::") || (!q.contains('.') && self.modules.get(q).is_some_and(|&f| self.files[f].lang == Lang::Rust));
+        let sep = if rust { "::" } else { "." };
+        let parts: Vec<&str> = q.split(sep).collect();
+        for cut in (1..=parts.len()).rev() {
+            let m = parts[..cut].join(sep);
+            if let Some(&mf) = self.modules.get(&m) {
+                if cut == parts.len() {
+                    return Some(Target::Module(mf));
+                }
+                let rest = parts[cut..].join(sep);
+                return self.resolve_name_n(mf, None, &rest, hops + 1).or_else(|| {
+                    Some(Target::External(q.to_string()))
+                });
+            }
+        }
+        Some(Target::External(q.to_string()))
+    }
+
+    /// Resolve an expression used as a callee or value: names, attributes of
+    /// calls (`Path(p).read_text`), method calls on instances.
+    pub fn resolve_expr(&self, file: usize, scope: Option<usize>, e: &Expr) -> Option<Target> {
+        self.resolve_expr_n(file, scope, e, 0)
+    }
+
+    fn resolve_expr_n(&self, file: usize, scope: Option<usize>, e: &Expr, hops: u32) -> Option<Target> {
+        if hops > MAX_HOPS {
+            return None;
+        }
+        match e {
+            Expr::Name(n, _) => self.resolve_name_n(file, scope, n, hops),
+            Expr::Attr(base, m, _) => {
+                let ty = self.type_of(file, scope, base, hops + 1)?;
+                self.method_of(&ty, m, self.sep(file), hops)
+            }
+            Expr::Subscript(b, _) => self.resolve_expr_n(file, scope, b, hops + 1),
+            _ => None,
+        }
+    }
+
+    /// The type of a value expression: a constructor call's class (Rust:
+    /// `Type::new(..)` → `Type`), a variable's type, or what a name refers to.
+    pub fn type_of(&self, file: usize, scope: Option<usize>, e: &Expr, hops: u32) -> Option<Target> {
+        if hops > MAX_HOPS {
+            return None;
+        }
+        match e {
+            Expr::Call(c) => {
+                let callee = self.resolve_expr_n(file, scope, &c.func, hops + 1)?;
+                match callee {
+                    Target::External(q) if q.contains("::") => {
+                        let (ty, last) = q.rsplit_once("::")?;
+                        if last.starts_with(|c: char| c.is_lowercase()) {
+                            Some(Target::External(ty.to_string()))
+                        } else {
+                            Some(Target::External(q))
+                        }
+                    }
+                    Target::Def(f, d) if self.files[f].defs[d].kind == DefKind::Function => {
+                        // A Rust associated function `Type::new` returns `Type`.
+                        let name = &self.files[f].defs[d].name;
+                        if let Some((ty, _)) = name.rsplit_once("::") {
+                            if let Some(&td) = self.defs[f].get(ty) {
+                                return Some(Target::Def(f, td));
+                            }
+                        }
+                        Some(Target::Def(f, d))
+                    }
+                    other => Some(other),
+                }
+            }
+            Expr::Name(..) | Expr::Attr(..) => match self.resolve_expr_n(file, scope, e, hops + 1)? {
+                Target::Var(vf, va) => {
+                    let v = &self.files[vf].assigns[va];
+                    self.type_of(vf, v.scope, &v.value, hops + 1)
+                        .or(Some(Target::Var(vf, va)))
+                }
+                other => Some(other),
+            },
+            _ => None,
+        }
+    }
+
+    /// The qualified name of a target: `pkg.mod:Sym` for repository symbols, the dotted path otherwise.
+    pub fn symbol(&self, t: &Target) -> String {
+        match t {
+            Target::Def(f, d) => self.def_symbol(*f, *d),
+            Target::Var(f, a) => self.var_symbol(*f, *a),
+            Target::Module(f) => self.module[*f].clone(),
+            Target::External(q) => q.clone(),
+        }
+    }
+
+    /// Follow a variable to the value it was assigned (bounded).
+    pub fn value_of<'b>(&'b self, file: usize, scope: Option<usize>, e: &'b Expr) -> (usize, Option<usize>, &'b Expr) {
+        let mut cur = (file, scope, e);
+        for _ in 0..MAX_HOPS {
+            let Expr::Name(..) = cur.2 else { break };
+            match self.resolve_expr(cur.0, cur.1, cur.2) {
+                Some(Target::Var(vf, va)) => {
+                    let v = &self.files[vf].assigns[va];
+                    cur = (vf, v.scope, &v.value);
+                }
+                _ => break,
+            }
+        }
+        cur
+    }
+
+    /// Resolve a literal string argument, following names to constants.
+    pub fn str_value(&self, file: usize, scope: Option<usize>, e: &Expr) -> Option<String> {
+        let (_, _, v) = self.value_of(file, scope, e);
+        v.as_str().map(str::to_string)
+    }
+
+    /// Every Var assigned in a module with this target name, in source order (`urlpatterns +=`).
+    pub fn module_assigns(&self, file: usize, name: &str) -> Vec<usize> {
+        self.files[file]
+            .assigns
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.scope.is_none() && a.target == name)
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+fn join_path(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}::{b}"),
+    }
+}
+
+/// Module names of a Python file: the package-based name (walking up through
+/// `__init__.py`) first when the file sits in a package, and the path-based name
+/// (leading `src/` dropped).
+fn python_modules(path: &str, paths: &std::collections::HashSet<&str>) -> Vec<String> {
+    let no_ext = path
+        .strip_suffix(".py")
+        .or_else(|| path.strip_suffix(".pyi"))
+        .unwrap_or(path);
+    let mut parts: Vec<&str> = no_ext.split('/').collect();
+    if parts.last() == Some(&"__init__") {
+        parts.pop();
+    }
+    let path_based = {
+        let p = if parts.first() == Some(&"src") && parts.len() > 1 {
+            &parts[1..]
+        } else {
+            &parts[..]
+        };
+        p.join(".")
+    };
+    // Package-based: keep the trailing directories that are packages.
+    let dirs: Vec<&str> = path.split('/').collect();
+    let dirs = &dirs[..dirs.len() - 1];
+    let mut keep = 0;
+    for i in (0..dirs.len()).rev() {
+        let d = dirs[..=i].join("/");
+        if paths.contains(format!("{d}/__init__.py").as_str())
+            || paths.contains(format!("{d}/__init__.pyi").as_str())
+        {
+            keep += 1;
+        } else {
+            break;
+        }
+    }
+    let mut out = vec![];
+    if keep > 0 || dirs.is_empty() {
+        let start = dirs.len() - keep;
+        let mut p: Vec<&str> = dirs[start..].to_vec();
+        let stem = no_ext.rsplit('/').next().unwrap_or(no_ext);
+        if stem != "__init__" {
+            p.push(stem);
+        }
+        out.push(p.join("."));
+    }
+    if !out.contains(&path_based) {
+        out.push(path_based);
+    }
+    out.retain(|m| !m.is_empty());
+    if out.is_empty() {
+        out.push(String::new());
+    }
+    out
+}
+
+/// Rust module path: crate name from the nearest `Cargo.toml` (`-` → `_`),
+/// `src/main.rs`/`src/lib.rs` = crate root, `src/a/mod.rs` and `src/a.rs` = `crate::a`.
+fn rust_module(root: &Path, path: &str, cache: &mut HashMap<String, Option<(String, String)>>) -> String {
+    let mut dir = Path::new(path).parent();
+    let mut krate: Option<(String, String)> = None;
+    while let Some(d) = dir {
+        let key = d.to_string_lossy().to_string();
+        let found = cache
+            .entry(key.clone())
+            .or_insert_with(|| {
+                let manifest = root.join(d).join("Cargo.toml");
+                let text = std::fs::read_to_string(&manifest).ok()?;
+                let v: toml::Value = toml::from_str(&text).ok()?;
+                let name = v.get("package")?.get("name")?.as_str()?.replace('-', "_");
+                Some((key.clone(), name))
+            })
+            .clone();
+        if found.is_some() {
+            krate = found;
+            break;
+        }
+        dir = d.parent();
+    }
+    let (base, name) = krate.unwrap_or_else(|| (String::new(), "crate".to_string()));
+    let rel = if base.is_empty() {
+        path
+    } else {
+        path.strip_prefix(&format!("{base}/")).unwrap_or(path)
+    };
+    let rel = rel.strip_prefix("src/").unwrap_or(rel);
+    let rel = rel.strip_suffix(".rs").unwrap_or(rel);
+    let mut segs: Vec<&str> = rel.split('/').collect();
+    if matches!(segs.last(), Some(&"mod") | Some(&"main") | Some(&"lib")) {
+        segs.pop();
+    }
+    let mut out = name;
+    for s in segs {
+        if !s.is_empty() {
+            out.push_str("::");
+            out.push_str(s);
+        }
+    }
+    out
+}
+
+/// Helper used by classifiers: the literal string of an argument.
+pub fn arg_str(c: &CallExpr, keyword: Option<&str>, position: Option<usize>) -> Option<String> {
+    c.arg(keyword, position).and_then(|e| e.as_str()).map(str::to_string)
+}
+
+/// All positional args.
+pub fn positional(args: &[Arg]) -> impl Iterator<Item = &Expr> {
+    args.iter().filter(|a| a.name.is_none()).map(|a| &a.value)
+}

@@ -1,0 +1,148 @@
+//! Renderers and output files.
+
+use crate::facts::Fact;
+use crate::walk::Skipped;
+use crate::Stats;
+use serde::Serialize;
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Serialize)]
+pub struct FactsReport<'a> {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub stats: &'a Stats,
+    pub skipped: &'a [Skipped],
+    pub facts: &'a [Fact],
+}
+
+pub fn facts_json(stats: &Stats, skipped: &[Skipped], facts: &[Fact]) -> String {
+    let r = FactsReport {
+        tool: "threatscan",
+        version: env!("CARGO_PKG_VERSION"),
+        stats,
+        skipped,
+        facts,
+    };
+    let mut s = serde_json::to_string_pretty(&r).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+const KIND_ORDER: &[&str] = &[
+    "route",
+    "auth_guard",
+    "rate_limiter",
+    "process_exec",
+    "deserialization",
+    "yaml_load",
+    "file_io",
+    "network_out",
+    "secret",
+];
+
+/// Facts grouped by kind, one line each with its location.
+pub fn facts_text(stats: &Stats, skipped: &[Skipped], facts: &[Fact]) -> String {
+    let mut out = String::new();
+    let mut kinds: Vec<&str> = facts.iter().map(|f| f.kind.as_str()).collect();
+    kinds.sort_by_key(|k| (KIND_ORDER.iter().position(|x| x == k).unwrap_or(99), *k));
+    kinds.dedup();
+    for k in kinds {
+        let group: Vec<&Fact> = facts.iter().filter(|f| f.kind == k).collect();
+        out.push_str(&format!("{k} ({})\n", group.len()));
+        for f in group {
+            out.push_str(&format!("  {}:{}:{}  {}\n", f.file, f.line, f.column, describe(f)));
+        }
+        out.push('\n');
+    }
+    if !skipped.is_empty() {
+        out.push_str(&format!("skipped ({})\n", skipped.len()));
+        for s in skipped {
+            out.push_str(&format!("  {}  {}\n", s.file, s.reason));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} files scanned, {} skipped, {} facts\n",
+        stats.files_scanned,
+        stats.files_skipped,
+        facts.len()
+    ));
+    out
+}
+
+fn names(v: &Option<Vec<crate::facts::GuardRef>>) -> String {
+    match v {
+        Some(v) if !v.is_empty() => v.iter().map(|g| g.symbol.as_str()).collect::<Vec<_>>().join(", "),
+        _ => "none".into(),
+    }
+}
+
+fn describe(f: &Fact) -> String {
+    match f.kind.as_str() {
+        "route" => format!(
+            "{} {} -> {} [{}] auth: {}; rate limit: {}",
+            f.methods.as_deref().unwrap_or_default().join(","),
+            f.pattern.as_deref().unwrap_or(""),
+            f.handler.as_deref().unwrap_or(""),
+            f.framework.as_deref().unwrap_or(""),
+            names(&f.auth),
+            names(&f.rate_limit)
+        ),
+        "auth_guard" | "rate_limiter" => format!(
+            "{} ({}) via {}: {}{}",
+            f.symbol.as_deref().unwrap_or(""),
+            f.name.as_deref().unwrap_or(""),
+            f.via.as_deref().unwrap_or(""),
+            f.reason.as_deref().unwrap_or(""),
+            if f.applied_to.is_empty() { String::new() } else { format!(" — applies to {}", f.applied_to.join("; ")) }
+        ),
+        _ => {
+            let mut s = f.api.clone().unwrap_or_default();
+            if let Some(op) = &f.op {
+                s.push_str(&format!(" op={op}"));
+            }
+            if let Some(safe) = f.safe {
+                s.push_str(if safe { " safe" } else { " UNSAFE" });
+            }
+            if let Some(n) = &f.name {
+                s.push_str(&format!(" {n}"));
+            }
+            for (k, v) in &f.flags {
+                s.push_str(&format!(" {k}={v}"));
+            }
+            if let Some(r) = &f.reason {
+                s.push_str(&format!(" ({r})"));
+            }
+            s
+        }
+    }
+}
+
+/// Write an output whole or not at all: regular files through a temporary file
+/// in the same directory and a rename; `-` is standard output; special files
+/// (`/dev/null`, pipes) are written directly and never replaced.
+pub fn write_output(target: Option<&Path>, content: &str) -> std::io::Result<()> {
+    let Some(path) = target.filter(|p| p.as_os_str() != "-") else {
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(content.as_bytes()).and_then(|_| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            r => r,
+        };
+    };
+    if let Ok(m) = std::fs::metadata(path) {
+        if !m.is_file() {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            return f.write_all(content.as_bytes());
+        }
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(content.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

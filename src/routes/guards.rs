@@ -1,0 +1,405 @@
+//! Which expressions are authentication guards or rate limiters, and why.
+//!
+//! A guard is recognised from how it is attached (decorator, dependency,
+//! middleware, extractor, mixin, permission class) and counts as auth or as a
+//! limiter because the catalogue lists its resolved name, because its
+//! repository definition is named like one (`rules/catalog/*.toml`
+//! `auth_words`/`limiter_words`), or because that definition calls a
+//! catalogued auth API.
+
+use super::Guard;
+use crate::catalog::{any_match, Catalog, LangCatalog};
+use crate::extract::{DefKind, Expr, Pos};
+use crate::facts::GuardRef;
+use crate::lang::Lang;
+use crate::link::{Index, Target};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Clone, Debug, PartialEq)]
+enum Verdict {
+    Auth(String),
+    Limiter(String),
+    No,
+}
+
+pub struct Classifier<'a> {
+    pub idx: &'a Index<'a>,
+    pub cat: &'a Catalog,
+    memo: RefCell<HashMap<(usize, usize), Verdict>>,
+    /// Repository types that implement an extractor / request-guard trait.
+    extractors: HashSet<(usize, usize)>,
+}
+
+const DECORATOR_SKIP: &[&str] = &["staticmethod", "classmethod", "property"];
+
+impl<'a> Classifier<'a> {
+    pub fn new(idx: &'a Index<'a>, cat: &'a Catalog) -> Self {
+        let mut extractors = HashSet::new();
+        for (fi, f) in idx.files.iter().enumerate() {
+            if f.lang != Lang::Rust {
+                continue;
+            }
+            let traits = &cat.rust.guards.extractor_traits;
+            for im in &f.impls {
+                let last = im.trait_name.rsplit("::").next().unwrap_or(&im.trait_name);
+                if traits.iter().any(|t| t == &im.trait_name || t == last) {
+                    if let Some(Target::Def(tf, td)) = idx.resolve_name(fi, None, &im.type_name) {
+                        extractors.insert((tf, td));
+                    }
+                }
+            }
+        }
+        Classifier {
+            idx,
+            cat,
+            memo: RefCell::new(HashMap::new()),
+            extractors,
+        }
+    }
+
+    fn lc(&self, file: usize) -> &LangCatalog {
+        self.cat.lang(self.idx.files[file].lang)
+    }
+
+    /// Classify an expression attached as a guard (`via` says how).
+    pub fn classify(&self, file: usize, scope: Option<usize>, e: &Expr, via: &str) -> Vec<Guard> {
+        let mut out = vec![];
+        self.classify_into(file, scope, e, via, 0, &mut out);
+        out
+    }
+
+    fn classify_into(&self, file: usize, scope: Option<usize>, e: &Expr, via: &str, depth: u32, out: &mut Vec<Guard>) {
+        if depth > 8 {
+            return;
+        }
+        let lc = self.lc(file);
+        match e {
+            Expr::List(items) => {
+                for it in items {
+                    self.classify_into(file, scope, it, via, depth + 1, out);
+                }
+                return;
+            }
+            Expr::Name(..) => {
+                // A name bound to a list (`permission_classes = PERMS`).
+                let (vf, vs, v) = self.idx.value_of(file, scope, e);
+                if matches!(v, Expr::List(_)) {
+                    return self.classify_into(vf, vs, v, via, depth + 1, out);
+                }
+            }
+            _ => {}
+        }
+        let (callee_expr, call) = match e {
+            Expr::Call(c) => (&c.func, Some(c)),
+            other => (other, None),
+        };
+        let Some(target) = self.idx.resolve_expr(file, scope, callee_expr) else {
+            return;
+        };
+        let pos = e.pos().or(callee_expr.pos()).unwrap_or_default();
+        let name = callee_expr.display();
+        match &target {
+            Target::External(q) => {
+                if let Some(c) = call {
+                    if any_match(&lc.guards.containers, q).is_some() {
+                        for a in c.args.iter().filter(|a| a.name.is_none()) {
+                            self.classify_into(file, scope, &a.value, via, depth + 1, out);
+                        }
+                        return;
+                    }
+                    if any_match(&lc.guards.wrapper_auth, q).is_some() {
+                        // `middleware::from_fn(require_auth)`: the wrapped function decides.
+                        for a in c.args.iter().filter(|a| a.name.is_none()) {
+                            self.classify_into(file, scope, &a.value, via, depth + 1, out);
+                        }
+                        return;
+                    }
+                }
+                if any_match(&lc.guards.not_auth, q).is_some() {
+                    return;
+                }
+                let sym = symbol_of_external(q);
+                if let Some(p) = any_match(&lc.guards.rate_limit, q) {
+                    out.push(self.guard(file, pos, &name, &sym, via, format!("catalogued rate limiter ({p})"), true));
+                    return;
+                }
+                if let Some(p) = any_match(&lc.guards.auth, q) {
+                    out.push(self.guard(file, pos, &name, &sym, via, format!("catalogued auth API ({p})"), false));
+                    return;
+                }
+                // Rust layer expressions: look inside builder chains and arguments.
+                if let Some(c) = call {
+                    if self.idx.files[file].lang == Lang::Rust {
+                        for a in &c.args {
+                            self.classify_into(file, scope, &a.value, via, depth + 1, out);
+                        }
+                        if let Some((recv, _)) = crate::extract::split_method(&c.func) {
+                            self.classify_into(file, scope, &recv, via, depth + 1, out);
+                        }
+                    }
+                }
+            }
+            Target::Def(df, dd) => {
+                let (df, dd) = self.owner(*df, *dd);
+                let sym = self.idx.def_symbol(df, dd);
+                match self.verdict(df, dd) {
+                    Verdict::Auth(r) => out.push(self.guard(file, pos, &name, &sym, via, r, false)),
+                    Verdict::Limiter(r) => out.push(self.guard(file, pos, &name, &sym, via, r, true)),
+                    Verdict::No => {}
+                }
+            }
+            Target::Var(vf, va) => {
+                // An instance of a limiter or guard class: classify its type.
+                let v = &self.idx.files[*vf].assigns[*va];
+                if let Some(ty) = self.idx.type_of(*vf, v.scope, &v.value, 0) {
+                    if let Target::Def(df, dd) = ty {
+                        let sym = self.idx.def_symbol(df, dd);
+                        match self.verdict(df, dd) {
+                            Verdict::Auth(r) => out.push(self.guard(file, pos, &name, &sym, via, r, false)),
+                            Verdict::Limiter(r) => out.push(self.guard(file, pos, &name, &sym, via, r, true)),
+                            Verdict::No => {}
+                        }
+                    } else if let Target::External(q) = ty {
+                        let sym = symbol_of_external(&q);
+                        if let Some(p) = any_match(&lc.guards.rate_limit, &q) {
+                            out.push(self.guard(file, pos, &name, &sym, via, format!("catalogued rate limiter ({p})"), true));
+                        } else if let Some(p) = any_match(&lc.guards.auth, &q) {
+                            out.push(self.guard(file, pos, &name, &sym, via, format!("catalogued auth API ({p})"), false));
+                        }
+                    }
+                }
+            }
+            Target::Module(_) => {}
+        }
+    }
+
+    /// A method stands for its class: `TokenBucket.allow` → `TokenBucket`.
+    fn owner(&self, f: usize, d: usize) -> (usize, usize) {
+        let def = &self.idx.files[f].defs[d];
+        if let Some(p) = def.parent {
+            if self.idx.files[f].defs[p].kind == DefKind::Class {
+                return (f, p);
+            }
+        }
+        if let Some((ty, _)) = def.name.rsplit_once("::") {
+            if let Some(Target::Def(tf, td)) = self.idx.resolve_name(f, None, ty) {
+                if tf == f && self.idx.files[f].defs[td].kind == DefKind::Struct {
+                    return (tf, td);
+                }
+            }
+        }
+        (f, d)
+    }
+
+    fn guard(&self, file: usize, pos: Pos, name: &str, symbol: &str, via: &str, reason: String, limiter: bool) -> Guard {
+        let short = name.rsplit(['.', ':']).next().unwrap_or(name).to_string();
+        Guard {
+            r: GuardRef {
+                name: short,
+                symbol: symbol.to_string(),
+                via: via.to_string(),
+                reason,
+                file: self.idx.files[file].path.clone(),
+                line: pos.line,
+            },
+            column: pos.column,
+            limiter,
+        }
+    }
+
+    /// Is a repository definition an auth guard or a limiter? By name first
+    /// (limiter words win over auth words: `TokenBucket` is a limiter), then by
+    /// what it calls.
+    fn verdict(&self, f: usize, d: usize) -> Verdict {
+        if let Some(v) = self.memo.borrow().get(&(f, d)) {
+            return v.clone();
+        }
+        self.memo.borrow_mut().insert((f, d), Verdict::No);
+        let lc = self.lc(f);
+        let def = &self.idx.files[f].defs[d];
+        let short = def.name.rsplit(['.', ':']).next().unwrap_or(&def.name);
+        let v = if let Some(w) = LangCatalog::words_match(&lc.guards.limiter_words, short) {
+            Verdict::Limiter(format!("defined in the repository; its name contains '{w}'"))
+        } else if let Some(w) = LangCatalog::words_match(&lc.guards.auth_words, short) {
+            Verdict::Auth(format!("defined in the repository; its name contains '{w}'"))
+        } else {
+            self.verdict_by_calls(f, d)
+        };
+        self.memo.borrow_mut().insert((f, d), v.clone());
+        v
+    }
+
+    fn verdict_by_calls(&self, f: usize, d: usize) -> Verdict {
+        let lc = self.lc(f);
+        let file = &self.idx.files[f];
+        // Calls made inside this definition (or, for a type, inside its methods).
+        let inside = |scope: Option<usize>| -> bool {
+            let mut s = scope;
+            while let Some(x) = s {
+                if x == d {
+                    return true;
+                }
+                s = file.defs[x].parent;
+            }
+            false
+        };
+        let type_prefix = format!("{}::", file.defs[d].name);
+        for c in &file.calls {
+            let in_def = inside(c.scope)
+                || c.scope.is_some_and(|s| file.defs[s].name.starts_with(&type_prefix));
+            if !in_def {
+                continue;
+            }
+            if let Some(Target::External(q)) = self.idx.resolve_expr(f, c.scope, &c.call.func) {
+                if let Some(p) = any_match(&lc.guards.auth, &q) {
+                    return Verdict::Auth(format!("calls {q} (catalogued auth API {p})"));
+                }
+            }
+        }
+        Verdict::No
+    }
+
+    /// Guards attached to a handler itself: decorators, dependency parameters,
+    /// extractor parameters, class mixins and permission classes, limiters it calls.
+    pub fn handler_guards(&self, f: usize, d: usize) -> Vec<Guard> {
+        let file = &self.idx.files[f];
+        let def = &file.defs[d];
+        let scope = def.parent;
+        let mut out = vec![];
+        for dec in &def.decorators {
+            if is_route_decorator(dec) {
+                continue;
+            }
+            if let Expr::Name(n, _) = dec {
+                if DECORATOR_SKIP.contains(&n.as_str()) {
+                    continue;
+                }
+            }
+            self.classify_into(f, scope, dec, "decorator", 0, &mut out);
+        }
+        for p in &def.params {
+            for e in p.default.iter().chain(p.ty.iter()) {
+                match file.lang {
+                    Lang::Python => {
+                        for c in calls_in(e) {
+                            self.classify_into(f, scope, &Expr::Call(Box::new(c.clone())), "dependency", 0, &mut out);
+                        }
+                    }
+                    Lang::Rust => self.extractor(f, e, &mut out),
+                }
+            }
+        }
+        if def.kind == DefKind::Class {
+            for b in &def.bases {
+                self.classify_into(f, scope, b, "mixin", 0, &mut out);
+            }
+            for (k, v) in &def.attrs {
+                match k.as_str() {
+                    "permission_classes" | "authentication_classes" => {
+                        self.classify_into(f, Some(d), v, "permission_class", 0, &mut out)
+                    }
+                    "throttle_classes" => self.classify_into(f, Some(d), v, "throttle_class", 0, &mut out),
+                    _ => {}
+                }
+            }
+            // Guards on the class's HTTP method handlers.
+            let prefix = format!("{}.", def.name);
+            for (mi, m) in file.defs.iter().enumerate() {
+                if m.parent == Some(d) && m.name.starts_with(&prefix) && super::http_method(&m.name[prefix.len()..]).is_some() {
+                    out.extend(self.handler_guards(f, mi).into_iter());
+                }
+            }
+        }
+        // Limiters used inside the handler body (`if not bucket.allow(): ...`).
+        for c in &file.calls {
+            if c.scope != Some(d) {
+                continue;
+            }
+            let mut found = vec![];
+            self.classify_into(f, c.scope, &c.call.func, "call", 0, &mut found);
+            out.extend(found.into_iter().filter(|g| g.limiter));
+        }
+        out
+    }
+
+    /// A Rust handler parameter whose type is a request extractor / guard.
+    fn extractor(&self, f: usize, ty: &Expr, out: &mut Vec<Guard>) {
+        let e = match ty {
+            Expr::Subscript(b, _) => b.as_ref(),
+            other => other,
+        };
+        let Expr::Name(n, pos) = e else { return };
+        match self.idx.resolve_name(f, None, n) {
+            Some(Target::Def(tf, td)) if self.extractors.contains(&(tf, td)) => {
+                if let Verdict::Auth(r) = self.verdict(tf, td) {
+                    let sym = self.idx.def_symbol(tf, td);
+                    out.push(self.guard(f, *pos, n, &sym, "extractor", format!("implements a request-extractor trait; {r}"), false));
+                }
+            }
+            Some(Target::External(q)) => {
+                if let Some(p) = any_match(&self.cat.rust.guards.auth, &q) {
+                    out.push(self.guard(f, *pos, n, &q, "extractor", format!("catalogued auth extractor ({p})"), false));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Repository classes and functions that are rate limiters by name.
+    pub fn limiter_definitions(&self) -> Vec<(usize, usize, String)> {
+        let mut out = vec![];
+        for (fi, f) in self.idx.files.iter().enumerate() {
+            for (di, d) in f.defs.iter().enumerate() {
+                let top_level_type = matches!(d.kind, DefKind::Class | DefKind::Struct)
+                    || (d.parent.is_none() && !d.name.contains("::"));
+                if !top_level_type {
+                    continue;
+                }
+                if let Verdict::Limiter(r) = self.verdict(fi, di) {
+                    out.push((fi, di, r));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `Governor::new` stands for `Governor`; other names are kept.
+fn symbol_of_external(q: &str) -> String {
+    q.strip_suffix("::new").unwrap_or(q).to_string()
+}
+
+/// Route registrations are not guards: `@app.get("/")`, `#[get("/")]`.
+fn is_route_decorator(e: &Expr) -> bool {
+    let Expr::Call(c) = e else { return false };
+    let method = match &c.func {
+        Expr::Name(n, _) => n.rsplit(['.', ':']).next().unwrap_or(n),
+        Expr::Attr(_, m, _) => m.as_str(),
+        _ => return false,
+    };
+    let route_like = super::http_method(method).is_some()
+        || matches!(method, "route" | "api_route" | "websocket" | "websocket_route" | "ws" | "view");
+    route_like && matches!(c.args.first().map(|a| &a.value), Some(Expr::Str(_)))
+}
+
+/// Every call inside an expression (parameter defaults and annotations).
+pub fn calls_in(e: &Expr) -> Vec<&crate::extract::CallExpr> {
+    let mut out = vec![];
+    fn go<'e>(e: &'e Expr, out: &mut Vec<&'e crate::extract::CallExpr>, depth: u32) {
+        if depth > 16 {
+            return;
+        }
+        match e {
+            Expr::Call(c) => out.push(c),
+            Expr::List(xs) => xs.iter().for_each(|x| go(x, out, depth + 1)),
+            Expr::Subscript(b, xs) => {
+                go(b, out, depth + 1);
+                xs.iter().for_each(|x| go(x, out, depth + 1));
+            }
+            _ => {}
+        }
+    }
+    go(e, &mut out, 0);
+    out
+}

@@ -1,0 +1,279 @@
+//! Routes and the guards attached to them.
+//!
+//! Every framework is reduced to one shape: a graph of router objects (apps,
+//! routers, blueprints, scopes, URL lists). An object holds routes, mounts of
+//! other objects under a prefix, guards that apply to all of it, and layers that
+//! apply to what was added before them (axum). Routes are emitted by walking the
+//! graph from its roots (objects nobody mounts), joining prefixes and
+//! collecting guards on the way down.
+
+pub mod guards;
+pub mod python;
+pub mod rust;
+
+use crate::catalog::Catalog;
+use crate::extract::Pos;
+use crate::facts::{Fact, GuardRef};
+use crate::link::Index;
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Debug)]
+pub struct Guard {
+    pub r: GuardRef,
+    pub column: u32,
+    pub limiter: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct RouteDraft {
+    pub methods: Vec<String>,
+    pub pattern: String,
+    /// (file, def) of the handler when it is in the repository.
+    pub handler: Option<(usize, usize)>,
+    pub handler_symbol: String,
+    pub guards: Vec<Guard>,
+    pub file: usize,
+    pub pos: Pos,
+    pub framework: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Item {
+    Route(RouteDraft),
+    Mount {
+        prefix: String,
+        child: String,
+        guards: Vec<Guard>,
+    },
+    /// Guards that wrap everything added to the object before this item.
+    Layer(Vec<Guard>),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Obj {
+    pub framework: String,
+    pub prefix: String,
+    pub items: Vec<Item>,
+    pub guards: Vec<Guard>,
+    /// (file, pos) where the object is defined, for ordering.
+    pub origin: (usize, Pos),
+}
+
+#[derive(Default)]
+pub struct Graph {
+    pub objs: BTreeMap<String, Obj>,
+    pub mounted: BTreeSet<String>,
+}
+
+impl Graph {
+    pub fn obj(&mut self, key: &str, framework: &str, origin: (usize, Pos)) -> &mut Obj {
+        let o = self.objs.entry(key.to_string()).or_insert_with(|| Obj {
+            framework: framework.to_string(),
+            origin,
+            ..Default::default()
+        });
+        if o.framework == "custom" && framework != "custom" {
+            o.framework = framework.to_string();
+        }
+        o
+    }
+
+    pub fn mount(&mut self, parent: &str, framework: &str, origin: (usize, Pos), prefix: String, child: String, guards: Vec<Guard>) {
+        self.mounted.insert(child.clone());
+        self.obj(parent, framework, origin).items.push(Item::Mount {
+            prefix,
+            child,
+            guards,
+        });
+    }
+}
+
+/// Join URL parts with exactly one `/` between them; regex anchors dropped; always leading `/`.
+pub fn join(prefix: &str, pattern: &str) -> String {
+    let clean = |s: &str| -> String {
+        let s = s.strip_prefix('^').unwrap_or(s);
+        let s = s.strip_suffix('$').unwrap_or(s);
+        s.to_string()
+    };
+    let (a, b) = (clean(prefix), clean(pattern));
+    let joined = if a.is_empty() {
+        b
+    } else if b.is_empty() {
+        a
+    } else {
+        format!("{}/{}", a.trim_end_matches('/'), b.trim_start_matches('/'))
+    };
+    if joined.starts_with('/') {
+        joined
+    } else {
+        format!("/{joined}")
+    }
+}
+
+/// Build the graph for every file and emit route, auth_guard and rate_limiter facts.
+pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
+    let mut g = Graph::default();
+    let gc = guards::Classifier::new(idx, cat);
+    python::build(idx, &gc, &mut g);
+    rust::build(idx, &gc, &mut g);
+
+    let mut roots: Vec<&String> = g.objs.keys().filter(|k| !g.mounted.contains(*k)).collect();
+    roots.sort();
+    let mut emitted: Vec<(RouteDraft, Vec<Guard>)> = vec![];
+    for r in roots {
+        let mut stack = vec![];
+        walk(&g, r, "", &[], &mut stack, &mut emitted);
+    }
+
+    // Guard and limiter facts: one per guard application site, with the routes it covers.
+    let mut sites: BTreeMap<(String, u32, u32, String, bool), (Guard, BTreeSet<String>)> = BTreeMap::new();
+    for (route, gs) in emitted {
+        let f = &idx.files[route.file];
+        let mut fact = Fact::new("route", f, route.pos);
+        fact.framework = Some(route.framework.clone());
+        fact.methods = Some(route.methods.clone());
+        fact.pattern = Some(route.pattern.clone());
+        fact.handler = Some(route.handler_symbol.clone());
+        let mut auth: Vec<GuardRef> = vec![];
+        let mut limits: Vec<GuardRef> = vec![];
+        let mut all = gs.clone();
+        if let Some((hf, hd)) = route.handler {
+            all.extend(gc.handler_guards(hf, hd));
+        }
+        let label = format!("{} {}", route.methods.join(","), route.pattern);
+        for gd in all {
+            sites
+                .entry((gd.r.file.clone(), gd.r.line, gd.column, gd.r.symbol.clone(), gd.limiter))
+                .or_insert_with(|| (gd.clone(), BTreeSet::new()))
+                .1
+                .insert(label.clone());
+            let list = if gd.limiter { &mut limits } else { &mut auth };
+            if !list.iter().any(|x| x.symbol == gd.r.symbol) {
+                list.push(gd.r);
+            }
+        }
+        auth.sort();
+        limits.sort();
+        fact.auth = Some(auth);
+        fact.rate_limit = Some(limits);
+        out.push(fact);
+    }
+    let mut limiter_symbols = BTreeSet::new();
+    for ((file, line, column, _, limiter), (gd, routes)) in sites {
+        let Some(fi) = idx.files.iter().position(|f| f.path == file) else { continue };
+        let f = &idx.files[fi];
+        let mut fact = Fact::new(
+            if limiter { "rate_limiter" } else { "auth_guard" },
+            f,
+            Pos { line, column },
+        );
+        fact.name = Some(gd.r.name.clone());
+        fact.symbol = Some(gd.r.symbol.clone());
+        fact.via = Some(gd.r.via.clone());
+        fact.reason = Some(gd.r.reason.clone());
+        fact.applied_to = routes.into_iter().collect();
+        if limiter {
+            limiter_symbols.insert(gd.r.symbol.clone());
+        }
+        out.push(fact);
+    }
+    // Home-grown limiters defined in the repository, applied or not.
+    for (fi, di, reason) in gc.limiter_definitions() {
+        let sym = idx.def_symbol(fi, di);
+        let f = &idx.files[fi];
+        let d = &f.defs[di];
+        let mut fact = Fact::new("rate_limiter", f, d.pos);
+        fact.name = Some(d.name.clone());
+        fact.symbol = Some(sym.clone());
+        fact.via = Some("definition".into());
+        fact.reason = Some(if limiter_symbols.contains(&sym) {
+            reason
+        } else {
+            format!("{reason}; not applied to any route")
+        });
+        out.push(fact);
+    }
+}
+
+fn walk(
+    g: &Graph,
+    key: &str,
+    prefix: &str,
+    inherited: &[Guard],
+    stack: &mut Vec<String>,
+    out: &mut Vec<(RouteDraft, Vec<Guard>)>,
+) {
+    if stack.iter().any(|k| k == key) || stack.len() > 32 {
+        return;
+    }
+    let Some(obj) = g.objs.get(key) else { return };
+    stack.push(key.to_string());
+    let p = join_prefix(prefix, &obj.prefix);
+    let mut base: Vec<Guard> = inherited.to_vec();
+    base.extend(obj.guards.iter().cloned());
+    for (i, item) in obj.items.iter().enumerate() {
+        // Layers added after this item wrap it.
+        let mut gs = base.clone();
+        for later in &obj.items[i + 1..] {
+            if let Item::Layer(l) = later {
+                gs.extend(l.iter().cloned());
+            }
+        }
+        match item {
+            Item::Route(r) => {
+                let mut r = r.clone();
+                r.pattern = join(&p, &r.pattern);
+                gs.extend(r.guards.iter().cloned());
+                out.push((r, gs));
+            }
+            Item::Mount { prefix, child, guards } => {
+                gs.extend(guards.iter().cloned());
+                walk(g, child, &join_prefix(&p, prefix), &gs, stack, out);
+            }
+            Item::Layer(_) => {}
+        }
+    }
+    stack.pop();
+}
+
+fn join_prefix(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else if b.is_empty() {
+        a.to_string()
+    } else {
+        join(a, b)
+    }
+}
+
+/// HTTP method names recognised as route registration methods.
+pub fn http_method(m: &str) -> Option<&'static str> {
+    Some(match m.to_ascii_lowercase().as_str() {
+        "get" => "GET",
+        "post" => "POST",
+        "put" => "PUT",
+        "patch" => "PATCH",
+        "delete" => "DELETE",
+        "head" => "HEAD",
+        "options" => "OPTIONS",
+        "trace" => "TRACE",
+        "connect" => "CONNECT",
+        "any" | "*" => "ANY",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join;
+
+    #[test]
+    fn joins_prefixes_with_one_slash() {
+        assert_eq!(join("/api/v1", "/items"), "/api/v1/items");
+        assert_eq!(join("/api/v1/items", "/"), "/api/v1/items/");
+        assert_eq!(join("polls/", "<int:pk>/"), "/polls/<int:pk>/");
+        assert_eq!(join("", "^legacy/(?P<id>[0-9]+)/$"), "/legacy/(?P<id>[0-9]+)/");
+        assert_eq!(join("/items", ""), "/items");
+        assert_eq!(join("", ""), "/");
+    }
+}
