@@ -122,8 +122,15 @@ impl Catalog {
     /// configuration about one (`TOKEN_URL`)?
     pub fn secret_name(&self, name: &str) -> bool {
         let n = normalise(name.rsplit(['.', ':']).next().unwrap_or(name));
-        self.secret_words.words.iter().any(|w| n.contains(w.as_str()))
-            && !self.secret_words.except_words.iter().any(|w| n.contains(w.as_str()))
+        self.secret_words
+            .words
+            .iter()
+            .any(|w| n.contains(w.as_str()))
+            && !self
+                .secret_words
+                .except_words
+                .iter()
+                .any(|w| n.contains(w.as_str()))
     }
 
     pub fn placeholder(&self, value: &str) -> bool {
@@ -140,10 +147,16 @@ pub fn normalise(name: &str) -> String {
         .collect()
 }
 
-/// Catalogue name match: exact, or prefix for entries ending in `*`.
+/// Catalogue name match: exact; `a.b.*` matches one more segment (`a.b.get`,
+/// not `a.b.get.read`); `a.**` matches anything below `a.`.
 pub fn matches(pattern: &str, name: &str) -> bool {
+    if let Some(prefix) = pattern.strip_suffix("**") {
+        return name.starts_with(prefix);
+    }
     match pattern.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
+        Some(prefix) => name
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains(['.', ':'])),
         None => pattern == name,
     }
 }

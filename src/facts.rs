@@ -106,7 +106,7 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
                     .and_then(|e| idx.str_value(fi, call.scope, e))
                 {
                     if cat.secret_name(&name) {
-                        let mut fact = Fact::new("secret", f, call.call.pos);
+                        let mut fact = Fact::new("secret", f, call.call.start);
                         fact.api = Some(api.clone());
                         fact.name = Some(name);
                         fact.function = function.clone();
@@ -116,8 +116,10 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
                 }
                 continue;
             }
-            let Some(spec) = lc.sink_for(&api) else { continue };
-            let mut fact = Fact::new(&spec.kind, f, call.call.pos);
+            let Some(spec) = lc.sink_for(&api) else {
+                continue;
+            };
+            let mut fact = Fact::new(&spec.kind, f, call.call.start);
             fact.api = Some(api.clone());
             fact.function = function;
             if let Some(op) = &spec.op {
@@ -129,7 +131,10 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
             }
             for flag in &spec.flags {
                 if let Some(v) = call.call.kwarg(flag) {
-                    if matches!(v, Expr::Bool(_) | Expr::Num(_) | Expr::Str(_) | Expr::NoneLit) {
+                    if matches!(
+                        v,
+                        Expr::Bool(_) | Expr::Num(_) | Expr::Str(_) | Expr::NoneLit
+                    ) {
                         fact.flags.insert(flag.clone(), v.display());
                     }
                 }

@@ -14,10 +14,7 @@ pub enum Lang {
 /// The query files of each language, embedded at build time. Each language's
 /// files are concatenated into one query so a file is traversed once.
 pub const PYTHON_QUERIES: &[(&str, &str)] = &[
-    (
-        "imports.scm",
-        include_str!("../queries/python/imports.scm"),
-    ),
+    ("imports.scm", include_str!("../queries/python/imports.scm")),
     (
         "definitions.scm",
         include_str!("../queries/python/definitions.scm"),

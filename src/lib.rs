@@ -127,7 +127,10 @@ pub fn parse_only(lang: Lang, src: &[u8]) -> usize {
             Lang::Python => py,
             Lang::Rust => rs,
         };
-        parser.parse(src, None).map(|t| t.root_node().descendant_count()).unwrap_or(0)
+        parser
+            .parse(src, None)
+            .map(|t| t.root_node().descendant_count())
+            .unwrap_or(0)
     })
 }
 
@@ -139,10 +142,14 @@ enum Outcome {
 /// Walk, read, parse and extract every file.
 pub fn scan(opts: &Options) -> Result<Scan, Error> {
     let t0 = Instant::now();
-    let walked = walk::walk(&opts.root, &opts.excludes, opts.max_file_size).map_err(|e| Error::Input(e.0))?;
+    let walked = walk::walk(&opts.root, &opts.excludes, opts.max_file_size)
+        .map_err(|e| Error::Input(e.0))?;
     let t_walk = t0.elapsed();
     let root = if opts.root.is_file() {
-        opts.root.parent().map(Path::to_path_buf).unwrap_or_default()
+        opts.root
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     } else {
         opts.root.clone()
     };
@@ -154,15 +161,24 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                 let bytes = match std::fs::read(abs) {
                     Ok(b) => b,
                     Err(e) => {
-                        return Outcome::Skip(Skipped { file: rel.clone(), reason: format!("unreadable: {}", walk::plain_io(&e)) })
+                        return Outcome::Skip(Skipped {
+                            file: rel.clone(),
+                            reason: format!("unreadable: {}", walk::plain_io(&e)),
+                        })
                     }
                 };
                 if std::str::from_utf8(&bytes).is_err() {
-                    return Outcome::Skip(Skipped { file: rel.clone(), reason: "not valid UTF-8".into() });
+                    return Outcome::Skip(Skipped {
+                        file: rel.clone(),
+                        reason: "not valid UTF-8".into(),
+                    });
                 }
                 match extract_source(rel.clone(), *lang, &bytes) {
                     Some(ff) => Outcome::Ok(ff),
-                    None => Outcome::Skip(Skipped { file: rel.clone(), reason: "parser gave up".into() }),
+                    None => Outcome::Skip(Skipped {
+                        file: rel.clone(),
+                        reason: "parser gave up".into(),
+                    }),
                 }
             })
             .collect::<Vec<_>>()
@@ -197,7 +213,12 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             ..Default::default()
         },
     };
-    Ok(Scan { root, files, skipped, stats })
+    Ok(Scan {
+        root,
+        files,
+        skipped,
+        stats,
+    })
 }
 
 /// The facts inventory of a scanned repository, sorted.

@@ -51,7 +51,8 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn build(root: &Path, files: &'a [FileFacts]) -> Index<'a> {
-        let paths: std::collections::HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let paths: std::collections::HashSet<&str> =
+            files.iter().map(|f| f.path.as_str()).collect();
         let mut crate_cache: HashMap<String, Option<(String, String)>> = HashMap::new();
         let mut module = Vec::with_capacity(files.len());
         let mut modules: HashMap<String, usize> = HashMap::new();
@@ -160,7 +161,19 @@ impl<'a> Index<'a> {
                     (false, false) => format!("{base}.{}", imp.target),
                 }
             }
-            Lang::Rust => self.rust_absolute(file, &imp.target),
+            Lang::Rust => {
+                let abs = self.rust_absolute(file, &imp.target);
+                let first = abs.split("::").next().unwrap_or("");
+                let child = join_path(&self.module[file], first);
+                if abs == imp.target
+                    && !self.modules.contains_key(first)
+                    && self.modules.contains_key(&child)
+                {
+                    join_path(&self.module[file], &abs)
+                } else {
+                    abs
+                }
+            }
         }
     }
 
@@ -197,7 +210,13 @@ impl<'a> Index<'a> {
         self.resolve_name_n(file, scope, name, 0)
     }
 
-    fn resolve_name_n(&self, file: usize, scope: Option<usize>, name: &str, hops: u32) -> Option<Target> {
+    fn resolve_name_n(
+        &self,
+        file: usize,
+        scope: Option<usize>,
+        name: &str,
+        hops: u32,
+    ) -> Option<Target> {
         if hops > MAX_HOPS || name.is_empty() {
             return None;
         }
@@ -230,7 +249,10 @@ impl<'a> Index<'a> {
         }
         // 3. Module-level definitions, then assignments, then imports.
         if let Some(&d) = self.defs[file].get(head) {
-            if f.defs[d].parent.is_none() {
+            // In Rust, `x::y` never goes through a function named `x`.
+            let fn_path =
+                f.lang == Lang::Rust && rest.is_some() && f.defs[d].kind == DefKind::Function;
+            if f.defs[d].parent.is_none() && !fn_path {
                 return self.member(Target::Def(file, d), rest, hops);
             }
         }
@@ -255,7 +277,9 @@ impl<'a> Index<'a> {
             for im in f.imports.iter().filter(|im| im.glob) {
                 let base = self.import_target(file, im);
                 if let Some(&mf) = self.modules.get(&base) {
-                    if self.defs[mf].contains_key(head) || self.assigns[mf].contains_key(&(None, head)) {
+                    if self.defs[mf].contains_key(head)
+                        || self.assigns[mf].contains_key(&(None, head))
+                    {
                         return self.resolve_qualified(&join_path(&base, name), hops + 1);
                     }
                 }
@@ -291,7 +315,10 @@ impl<'a> Index<'a> {
                 if let Some(&m) = self.defs[file].get(want.as_str()) {
                     return Some(Target::Def(file, m));
                 }
-                Some(Target::External(format!("{}{sep}{rest}", self.def_symbol(file, d))))
+                Some(Target::External(format!(
+                    "{}{sep}{rest}",
+                    self.def_symbol(file, d)
+                )))
             }
             Target::Var(file, a) => {
                 // An instance: its type is what built it.
@@ -299,7 +326,10 @@ impl<'a> Index<'a> {
                 let sep = self.sep(file);
                 match self.type_of(file, v.scope, &v.value, hops + 1) {
                     Some(ty) => self.method_of(&ty, rest, sep, hops),
-                    None => Some(Target::External(format!("{}{sep}{rest}", self.var_symbol(file, a)))),
+                    None => Some(Target::External(format!(
+                        "{}{sep}{rest}",
+                        self.var_symbol(file, a)
+                    ))),
                 }
             }
             Target::Module(file) => {
@@ -325,7 +355,12 @@ impl<'a> Index<'a> {
         if hops > MAX_HOPS {
             return Some(Target::External(q.to_string()));
         }
-        let rust = q.contains("::") || (!q.contains('.') && self.modules.get(q).is_some_and(|&f| self.files[f].lang == Lang::Rust));
+        let rust = q.contains("::")
+            || (!q.contains('.')
+                && self
+                    .modules
+                    .get(q)
+                    .is_some_and(|&f| self.files[f].lang == Lang::Rust));
         let sep = if rust { "::" } else { "." };
         let parts: Vec<&str> = q.split(sep).collect();
         for cut in (1..=parts.len()).rev() {
@@ -335,9 +370,9 @@ impl<'a> Index<'a> {
                     return Some(Target::Module(mf));
                 }
                 let rest = parts[cut..].join(sep);
-                return self.resolve_name_n(mf, None, &rest, hops + 1).or_else(|| {
-                    Some(Target::External(q.to_string()))
-                });
+                return self
+                    .resolve_name_n(mf, None, &rest, hops + 1)
+                    .or_else(|| Some(Target::External(q.to_string())));
             }
         }
         Some(Target::External(q.to_string()))
@@ -349,7 +384,13 @@ impl<'a> Index<'a> {
         self.resolve_expr_n(file, scope, e, 0)
     }
 
-    fn resolve_expr_n(&self, file: usize, scope: Option<usize>, e: &Expr, hops: u32) -> Option<Target> {
+    fn resolve_expr_n(
+        &self,
+        file: usize,
+        scope: Option<usize>,
+        e: &Expr,
+        hops: u32,
+    ) -> Option<Target> {
         if hops > MAX_HOPS {
             return None;
         }
@@ -366,7 +407,13 @@ impl<'a> Index<'a> {
 
     /// The type of a value expression: a constructor call's class (Rust:
     /// `Type::new(..)` → `Type`), a variable's type, or what a name refers to.
-    pub fn type_of(&self, file: usize, scope: Option<usize>, e: &Expr, hops: u32) -> Option<Target> {
+    pub fn type_of(
+        &self,
+        file: usize,
+        scope: Option<usize>,
+        e: &Expr,
+        hops: u32,
+    ) -> Option<Target> {
         if hops > MAX_HOPS {
             return None;
         }
@@ -376,10 +423,13 @@ impl<'a> Index<'a> {
                 match callee {
                     Target::External(q) if q.contains("::") => {
                         let (ty, last) = q.rsplit_once("::")?;
-                        if last.starts_with(|c: char| c.is_lowercase()) {
+                        if !last.starts_with(|c: char| c.is_lowercase()) {
+                            Some(Target::External(q))
+                        } else if is_constructor(last) {
                             Some(Target::External(ty.to_string()))
                         } else {
-                            Some(Target::External(q))
+                            // A method's return type is unknown without type information.
+                            None
                         }
                     }
                     Target::Def(f, d) if self.files[f].defs[d].kind == DefKind::Function => {
@@ -395,14 +445,16 @@ impl<'a> Index<'a> {
                     other => Some(other),
                 }
             }
-            Expr::Name(..) | Expr::Attr(..) => match self.resolve_expr_n(file, scope, e, hops + 1)? {
-                Target::Var(vf, va) => {
-                    let v = &self.files[vf].assigns[va];
-                    self.type_of(vf, v.scope, &v.value, hops + 1)
-                        .or(Some(Target::Var(vf, va)))
+            Expr::Name(..) | Expr::Attr(..) => {
+                match self.resolve_expr_n(file, scope, e, hops + 1)? {
+                    Target::Var(vf, va) => {
+                        let v = &self.files[vf].assigns[va];
+                        self.type_of(vf, v.scope, &v.value, hops + 1)
+                            .or(Some(Target::Var(vf, va)))
+                    }
+                    other => Some(other),
                 }
-                other => Some(other),
-            },
+            }
             _ => None,
         }
     }
@@ -418,7 +470,12 @@ impl<'a> Index<'a> {
     }
 
     /// Follow a variable to the value it was assigned (bounded).
-    pub fn value_of<'b>(&'b self, file: usize, scope: Option<usize>, e: &'b Expr) -> (usize, Option<usize>, &'b Expr) {
+    pub fn value_of<'b>(
+        &'b self,
+        file: usize,
+        scope: Option<usize>,
+        e: &'b Expr,
+    ) -> (usize, Option<usize>, &'b Expr) {
         let mut cur = (file, scope, e);
         for _ in 0..MAX_HOPS {
             let Expr::Name(..) = cur.2 else { break };
@@ -449,6 +506,16 @@ impl<'a> Index<'a> {
             .map(|(i, _)| i)
             .collect()
     }
+}
+
+/// Associated functions that conventionally return `Self`.
+fn is_constructor(name: &str) -> bool {
+    matches!(
+        name,
+        "new" | "default" | "builder" | "build" | "open" | "create" | "connect" | "bind"
+    ) || name.starts_with("new_")
+        || name.starts_with("with_")
+        || name.starts_with("from_")
 }
 
 fn join_path(a: &str, b: &str) -> String {
@@ -515,7 +582,11 @@ fn python_modules(path: &str, paths: &std::collections::HashSet<&str>) -> Vec<St
 
 /// Rust module path: crate name from the nearest `Cargo.toml` (`-` → `_`),
 /// `src/main.rs`/`src/lib.rs` = crate root, `src/a/mod.rs` and `src/a.rs` = `crate::a`.
-fn rust_module(root: &Path, path: &str, cache: &mut HashMap<String, Option<(String, String)>>) -> String {
+fn rust_module(
+    root: &Path,
+    path: &str,
+    cache: &mut HashMap<String, Option<(String, String)>>,
+) -> String {
     let mut dir = Path::new(path).parent();
     let mut krate: Option<(String, String)> = None;
     while let Some(d) = dir {
@@ -560,7 +631,9 @@ fn rust_module(root: &Path, path: &str, cache: &mut HashMap<String, Option<(Stri
 
 /// Helper used by classifiers: the literal string of an argument.
 pub fn arg_str(c: &CallExpr, keyword: Option<&str>, position: Option<usize>) -> Option<String> {
-    c.arg(keyword, position).and_then(|e| e.as_str()).map(str::to_string)
+    c.arg(keyword, position)
+        .and_then(|e| e.as_str())
+        .map(str::to_string)
 }
 
 /// All positional args.

@@ -105,8 +105,15 @@ fn run_facts(a: FactsArgs) -> ExitCode {
         Format::Text => report::facts_text(&scan.stats, &scan.skipped, &facts),
     };
     if let Err(e) = report::write_output(a.output.as_deref(), &text) {
-        let target = a.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "standard output".into());
-        return fail(format!("cannot write {target}: {}", threatscan::walk::plain_io(&e)));
+        let target = a
+            .output
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "standard output".into());
+        return fail(format!(
+            "cannot write {target}: {}",
+            threatscan::walk::plain_io(&e)
+        ));
     }
     if a.stats {
         let t = &scan.stats.timings;

@@ -51,7 +51,13 @@ pub fn facts_text(stats: &Stats, skipped: &[Skipped], facts: &[Fact]) -> String 
         let group: Vec<&Fact> = facts.iter().filter(|f| f.kind == k).collect();
         out.push_str(&format!("{k} ({})\n", group.len()));
         for f in group {
-            out.push_str(&format!("  {}:{}:{}  {}\n", f.file, f.line, f.column, describe(f)));
+            out.push_str(&format!(
+                "  {}:{}:{}  {}\n",
+                f.file,
+                f.line,
+                f.column,
+                describe(f)
+            ));
         }
         out.push('\n');
     }
@@ -73,7 +79,11 @@ pub fn facts_text(stats: &Stats, skipped: &[Skipped], facts: &[Fact]) -> String 
 
 fn names(v: &Option<Vec<crate::facts::GuardRef>>) -> String {
     match v {
-        Some(v) if !v.is_empty() => v.iter().map(|g| g.symbol.as_str()).collect::<Vec<_>>().join(", "),
+        Some(v) if !v.is_empty() => v
+            .iter()
+            .map(|g| g.symbol.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         _ => "none".into(),
     }
 }
@@ -95,7 +105,11 @@ fn describe(f: &Fact) -> String {
             f.name.as_deref().unwrap_or(""),
             f.via.as_deref().unwrap_or(""),
             f.reason.as_deref().unwrap_or(""),
-            if f.applied_to.is_empty() { String::new() } else { format!(" — applies to {}", f.applied_to.join("; ")) }
+            if f.applied_to.is_empty() {
+                String::new()
+            } else {
+                format!(" — applies to {}", f.applied_to.join("; "))
+            }
         ),
         _ => {
             let mut s = f.api.clone().unwrap_or_default();

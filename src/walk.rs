@@ -30,11 +30,22 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
     let mut skipped = vec![];
     if meta.is_file() {
         // A single file: its directory is the root.
-        let name = root.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         match Lang::from_path(root) {
             Some(l) if meta.len() <= max_size => files.push((name, root.to_path_buf(), l)),
-            Some(_) => skipped.push(Skipped { file: name, reason: too_big(max_size) }),
-            None => return Err(WalkError(format!("{} is not a Python or Rust file", root.display()))),
+            Some(_) => skipped.push(Skipped {
+                file: name,
+                reason: too_big(max_size),
+            }),
+            None => {
+                return Err(WalkError(format!(
+                    "{} is not a Python or Rust file",
+                    root.display()
+                )))
+            }
         }
         return Ok(Walked { files, skipped });
     }
@@ -43,7 +54,9 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
         ob.add(&format!("!{g}"))
             .map_err(|e| WalkError(format!("invalid --exclude glob {g:?}: {e}")))?;
     }
-    let overrides = ob.build().map_err(|e| WalkError(format!("invalid --exclude: {e}")))?;
+    let overrides = ob
+        .build()
+        .map_err(|e| WalkError(format!("invalid --exclude: {e}")))?;
     let walker = WalkBuilder::new(root)
         .hidden(true)
         .git_ignore(true)
@@ -64,11 +77,18 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
             }
         };
         let path = entry.path();
-        let Some(ft) = entry.file_type() else { continue };
-        let Some(lang) = Lang::from_path(path) else { continue };
+        let Some(ft) = entry.file_type() else {
+            continue;
+        };
+        let Some(lang) = Lang::from_path(path) else {
+            continue;
+        };
         let rel = rel_path(root, path);
         if ft.is_symlink() {
-            skipped.push(Skipped { file: rel, reason: "symbolic link (not followed)".into() });
+            skipped.push(Skipped {
+                file: rel,
+                reason: "symbolic link (not followed)".into(),
+            });
             continue;
         }
         if !ft.is_file() {
@@ -76,11 +96,17 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
         }
         match entry.metadata() {
             Ok(m) if m.len() > max_size => {
-                skipped.push(Skipped { file: rel, reason: too_big(max_size) });
+                skipped.push(Skipped {
+                    file: rel,
+                    reason: too_big(max_size),
+                });
                 continue;
             }
             Err(e) => {
-                skipped.push(Skipped { file: rel, reason: format!("unreadable: {e}") });
+                skipped.push(Skipped {
+                    file: rel,
+                    reason: format!("unreadable: {e}"),
+                });
                 continue;
             }
             _ => {}
@@ -123,8 +149,15 @@ fn walk_error(root: &Path, e: &ignore::Error) -> (String, String) {
                 path = Some(rel_path(root, p));
                 cur = err;
             }
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => cur = err,
-            ignore::Error::Io(io) => return (path.unwrap_or_default(), format!("unreadable: {}", plain_io(io))),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                cur = err
+            }
+            ignore::Error::Io(io) => {
+                return (
+                    path.unwrap_or_default(),
+                    format!("unreadable: {}", plain_io(io)),
+                )
+            }
             other => return (path.unwrap_or_default(), format!("walk error: {other}")),
         }
     }

@@ -47,7 +47,10 @@ pub enum Expr {
 pub struct CallExpr {
     pub func: Expr,
     pub args: Vec<Arg>,
+    /// Where the call is named: the method name in a chain (`.route(`), else the start.
     pub pos: Pos,
+    /// Where the whole call expression starts (sinks are reported here).
+    pub start: Pos,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -299,7 +299,9 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
     }
     if !any {
         let mut w = n.walk();
-        if n.named_children(&mut w).any(|c| c.kind() == "wildcard_import") {
+        if n.named_children(&mut w)
+            .any(|c| c.kind() == "wildcard_import")
+        {
             out.push(Import {
                 local: String::new(),
                 target: module.clone(),
@@ -358,9 +360,10 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
                     for a in al.named_children(&mut w) {
                         match a.kind() {
                             "keyword_argument" => {
-                                if let (Some(k), Some(v)) =
-                                    (a.child_by_field_name("name"), a.child_by_field_name("value"))
-                                {
+                                if let (Some(k), Some(v)) = (
+                                    a.child_by_field_name("name"),
+                                    a.child_by_field_name("value"),
+                                ) {
                                     args.push(Arg {
                                         name: Some(text(k, src).to_string()),
                                         value: conv(v, src, d),
@@ -376,10 +379,12 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
                     }
                 }
             }
+            let p = pos_of(n, src);
             Expr::Call(Box::new(CallExpr {
                 func,
                 args,
-                pos: pos_of(n, src),
+                pos: p,
+                start: p,
             }))
         }
         "string" => match string_value(n, src) {
@@ -398,8 +403,10 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
             Expr::Str(out)
         }
         "binary_operator" => {
-            let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right"))
-            else {
+            let (Some(l), Some(r)) = (
+                n.child_by_field_name("left"),
+                n.child_by_field_name("right"),
+            ) else {
                 return Expr::Other;
             };
             let op = n.child_by_field_name("operator").map(|o| text(o, src));

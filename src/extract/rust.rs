@@ -196,6 +196,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
                         .map(|value| Arg { name: None, value })
                         .collect(),
                     pos,
+                    start: pos,
                 },
                 scope: scope_of(n),
             }),
@@ -295,8 +296,10 @@ fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<I
             }
         }
         "use_as_clause" => {
-            if let (Some(p), Some(a)) = (n.child_by_field_name("path"), n.child_by_field_name("alias"))
-            {
+            if let (Some(p), Some(a)) = (
+                n.child_by_field_name("path"),
+                n.child_by_field_name("alias"),
+            ) {
                 out.push(Import {
                     local: text(a, src).to_string(),
                     target: join(prefix, &path_text(p, src)),
@@ -362,6 +365,7 @@ fn attribute(a: Node, src: &[u8]) -> Expr {
             func: Expr::Name(path, pos),
             args: token_args(tt, src),
             pos,
+            start: pos,
         })),
         None => Expr::Name(path, pos),
     }
@@ -413,8 +417,7 @@ fn token_group(g: &[Node], src: &[u8]) -> Arg {
             value: lit(g[0]),
         };
     }
-    if g
-        .iter()
+    if g.iter()
         .all(|n| matches!(n.kind(), "identifier" | "::" | "crate" | "self" | "super"))
     {
         let path: String = g.iter().map(|n| text(*n, src)).collect();
@@ -461,8 +464,10 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
             .map(|f| conv(f, src, d))
             .unwrap_or(Expr::Other),
         "field_expression" => {
-            let (Some(v), Some(f)) = (n.child_by_field_name("value"), n.child_by_field_name("field"))
-            else {
+            let (Some(v), Some(f)) = (
+                n.child_by_field_name("value"),
+                n.child_by_field_name("field"),
+            ) else {
                 return Expr::Other;
             };
             let field = text(f, src).to_string();
@@ -480,7 +485,10 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
             if let Some(al) = n.child_by_field_name("arguments") {
                 let mut w = al.walk();
                 for a in al.named_children(&mut w) {
-                    if !matches!(a.kind(), "line_comment" | "block_comment" | "attribute_item") {
+                    if !matches!(
+                        a.kind(),
+                        "line_comment" | "block_comment" | "attribute_item"
+                    ) {
                         args.push(Arg {
                             name: None,
                             value: conv(a, src, d),
@@ -494,7 +502,12 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
                 Expr::Attr(_, _, p) => *p,
                 _ => pos_of(n, src),
             };
-            Expr::Call(Box::new(CallExpr { func, args, pos }))
+            Expr::Call(Box::new(CallExpr {
+                func,
+                args,
+                pos,
+                start: pos_of(n, src),
+            }))
         }
         "string_literal" | "raw_string_literal" => Expr::Str(string_value(n, src)),
         "integer_literal" | "float_literal" => Expr::Num(text(n, src).to_string()),
@@ -530,6 +543,7 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
                 func: Expr::Name(name, pos_of(n, src)),
                 args: vec![],
                 pos: pos_of(n, src),
+                start: pos_of(n, src),
             }))
         }
         "closure_expression" => Expr::Closure(Box::new(

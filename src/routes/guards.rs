@@ -69,7 +69,15 @@ impl<'a> Classifier<'a> {
         out
     }
 
-    fn classify_into(&self, file: usize, scope: Option<usize>, e: &Expr, via: &str, depth: u32, out: &mut Vec<Guard>) {
+    fn classify_into(
+        &self,
+        file: usize,
+        scope: Option<usize>,
+        e: &Expr,
+        via: &str,
+        depth: u32,
+        out: &mut Vec<Guard>,
+    ) {
         if depth > 8 {
             return;
         }
@@ -121,11 +129,27 @@ impl<'a> Classifier<'a> {
                 }
                 let sym = symbol_of_external(q);
                 if let Some(p) = any_match(&lc.guards.rate_limit, q) {
-                    out.push(self.guard(file, pos, &name, &sym, via, format!("catalogued rate limiter ({p})"), true));
+                    out.push(self.guard(
+                        file,
+                        pos,
+                        &name,
+                        &sym,
+                        via,
+                        format!("catalogued rate limiter ({p})"),
+                        true,
+                    ));
                     return;
                 }
                 if let Some(p) = any_match(&lc.guards.auth, q) {
-                    out.push(self.guard(file, pos, &name, &sym, via, format!("catalogued auth API ({p})"), false));
+                    out.push(self.guard(
+                        file,
+                        pos,
+                        &name,
+                        &sym,
+                        via,
+                        format!("catalogued auth API ({p})"),
+                        false,
+                    ));
                     return;
                 }
                 // Rust layer expressions: look inside builder chains and arguments.
@@ -145,7 +169,9 @@ impl<'a> Classifier<'a> {
                 let sym = self.idx.def_symbol(df, dd);
                 match self.verdict(df, dd) {
                     Verdict::Auth(r) => out.push(self.guard(file, pos, &name, &sym, via, r, false)),
-                    Verdict::Limiter(r) => out.push(self.guard(file, pos, &name, &sym, via, r, true)),
+                    Verdict::Limiter(r) => {
+                        out.push(self.guard(file, pos, &name, &sym, via, r, true))
+                    }
                     Verdict::No => {}
                 }
             }
@@ -156,16 +182,36 @@ impl<'a> Classifier<'a> {
                     if let Target::Def(df, dd) = ty {
                         let sym = self.idx.def_symbol(df, dd);
                         match self.verdict(df, dd) {
-                            Verdict::Auth(r) => out.push(self.guard(file, pos, &name, &sym, via, r, false)),
-                            Verdict::Limiter(r) => out.push(self.guard(file, pos, &name, &sym, via, r, true)),
+                            Verdict::Auth(r) => {
+                                out.push(self.guard(file, pos, &name, &sym, via, r, false))
+                            }
+                            Verdict::Limiter(r) => {
+                                out.push(self.guard(file, pos, &name, &sym, via, r, true))
+                            }
                             Verdict::No => {}
                         }
                     } else if let Target::External(q) = ty {
                         let sym = symbol_of_external(&q);
                         if let Some(p) = any_match(&lc.guards.rate_limit, &q) {
-                            out.push(self.guard(file, pos, &name, &sym, via, format!("catalogued rate limiter ({p})"), true));
+                            out.push(self.guard(
+                                file,
+                                pos,
+                                &name,
+                                &sym,
+                                via,
+                                format!("catalogued rate limiter ({p})"),
+                                true,
+                            ));
                         } else if let Some(p) = any_match(&lc.guards.auth, &q) {
-                            out.push(self.guard(file, pos, &name, &sym, via, format!("catalogued auth API ({p})"), false));
+                            out.push(self.guard(
+                                file,
+                                pos,
+                                &name,
+                                &sym,
+                                via,
+                                format!("catalogued auth API ({p})"),
+                                false,
+                            ));
                         }
                     }
                 }
@@ -192,7 +238,16 @@ impl<'a> Classifier<'a> {
         (f, d)
     }
 
-    fn guard(&self, file: usize, pos: Pos, name: &str, symbol: &str, via: &str, reason: String, limiter: bool) -> Guard {
+    fn guard(
+        &self,
+        file: usize,
+        pos: Pos,
+        name: &str,
+        symbol: &str,
+        via: &str,
+        reason: String,
+        limiter: bool,
+    ) -> Guard {
         let short = name.rsplit(['.', ':']).next().unwrap_or(name).to_string();
         Guard {
             r: GuardRef {
@@ -220,9 +275,13 @@ impl<'a> Classifier<'a> {
         let def = &self.idx.files[f].defs[d];
         let short = def.name.rsplit(['.', ':']).next().unwrap_or(&def.name);
         let v = if let Some(w) = LangCatalog::words_match(&lc.guards.limiter_words, short) {
-            Verdict::Limiter(format!("defined in the repository; its name contains '{w}'"))
+            Verdict::Limiter(format!(
+                "defined in the repository; its name contains '{w}'"
+            ))
         } else if let Some(w) = LangCatalog::words_match(&lc.guards.auth_words, short) {
-            Verdict::Auth(format!("defined in the repository; its name contains '{w}'"))
+            Verdict::Auth(format!(
+                "defined in the repository; its name contains '{w}'"
+            ))
         } else {
             self.verdict_by_calls(f, d)
         };
@@ -247,7 +306,8 @@ impl<'a> Classifier<'a> {
         let type_prefix = format!("{}::", file.defs[d].name);
         for c in &file.calls {
             let in_def = inside(c.scope)
-                || c.scope.is_some_and(|s| file.defs[s].name.starts_with(&type_prefix));
+                || c.scope
+                    .is_some_and(|s| file.defs[s].name.starts_with(&type_prefix));
             if !in_def {
                 continue;
             }
@@ -283,7 +343,14 @@ impl<'a> Classifier<'a> {
                 match file.lang {
                     Lang::Python => {
                         for c in calls_in(e) {
-                            self.classify_into(f, scope, &Expr::Call(Box::new(c.clone())), "dependency", 0, &mut out);
+                            self.classify_into(
+                                f,
+                                scope,
+                                &Expr::Call(Box::new(c.clone())),
+                                "dependency",
+                                0,
+                                &mut out,
+                            );
                         }
                     }
                     Lang::Rust => self.extractor(f, e, &mut out),
@@ -299,14 +366,19 @@ impl<'a> Classifier<'a> {
                     "permission_classes" | "authentication_classes" => {
                         self.classify_into(f, Some(d), v, "permission_class", 0, &mut out)
                     }
-                    "throttle_classes" => self.classify_into(f, Some(d), v, "throttle_class", 0, &mut out),
+                    "throttle_classes" => {
+                        self.classify_into(f, Some(d), v, "throttle_class", 0, &mut out)
+                    }
                     _ => {}
                 }
             }
             // Guards on the class's HTTP method handlers.
             let prefix = format!("{}.", def.name);
             for (mi, m) in file.defs.iter().enumerate() {
-                if m.parent == Some(d) && m.name.starts_with(&prefix) && super::http_method(&m.name[prefix.len()..]).is_some() {
+                if m.parent == Some(d)
+                    && m.name.starts_with(&prefix)
+                    && super::http_method(&m.name[prefix.len()..]).is_some()
+                {
                     out.extend(self.handler_guards(f, mi).into_iter());
                 }
             }
@@ -334,12 +406,28 @@ impl<'a> Classifier<'a> {
             Some(Target::Def(tf, td)) if self.extractors.contains(&(tf, td)) => {
                 if let Verdict::Auth(r) = self.verdict(tf, td) {
                     let sym = self.idx.def_symbol(tf, td);
-                    out.push(self.guard(f, *pos, n, &sym, "extractor", format!("implements a request-extractor trait; {r}"), false));
+                    out.push(self.guard(
+                        f,
+                        *pos,
+                        n,
+                        &sym,
+                        "extractor",
+                        format!("implements a request-extractor trait; {r}"),
+                        false,
+                    ));
                 }
             }
             Some(Target::External(q)) => {
                 if let Some(p) = any_match(&self.cat.rust.guards.auth, &q) {
-                    out.push(self.guard(f, *pos, n, &q, "extractor", format!("catalogued auth extractor ({p})"), false));
+                    out.push(self.guard(
+                        f,
+                        *pos,
+                        n,
+                        &q,
+                        "extractor",
+                        format!("catalogued auth extractor ({p})"),
+                        false,
+                    ));
                 }
             }
             _ => {}
@@ -379,7 +467,10 @@ fn is_route_decorator(e: &Expr) -> bool {
         _ => return false,
     };
     let route_like = super::http_method(method).is_some()
-        || matches!(method, "route" | "api_route" | "websocket" | "websocket_route" | "ws" | "view");
+        || matches!(
+            method,
+            "route" | "api_route" | "websocket" | "websocket_route" | "ws" | "view"
+        );
     route_like && matches!(c.args.first().map(|a| &a.value), Some(Expr::Str(_)))
 }
 

@@ -78,7 +78,15 @@ impl Graph {
         o
     }
 
-    pub fn mount(&mut self, parent: &str, framework: &str, origin: (usize, Pos), prefix: String, child: String, guards: Vec<Guard>) {
+    pub fn mount(
+        &mut self,
+        parent: &str,
+        framework: &str,
+        origin: (usize, Pos),
+        prefix: String,
+        child: String,
+        guards: Vec<Guard>,
+    ) {
         self.mounted.insert(child.clone());
         self.obj(parent, framework, origin).items.push(Item::Mount {
             prefix,
@@ -126,7 +134,8 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     }
 
     // Guard and limiter facts: one per guard application site, with the routes it covers.
-    let mut sites: BTreeMap<(String, u32, u32, String, bool), (Guard, BTreeSet<String>)> = BTreeMap::new();
+    let mut sites: BTreeMap<(String, u32, u32, String, bool), (Guard, BTreeSet<String>)> =
+        BTreeMap::new();
     for (route, gs) in emitted {
         let f = &idx.files[route.file];
         let mut fact = Fact::new("route", f, route.pos);
@@ -143,7 +152,13 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
         let label = format!("{} {}", route.methods.join(","), route.pattern);
         for gd in all {
             sites
-                .entry((gd.r.file.clone(), gd.r.line, gd.column, gd.r.symbol.clone(), gd.limiter))
+                .entry((
+                    gd.r.file.clone(),
+                    gd.r.line,
+                    gd.column,
+                    gd.r.symbol.clone(),
+                    gd.limiter,
+                ))
                 .or_insert_with(|| (gd.clone(), BTreeSet::new()))
                 .1
                 .insert(label.clone());
@@ -160,10 +175,16 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     }
     let mut limiter_symbols = BTreeSet::new();
     for ((file, line, column, _, limiter), (gd, routes)) in sites {
-        let Some(fi) = idx.files.iter().position(|f| f.path == file) else { continue };
+        let Some(fi) = idx.files.iter().position(|f| f.path == file) else {
+            continue;
+        };
         let f = &idx.files[fi];
         let mut fact = Fact::new(
-            if limiter { "rate_limiter" } else { "auth_guard" },
+            if limiter {
+                "rate_limiter"
+            } else {
+                "auth_guard"
+            },
             f,
             Pos { line, column },
         );
@@ -226,7 +247,11 @@ fn walk(
                 gs.extend(r.guards.iter().cloned());
                 out.push((r, gs));
             }
-            Item::Mount { prefix, child, guards } => {
+            Item::Mount {
+                prefix,
+                child,
+                guards,
+            } => {
                 gs.extend(guards.iter().cloned());
                 walk(g, child, &join_prefix(&p, prefix), &gs, stack, out);
             }
@@ -272,7 +297,10 @@ mod tests {
         assert_eq!(join("/api/v1", "/items"), "/api/v1/items");
         assert_eq!(join("/api/v1/items", "/"), "/api/v1/items/");
         assert_eq!(join("polls/", "<int:pk>/"), "/polls/<int:pk>/");
-        assert_eq!(join("", "^legacy/(?P<id>[0-9]+)/$"), "/legacy/(?P<id>[0-9]+)/");
+        assert_eq!(
+            join("", "^legacy/(?P<id>[0-9]+)/$"),
+            "/legacy/(?P<id>[0-9]+)/"
+        );
         assert_eq!(join("/items", ""), "/items");
         assert_eq!(join("", ""), "/");
     }

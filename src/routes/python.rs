@@ -23,11 +23,32 @@ struct Ctx<'a, 'b> {
 
 pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
     let cx = Ctx { idx, gc };
-    for (fi, f) in idx.files.iter().enumerate() {
-        if f.lang != Lang::Python {
-            continue;
+    let py = || {
+        idx.files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.lang == Lang::Python)
+    };
+    // Pass 1: every object built from a framework class, so that later
+    // registrations can mount objects defined in any file.
+    for (fi, f) in py() {
+        for (ai, a) in f.assigns.iter().enumerate() {
+            if let Expr::Call(c) = &a.value {
+                if let Some(fw) = cx.framework_of_call(fi, a.scope, c) {
+                    g.obj(&idx.var_symbol(fi, ai), &fw, (fi, a.pos));
+                }
+            }
+            if a.target == "urlpatterns" && a.scope.is_none() {
+                g.obj(
+                    &format!("{}:urlpatterns", idx.module[fi]),
+                    "django",
+                    (fi, a.pos),
+                );
+            }
         }
-        // Objects built from framework classes.
+    }
+    // Pass 2: constructor arguments, decorators, registration calls.
+    for (fi, f) in py() {
         for (ai, a) in f.assigns.iter().enumerate() {
             if let Expr::Call(c) = &a.value {
                 if let Some(fw) = cx.framework_of_call(fi, a.scope, c) {
@@ -38,7 +59,6 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
             // Django URL lists.
             if a.target == "urlpatterns" && a.scope.is_none() {
                 let key = format!("{}:urlpatterns", idx.module[fi]);
-                g.obj(&key, "django", (fi, a.pos));
                 cx.django_list(g, fi, None, &key, &a.value, 0);
             }
         }
@@ -51,9 +71,14 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
                     }
                     continue;
                 };
-                let Some((recv, method)) = split_method(&c.func) else { continue };
+                let Some((recv, method)) = split_method(&c.func) else {
+                    continue;
+                };
                 cx.middleware_decorator(g, fi, d.parent, &c.func, Some(c), di);
-                let Some(path) = c.arg(Some("path"), Some(0)).and_then(|e| idx.str_value(fi, d.parent, e)) else {
+                let Some(path) = c
+                    .arg(Some("path"), Some(0))
+                    .and_then(|e| idx.str_value(fi, d.parent, e))
+                else {
                     // aiohttp `@routes.route("PUT", "/x")`
                     continue;
                 };
@@ -96,7 +121,9 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
 }
 
 fn methods_kw(c: &CallExpr) -> Option<Vec<String>> {
-    let Expr::List(xs) = c.kwarg("methods")? else { return None };
+    let Expr::List(xs) = c.kwarg("methods")? else {
+        return None;
+    };
     let mut m: Vec<String> = xs
         .iter()
         .filter_map(|x| x.as_str())
@@ -116,7 +143,13 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     /// The router object a receiver expression denotes: its key and framework.
-    fn receiver(&self, g: &mut Graph, fi: usize, scope: Option<usize>, recv: &Expr) -> (String, String) {
+    fn receiver(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        recv: &Expr,
+    ) -> (String, String) {
         let idx = self.idx;
         let mut e = recv.clone();
         // aiohttp `app.router.add_get`: the app's router is the app.
@@ -136,11 +169,22 @@ impl<'a, 'b> Ctx<'a, 'b> {
             g.obj(&key, &fw, (vf, v.pos));
             return (key, fw);
         }
-        (format!("{}:{}", idx.module[fi], recv.display()), "custom".into())
+        (
+            format!("{}:{}", idx.module[fi], recv.display()),
+            "custom".into(),
+        )
     }
 
     /// Constructor keywords: prefix, dependencies, middleware, routes.
-    fn construct(&self, g: &mut Graph, fi: usize, scope: Option<usize>, key: &str, fw: &str, c: &CallExpr) {
+    fn construct(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        key: &str,
+        fw: &str,
+        c: &CallExpr,
+    ) {
         let prefix = c
             .kwarg("prefix")
             .or_else(|| c.kwarg("url_prefix"))
@@ -164,8 +208,18 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     /// `@app.middleware("http")`, `@app.before_request`: app-wide guards when the function authenticates.
-    fn middleware_decorator(&self, g: &mut Graph, fi: usize, scope: Option<usize>, func: &Expr, call: Option<&CallExpr>, di: usize) {
-        let Some((recv, m)) = split_method(func) else { return };
+    fn middleware_decorator(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        func: &Expr,
+        call: Option<&CallExpr>,
+        di: usize,
+    ) {
+        let Some((recv, m)) = split_method(func) else {
+            return;
+        };
         let is_mw = match m {
             "middleware" => call.is_some(),
             "before_request" | "before_app_request" => true,
@@ -176,27 +230,42 @@ impl<'a, 'b> Ctx<'a, 'b> {
         }
         let (key, fw) = self.receiver(g, fi, scope, &recv);
         let d = &self.idx.files[fi].defs[di];
-        let guards = self.gc.classify(fi, d.parent, &Expr::Name(d.name.clone(), d.pos), "middleware");
+        let guards = self.gc.classify(
+            fi,
+            d.parent,
+            &Expr::Name(d.name.clone(), d.pos),
+            "middleware",
+        );
         g.obj(&key, &fw, (fi, d.pos)).guards.extend(guards);
     }
 
     fn registration(&self, g: &mut Graph, fi: usize, scope: Option<usize>, c: &CallExpr) {
         let idx = self.idx;
-        let Some((recv, method)) = split_method(&c.func) else { return };
+        let Some((recv, method)) = split_method(&c.func) else {
+            return;
+        };
         let pos = c.pos;
         let s = |e: &Expr| idx.str_value(fi, scope, e);
         match method {
             "include_router" | "register_blueprint" | "add_subapp" | "mount" | "include_app" => {
                 let (child_e, prefix) = if method == "add_subapp" || method == "mount" {
-                    (c.arg(Some("app"), Some(1)), c.arg(Some("path"), Some(0)).and_then(s))
+                    (
+                        c.arg(Some("app"), Some(1)),
+                        c.arg(Some("path"), Some(0)).and_then(s),
+                    )
                 } else {
                     (
-                        c.arg(Some("router"), Some(0)).or_else(|| c.arg(Some("blueprint"), Some(0))),
-                        c.kwarg("prefix").or_else(|| c.kwarg("url_prefix")).and_then(s),
+                        c.arg(Some("router"), Some(0))
+                            .or_else(|| c.arg(Some("blueprint"), Some(0))),
+                        c.kwarg("prefix")
+                            .or_else(|| c.kwarg("url_prefix"))
+                            .and_then(s),
                     )
                 };
                 let Some(child_e) = child_e else { return };
-                let Some(Target::Var(cf, ca)) = idx.resolve_expr(fi, scope, child_e) else { return };
+                let Some(Target::Var(cf, ca)) = idx.resolve_expr(fi, scope, child_e) else {
+                    return;
+                };
                 let child = idx.var_symbol(cf, ca);
                 if !g.objs.contains_key(&child) {
                     return;
@@ -212,16 +281,29 @@ impl<'a, 'b> Ctx<'a, 'b> {
                         o.prefix.clear();
                     }
                 }
-                g.mount(&key, &fw, (fi, pos), prefix.unwrap_or_default(), child, guards);
+                g.mount(
+                    &key,
+                    &fw,
+                    (fi, pos),
+                    prefix.unwrap_or_default(),
+                    child,
+                    guards,
+                );
             }
-            "add_api_route" | "add_url_rule" | "add_route" | "add_websocket_route" | "add_api_websocket_route" => {
+            "add_api_route"
+            | "add_url_rule"
+            | "add_route"
+            | "add_websocket_route"
+            | "add_api_websocket_route" => {
                 // aiohttp add_route(method, path, handler) vs starlette/fastapi add_route(path, handler, methods=).
                 let first = c.positional(0).and_then(s);
                 let second = c.positional(1).and_then(s);
                 let (methods, path, handler) = match (&first, &second) {
-                    (Some(m), Some(p)) if http_method(m).is_some() => {
-                        (vec![http_method(m).unwrap().to_string()], p.clone(), c.positional(2))
-                    }
+                    (Some(m), Some(p)) if http_method(m).is_some() => (
+                        vec![http_method(m).unwrap().to_string()],
+                        p.clone(),
+                        c.positional(2),
+                    ),
                     (Some(p), _) => {
                         let h = match method {
                             "add_url_rule" => c.kwarg("view_func").or_else(|| c.positional(2)),
@@ -239,16 +321,46 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 let Some(h) = handler else { return };
                 self.add_route(g, fi, scope, &recv, methods, path, h, vec![], pos);
             }
+            m if m.starts_with("add_") && http_method(&m[4..]).is_some() => {
+                // aiohttp router.add_get(path, handler)
+                let (Some(path), Some(h)) = (
+                    c.arg(Some("path"), Some(0)).and_then(s),
+                    c.arg(Some("handler"), Some(1)),
+                ) else {
+                    return;
+                };
+                let hm = http_method(&m[4..]).unwrap_or("ANY").to_string();
+                self.add_route(g, fi, scope, &recv, vec![hm], path, h, vec![], pos);
+            }
             "add_routes" => {
-                let (lf, ls, list) = idx.value_of(fi, scope, c.positional(0).unwrap_or(&Expr::Other));
+                let arg = c.positional(0).unwrap_or(&Expr::Other);
+                // A RouteTableDef: mount it.
+                if let Some(Target::Var(cf, ca)) = idx.resolve_expr(fi, scope, arg) {
+                    let child = idx.var_symbol(cf, ca);
+                    if g.objs.contains_key(&child) {
+                        let (key, fw) = self.receiver(g, fi, scope, &recv);
+                        g.mount(&key, &fw, (fi, pos), String::new(), child, vec![]);
+                        return;
+                    }
+                }
+                let (lf, ls, list) = idx.value_of(fi, scope, arg);
                 let Expr::List(items) = list else { return };
                 for it in items {
                     let Expr::Call(rc) = it else { continue };
-                    let Some(Target::External(q)) = idx.resolve_expr(lf, ls, &rc.func) else { continue };
+                    let Some(Target::External(q)) = idx.resolve_expr(lf, ls, &rc.func) else {
+                        continue;
+                    };
                     let m = q.rsplit('.').next().unwrap_or("");
                     let (methods, path, h) = if m == "route" {
-                        let Some(hm) = rc.positional(0).and_then(|e| idx.str_value(lf, ls, e)) else { continue };
-                        (vec![http_method(&hm).unwrap_or("ANY").to_string()], rc.positional(1), rc.positional(2))
+                        let Some(hm) = rc.positional(0).and_then(|e| idx.str_value(lf, ls, e))
+                        else {
+                            continue;
+                        };
+                        (
+                            vec![http_method(&hm).unwrap_or("ANY").to_string()],
+                            rc.positional(1),
+                            rc.positional(2),
+                        )
                     } else if m == "view" {
                         (vec![], rc.positional(0), rc.positional(1))
                     } else if let Some(hm) = http_method(m) {
@@ -256,7 +368,10 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     } else {
                         continue;
                     };
-                    let (Some(p), Some(h)) = (path.and_then(|e| idx.str_value(lf, ls, e)), h) else { continue };
+                    let (Some(p), Some(h)) = (path.and_then(|e| idx.str_value(lf, ls, e)), h)
+                    else {
+                        continue;
+                    };
                     self.add_route(g, fi, scope, &recv, methods, p, h, vec![], rc.pos);
                 }
             }
@@ -280,10 +395,20 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 if fw != "drf" {
                     return;
                 }
-                let (Some(prefix), Some(vs)) = (c.arg(Some("prefix"), Some(0)).and_then(s), c.arg(Some("viewset"), Some(1))) else { return };
-                let Some(Target::Def(vf, vd)) = idx.resolve_expr(fi, scope, vs) else { return };
+                let (Some(prefix), Some(vs)) = (
+                    c.arg(Some("prefix"), Some(0)).and_then(s),
+                    c.arg(Some("viewset"), Some(1)),
+                ) else {
+                    return;
+                };
+                let Some(Target::Def(vf, vd)) = idx.resolve_expr(fi, scope, vs) else {
+                    return;
+                };
                 let (list, detail) = self.viewset_methods(vf, vd, 0);
-                for (methods, pat) in [(list, format!("{prefix}/")), (detail, format!("{prefix}/{{pk}}/"))] {
+                for (methods, pat) in [
+                    (list, format!("{prefix}/")),
+                    (detail, format!("{prefix}/{{pk}}/")),
+                ] {
                     if methods.is_empty() {
                         continue;
                     }
@@ -305,11 +430,24 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn add_route(&self, g: &mut Graph, fi: usize, scope: Option<usize>, recv: &Expr, methods: Vec<String>, path: String, h: &Expr, guards: Vec<Guard>, pos: Pos) {
+    fn add_route(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        recv: &Expr,
+        methods: Vec<String>,
+        path: String,
+        h: &Expr,
+        guards: Vec<Guard>,
+        pos: Pos,
+    ) {
         let (key, fw) = self.receiver(g, fi, scope, recv);
         let (handler, sym) = self.handler(fi, scope, h);
         let methods = if methods.is_empty() {
-            handler.map(|(hf, hd)| self.class_methods(hf, hd)).unwrap_or_else(|| vec!["ANY".into()])
+            handler
+                .map(|(hf, hd)| self.class_methods(hf, hd))
+                .unwrap_or_else(|| vec!["ANY".into()])
         } else {
             methods
         };
@@ -326,7 +464,12 @@ impl<'a, 'b> Ctx<'a, 'b> {
         g.obj(&key, &fw, (fi, pos)).items.push(Item::Route(draft));
     }
 
-    fn handler(&self, fi: usize, scope: Option<usize>, h: &Expr) -> (Option<(usize, usize)>, String) {
+    fn handler(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        h: &Expr,
+    ) -> (Option<(usize, usize)>, String) {
         // `View.as_view()` → the class.
         let h = match h {
             Expr::Call(c) => match split_method(&c.func) {
@@ -368,7 +511,8 @@ impl<'a, 'b> Ctx<'a, 'b> {
             .collect();
         if out.is_empty() {
             for b in &file.defs[d].bases {
-                if let Some(Target::Def(bf, bd)) = self.idx.resolve_expr(f, file.defs[d].parent, b) {
+                if let Some(Target::Def(bf, bd)) = self.idx.resolve_expr(f, file.defs[d].parent, b)
+                {
                     out.extend(self.own_methods(bf, bd, depth + 1));
                 }
             }
@@ -403,7 +547,14 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 Some(Target::External(q)) => {
                     let last = q.rsplit('.').next().unwrap_or("");
                     let actions: &[&str] = match last {
-                        "ModelViewSet" => &["list", "create", "retrieve", "update", "partial_update", "destroy"],
+                        "ModelViewSet" => &[
+                            "list",
+                            "create",
+                            "retrieve",
+                            "update",
+                            "partial_update",
+                            "destroy",
+                        ],
                         "ReadOnlyModelViewSet" => &["list", "retrieve"],
                         "ListModelMixin" => &["list"],
                         "CreateModelMixin" => &["create"],
@@ -432,7 +583,15 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     /// Starlette `routes=[Route(...), WebSocketRoute(...), Mount(...)]`.
-    fn starlette_list(&self, g: &mut Graph, fi: usize, scope: Option<usize>, key: &str, e: &Expr, depth: u32) {
+    fn starlette_list(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        key: &str,
+        e: &Expr,
+        depth: u32,
+    ) {
         if depth > 8 {
             return;
         }
@@ -444,22 +603,37 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 self.starlette_list(g, lf, ls, key, it, depth + 1);
                 continue;
             };
-            let Some(Target::External(q)) = idx.resolve_expr(lf, ls, &c.func) else { continue };
+            let Some(Target::External(q)) = idx.resolve_expr(lf, ls, &c.func) else {
+                continue;
+            };
             let kind = q.rsplit('.').next().unwrap_or("");
-            let Some(path) = c.arg(Some("path"), Some(0)).and_then(|e| idx.str_value(lf, ls, e)) else { continue };
+            let Some(path) = c
+                .arg(Some("path"), Some(0))
+                .and_then(|e| idx.str_value(lf, ls, e))
+            else {
+                continue;
+            };
             match kind {
                 "Route" | "WebSocketRoute" | "APIRoute" | "APIWebSocketRoute" => {
-                    let Some(h) = c.arg(Some("endpoint"), Some(1)) else { continue };
+                    let Some(h) = c.arg(Some("endpoint"), Some(1)) else {
+                        continue;
+                    };
                     let (handler, sym) = self.handler(lf, ls, h);
                     let methods = if kind.contains("WebSocket") {
                         vec!["WEBSOCKET".into()]
                     } else {
                         methods_kw(c).unwrap_or_else(|| match handler {
-                            Some((hf, hd)) if idx.files[hf].defs[hd].kind == DefKind::Class => self.class_methods(hf, hd),
+                            Some((hf, hd)) if idx.files[hf].defs[hd].kind == DefKind::Class => {
+                                self.class_methods(hf, hd)
+                            }
                             _ => vec!["GET".into()],
                         })
                     };
-                    let fw = g.objs.get(key).map(|o| o.framework.clone()).unwrap_or_else(|| "starlette".into());
+                    let fw = g
+                        .objs
+                        .get(key)
+                        .map(|o| o.framework.clone())
+                        .unwrap_or_else(|| "starlette".into());
                     let draft = RouteDraft {
                         methods,
                         pattern: path,
@@ -473,9 +647,14 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     g.obj(key, &fw, (lf, c.pos)).items.push(Item::Route(draft));
                 }
                 "Mount" => {
-                    let fw = g.objs.get(key).map(|o| o.framework.clone()).unwrap_or_else(|| "starlette".into());
+                    let fw = g
+                        .objs
+                        .get(key)
+                        .map(|o| o.framework.clone())
+                        .unwrap_or_else(|| "starlette".into());
                     if let Some(routes) = c.kwarg("routes") {
-                        let child = format!("{}@{}:{}", idx.files[lf].path, c.pos.line, c.pos.column);
+                        let child =
+                            format!("{}@{}:{}", idx.files[lf].path, c.pos.line, c.pos.column);
                         g.obj(&child, &fw, (lf, c.pos));
                         g.mount(key, &fw, (lf, c.pos), path, child.clone(), vec![]);
                         self.starlette_list(g, lf, ls, &child, routes, depth + 1);
@@ -494,7 +673,15 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     /// Django `urlpatterns`: `path`, `re_path`, `url`, with `include(...)`.
-    fn django_list(&self, g: &mut Graph, fi: usize, scope: Option<usize>, key: &str, e: &Expr, depth: u32) {
+    fn django_list(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        key: &str,
+        e: &Expr,
+        depth: u32,
+    ) {
         if depth > 8 {
             return;
         }
@@ -519,13 +706,22 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     }
                 }
                 Expr::Call(c) => {
-                    let Some(Target::External(q)) = idx.resolve_expr(fi, scope, &c.func) else { continue };
+                    let Some(Target::External(q)) = idx.resolve_expr(fi, scope, &c.func) else {
+                        continue;
+                    };
                     let last = q.rsplit('.').next().unwrap_or("");
                     if !q.starts_with("django.") || !matches!(last, "path" | "re_path" | "url") {
                         continue;
                     }
-                    let Some(route) = c.arg(Some("route"), Some(0)).and_then(|e| idx.str_value(fi, scope, e)) else { continue };
-                    let Some(view) = c.arg(Some("view"), Some(1)) else { continue };
+                    let Some(route) = c
+                        .arg(Some("route"), Some(0))
+                        .and_then(|e| idx.str_value(fi, scope, e))
+                    else {
+                        continue;
+                    };
+                    let Some(view) = c.arg(Some("view"), Some(1)) else {
+                        continue;
+                    };
                     self.django_view(g, fi, scope, key, route, view, c.pos, depth);
                 }
                 _ => {}
@@ -534,7 +730,17 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn django_view(&self, g: &mut Graph, fi: usize, scope: Option<usize>, key: &str, route: String, view: &Expr, pos: Pos, depth: u32) {
+    fn django_view(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        key: &str,
+        route: String,
+        view: &Expr,
+        pos: Pos,
+        depth: u32,
+    ) {
         let idx = self.idx;
         if let Expr::Call(vc) = view {
             if let Some(Target::External(q)) = idx.resolve_expr(fi, scope, &vc.func) {
@@ -546,19 +752,34 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     };
                     let child = match arg {
                         Expr::Str(m) => idx.module_file(m).map(|_| format!("{m}:urlpatterns")),
-                        Expr::Name(n, p) => self.router_urls(g, fi, scope, n, *p).or_else(|| match idx.resolve_expr(fi, scope, arg) {
-                            Some(Target::Module(mf)) => Some(format!("{}:urlpatterns", idx.module[mf])),
-                            Some(Target::Var(vf, va)) => {
-                                let child = format!("{}@{}:{}", idx.files[fi].path, pos.line, pos.column);
-                                g.obj(&child, "django", (fi, pos));
-                                let v = idx.files[vf].assigns[va].value.clone();
-                                self.django_list(g, vf, idx.files[vf].assigns[va].scope, &child, &v, depth + 1);
-                                Some(child)
+                        Expr::Name(n, p) => self.router_urls(g, fi, scope, n, *p).or_else(|| {
+                            match idx.resolve_expr(fi, scope, arg) {
+                                Some(Target::Module(mf)) => {
+                                    Some(format!("{}:urlpatterns", idx.module[mf]))
+                                }
+                                Some(Target::Var(vf, va)) => {
+                                    let child = format!(
+                                        "{}@{}:{}",
+                                        idx.files[fi].path, pos.line, pos.column
+                                    );
+                                    g.obj(&child, "django", (fi, pos));
+                                    let v = idx.files[vf].assigns[va].value.clone();
+                                    self.django_list(
+                                        g,
+                                        vf,
+                                        idx.files[vf].assigns[va].scope,
+                                        &child,
+                                        &v,
+                                        depth + 1,
+                                    );
+                                    Some(child)
+                                }
+                                _ => None,
                             }
-                            _ => None,
                         }),
                         Expr::List(_) => {
-                            let child = format!("{}@{}:{}", idx.files[fi].path, pos.line, pos.column);
+                            let child =
+                                format!("{}@{}:{}", idx.files[fi].path, pos.line, pos.column);
                             g.obj(&child, "django", (fi, pos));
                             self.django_list(g, fi, scope, &child, arg, depth + 1);
                             Some(child)
@@ -587,15 +808,31 @@ impl<'a, 'b> Ctx<'a, 'b> {
             guards: vec![],
             file: fi,
             pos,
-            framework: if self.is_drf(hf, hd) { "drf".into() } else { "django".into() },
+            framework: if self.is_drf(hf, hd) {
+                "drf".into()
+            } else {
+                "django".into()
+            },
         };
-        g.obj(key, "django", (fi, pos)).items.push(Item::Route(draft));
+        g.obj(key, "django", (fi, pos))
+            .items
+            .push(Item::Route(draft));
     }
 
     /// `router.urls` where `router` is a DRF router object.
-    fn router_urls(&self, g: &Graph, fi: usize, scope: Option<usize>, n: &str, p: Pos) -> Option<String> {
+    fn router_urls(
+        &self,
+        g: &Graph,
+        fi: usize,
+        scope: Option<usize>,
+        n: &str,
+        p: Pos,
+    ) -> Option<String> {
         let base = n.strip_suffix(".urls")?;
-        match self.idx.resolve_expr(fi, scope, &Expr::Name(base.to_string(), p))? {
+        match self
+            .idx
+            .resolve_expr(fi, scope, &Expr::Name(base.to_string(), p))?
+        {
             Target::Var(vf, va) => {
                 let k = self.idx.var_symbol(vf, va);
                 g.objs.contains_key(&k).then_some(k)
@@ -623,12 +860,20 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 Expr::Call(c) => (&c.func, Some(c)),
                 o => (o, None),
             };
-            let Some(Target::External(q)) = self.idx.resolve_expr(f, def.parent, func) else { continue };
+            let Some(Target::External(q)) = self.idx.resolve_expr(f, def.parent, func) else {
+                continue;
+            };
             let last = q.rsplit('.').next().unwrap_or("");
             match last {
                 "api_view" | "require_http_methods" => {
-                    if let Some(Expr::List(xs)) = call.and_then(|c| c.positional(0).or_else(|| c.kwarg("http_method_names"))) {
-                        let mut m: Vec<String> = xs.iter().filter_map(|x| x.as_str()).map(|s| s.to_ascii_uppercase()).collect();
+                    if let Some(Expr::List(xs)) =
+                        call.and_then(|c| c.positional(0).or_else(|| c.kwarg("http_method_names")))
+                    {
+                        let mut m: Vec<String> = xs
+                            .iter()
+                            .filter_map(|x| x.as_str())
+                            .map(|s| s.to_ascii_uppercase())
+                            .collect();
                         m.sort();
                         m.dedup();
                         return m;

@@ -30,10 +30,14 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
         for (di, d) in f.defs.iter().enumerate() {
             for dec in &d.decorators {
                 let Expr::Call(c) = dec else { continue };
-                let Expr::Name(attr, _) = &c.func else { continue };
+                let Expr::Name(attr, _) = &c.func else {
+                    continue;
+                };
                 let last = attr.rsplit("::").next().unwrap_or(attr);
                 let Some(m) = http_method(last) else { continue };
-                let Some(path) = c.positional(0).and_then(|e| e.as_str()) else { continue };
+                let Some(path) = c.positional(0).and_then(|e| e.as_str()) else {
+                    continue;
+                };
                 let fw = match idx.resolve_name(fi, None, attr) {
                     Some(Target::External(q)) if q.starts_with("actix_web") => "actix-web",
                     Some(Target::External(q)) if q.starts_with("rocket") => "rocket",
@@ -147,7 +151,10 @@ impl<'a, 'b> Ctx<'a, 'b> {
                         _ => "custom",
                     };
                     let prefix = if q.ends_with("::scope") || q.ends_with("::resource") {
-                        c.positional(0).and_then(|e| e.as_str()).unwrap_or("").to_string()
+                        c.positional(0)
+                            .and_then(|e| e.as_str())
+                            .unwrap_or("")
+                            .to_string()
                     } else {
                         String::new()
                     };
@@ -156,21 +163,29 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 Target::Def(df, dd) => {
                     let d = &self.idx.files[df].defs[dd];
                     let r = d.returns.first()?;
-                    self.is_router(df, Some(dd), r, 1).then_some(Base::Fn(df, dd))
+                    self.is_router(df, Some(dd), r, 1)
+                        .then_some(Base::Fn(df, dd))
                 }
                 _ => None,
             },
             Expr::Name(n, p) => {
                 let (vf, va) = self.local_var(fi, scope, n, *p)?;
                 let v = &self.idx.files[vf].assigns[va];
-                self.is_router(vf, v.scope, &v.value, 1).then_some(Base::Var(vf, va))
+                self.is_router(vf, v.scope, &v.value, 1)
+                    .then_some(Base::Var(vf, va))
             }
             _ => None,
         }
     }
 
     /// The assignment a name refers to at a position (Rust shadowing: the last `let` before the use).
-    fn local_var(&self, fi: usize, scope: Option<usize>, n: &str, at: Pos) -> Option<(usize, usize)> {
+    fn local_var(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        n: &str,
+        at: Pos,
+    ) -> Option<(usize, usize)> {
         let f = &self.idx.files[fi];
         if let Some(s) = scope {
             let hit = f
@@ -224,7 +239,15 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     /// Read a builder chain into object `key`.
-    fn build_chain(&self, g: &mut Graph, fi: usize, scope: Option<usize>, e: &Expr, key: &str, depth: u32) {
+    fn build_chain(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        e: &Expr,
+        key: &str,
+        depth: u32,
+    ) {
         if depth > 8 {
             return;
         }
@@ -246,28 +269,53 @@ impl<'a, 'b> Ctx<'a, 'b> {
             }
             Some(Base::Fn(df, dd)) => {
                 let child = self.router_fn(g, df, dd, depth);
-                let fw = g.objs.get(&child).map(|o| o.framework.clone()).unwrap_or_default();
+                let fw = g
+                    .objs
+                    .get(&child)
+                    .map(|o| o.framework.clone())
+                    .unwrap_or_default();
                 g.mount(key, &fw, origin, String::new(), child, vec![]);
             }
             None => return,
         }
-        let fw = g.objs.get(key).map(|o| o.framework.clone()).unwrap_or_default();
+        let fw = g
+            .objs
+            .get(key)
+            .map(|o| o.framework.clone())
+            .unwrap_or_default();
         for (m, c) in calls {
             match (m.as_str(), c.args.len()) {
                 ("route", 2) => {
-                    let Some(path) = c.positional(0).and_then(|e| idx.str_value(fi, scope, e)) else { continue };
+                    let Some(path) = c.positional(0).and_then(|e| idx.str_value(fi, scope, e))
+                    else {
+                        continue;
+                    };
                     let mr = c.positional(1).unwrap();
                     self.method_router(g, fi, scope, key, &fw, &path, mr, c.pos);
                 }
                 ("route", 1) | ("to", 1) => {
                     // actix resource: `.route(web::get().to(h))` / `.to(h)`
-                    let mr = if m == "to" { Expr::Call(Box::new(c.clone())) } else { c.positional(0).unwrap().clone() };
+                    let mr = if m == "to" {
+                        Expr::Call(Box::new(c.clone()))
+                    } else {
+                        c.positional(0).unwrap().clone()
+                    };
                     let mr = if m == "to" {
                         // A bare `.to(h)` on a resource: any method.
                         Expr::Call(Box::new(CallExpr {
-                            func: Expr::Attr(Box::new(Expr::Call(Box::new(CallExpr { func: Expr::Name("route".into(), c.pos), args: vec![], pos: c.pos }))), "to".into(), c.pos),
+                            func: Expr::Attr(
+                                Box::new(Expr::Call(Box::new(CallExpr {
+                                    func: Expr::Name("route".into(), c.pos),
+                                    args: vec![],
+                                    pos: c.pos,
+                                    start: c.pos,
+                                }))),
+                                "to".into(),
+                                c.pos,
+                            ),
                             args: c.args.clone(),
                             pos: c.pos,
+                            start: c.start,
                         }))
                     } else {
                         mr
@@ -275,7 +323,10 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     self.method_router(g, fi, scope, key, &fw, "", &mr, c.pos);
                 }
                 ("nest", 2) | ("mount", 2) => {
-                    let Some(prefix) = c.positional(0).and_then(|e| idx.str_value(fi, scope, e)) else { continue };
+                    let Some(prefix) = c.positional(0).and_then(|e| idx.str_value(fi, scope, e))
+                    else {
+                        continue;
+                    };
                     let child_e = c.positional(1).unwrap();
                     if let Expr::Macro(name, parts, _) = child_e {
                         if name.ends_with("routes") {
@@ -308,11 +359,15 @@ impl<'a, 'b> Ctx<'a, 'b> {
                     }
                 }
                 ("layer", 1) | ("route_layer", 1) => {
-                    let gs = self.gc.classify(fi, scope, c.positional(0).unwrap(), "middleware");
+                    let gs = self
+                        .gc
+                        .classify(fi, scope, c.positional(0).unwrap(), "middleware");
                     g.obj(key, &fw, (fi, c.pos)).items.push(Item::Layer(gs));
                 }
                 ("wrap", 1) => {
-                    let gs = self.gc.classify(fi, scope, c.positional(0).unwrap(), "middleware");
+                    let gs = self
+                        .gc
+                        .classify(fi, scope, c.positional(0).unwrap(), "middleware");
                     g.obj(key, &fw, (fi, c.pos)).guards.extend(gs);
                 }
                 _ => {}
@@ -343,7 +398,14 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     /// The router object an argument denotes (a function call, a variable, an inline chain).
-    fn child(&self, g: &mut Graph, fi: usize, scope: Option<usize>, e: &Expr, depth: u32) -> Option<String> {
+    fn child(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        e: &Expr,
+        depth: u32,
+    ) -> Option<String> {
         let (base, calls) = flatten(e);
         if calls.is_empty() {
             match self.base(fi, scope, &base)? {
@@ -370,7 +432,17 @@ impl<'a, 'b> Ctx<'a, 'b> {
 
     /// `get(h).post(h2)` (axum), `web::get().to(h)` (actix-web): one route per (method, handler).
     #[allow(clippy::too_many_arguments)]
-    fn method_router(&self, g: &mut Graph, fi: usize, scope: Option<usize>, key: &str, fw: &str, path: &str, mr: &Expr, pos: Pos) {
+    fn method_router(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        key: &str,
+        fw: &str,
+        path: &str,
+        mr: &Expr,
+        pos: Pos,
+    ) {
         let (base, calls) = flatten(mr);
         let mut steps: Vec<(String, Vec<&Expr>, Pos)> = vec![];
         if let Expr::Call(bc) = &base {
@@ -393,7 +465,9 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 other => http_method(other),
             };
             match (method, args.first()) {
-                (Some(hm), Some(h)) if m != "route" => drafts.push(self.draft(fi, scope, hm, path, h, fw, p)),
+                (Some(hm), Some(h)) if m != "route" => {
+                    drafts.push(self.draft(fi, scope, hm, path, h, fw, p))
+                }
                 (Some(hm), None) => pending = Some(hm.to_string()),
                 _ if m == "to" => {
                     if let Some(h) = args.first() {
@@ -417,7 +491,16 @@ impl<'a, 'b> Ctx<'a, 'b> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn draft(&self, fi: usize, scope: Option<usize>, method: &str, path: &str, h: &Expr, fw: &str, pos: Pos) -> RouteDraft {
+    fn draft(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        method: &str,
+        path: &str,
+        h: &Expr,
+        fw: &str,
+        pos: Pos,
+    ) -> RouteDraft {
         let (handler, sym) = match self.idx.resolve_expr(fi, scope, h) {
             Some(Target::Def(df, dd)) => (Some((df, dd)), self.idx.def_symbol(df, dd)),
             Some(t) => (None, self.idx.symbol(&t)),
