@@ -53,7 +53,7 @@ pub struct Fact {
     pub reason: Option<String>,
     /// Literal keyword arguments the catalogue asks for (`shell=True`, `verify=False`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub flags: BTreeMap<String, String>,
+    pub flags: BTreeMap<String, serde_json::Value>,
     /// Routes a guard or limiter applies to (`GET /api/items`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub applied_to: Vec<String>,
@@ -130,14 +130,19 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
                 });
             }
             for flag in &spec.flags {
-                if let Some(v) = call.call.kwarg(flag) {
-                    if matches!(
-                        v,
-                        Expr::Bool(_) | Expr::Num(_) | Expr::Str(_) | Expr::NoneLit
-                    ) {
-                        fact.flags.insert(flag.clone(), v.display());
-                    }
-                }
+                let value = match call.call.kwarg(flag) {
+                    Some(Expr::Bool(b)) => serde_json::Value::Bool(*b),
+                    Some(Expr::Str(s)) => serde_json::Value::String(s.clone()),
+                    Some(Expr::NoneLit) => serde_json::Value::Null,
+                    Some(Expr::Num(n)) => n
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                        .map(serde_json::Value::Number)
+                        .unwrap_or_else(|| serde_json::Value::String(n.clone())),
+                    _ => continue,
+                };
+                fact.flags.insert(flag.clone(), value);
             }
             if let Some(s) = spec.safe {
                 fact.safe = Some(s);

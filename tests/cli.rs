@@ -1,0 +1,236 @@
+//! The command line as a user meets it: determinism, output files, errors, skipped files.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_threatscan"))
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+#[test]
+fn json_is_byte_identical_across_thread_counts() {
+    let root = fixtures();
+    let root = root.to_str().unwrap();
+    let one = run(&["facts", root, "--format", "json", "--threads", "1"]);
+    let four = run(&["facts", root, "--format", "json", "--threads", "4"]);
+    assert!(one.status.success() && four.status.success());
+    assert!(
+        one.stdout.len() > 10_000,
+        "the whole fixture tree yields many facts"
+    );
+    assert_eq!(one.stdout, four.stdout);
+}
+
+#[test]
+fn json_has_the_documented_shape_and_is_sorted() {
+    let out = run(&[
+        "facts",
+        fixtures().join("py_fastapi").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tool"], "threatscan");
+    assert_eq!(v["stats"]["files_scanned"], 6);
+    assert!(
+        v["stats"].get("elapsed_ms").is_none(),
+        "timing only with --stats, so output stays deterministic"
+    );
+    let facts = v["facts"].as_array().unwrap();
+    let keys: Vec<(String, u64, u64)> = facts
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    let route = facts
+        .iter()
+        .find(|f| {
+            f["kind"] == "route"
+                && f["pattern"] == "/api/v1/items/{item_id}"
+                && f["methods"][0] == "GET"
+        })
+        .unwrap();
+    assert_eq!(route["handler"], "shop.routers.items:read_item");
+    assert_eq!(route["language"], "python");
+    assert_eq!(route["auth"][0]["symbol"], "shop.auth:get_current_user");
+    assert_eq!(route["auth"][0]["via"], "dependency");
+    assert_eq!(route["rate_limit"], serde_json::json!([]));
+}
+
+#[test]
+fn missing_root_is_exit_2_with_one_line() {
+    let out = run(&["facts", "/definitely/not/here"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("threatscan: error: cannot read /definitely/not/here"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn skipped_files_are_counted_and_listed_and_the_scan_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ok.py"), "import os\nos.system('ls')\n").unwrap();
+    std::fs::write(dir.path().join("latin1.py"), b"x = '\xe9'\n").unwrap();
+    std::fs::write(dir.path().join("big.py"), "x = 1\n".repeat(400)).unwrap();
+    std::fs::create_dir(dir.path().join("vendor")).unwrap();
+    std::fs::write(
+        dir.path().join("vendor/skip.py"),
+        "import os\nos.system('x')\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/etc/hostname", dir.path().join("outside.py")).unwrap();
+    let out = run(&[
+        "facts",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+        "--max-file-size",
+        "1000",
+        "--exclude",
+        "vendor/",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let skipped = v["skipped"].as_array().unwrap();
+    let reasons: Vec<(String, String)> = skipped
+        .iter()
+        .map(|s| {
+            (
+                s["file"].as_str().unwrap().into(),
+                s["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        reasons.contains(&("big.py".into(), "larger than 1000 bytes".into())),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&("latin1.py".into(), "not valid UTF-8".into())),
+        "{reasons:?}"
+    );
+    #[cfg(unix)]
+    assert!(
+        reasons.contains(&("outside.py".into(), "symbolic link (not followed)".into())),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        v["stats"]["files_skipped"].as_u64().unwrap() as usize,
+        skipped.len()
+    );
+    assert_eq!(v["stats"]["files_scanned"], 1);
+    let facts = v["facts"].as_array().unwrap();
+    assert_eq!(facts.len(), 1);
+    assert_eq!(facts[0]["api"], "os.system");
+    assert_eq!(facts[0]["file"], "ok.py");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: skipped latin1.py: not valid UTF-8"),
+        "{err}"
+    );
+}
+
+#[test]
+fn output_file_is_written_whole_and_dev_null_is_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("facts.json");
+    let root = fixtures().join("py_flask");
+    let out = run(&[
+        "facts",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+        "-o",
+        target.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert!(v["facts"].as_array().unwrap().len() > 5);
+    // No temporary files left beside it.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    #[cfg(unix)]
+    {
+        let out = run(&["facts", root.to_str().unwrap(), "-o", "/dev/null"]);
+        assert!(out.status.success());
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_file()
+                == false
+        );
+    }
+    // An unwritable target: exit 2, nothing written.
+    let out = run(&[
+        "facts",
+        root.to_str().unwrap(),
+        "-o",
+        dir.path().join("no/such/dir/x.json").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("threatscan: error: cannot write"));
+}
+
+#[test]
+fn text_output_groups_by_kind_with_locations() {
+    let out = run(&[
+        "facts",
+        fixtures().join("py_custom_router").to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("route (4)\n"), "{text}");
+    assert!(
+        text.contains("  app/legacy.py:9:12  yaml.load UNSAFE"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  app/utils/yaml.py:6:12  yaml.load safe"),
+        "{text}"
+    );
+    // The call through the local wrapper module is not PyYAML.
+    assert!(!text.contains("app/config.py:9"), "{text}");
+}
+
+#[test]
+fn partial_parse_still_yields_facts() {
+    let out = run(&[
+        "facts",
+        fixtures().join("py_custom_router").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["stats"]["files_with_syntax_errors"], 1);
+    let hit = v["facts"].as_array().unwrap().iter().any(|f| {
+        f["file"] == "app/broken.py" && f["api"] == "subprocess.call" && f["flags"]["shell"] == true
+    });
+    assert!(hit);
+}
