@@ -265,6 +265,51 @@ impl FileFacts {
     }
 }
 
+/// Innermost enclosing definition for byte offsets, from definitions sorted by
+/// start byte: a binary search and a short walk up, instead of tree-sitter's
+/// `Node::parent` (which re-descends from the root on every call).
+pub struct Scopes {
+    /// (start, end, parent) per definition, sorted by start.
+    spans: Vec<(usize, usize, Option<usize>)>,
+}
+
+impl Scopes {
+    pub fn new(ranges: &[(usize, usize)]) -> Scopes {
+        let mut spans: Vec<(usize, usize, Option<usize>)> = Vec::with_capacity(ranges.len());
+        let mut stack: Vec<usize> = vec![];
+        for (i, &(s, e)) in ranges.iter().enumerate() {
+            while let Some(&top) = stack.last() {
+                if spans[top].1 <= s {
+                    stack.pop();
+                } else {
+                    break;
+                }
+            }
+            spans.push((s, e, stack.last().copied()));
+            stack.push(i);
+        }
+        Scopes { spans }
+    }
+
+    pub fn parent(&self, i: usize) -> Option<usize> {
+        self.spans[i].2
+    }
+
+    /// The innermost definition strictly containing `[start, end)` (not the node itself).
+    pub fn enclosing(&self, start: usize, end: usize) -> Option<usize> {
+        let idx = self.spans.partition_point(|s| s.0 <= start);
+        let mut cur = idx.checked_sub(1);
+        while let Some(c) = cur {
+            let (s, e, p) = self.spans[c];
+            if s <= start && end <= e && !(s == start && e == end) {
+                return Some(c);
+            }
+            cur = p;
+        }
+        None
+    }
+}
+
 /// Position of a node: 1-based line, 1-based column in characters.
 pub fn pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
     let p = node.start_position();

@@ -1,7 +1,6 @@
 //! Python: decode the captures of `queries/python/*.scm` into [`FileFacts`].
 
 use super::*;
-use std::collections::HashMap;
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor, Tree};
 
@@ -52,23 +51,11 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
     // Definitions first: everything else is scoped by them.
     defs.sort_by_key(|n| n.start_byte());
     defs.dedup_by_key(|n| n.start_byte());
-    let by_start: HashMap<usize, usize> = defs
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.start_byte(), i))
-        .collect();
-    let scope_of = |n: Node| -> Option<usize> {
-        let mut cur = n.parent();
-        while let Some(p) = cur {
-            if matches!(p.kind(), "function_definition" | "class_definition") {
-                return by_start.get(&p.start_byte()).copied();
-            }
-            cur = p.parent();
-        }
-        None
-    };
-    for &n in &defs {
-        let parent = scope_of(n);
+    let ranges: Vec<(usize, usize)> = defs.iter().map(|n| (n.start_byte(), n.end_byte())).collect();
+    let scopes = Scopes::new(&ranges);
+    let scope_of = |n: Node| -> Option<usize> { scopes.enclosing(n.start_byte(), n.end_byte()) };
+    for (i, &n) in defs.iter().enumerate() {
+        let parent = scopes.parent(i);
         let base = n
             .child_by_field_name("name")
             .map(|x| text(x, src))

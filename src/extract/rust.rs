@@ -1,7 +1,6 @@
 //! Rust: decode the captures of `queries/rust/*.scm` into [`FileFacts`].
 
 use super::*;
-use std::collections::HashMap;
 use streaming_iterator::StreamingIterator;
 use tree_sitter::{Node, QueryCursor, Tree};
 
@@ -63,22 +62,10 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
 
     defs.sort_by_key(|n| n.start_byte());
     defs.dedup_by_key(|n| n.start_byte());
-    let by_start: HashMap<usize, usize> = defs
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.start_byte(), i))
-        .collect();
-    let scope_of = |n: Node| -> Option<usize> {
-        let mut cur = n.parent();
-        while let Some(p) = cur {
-            if p.kind() == "function_item" {
-                return by_start.get(&p.start_byte()).copied();
-            }
-            cur = p.parent();
-        }
-        None
-    };
-    for &n in &defs {
+    let ranges: Vec<(usize, usize)> = defs.iter().map(|n| (n.start_byte(), n.end_byte())).collect();
+    let scopes = Scopes::new(&ranges);
+    let scope_of = |n: Node| -> Option<usize> { scopes.enclosing(n.start_byte(), n.end_byte()) };
+    for (i, &n) in defs.iter().enumerate() {
         let base = n
             .child_by_field_name("name")
             .map(|x| text(x, src))
@@ -104,7 +91,8 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             cur = p.parent();
         }
         parts.reverse();
-        let parent = scope_of(n);
+        // Only functions nest scopes in Rust (struct items inside a fn do too).
+        let parent = scopes.parent(i).filter(|&p| defs[p].kind() == "function_item");
         let name = match parent {
             Some(p) => format!("{}::{}", ff.defs[p].name, base),
             None => parts.join("::"),
