@@ -114,7 +114,11 @@ fn corpus(py_files: usize) -> Vec<(String, Lang, String)> {
         let pkg = format!("pkg/svc{}", i / 50);
         if i % 50 == 0 {
             out.push((format!("{pkg}/__init__.py"), Lang::Python, String::new()));
-            out.push((format!("{pkg}/models.py"), Lang::Python, "class Item: pass\n".into()));
+            out.push((
+                format!("{pkg}/models.py"),
+                Lang::Python,
+                "class Item: pass\n".into(),
+            ));
         }
         out.push((format!("{pkg}/mod{i}.py"), Lang::Python, python_module(i)));
     }
@@ -138,7 +142,11 @@ fn bench(c: &mut Criterion) {
         }
     }
     let bytes: usize = files.iter().map(|f| f.2.len()).sum();
-    eprintln!("corpus: {} files, {:.2} MB", files.len(), bytes as f64 / 1e6);
+    eprintln!(
+        "corpus: {} files, {:.2} MB",
+        files.len(),
+        bytes as f64 / 1e6
+    );
 
     let mut g = c.benchmark_group("corpus");
     g.throughput(Throughput::Bytes(bytes as u64));

@@ -135,7 +135,7 @@ impl Catalog {
 
     pub fn placeholder(&self, value: &str) -> bool {
         let v = value.trim().to_lowercase();
-        self.secret_words.placeholder_values.iter().any(|p| *p == v) || v.len() < 3
+        self.secret_words.placeholder_values.contains(&v) || v.len() < 3
     }
 }
 

@@ -237,9 +237,9 @@ fn judge_safety(
             _ => value.clone(),
         }
     );
-    if s.safe.iter().any(|x| *x == value) {
+    if s.safe.contains(&value) {
         (true, format!("{shown} is a safe loader"))
-    } else if s.unsafe_values.iter().any(|x| *x == value) {
+    } else if s.unsafe_values.contains(&value) {
         (false, s.unsafe_reason.clone())
     } else if s.otherwise {
         (true, format!("{shown} is not an unsafe loader"))

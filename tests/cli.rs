@@ -179,13 +179,10 @@ fn output_file_is_written_whole_and_dev_null_is_not_replaced() {
     {
         let out = run(&["facts", root.to_str().unwrap(), "-o", "/dev/null"]);
         assert!(out.status.success());
-        assert!(
-            std::fs::metadata("/dev/null")
-                .unwrap()
-                .file_type()
-                .is_file()
-                == false
-        );
+        assert!(!std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_file());
     }
     // An unwritable target: exit 2, nothing written.
     let out = run(&[

@@ -37,6 +37,9 @@ struct Sink {
     name: Option<String>,
 }
 
+/// (method, pattern, handler, auth, rate_limit)
+type Flat = (String, String, String, Vec<String>, Vec<String>);
+
 const SINK_KINDS: &[&str] = &[
     "file_io",
     "yaml_load",
@@ -57,7 +60,7 @@ fn check(name: &str) {
 
     // Routes: one entry per method for comparison, since a fixture may write
     // `get(a).post(b)` as two routes and `methods=["GET","POST"]` as one.
-    let norm = |r: &Route| -> Vec<(String, String, String, Vec<String>, Vec<String>)> {
+    let norm = |r: &Route| -> Vec<Flat> {
         let mut a = r.auth.clone();
         a.sort();
         let mut l = r.rate_limit.clone();

@@ -51,7 +51,10 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
     // Definitions first: everything else is scoped by them.
     defs.sort_by_key(|n| n.start_byte());
     defs.dedup_by_key(|n| n.start_byte());
-    let ranges: Vec<(usize, usize)> = defs.iter().map(|n| (n.start_byte(), n.end_byte())).collect();
+    let ranges: Vec<(usize, usize)> = defs
+        .iter()
+        .map(|n| (n.start_byte(), n.end_byte()))
+        .collect();
     let scopes = Scopes::new(&ranges);
     let scope_of = |n: Node| -> Option<usize> { scopes.enclosing(n.start_byte(), n.end_byte()) };
     for (i, &n) in defs.iter().enumerate() {

@@ -62,7 +62,10 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
 
     defs.sort_by_key(|n| n.start_byte());
     defs.dedup_by_key(|n| n.start_byte());
-    let ranges: Vec<(usize, usize)> = defs.iter().map(|n| (n.start_byte(), n.end_byte())).collect();
+    let ranges: Vec<(usize, usize)> = defs
+        .iter()
+        .map(|n| (n.start_byte(), n.end_byte()))
+        .collect();
     let scopes = Scopes::new(&ranges);
     let scope_of = |n: Node| -> Option<usize> { scopes.enclosing(n.start_byte(), n.end_byte()) };
     for (i, &n) in defs.iter().enumerate() {
@@ -92,7 +95,9 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         }
         parts.reverse();
         // Only functions nest scopes in Rust (struct items inside a fn do too).
-        let parent = scopes.parent(i).filter(|&p| defs[p].kind() == "function_item");
+        let parent = scopes
+            .parent(i)
+            .filter(|&p| defs[p].kind() == "function_item");
         let name = match parent {
             Some(p) => format!("{}::{}", ff.defs[p].name, base),
             None => parts.join("::"),

@@ -238,6 +238,7 @@ impl<'a> Classifier<'a> {
         (f, d)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn guard(
         &self,
         file: usize,
@@ -379,7 +380,7 @@ impl<'a> Classifier<'a> {
                     && m.name.starts_with(&prefix)
                     && super::http_method(&m.name[prefix.len()..]).is_some()
                 {
-                    out.extend(self.handler_guards(f, mi).into_iter());
+                    out.extend(self.handler_guards(f, mi));
                 }
             }
         }

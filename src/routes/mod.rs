@@ -134,6 +134,8 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     }
 
     // Guard and limiter facts: one per guard application site, with the routes it covers.
+    // (file, line, column, symbol, limiter) → (guard, routes it covers)
+    #[allow(clippy::type_complexity)]
     let mut sites: BTreeMap<(String, u32, u32, String, bool), (Guard, BTreeSet<String>)> =
         BTreeMap::new();
     for (route, gs) in emitted {
@@ -173,9 +175,15 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
         fact.rate_limit = Some(limits);
         out.push(fact);
     }
+    let by_path: std::collections::HashMap<&str, usize> = idx
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_str(), i))
+        .collect();
     let mut limiter_symbols = BTreeSet::new();
     for ((file, line, column, _, limiter), (gd, routes)) in sites {
-        let Some(fi) = idx.files.iter().position(|f| f.path == file) else {
+        let Some(&fi) = by_path.get(file.as_str()) else {
             continue;
         };
         let f = &idx.files[fi];
