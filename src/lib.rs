@@ -89,8 +89,8 @@ thread_local! {
     static PARSERS: RefCell<Option<(tree_sitter::Parser, tree_sitter::Parser)>> = const { RefCell::new(None) };
 }
 
-/// Parse one source text and extract its facts (one parser per thread, reused).
-pub fn extract_source(path: String, lang: Lang, src: &[u8]) -> Option<FileFacts> {
+/// Run `f` with this thread's parser for `lang` (created once per thread, reused).
+fn with_parser<T>(lang: Lang, f: impl FnOnce(&mut tree_sitter::Parser) -> T) -> T {
     PARSERS.with(|cell| {
         let mut cell = cell.borrow_mut();
         let (py, rs) = cell.get_or_insert_with(|| {
@@ -100,10 +100,16 @@ pub fn extract_source(path: String, lang: Lang, src: &[u8]) -> Option<FileFacts>
             rs.set_language(&Lang::Rust.grammar()).ok();
             (py, rs)
         });
-        let parser = match lang {
+        f(match lang {
             Lang::Python => py,
             Lang::Rust => rs,
-        };
+        })
+    })
+}
+
+/// Parse one source text and extract its facts (one parser per thread, reused).
+pub fn extract_source(path: String, lang: Lang, src: &[u8]) -> Option<FileFacts> {
+    with_parser(lang, |parser| {
         let tree = parser.parse(src, None)?;
         Some(match lang {
             Lang::Python => extract::python::extract(&tree, src, path),
@@ -114,19 +120,7 @@ pub fn extract_source(path: String, lang: Lang, src: &[u8]) -> Option<FileFacts>
 
 /// Parse only (no queries, no extraction): the baseline the benchmark compares against.
 pub fn parse_only(lang: Lang, src: &[u8]) -> usize {
-    PARSERS.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        let (py, rs) = cell.get_or_insert_with(|| {
-            let mut py = tree_sitter::Parser::new();
-            py.set_language(&Lang::Python.grammar()).ok();
-            let mut rs = tree_sitter::Parser::new();
-            rs.set_language(&Lang::Rust.grammar()).ok();
-            (py, rs)
-        });
-        let parser = match lang {
-            Lang::Python => py,
-            Lang::Rust => rs,
-        };
+    with_parser(lang, |parser| {
         parser
             .parse(src, None)
             .map(|t| t.root_node().descendant_count())

@@ -127,29 +127,9 @@ impl<'a> Classifier<'a> {
                 if any_match(&lc.guards.not_auth, q).is_some() {
                     return;
                 }
-                let sym = symbol_of_external(q);
-                if let Some(p) = any_match(&lc.guards.rate_limit, q) {
-                    out.push(self.guard(
-                        file,
-                        pos,
-                        &name,
-                        &sym,
-                        via,
-                        format!("catalogued rate limiter ({p})"),
-                        true,
-                    ));
-                    return;
-                }
-                if let Some(p) = any_match(&lc.guards.auth, q) {
-                    out.push(self.guard(
-                        file,
-                        pos,
-                        &name,
-                        &sym,
-                        via,
-                        format!("catalogued auth API ({p})"),
-                        false,
-                    ));
+                if let Some((reason, limiter)) = catalogued(lc, q) {
+                    let sym = symbol_of_external(q);
+                    out.push(self.guard(file, pos, &name, &sym, via, reason, limiter));
                     return;
                 }
                 // Rust layer expressions: look inside builder chains and arguments.
@@ -166,58 +146,45 @@ impl<'a> Classifier<'a> {
             }
             Target::Def(df, dd) => {
                 let (df, dd) = self.owner(*df, *dd);
-                let sym = self.idx.def_symbol(df, dd);
-                match self.verdict(df, dd) {
-                    Verdict::Auth(r) => out.push(self.guard(file, pos, &name, &sym, via, r, false)),
-                    Verdict::Limiter(r) => {
-                        out.push(self.guard(file, pos, &name, &sym, via, r, true))
-                    }
-                    Verdict::No => {}
-                }
+                out.extend(self.def_guard(file, pos, &name, df, dd, via));
             }
             Target::Var(vf, va) => {
                 // An instance of a limiter or guard class: classify its type.
                 let v = &self.idx.files[*vf].assigns[*va];
-                if let Some(ty) = self.idx.type_of(*vf, v.scope, &v.value, 0) {
-                    if let Target::Def(df, dd) = ty {
-                        let sym = self.idx.def_symbol(df, dd);
-                        match self.verdict(df, dd) {
-                            Verdict::Auth(r) => {
-                                out.push(self.guard(file, pos, &name, &sym, via, r, false))
-                            }
-                            Verdict::Limiter(r) => {
-                                out.push(self.guard(file, pos, &name, &sym, via, r, true))
-                            }
-                            Verdict::No => {}
-                        }
-                    } else if let Target::External(q) = ty {
-                        let sym = symbol_of_external(&q);
-                        if let Some(p) = any_match(&lc.guards.rate_limit, &q) {
-                            out.push(self.guard(
-                                file,
-                                pos,
-                                &name,
-                                &sym,
-                                via,
-                                format!("catalogued rate limiter ({p})"),
-                                true,
-                            ));
-                        } else if let Some(p) = any_match(&lc.guards.auth, &q) {
-                            out.push(self.guard(
-                                file,
-                                pos,
-                                &name,
-                                &sym,
-                                via,
-                                format!("catalogued auth API ({p})"),
-                                false,
-                            ));
+                match self.idx.type_of(*vf, v.scope, &v.value, 0) {
+                    Some(Target::Def(df, dd)) => {
+                        out.extend(self.def_guard(file, pos, &name, df, dd, via))
+                    }
+                    Some(Target::External(q)) => {
+                        if let Some((reason, limiter)) = catalogued(lc, &q) {
+                            let sym = symbol_of_external(&q);
+                            out.push(self.guard(file, pos, &name, &sym, via, reason, limiter));
                         }
                     }
+                    _ => {}
                 }
             }
             Target::Module(_) => {}
         }
+    }
+
+    /// A guard for a repository definition that is auth or a limiter.
+    fn def_guard(
+        &self,
+        file: usize,
+        pos: Pos,
+        name: &str,
+        df: usize,
+        dd: usize,
+        via: &str,
+    ) -> Option<Guard> {
+        let (reason, limiter) = match self.verdict(df, dd) {
+            Verdict::Auth(r) => (r, false),
+            Verdict::Limiter(r) => (r, true),
+            Verdict::No => return None,
+        };
+        let sym = self.idx.def_symbol(df, dd);
+        Some(self.guard(file, pos, name, &sym, via, reason, limiter))
     }
 
     /// A method stands for its class: `TokenBucket.allow` → `TokenBucket`.
@@ -452,6 +419,14 @@ impl<'a> Classifier<'a> {
         }
         out
     }
+}
+
+/// A catalogued limiter or auth API: (reason, is limiter). Limiters win.
+fn catalogued(lc: &LangCatalog, q: &str) -> Option<(String, bool)> {
+    if let Some(p) = any_match(&lc.guards.rate_limit, q) {
+        return Some((format!("catalogued rate limiter ({p})"), true));
+    }
+    any_match(&lc.guards.auth, q).map(|p| (format!("catalogued auth API ({p})"), false))
 }
 
 /// `Governor::new` stands for `Governor`; other names are kept.
