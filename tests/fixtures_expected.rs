@@ -188,3 +188,7 @@ fn rs_actix() {
 fn rs_rocket() {
     check("rs_rocket");
 }
+#[test]
+fn py_fastapi_deps() {
+    check("py_fastapi_deps");
+}

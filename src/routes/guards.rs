@@ -260,6 +260,23 @@ impl<'a> Classifier<'a> {
     fn verdict_by_calls(&self, f: usize, d: usize) -> Verdict {
         let lc = self.lc(f);
         let file = &self.idx.files[f];
+        // A function whose own dependencies authenticate (`def admin(user: CurrentUser)`).
+        if file.lang == Lang::Python {
+            for (cf, cs, c) in self.dependency_calls(f, d) {
+                let mut found = vec![];
+                self.classify_into(
+                    cf,
+                    cs,
+                    &Expr::Call(Box::new(c)),
+                    "dependency",
+                    0,
+                    &mut found,
+                );
+                if let Some(g) = found.iter().find(|g| !g.limiter) {
+                    return Verdict::Auth(format!("depends on {}", g.r.symbol));
+                }
+            }
+        }
         // Calls made inside this definition (or, for a type, inside its methods).
         let inside = |scope: Option<usize>| -> bool {
             let mut s = scope;
@@ -306,22 +323,17 @@ impl<'a> Classifier<'a> {
             }
             self.classify_into(f, scope, dec, "decorator", 0, &mut out);
         }
-        for p in &def.params {
-            for e in p.default.iter().chain(p.ty.iter()) {
-                match file.lang {
-                    Lang::Python => {
-                        for c in calls_in(e) {
-                            self.classify_into(
-                                f,
-                                scope,
-                                &Expr::Call(Box::new(c.clone())),
-                                "dependency",
-                                0,
-                                &mut out,
-                            );
-                        }
+        match file.lang {
+            Lang::Python => {
+                for (cf, cs, c) in self.dependency_calls(f, d) {
+                    self.classify_into(cf, cs, &Expr::Call(Box::new(c)), "dependency", 0, &mut out);
+                }
+            }
+            Lang::Rust => {
+                for p in &def.params {
+                    if let Some(t) = &p.ty {
+                        self.extractor(f, t, &mut out);
                     }
-                    Lang::Rust => self.extractor(f, e, &mut out),
                 }
             }
         }
@@ -359,6 +371,28 @@ impl<'a> Classifier<'a> {
             let mut found = vec![];
             self.classify_into(f, c.scope, &c.call.func, "call", 0, &mut found);
             out.extend(found.into_iter().filter(|g| g.limiter));
+        }
+        out
+    }
+
+    /// Calls in a Python function's parameter defaults and annotations
+    /// (`user=Depends(x)`, `Annotated[User, Depends(x)]`), following names bound
+    /// to such values (`CurrentUser = Annotated[User, Depends(get_current_user)]`).
+    fn dependency_calls(
+        &self,
+        f: usize,
+        d: usize,
+    ) -> Vec<(usize, Option<usize>, crate::extract::CallExpr)> {
+        let def = &self.idx.files[f].defs[d];
+        let mut out = vec![];
+        for p in &def.params {
+            for e in p.default.iter().chain(p.ty.iter()) {
+                let (vf, vs, v) = match e {
+                    Expr::Name(..) => self.idx.value_of(f, def.parent, e),
+                    other => (f, def.parent, other),
+                };
+                out.extend(calls_in(v).into_iter().map(|c| (vf, vs, c.clone())));
+            }
         }
         out
     }
