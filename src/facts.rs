@@ -92,21 +92,16 @@ pub fn sort(facts: &mut Vec<Fact>) {
 pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     for (fi, f) in idx.files.iter().enumerate() {
         let lc = cat.lang(f.lang);
-        for call in &f.calls {
-            let Some(Target::External(api)) = idx.resolve_expr(fi, call.scope, &call.call.func)
-            else {
+        for &(call, scope) in idx.calls(fi) {
+            let Some(Target::External(api)) = idx.resolve_expr(fi, scope, &call.func) else {
                 continue;
             };
             let api = normalise_api(&api);
-            let function = call.scope.map(|s| idx.def_symbol(fi, s));
+            let function = scope.map(|s| idx.def_symbol(fi, s));
             if any_match(&lc.secrets.env_apis, &api).is_some() {
-                if let Some(name) = call
-                    .call
-                    .positional(0)
-                    .and_then(|e| idx.str_value(fi, call.scope, e))
-                {
+                if let Some(name) = call.positional(0).and_then(|e| idx.str_value(fi, scope, e)) {
                     if cat.secret_name(&name) {
-                        let mut fact = Fact::new("secret", f, call.call.start);
+                        let mut fact = Fact::new("secret", f, call.start);
                         fact.api = Some(api.clone());
                         fact.name = Some(name);
                         fact.function = function.clone();
@@ -119,18 +114,18 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
             let Some(spec) = lc.sink_for(&api) else {
                 continue;
             };
-            let mut fact = Fact::new(&spec.kind, f, call.call.start);
+            let mut fact = Fact::new(&spec.kind, f, call.start);
             fact.api = Some(api.clone());
             fact.function = function;
             if let Some(op) = &spec.op {
                 fact.op = Some(if op == "mode" {
-                    open_mode(idx, fi, call.scope, &call.call)
+                    open_mode(idx, fi, scope, call)
                 } else {
                     op.clone()
                 });
             }
             for flag in &spec.flags {
-                let value = match call.call.kwarg(flag) {
+                let value = match call.kwarg(flag) {
                     Some(Expr::Bool(b)) => serde_json::Value::Bool(*b),
                     Some(Expr::Str(s)) => serde_json::Value::String(s.clone()),
                     Some(Expr::NoneLit) => serde_json::Value::Null,
@@ -149,7 +144,7 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
                 fact.reason = spec.reason.clone();
             }
             if let Some(safety) = &spec.safety {
-                let (safe, reason) = judge_safety(idx, fi, call.scope, &call.call, safety);
+                let (safe, reason) = judge_safety(idx, fi, scope, call, safety);
                 fact.safe = Some(safe);
                 fact.reason = Some(reason);
             }

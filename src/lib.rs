@@ -60,6 +60,8 @@ pub struct Stats {
 pub struct Timings {
     pub walk_ms: f64,
     pub parse_extract_ms: f64,
+    /// Time inside tree-sitter's parser, summed over threads.
+    pub parse_cpu_ms: f64,
     pub link_ms: f64,
     pub total_ms: f64,
 }
@@ -109,12 +111,29 @@ fn with_parser<T>(lang: Lang, f: impl FnOnce(&mut tree_sitter::Parser) -> T) -> 
 
 /// Parse one source text and extract its facts (one parser per thread, reused).
 pub fn extract_source(path: String, lang: Lang, src: &[u8]) -> Option<FileFacts> {
+    extract_timed(path, lang, src).map(|(ff, _)| ff)
+}
+
+/// [`extract_source`], also returning the time spent in tree-sitter's parser
+/// alone (for `--stats`: what extraction costs beyond bare parsing).
+pub fn extract_timed(
+    path: String,
+    lang: Lang,
+    src: &[u8],
+) -> Option<(FileFacts, std::time::Duration)> {
     with_parser(lang, |parser| {
+        let t = Instant::now();
         let tree = parser.parse(src, None)?;
-        Some(match lang {
+        let mut parse = t.elapsed();
+        let ff = match lang {
             Lang::Python => extract::python::extract(&tree, src, path),
             Lang::Rust => extract::rust::extract(&tree, src, path),
-        })
+        };
+        // Freeing the tree is part of the cost of parsing.
+        let t = Instant::now();
+        drop(tree);
+        parse += t.elapsed();
+        Some((ff, parse))
     })
 }
 
@@ -129,7 +148,7 @@ pub fn parse_only(lang: Lang, src: &[u8]) -> usize {
 }
 
 enum Outcome {
-    Ok(FileFacts),
+    Ok(FileFacts, std::time::Duration),
     Skip(Skipped),
 }
 
@@ -167,8 +186,8 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                         reason: "not valid UTF-8".into(),
                     });
                 }
-                match extract_source(rel.clone(), *lang, &bytes) {
-                    Some(ff) => Outcome::Ok(ff),
+                match extract_timed(rel.clone(), *lang, &bytes) {
+                    Some((ff, parse)) => Outcome::Ok(ff, parse),
                     None => Outcome::Skip(Skipped {
                         file: rel.clone(),
                         reason: "parser gave up".into(),
@@ -188,9 +207,13 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     let t_parse = t0.elapsed() - t_walk;
     let mut files = vec![];
     let mut skipped = walked.skipped;
+    let mut parse_cpu = std::time::Duration::ZERO;
     for o in outcomes {
         match o {
-            Outcome::Ok(f) => files.push(f),
+            Outcome::Ok(f, parse) => {
+                files.push(f);
+                parse_cpu += parse;
+            }
             Outcome::Skip(s) => skipped.push(s),
         }
     }
@@ -204,6 +227,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         timings: Timings {
             walk_ms: t_walk.as_secs_f64() * 1e3,
             parse_extract_ms: t_parse.as_secs_f64() * 1e3,
+            parse_cpu_ms: parse_cpu.as_secs_f64() * 1e3,
             ..Default::default()
         },
     };

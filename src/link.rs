@@ -7,7 +7,7 @@
 
 use crate::extract::{Arg, CallExpr, DefKind, Expr, FileFacts};
 use crate::lang::Lang;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::Path;
 
 /// What a name resolves to.
@@ -47,15 +47,20 @@ pub struct Index<'a> {
     assigns: Vec<HashMap<(Option<usize>, &'a str), usize>>,
     /// Per file: local name → import index (last wins).
     imports: Vec<HashMap<&'a str, usize>>,
+    /// Per file, per import: the absolute module path it names.
+    import_abs: Vec<Vec<String>>,
+    /// Per file: every call (see [`FileFacts::each_call`]) in source order.
+    calls: Vec<Vec<(&'a CallExpr, Option<usize>)>>,
+    /// Per file: positions in `calls`, grouped by enclosing definition.
+    calls_by_scope: Vec<HashMap<Option<usize>, Vec<u32>>>,
 }
 
 impl<'a> Index<'a> {
     pub fn build(root: &Path, files: &'a [FileFacts]) -> Index<'a> {
-        let paths: std::collections::HashSet<&str> =
-            files.iter().map(|f| f.path.as_str()).collect();
-        let mut crate_cache: HashMap<String, Option<(String, String)>> = HashMap::new();
+        let paths: rustc_hash::FxHashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let mut crate_cache: HashMap<String, Option<(String, String)>> = HashMap::default();
         let mut module = Vec::with_capacity(files.len());
-        let mut modules: HashMap<String, usize> = HashMap::new();
+        let mut modules: HashMap<String, usize> = HashMap::default();
         for (i, f) in files.iter().enumerate() {
             let names = match f.lang {
                 Lang::Python => python_modules(&f.path, &paths),
@@ -97,14 +102,58 @@ impl<'a> Index<'a> {
                     .collect()
             })
             .collect();
-        Index {
+        let calls: Vec<Vec<(&CallExpr, Option<usize>)>> =
+            files.iter().map(|f| f.each_call().collect()).collect();
+        let calls_by_scope = calls
+            .iter()
+            .map(|cs| {
+                let mut m: HashMap<Option<usize>, Vec<u32>> = HashMap::default();
+                for (i, (_, scope)) in cs.iter().enumerate() {
+                    m.entry(*scope).or_default().push(i as u32);
+                }
+                m
+            })
+            .collect();
+        let mut idx = Index {
             files,
             module,
             modules,
             defs,
             assigns,
             imports,
-        }
+            import_abs: vec![],
+            calls,
+            calls_by_scope,
+        };
+        idx.import_abs = files
+            .iter()
+            .enumerate()
+            .map(|(fi, f)| {
+                f.imports
+                    .iter()
+                    .map(|im| idx.import_target_uncached(fi, im))
+                    .collect()
+            })
+            .collect();
+        idx
+    }
+
+    /// Every call in a file, in source order, with its enclosing definition.
+    pub fn calls(&self, file: usize) -> &[(&'a CallExpr, Option<usize>)] {
+        &self.calls[file]
+    }
+
+    /// The calls whose innermost enclosing definition is `scope`.
+    pub fn calls_in(
+        &self,
+        file: usize,
+        scope: Option<usize>,
+    ) -> impl Iterator<Item = &'a CallExpr> + '_ {
+        self.calls_by_scope[file]
+            .get(&scope)
+            .into_iter()
+            .flatten()
+            .map(move |&i| self.calls[file][i as usize].0)
     }
 
     pub fn sep(&self, file: usize) -> &'static str {
@@ -140,7 +189,11 @@ impl<'a> Index<'a> {
     }
 
     /// Absolute module name an import refers to (Python relative levels, Rust `crate`/`self`/`super`).
-    fn import_target(&self, file: usize, imp: &crate::extract::Import) -> String {
+    fn import_target(&self, file: usize, i: usize) -> &str {
+        &self.import_abs[file][i]
+    }
+
+    fn import_target_uncached(&self, file: usize, imp: &crate::extract::Import) -> String {
         let f = &self.files[file];
         match f.lang {
             Lang::Python => {
@@ -260,10 +313,10 @@ impl<'a> Index<'a> {
             return self.member(Target::Var(file, a), rest, hops);
         }
         if let Some(&i) = self.imports[file].get(head) {
-            let base = self.import_target(file, &f.imports[i]);
+            let base = self.import_target(file, i);
             let full = match rest {
                 Some(r) => format!("{base}{sep}{r}"),
-                None => base,
+                None => base.to_string(),
             };
             return self.resolve_qualified(&full, hops + 1);
         }
@@ -274,22 +327,22 @@ impl<'a> Index<'a> {
                 return self.resolve_qualified(&join_path(&self.module[file], name), hops + 1);
             }
             // Names from glob imports (`use crate::handlers::*;`).
-            for im in f.imports.iter().filter(|im| im.glob) {
-                let base = self.import_target(file, im);
-                if let Some(&mf) = self.modules.get(&base) {
+            for (i, _) in f.imports.iter().enumerate().filter(|(_, im)| im.glob) {
+                let base = self.import_target(file, i);
+                if let Some(&mf) = self.modules.get(base) {
                     if self.defs[mf].contains_key(head)
                         || self.assigns[mf].contains_key(&(None, head))
                     {
-                        return self.resolve_qualified(&join_path(&base, name), hops + 1);
+                        return self.resolve_qualified(&join_path(base, name), hops + 1);
                     }
                 }
             }
             return Some(Target::External(name.to_string()));
         }
         // 5. Python glob imports, then builtins.
-        for im in f.imports.iter().filter(|im| im.glob) {
-            let base = self.import_target(file, im);
-            if let Some(&mf) = self.modules.get(&base) {
+        for (i, _) in f.imports.iter().enumerate().filter(|(_, im)| im.glob) {
+            let base = self.import_target(file, i);
+            if let Some(&mf) = self.modules.get(base) {
                 if self.defs[mf].contains_key(head)
                     || self.assigns[mf].contains_key(&(None, head))
                     || self.imports[mf].contains_key(head)
@@ -529,7 +582,7 @@ fn join_path(a: &str, b: &str) -> String {
 /// Module names of a Python file: the package-based name (walking up through
 /// `__init__.py`) first when the file sits in a package, and the path-based name
 /// (leading `src/` dropped).
-fn python_modules(path: &str, paths: &std::collections::HashSet<&str>) -> Vec<String> {
+fn python_modules(path: &str, paths: &rustc_hash::FxHashSet<&str>) -> Vec<String> {
     let no_ext = path
         .strip_suffix(".py")
         .or_else(|| path.strip_suffix(".pyi"))

@@ -119,12 +119,13 @@ fn run_facts(a: FactsArgs) -> ExitCode {
         let t = &scan.stats.timings;
         let mb = scan.stats.bytes as f64 / 1e6;
         eprintln!(
-            "threatscan: {} files, {:.2} MB, {} facts; walk {:.1} ms, parse+extract {:.1} ms, link+facts {:.1} ms, total {:.1} ms ({:.1} MB/s)",
+            "threatscan: {} files, {:.2} MB, {} facts; walk {:.1} ms, parse+extract {:.1} ms (of which tree-sitter parsing {:.1} ms cpu), link+facts {:.1} ms, total {:.1} ms ({:.1} MB/s)",
             scan.stats.files_scanned,
             mb,
             facts.len(),
             t.walk_ms,
             t.parse_extract_ms,
+            t.parse_cpu_ms,
             t.link_ms,
             t.total_ms,
             mb / (t.total_ms / 1e3).max(1e-9)

@@ -125,6 +125,15 @@ impl CallExpr {
     }
 }
 
+/// The method name of `a.b.c` / `x().m` without building the receiver.
+pub fn method_name(func: &Expr) -> Option<&str> {
+    match func {
+        Expr::Name(n, _) => n.rsplit_once('.').map(|(_, m)| m),
+        Expr::Attr(_, m, _) => Some(m),
+        _ => None,
+    }
+}
+
 /// Split `a.b.c` into (`a.b`, `c`) and `x().m` into (`x()`, `m`).
 pub fn split_method(func: &Expr) -> Option<(Expr, &str)> {
     match func {
@@ -163,8 +172,9 @@ pub struct Def {
     pub bases: Vec<Expr>,
     /// Index of the enclosing definition in [`FileFacts::defs`].
     pub parent: Option<usize>,
-    /// Class-level attributes (Python) such as `permission_classes = [...]`.
-    pub attrs: Vec<(String, Expr)>,
+    /// Class-level attributes (Python) such as `permission_classes = [...]`:
+    /// indices into [`FileFacts::assigns`].
+    pub attrs: Vec<usize>,
     /// Values returned: Python `return` expressions, Rust tail and `return` expressions.
     pub returns: Vec<Expr>,
     /// Byte range, to find which definition encloses a call.
@@ -250,6 +260,34 @@ impl FileFacts {
         }
     }
 
+    /// Every call in the file, outer before inner, with its enclosing
+    /// definition: the top-level calls, the calls in assignment values, and
+    /// the calls nested in their callees and arguments (macros are top-level
+    /// calls of their own).
+    pub fn each_call(&self) -> impl Iterator<Item = (&CallExpr, Option<usize>)> {
+        let calls = self.calls.iter().flat_map(|c| {
+            let mut out = vec![];
+            nested_calls(&c.call, &mut out);
+            out.into_iter().map(move |x| (x, c.scope))
+        });
+        let in_assigns = self.assigns.iter().flat_map(|a| {
+            let mut out = vec![];
+            nested_in(&a.value, &mut out);
+            out.into_iter().map(move |x| (x, a.scope))
+        });
+        calls.chain(in_assigns)
+    }
+
+    /// Release spare capacity: all files' facts stay in memory until linking.
+    pub fn shrink(&mut self) {
+        self.imports.shrink_to_fit();
+        self.defs.shrink_to_fit();
+        self.calls.shrink_to_fit();
+        self.assigns.shrink_to_fit();
+        self.impls.shrink_to_fit();
+        self.subscripts.shrink_to_fit();
+    }
+
     /// The innermost definition whose byte range contains `byte`.
     pub fn scope_at(&self, byte: usize) -> Option<usize> {
         let mut best: Option<usize> = None;
@@ -262,6 +300,28 @@ impl FileFacts {
             }
         }
         best
+    }
+}
+
+fn nested_calls<'a>(c: &'a CallExpr, out: &mut Vec<&'a CallExpr>) {
+    out.push(c);
+    nested_in(&c.func, out);
+    for a in &c.args {
+        nested_in(&a.value, out);
+    }
+}
+
+fn nested_in<'a>(e: &'a Expr, out: &mut Vec<&'a CallExpr>) {
+    match e {
+        Expr::Call(c) => nested_calls(c, out),
+        Expr::Attr(b, _, _) | Expr::Closure(b) => nested_in(b, out),
+        Expr::List(xs) => xs.iter().for_each(|x| nested_in(x, out)),
+        Expr::Subscript(b, xs) => {
+            nested_in(b, out);
+            xs.iter().for_each(|x| nested_in(x, out));
+        }
+        // Macros are recorded as calls of their own.
+        _ => {}
     }
 }
 
@@ -310,6 +370,59 @@ impl Scopes {
     }
 }
 
+/// The call nodes already converted as part of an enclosing call, so that
+/// each call is converted once: `a(b(c()))` is one top-level [`Call`] whose
+/// arguments hold the inner calls, not three overlapping trees (which is
+/// quadratic on long builder chains). [`FileFacts::each_call`] visits them all.
+pub struct Cover(Option<rustc_hash::FxHashSet<usize>>);
+
+impl Cover {
+    pub fn off() -> Cover {
+        Cover(None)
+    }
+    pub fn on() -> Cover {
+        Cover(Some(Default::default()))
+    }
+    pub fn mark(&mut self, id: usize) {
+        if let Some(s) = &mut self.0 {
+            s.insert(id);
+        }
+    }
+    pub fn contains(&self, id: usize) -> bool {
+        self.0.as_ref().is_some_and(|s| s.contains(&id))
+    }
+    /// A scratch cover for a subtree whose result may be discarded.
+    pub fn child(&self) -> Cover {
+        match self.0 {
+            Some(_) => Cover::on(),
+            None => Cover::off(),
+        }
+    }
+    pub fn absorb(&mut self, other: Cover) {
+        if let (Some(s), Some(o)) = (&mut self.0, other.0) {
+            s.extend(o);
+        }
+    }
+}
+
+/// Longest string literal kept whole: longer literals (documentation strings
+/// passed as arguments, embedded templates) keep their first bytes only, which
+/// is all that route patterns, names and secret checks need.
+pub const MAX_STR: usize = 256;
+
+pub fn push_capped(out: &mut String, s: &str) {
+    let room = MAX_STR.saturating_sub(out.len());
+    if s.len() <= room {
+        out.push_str(s);
+    } else {
+        let mut end = room;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push_str(&s[..end]);
+    }
+}
+
 /// Position of a node: 1-based line, 1-based column in characters.
 pub fn pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
     let p = node.start_position();
@@ -325,4 +438,46 @@ pub fn pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
 
 pub fn text<'a>(node: tree_sitter::Node, src: &'a [u8]) -> &'a str {
     node.utf8_text(src).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lang::Lang;
+
+    fn callee_names(lang: Lang, src: &str) -> Vec<String> {
+        let ff = crate::extract_source("t".into(), lang, src.as_bytes()).unwrap();
+        let mut v: Vec<String> = ff.each_call().map(|(c, _)| c.func.display()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn every_nested_python_call_is_visited_once() {
+        let src = "a(b(c()), d=[e()], f=lambda: g())\nx = h(i())\ny = j() + k()\nz = {'k': m()}\n";
+        assert_eq!(
+            callee_names(Lang::Python, src),
+            ["a", "b", "c", "e", "g", "h", "i", "j", "k", "m"]
+        );
+    }
+
+    #[test]
+    fn every_call_in_a_rust_chain_is_visited_once() {
+        let src =
+            "fn r() { let app = Router::new().route(\"/\", get(h)).layer(x(y())); f(vec![g()]); }";
+        let names = callee_names(Lang::Rust, src);
+        // `new`, `route`, `layer` are the chain; `vec!` is a macro call of its own.
+        assert_eq!(
+            names,
+            [
+                "Router::new",
+                "Router::new(…).route",
+                "Router::new(…).route(…).layer",
+                "f",
+                "get",
+                "vec!",
+                "x",
+                "y"
+            ]
+        );
+    }
 }

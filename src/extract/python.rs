@@ -124,15 +124,17 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             ff.defs[scope].returns.push(conv(v, src, 0));
         }
     }
+    // Calls converted inside assignment values are not repeated as calls.
+    let mut cov = Cover::on();
     for (w, t, v) in assigns {
         let target = match t.kind() {
             "identifier" | "attribute" => text(t, src).to_string(),
             _ => continue,
         };
         let scope = scope_of(w);
-        let value = conv(v, src, 0);
+        let value = conv_c(v, src, 0, &mut cov);
         if let Some(s) = scope.filter(|&s| ff.defs[s].kind == DefKind::Class) {
-            ff.defs[s].attrs.push((target.clone(), value.clone()));
+            ff.defs[s].attrs.push(ff.assigns.len());
         }
         ff.assigns.push(Assign {
             target,
@@ -151,14 +153,20 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             });
         }
     }
+    // Outer calls first; calls converted inside an outer one are not repeated.
+    calls.sort_by_key(|n| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
     for n in calls {
-        if let Expr::Call(c) = conv(n, src, 0) {
+        if cov.contains(n.id()) {
+            continue;
+        }
+        if let Expr::Call(c) = conv_c(n, src, 0, &mut cov) {
             ff.calls.push(Call {
                 call: *c,
                 scope: scope_of(n),
             });
         }
     }
+    ff.shrink();
     ff
 }
 
@@ -308,7 +316,7 @@ fn string_value(n: Node, src: &[u8]) -> Option<String> {
     let mut w = n.walk();
     for c in n.named_children(&mut w) {
         match c.kind() {
-            "string_content" => out.push_str(text(c, src)),
+            "string_content" => push_capped(&mut out, text(c, src)),
             "interpolation" => return None,
             _ => {}
         }
@@ -319,6 +327,11 @@ fn string_value(n: Node, src: &[u8]) -> Option<String> {
 /// Convert an expression node into an [`Expr`]. Bounded depth: deeply nested
 /// generated code degrades to `Expr::Other` instead of overflowing the stack.
 pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
+    conv_c(n, src, depth, &mut Cover::off())
+}
+
+/// [`conv`], recording every call node converted into `cov`.
+pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
     if depth > MAX_DEPTH {
         return Expr::Other;
     }
@@ -333,17 +346,21 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
                 return Expr::Other;
             };
             let attr = text(a, src).to_string();
-            match conv(o, src, d) {
+            match conv_c(o, src, d, cov) {
                 Expr::Name(base, p) => Expr::Name(format!("{base}.{attr}"), p),
                 other => Expr::Attr(Box::new(other), attr, pos_of(n, src)),
             }
         }
         "call" => {
+            cov.mark(n.id());
             let func = n
                 .child_by_field_name("function")
-                .map(|f| conv(f, src, d))
+                .map(|f| conv_c(f, src, d, cov))
                 .unwrap_or(Expr::Other);
-            let mut args = vec![];
+            let mut args = Vec::with_capacity(
+                n.child_by_field_name("arguments")
+                    .map_or(0, |a| a.named_child_count()),
+            );
             if let Some(al) = n.child_by_field_name("arguments") {
                 if al.kind() == "argument_list" {
                     let mut w = al.walk();
@@ -356,14 +373,14 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
                                 ) {
                                     args.push(Arg {
                                         name: Some(text(k, src).to_string()),
-                                        value: conv(v, src, d),
+                                        value: conv_c(v, src, d, cov),
                                     });
                                 }
                             }
                             "comment" | "list_splat" | "dictionary_splat" => {}
                             _ => args.push(Arg {
                                 name: None,
-                                value: conv(a, src, d),
+                                value: conv_c(a, src, d, cov),
                             }),
                         }
                     }
@@ -400,15 +417,19 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
                 return Expr::Other;
             };
             let op = n.child_by_field_name("operator").map(|o| text(o, src));
-            match (conv(l, src, d), conv(r, src, d)) {
+            // Calls inside are covered only if the result keeps them.
+            let mut local = cov.child();
+            let e = match (conv_c(l, src, d, &mut local), conv_c(r, src, d, &mut local)) {
                 (Expr::Str(a), Expr::Str(b)) => Expr::Str(a + &b),
                 (a @ (Expr::List(_) | Expr::Name(..)), b @ (Expr::List(_) | Expr::Name(..)))
                     if op == Some("+") =>
                 {
                     Expr::List(vec![a, b])
                 }
-                _ => Expr::Other,
-            }
+                _ => return Expr::Other,
+            };
+            cov.absorb(local);
+            e
         }
         "integer" | "float" => Expr::Num(text(n, src).to_string()),
         "true" => Expr::Bool(true),
@@ -419,23 +440,23 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
             Expr::List(
                 n.named_children(&mut w)
                     .filter(|c| c.kind() != "comment")
-                    .map(|c| conv(c, src, d))
+                    .map(|c| conv_c(c, src, d, cov))
                     .collect(),
             )
         }
         "parenthesized_expression" | "await" | "type" | "as_pattern" => n
             .named_child(0)
-            .map(|c| conv(c, src, d))
+            .map(|c| conv_c(c, src, d, cov))
             .unwrap_or(Expr::Other),
         "subscript" => {
             let value = n
                 .child_by_field_name("value")
-                .map(|v| conv(v, src, d))
+                .map(|v| conv_c(v, src, d, cov))
                 .unwrap_or(Expr::Other);
             let mut w = n.walk();
             let subs = n
                 .children_by_field_name("subscript", &mut w)
-                .map(|c| conv(c, src, d))
+                .map(|c| conv_c(c, src, d, cov))
                 .collect();
             Expr::Subscript(Box::new(value), subs)
         }
@@ -445,10 +466,10 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
             let mut subs = vec![];
             for c in n.named_children(&mut w) {
                 match c.kind() {
-                    "identifier" => base = conv(c, src, d),
+                    "identifier" => base = conv_c(c, src, d, cov),
                     "type_parameter" => {
                         let mut w2 = c.walk();
-                        subs.extend(c.named_children(&mut w2).map(|t| conv(t, src, d)));
+                        subs.extend(c.named_children(&mut w2).map(|t| conv_c(t, src, d, cov)));
                     }
                     _ => {}
                 }
@@ -457,7 +478,7 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
         }
         "lambda" => Expr::Closure(Box::new(
             n.child_by_field_name("body")
-                .map(|b| conv(b, src, d))
+                .map(|b| conv_c(b, src, d, cov))
                 .unwrap_or(Expr::Other),
         )),
         _ => Expr::Other,

@@ -166,16 +166,24 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             ff.defs[scope].returns.push(conv(v, src, 0));
         }
     }
+    // Calls converted inside `let` values are not repeated as calls.
+    let mut cov = Cover::on();
     for (w, t, v) in assigns {
         ff.assigns.push(Assign {
             target: text(t, src).to_string(),
-            value: conv(v, src, 0),
+            value: conv_c(v, src, 0, &mut cov),
             scope: scope_of(w),
             pos: pos_of(w, src),
         });
     }
+    // Outer calls first; calls converted inside an outer one are not repeated
+    // (macros always stand on their own).
+    calls.sort_by_key(|n| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
     for n in calls {
-        match conv(n, src, 0) {
+        if cov.contains(n.id()) {
+            continue;
+        }
+        match conv_c(n, src, 0, &mut cov) {
             Expr::Call(c) => ff.calls.push(Call {
                 call: *c,
                 scope: scope_of(n),
@@ -196,6 +204,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             _ => {}
         }
     }
+    ff.shrink();
     ff
 }
 
@@ -431,16 +440,27 @@ fn string_value(n: Node, src: &[u8]) -> String {
         let t = t.trim_start_matches('r').trim_start_matches('b');
         let hashes = t.chars().take_while(|&c| c == '#').count();
         let t = &t[hashes..t.len().saturating_sub(hashes)];
-        return t.trim_matches('"').to_string();
+        let mut out = String::new();
+        push_capped(&mut out, t.trim_matches('"'));
+        return out;
     }
     let t = t.strip_prefix('b').unwrap_or(t);
-    t.strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(t)
-        .to_string()
+    let mut out = String::new();
+    push_capped(
+        &mut out,
+        t.strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .unwrap_or(t),
+    );
+    out
 }
 
 pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
+    conv_c(n, src, depth, &mut Cover::off())
+}
+
+/// [`conv`], recording every call node converted into `cov`.
+pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
     if depth > MAX_DEPTH {
         return Expr::Other;
     }
@@ -454,7 +474,7 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
         }
         "generic_function" => n
             .child_by_field_name("function")
-            .map(|f| conv(f, src, d))
+            .map(|f| conv_c(f, src, d, cov))
             .unwrap_or(Expr::Other),
         "field_expression" => {
             let (Some(v), Some(f)) = (
@@ -464,18 +484,20 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
                 return Expr::Other;
             };
             let field = text(f, src).to_string();
-            match conv(v, src, d) {
+            match conv_c(v, src, d, cov) {
                 Expr::Name(b, p) if !b.contains("::") => Expr::Name(format!("{b}.{field}"), p),
                 other => Expr::Attr(Box::new(other), field, pos_of(f, src)),
             }
         }
         "call_expression" => {
+            cov.mark(n.id());
             let func = n
                 .child_by_field_name("function")
-                .map(|f| conv(f, src, d))
+                .map(|f| conv_c(f, src, d, cov))
                 .unwrap_or(Expr::Other);
-            let mut args = vec![];
-            if let Some(al) = n.child_by_field_name("arguments") {
+            let al = n.child_by_field_name("arguments");
+            let mut args = Vec::with_capacity(al.map_or(0, |a| a.named_child_count()));
+            if let Some(al) = al {
                 let mut w = al.walk();
                 for a in al.named_children(&mut w) {
                     if !matches!(
@@ -484,7 +506,7 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
                     ) {
                         args.push(Arg {
                             name: None,
-                            value: conv(a, src, d),
+                            value: conv_c(a, src, d, cov),
                         });
                     }
                 }
@@ -510,7 +532,7 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
             Expr::List(
                 n.named_children(&mut w)
                     .filter(|c| !c.kind().ends_with("comment"))
-                    .map(|c| conv(c, src, d))
+                    .map(|c| conv_c(c, src, d, cov))
                     .collect(),
             )
         }
@@ -541,16 +563,16 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
         }
         "closure_expression" => Expr::Closure(Box::new(
             n.child_by_field_name("body")
-                .map(|b| conv(b, src, d))
+                .map(|b| conv_c(b, src, d, cov))
                 .unwrap_or(Expr::Other),
         )),
         "await_expression" | "try_expression" | "parenthesized_expression" => n
             .named_child(0)
-            .map(|c| conv(c, src, d))
+            .map(|c| conv_c(c, src, d, cov))
             .unwrap_or(Expr::Other),
         "reference_expression" => n
             .child_by_field_name("value")
-            .map(|c| conv(c, src, d))
+            .map(|c| conv_c(c, src, d, cov))
             .unwrap_or(Expr::Other),
         "block" => {
             // The value of a block is its tail expression.
@@ -566,7 +588,7 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
             {
                 Expr::Other
             } else {
-                conv(last, src, d)
+                conv_c(last, src, d, cov)
             }
         }
         _ => Expr::Other,

@@ -277,28 +277,22 @@ impl<'a> Classifier<'a> {
                 }
             }
         }
-        // Calls made inside this definition (or, for a type, inside its methods).
-        let inside = |scope: Option<usize>| -> bool {
-            let mut s = scope;
-            while let Some(x) = s {
-                if x == d {
-                    return true;
-                }
-                s = file.defs[x].parent;
-            }
-            false
-        };
-        let type_prefix = format!("{}::", file.defs[d].name);
-        for c in &file.calls {
-            let in_def = inside(c.scope)
-                || c.scope
-                    .is_some_and(|s| file.defs[s].name.starts_with(&type_prefix));
-            if !in_def {
-                continue;
-            }
-            if let Some(Target::External(q)) = self.idx.resolve_expr(f, c.scope, &c.call.func) {
-                if let Some(p) = any_match(&lc.guards.auth, &q) {
-                    return Verdict::Auth(format!("calls {q} (catalogued auth API {p})"));
+        // Calls made inside this definition and the definitions nested in it
+        // (contiguous after it, by start byte), or, for a Rust type, its methods.
+        let defs = &file.defs;
+        let mut scopes: Vec<usize> = (d..defs.len())
+            .take_while(|&s| s == d || defs[s].start_byte < defs[d].end_byte)
+            .collect();
+        if defs[d].kind == DefKind::Struct {
+            let type_prefix = format!("{}::", defs[d].name);
+            scopes.extend((0..defs.len()).filter(|&s| defs[s].name.starts_with(&type_prefix)));
+        }
+        for s in scopes {
+            for c in self.idx.calls_in(f, Some(s)) {
+                if let Some(Target::External(q)) = self.idx.resolve_expr(f, Some(s), &c.func) {
+                    if let Some(p) = any_match(&lc.guards.auth, &q) {
+                        return Verdict::Auth(format!("calls {q} (catalogued auth API {p})"));
+                    }
                 }
             }
         }
@@ -341,8 +335,10 @@ impl<'a> Classifier<'a> {
             for b in &def.bases {
                 self.classify_into(f, scope, b, "mixin", 0, &mut out);
             }
-            for (k, v) in &def.attrs {
-                match k.as_str() {
+            for &ai in &def.attrs {
+                let a = &self.idx.files[f].assigns[ai];
+                let v = &a.value;
+                match a.target.as_str() {
                     "permission_classes" | "authentication_classes" => {
                         self.classify_into(f, Some(d), v, "permission_class", 0, &mut out)
                     }
@@ -364,12 +360,9 @@ impl<'a> Classifier<'a> {
             }
         }
         // Limiters used inside the handler body (`if not bucket.allow(): ...`).
-        for c in &file.calls {
-            if c.scope != Some(d) {
-                continue;
-            }
+        for c in self.idx.calls_in(f, Some(d)) {
             let mut found = vec![];
-            self.classify_into(f, c.scope, &c.call.func, "call", 0, &mut found);
+            self.classify_into(f, Some(d), &c.func, "call", 0, &mut found);
             out.extend(found.into_iter().filter(|g| g.limiter));
         }
         out
@@ -444,6 +437,12 @@ impl<'a> Classifier<'a> {
                 let top_level_type = matches!(d.kind, DefKind::Class | DefKind::Struct)
                     || (d.parent.is_none() && !d.name.contains("::"));
                 if !top_level_type {
+                    continue;
+                }
+                // Limiters are recognised by name alone (see `verdict`), so
+                // this needs no call analysis.
+                let short = d.name.rsplit(['.', ':']).next().unwrap_or(&d.name);
+                if LangCatalog::words_match(&self.lc(fi).guards.limiter_words, short).is_none() {
                     continue;
                 }
                 if let Verdict::Limiter(r) = self.verdict(fi, di) {

@@ -12,7 +12,7 @@
 
 use super::guards::Classifier;
 use super::{http_method, Graph, Guard, Item, RouteDraft};
-use crate::extract::{split_method, CallExpr, DefKind, Expr, Pos};
+use crate::extract::{method_name, split_method, CallExpr, DefKind, Expr, Pos};
 use crate::lang::Lang;
 use crate::link::{Index, Target};
 
@@ -31,11 +31,13 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
     };
     // Pass 1: every object built from a framework class, so that later
     // registrations can mount objects defined in any file.
+    let mut built: Vec<(usize, usize, String)> = vec![];
     for (fi, f) in py() {
         for (ai, a) in f.assigns.iter().enumerate() {
             if let Expr::Call(c) = &a.value {
                 if let Some(fw) = cx.framework_of_call(fi, a.scope, c) {
                     g.obj(&idx.var_symbol(fi, ai), &fw, (fi, a.pos));
+                    built.push((fi, ai, fw));
                 }
             }
             if a.target == "urlpatterns" && a.scope.is_none() {
@@ -48,14 +50,16 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
         }
     }
     // Pass 2: constructor arguments, decorators, registration calls.
+    let mut built = built.into_iter().peekable();
     for (fi, f) in py() {
-        for (ai, a) in f.assigns.iter().enumerate() {
+        while let Some((_, ai, fw)) = built.next_if(|b| b.0 == fi) {
+            let a = &f.assigns[ai];
             if let Expr::Call(c) = &a.value {
-                if let Some(fw) = cx.framework_of_call(fi, a.scope, c) {
-                    let key = idx.var_symbol(fi, ai);
-                    cx.construct(g, fi, a.scope, &key, &fw, c);
-                }
+                let key = idx.var_symbol(fi, ai);
+                cx.construct(g, fi, a.scope, &key, &fw, c);
             }
+        }
+        for a in &f.assigns {
             // Django URL lists.
             if a.target == "urlpatterns" && a.scope.is_none() {
                 let key = format!("{}:urlpatterns", idx.module[fi]);
@@ -114,8 +118,8 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
             }
         }
         // Registration calls.
-        for call in &f.calls {
-            cx.registration(g, fi, call.scope, &call.call);
+        for &(call, scope) in idx.calls(fi) {
+            cx.registration(g, fi, scope, call);
         }
     }
 }
@@ -241,6 +245,26 @@ impl<'a, 'b> Ctx<'a, 'b> {
 
     fn registration(&self, g: &mut Graph, fi: usize, scope: Option<usize>, c: &CallExpr) {
         let idx = self.idx;
+        // Most calls are not registrations: decide on the method name before
+        // building anything.
+        let Some(m) = method_name(&c.func) else {
+            return;
+        };
+        let known = matches!(
+            m,
+            "include_router"
+                | "register_blueprint"
+                | "add_subapp"
+                | "mount"
+                | "include_app"
+                | "add_routes"
+                | "add_middleware"
+                | "before_request"
+                | "register"
+        ) || m.starts_with("add_");
+        if !known {
+            return;
+        }
         let Some((recv, method)) = split_method(&c.func) else {
             return;
         };

@@ -77,12 +77,12 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
                 cx.build_chain(g, fi, a.scope, &a.value, &key, 0);
             }
         }
-        for c in &f.calls {
-            for a in &c.call.args {
+        for &(c, scope) in cx.idx.calls(fi) {
+            for a in &c.args {
                 if let Expr::Closure(body) = &a.value {
-                    if cx.is_router(fi, c.scope, body, 0) {
-                        let key = format!("{}@{}:{}", f.path, c.call.pos.line, c.call.pos.column);
-                        cx.build_chain(g, fi, c.scope, body, &key, 0);
+                    if cx.is_router(fi, scope, body, 0) {
+                        let key = format!("{}@{}:{}", f.path, c.pos.line, c.pos.column);
+                        cx.build_chain(g, fi, scope, body, &key, 0);
                     }
                 }
             }
