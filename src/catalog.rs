@@ -71,10 +71,30 @@ pub struct Guards {
     pub limiter_words: Vec<String>,
 }
 
+/// An entry point other than a route (rules/catalog: `[[entry]]`).
+#[derive(Debug, Deserialize, Clone)]
+pub struct EntrySpec {
+    pub kind: String,
+    #[serde(default)]
+    pub decorators: Vec<String>,
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Only when this positional argument is not a literal (dynamic imports).
+    pub dynamic_arg: Option<usize>,
+    /// Top-level functions with these names (Rust `fn main`).
+    #[serde(default)]
+    pub functions: Vec<String>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct LangCatalog {
     #[serde(default)]
     pub sink: Vec<SinkSpec>,
+    /// Mitigation evidence for the threat model, matched like sinks.
+    #[serde(default)]
+    pub evidence: Vec<SinkSpec>,
+    #[serde(default)]
+    pub entry: Vec<EntrySpec>,
     #[serde(default)]
     pub secrets: Secrets,
     #[serde(default)]
@@ -170,6 +190,24 @@ impl LangCatalog {
         self.sink
             .iter()
             .find(|s| s.apis.iter().any(|p| matches(p, api)))
+    }
+
+    pub fn evidence_for(&self, api: &str) -> Option<&SinkSpec> {
+        self.evidence
+            .iter()
+            .find(|s| s.apis.iter().any(|p| matches(p, api)))
+    }
+
+    pub fn entry_call_for(&self, api: &str) -> Option<&EntrySpec> {
+        self.entry
+            .iter()
+            .find(|s| s.calls.iter().any(|p| matches(p, api)))
+    }
+
+    pub fn entry_decorator_for(&self, api: &str) -> Option<&EntrySpec> {
+        self.entry
+            .iter()
+            .find(|s| s.decorators.iter().any(|p| matches(p, api)))
     }
 
     pub fn words_match(words: &[String], name: &str) -> Option<String> {

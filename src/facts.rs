@@ -35,6 +35,10 @@ pub struct Fact {
     pub pattern: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handler: Option<String>,
+    /// Routes: the router object (app, router, blueprint, URL list, scope)
+    /// that holds the route, and the prefix it is mounted under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub router: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<Vec<GuardRef>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,7 +93,7 @@ pub fn sort(facts: &mut Vec<Fact>) {
 }
 
 /// Sinks and secrets: every call whose callee resolves to a catalogue API.
-pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
+pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>, mut extra: Option<&mut Vec<Fact>>) {
     for (fi, f) in idx.files.iter().enumerate() {
         let lc = cat.lang(f.lang);
         for &(call, scope) in idx.calls(fi) {
@@ -110,6 +114,9 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
                     }
                 }
                 continue;
+            }
+            if let Some(extra) = extra.as_deref_mut() {
+                model_extras(idx, lc, fi, scope, call, &api, function.as_deref(), extra);
             }
             let Some(spec) = lc.sink_for(&api) else {
                 continue;
@@ -175,6 +182,44 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
                 out.push(fact);
             }
         }
+    }
+}
+
+/// Facts only the threat model needs: mitigation evidence (`[[evidence]]`:
+/// audit logging, signature checks, validation, path normalisation) and
+/// entry points made by a call (`[[entry]]`: CLI parsers, schedulers, dynamic
+/// imports). Kinds are the catalogue's; `via` is `call`.
+#[allow(clippy::too_many_arguments)]
+fn model_extras(
+    idx: &Index,
+    lc: &LangCatalog,
+    fi: usize,
+    scope: Option<usize>,
+    call: &CallExpr,
+    api: &str,
+    function: Option<&str>,
+    extra: &mut Vec<Fact>,
+) {
+    let f = &idx.files[fi];
+    if let Some(spec) = lc.evidence_for(api) {
+        let mut fact = Fact::new(&spec.kind, f, call.start);
+        fact.api = Some(api.to_string());
+        fact.function = function.map(str::to_string);
+        fact.via = Some("call".into());
+        extra.push(fact);
+    }
+    if let Some(spec) = lc.entry_call_for(api) {
+        if let Some(p) = spec.dynamic_arg {
+            match call.positional(p) {
+                Some(e) if idx.str_value(fi, scope, e).is_none() => {}
+                _ => return,
+            }
+        }
+        let mut fact = Fact::new(&spec.kind, f, call.start);
+        fact.api = Some(api.to_string());
+        fact.function = function.map(str::to_string);
+        fact.via = Some("call".into());
+        extra.push(fact);
     }
 }
 

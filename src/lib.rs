@@ -8,6 +8,7 @@ pub mod extract;
 pub mod facts;
 pub mod lang;
 pub mod link;
+pub mod model;
 pub mod report;
 pub mod routes;
 pub mod walk;
@@ -244,7 +245,7 @@ pub fn facts(scan: &Scan) -> Vec<Fact> {
     let cat = catalog::Catalog::builtin();
     let idx = link::Index::build(&scan.root, &scan.files);
     let mut out = vec![];
-    facts::sinks(&idx, cat, &mut out);
+    facts::sinks(&idx, cat, &mut out, None);
     routes::routes(&idx, cat, &mut out);
     facts::sort(&mut out);
     out

@@ -184,6 +184,11 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// The file index of a repository-relative path.
+    pub fn module_file_of(&self, path: &str) -> Option<usize> {
+        self.files.iter().position(|f| f.path == path)
+    }
+
     pub fn module_file(&self, name: &str) -> Option<usize> {
         self.modules.get(name).copied()
     }
@@ -429,6 +434,33 @@ impl<'a> Index<'a> {
             }
         }
         Some(Target::External(q.to_string()))
+    }
+
+    /// Resolve a callee for the call graph: [`Index::resolve_expr`], plus
+    /// `self.method(...)` / `cls.method(...)` / `Self::method(...)` inside a
+    /// method, which name a sibling method of the enclosing class or type.
+    pub fn resolve_call(&self, file: usize, scope: Option<usize>, func: &Expr) -> Option<Target> {
+        if let Some(t) = self.resolve_expr(file, scope, func) {
+            return Some(t);
+        }
+        let Expr::Name(n, _) = func else { return None };
+        let f = &self.files[file];
+        let method = n
+            .strip_prefix("self.")
+            .or_else(|| n.strip_prefix("cls."))
+            .or_else(|| n.strip_prefix("Self::"))?;
+        if method.contains(['.', ':']) {
+            return None;
+        }
+        let d = &f.defs[scope?];
+        let owner = match f.lang {
+            Lang::Python => f.defs[d.parent?].name.clone(),
+            Lang::Rust => d.name.rsplit_once("::")?.0.to_string(),
+        };
+        let want = format!("{owner}{}{method}", self.sep(file));
+        self.defs[file]
+            .get(want.as_str())
+            .map(|&m| Target::Def(file, m))
     }
 
     /// Resolve an expression used as a callee or value: names, attributes of

@@ -35,6 +35,9 @@ pub struct RouteDraft {
     pub file: usize,
     pub pos: Pos,
     pub framework: String,
+    /// Set when emitted: the router object holding the route and the prefix
+    /// it is mounted under (the route's surface in the threat model).
+    pub router: String,
 }
 
 #[derive(Clone, Debug)]
@@ -145,6 +148,7 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
         fact.methods = Some(route.methods.clone());
         fact.pattern = Some(route.pattern.clone());
         fact.handler = Some(route.handler_symbol.clone());
+        fact.router = Some(route.router.clone());
         let mut auth: Vec<GuardRef> = vec![];
         let mut limits: Vec<GuardRef> = vec![];
         let mut all = gs.clone();
@@ -252,6 +256,11 @@ fn walk(
             Item::Route(r) => {
                 let mut r = r.clone();
                 r.pattern = join(&p, &r.pattern);
+                r.router = if p.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{key} {}", join(&p, ""))
+                };
                 gs.extend(r.guards.iter().cloned());
                 out.push((r, gs));
             }

@@ -105,6 +105,7 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
                     .map(|e| gc.classify(fi, d.parent, e, "dependency"))
                     .unwrap_or_default();
                 let draft = RouteDraft {
+                    router: String::new(),
                     methods,
                     pattern: path,
                     handler: Some((fi, di)),
@@ -437,6 +438,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                         continue;
                     }
                     let draft = RouteDraft {
+                        router: String::new(),
                         methods,
                         pattern: pat,
                         handler: Some((vf, vd)),
@@ -476,6 +478,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             methods
         };
         let draft = RouteDraft {
+            router: String::new(),
             methods,
             pattern: path,
             handler,
@@ -659,6 +662,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                         .map(|o| o.framework.clone())
                         .unwrap_or_else(|| "starlette".into());
                     let draft = RouteDraft {
+                        router: String::new(),
                         methods,
                         pattern: path,
                         handler,
@@ -825,6 +829,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             self.function_view_methods(hf, hd)
         };
         let draft = RouteDraft {
+            router: String::new(),
             methods,
             pattern: route,
             handler,

@@ -45,6 +45,7 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
                 };
                 let key = route_key(idx, fi, di);
                 let draft = RouteDraft {
+                    router: String::new(),
                     methods: vec![m.to_string()],
                     pattern: path.to_string(),
                     handler: Some((fi, di)),
@@ -507,6 +508,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             None => (None, h.display()),
         };
         RouteDraft {
+            router: String::new(),
             methods: vec![method.to_string()],
             pattern: path.to_string(),
             handler,
