@@ -231,3 +231,47 @@ fn partial_parse_still_yields_facts() {
     });
     assert!(hit);
 }
+
+#[test]
+fn model_is_byte_identical_across_thread_counts_in_every_format() {
+    let root = fixtures();
+    let root = root.to_str().unwrap();
+    for format in ["json", "markdown", "mermaid"] {
+        let one = run(&["model", root, "--format", format, "--threads", "1"]);
+        let four = run(&["model", root, "--format", format, "--threads", "4"]);
+        assert!(one.status.success() && four.status.success(), "{format}");
+        assert!(!one.stdout.is_empty());
+        assert_eq!(one.stdout, four.stdout, "{format}");
+    }
+    let mmd = run(&["model", root, "--format", "mermaid"]);
+    assert!(String::from_utf8_lossy(&mmd.stdout).starts_with("flowchart LR\n"));
+}
+
+#[test]
+fn model_depth_limits_the_call_chains() {
+    let root = fixtures().join("model_app");
+    let root = root.to_str().unwrap();
+    let chains = |depth: &str| -> usize {
+        let out = run(&["model", root, "--format", "json", "--depth", depth]);
+        assert!(out.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["interactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["chain"].as_array().unwrap().len())
+            .max()
+            .unwrap()
+    };
+    assert_eq!(chains("6"), 3);
+    assert_eq!(chains("1"), 2);
+}
+
+#[test]
+fn model_missing_root_is_exit_2() {
+    let out = run(&["model", "/nonexistent/threatscan-model"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("threatscan: error:"), "{err}");
+    assert_eq!(err.lines().count(), 1);
+}
