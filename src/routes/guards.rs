@@ -301,6 +301,27 @@ impl<'a> Classifier<'a> {
 
     /// Guards attached to a handler itself: decorators, dependency parameters,
     /// extractor parameters, class mixins and permission classes, limiters it calls.
+    fn class_dependencies(&self, f: usize, c: usize, depth: u32, out: &mut Vec<Guard>) {
+        if depth > 8 {
+            return;
+        }
+        let file = &self.idx.files[f];
+        let cls = &file.defs[c];
+        for &ai in &cls.attrs {
+            let v = &file.assigns[ai].value;
+            if matches!(v, Expr::Call(_)) {
+                self.classify_into(f, Some(c), v, "dependency", 0, out);
+            }
+        }
+        for b in &cls.bases {
+            if let Some(Target::Def(bf, bd)) = self.idx.resolve_expr(f, cls.parent, b) {
+                if self.idx.files[bf].defs[bd].kind == DefKind::Class {
+                    self.class_dependencies(bf, bd, depth + 1, out);
+                }
+            }
+        }
+    }
+
     pub fn handler_guards(&self, f: usize, d: usize) -> Vec<Guard> {
         let file = &self.idx.files[f];
         let def = &file.defs[d];
@@ -321,6 +342,12 @@ impl<'a> Classifier<'a> {
             Lang::Python => {
                 for (cf, cs, c) in self.dependency_calls(f, d) {
                     self.classify_into(cf, cs, &Expr::Call(Box::new(c)), "dependency", 0, &mut out);
+                }
+                // A method endpoint of a class-based view (fastapi-utils `@cbv`
+                // and look-alikes): the class's and its bases' attributes
+                // `user: User = Depends(current_user)` are its dependencies.
+                if let Some(p) = scope.filter(|&p| file.defs[p].kind == DefKind::Class) {
+                    self.class_dependencies(f, p, 0, &mut out);
                 }
             }
             Lang::Rust => {
