@@ -242,11 +242,17 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
 
 /// The facts inventory of a scanned repository, sorted.
 pub fn facts(scan: &Scan) -> Vec<Fact> {
-    let cat = catalog::Catalog::builtin();
     let idx = link::Index::build(&scan.root, &scan.files);
+    linked_facts(&idx, None)
+}
+
+/// The facts of a linked repository, sorted; `extra` also collects what only
+/// the threat model needs (mitigation evidence, non-route entry points).
+pub fn linked_facts(idx: &link::Index, extra: Option<&mut Vec<Fact>>) -> Vec<Fact> {
+    let cat = catalog::Catalog::builtin();
     let mut out = vec![];
-    facts::sinks(&idx, cat, &mut out, None);
-    routes::routes(&idx, cat, &mut out);
+    facts::sinks(idx, cat, &mut out, extra);
+    routes::routes(idx, cat, &mut out);
     facts::sort(&mut out);
     out
 }

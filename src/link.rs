@@ -47,6 +47,8 @@ pub struct Index<'a> {
     assigns: Vec<HashMap<(Option<usize>, &'a str), usize>>,
     /// Per file: local name → import index (last wins).
     imports: Vec<HashMap<&'a str, usize>>,
+    /// Repository-relative path → file index.
+    paths: HashMap<&'a str, usize>,
     /// Per file, per import: the absolute module path it names.
     import_abs: Vec<Vec<String>>,
     /// Per file: every call (see [`FileFacts::each_call`]) in source order.
@@ -57,7 +59,12 @@ pub struct Index<'a> {
 
 impl<'a> Index<'a> {
     pub fn build(root: &Path, files: &'a [FileFacts]) -> Index<'a> {
-        let paths: rustc_hash::FxHashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let path_index: HashMap<&str, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.as_str(), i))
+            .collect();
+        let paths: rustc_hash::FxHashSet<&str> = path_index.keys().copied().collect();
         let mut crate_cache: HashMap<String, Option<(String, String)>> = HashMap::default();
         let mut module = Vec::with_capacity(files.len());
         let mut modules: HashMap<String, usize> = HashMap::default();
@@ -121,6 +128,7 @@ impl<'a> Index<'a> {
             defs,
             assigns,
             imports,
+            paths: path_index,
             import_abs: vec![],
             calls,
             calls_by_scope,
@@ -185,8 +193,8 @@ impl<'a> Index<'a> {
     }
 
     /// The file index of a repository-relative path.
-    pub fn module_file_of(&self, path: &str) -> Option<usize> {
-        self.files.iter().position(|f| f.path == path)
+    pub fn file_index(&self, path: &str) -> Option<usize> {
+        self.paths.get(path).copied()
     }
 
     pub fn module_file(&self, name: &str) -> Option<usize> {

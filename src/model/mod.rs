@@ -32,7 +32,7 @@ pub const SINK_KINDS: &[&str] = &[
     "secret",
 ];
 
-/// Fact kinds that are mitigation evidence (rules/catalog `[[evidence]]`).
+/// Entry point kinds reached over the network (the others are local).
 const NETWORK_ENTRIES: &[&str] = &["route", "websocket", "webhook"];
 
 // ---------------------------------------------------------------- rules data
@@ -334,11 +334,8 @@ struct Entry {
 pub fn build(scan: &Scan, opts: &ModelOptions) -> Model {
     let cat = Catalog::builtin();
     let idx = Index::build(&scan.root, &scan.files);
-    let mut facts = vec![];
     let mut extra = vec![];
-    crate::facts::sinks(&idx, cat, &mut facts, Some(&mut extra));
-    crate::routes::routes(&idx, cat, &mut facts);
-    crate::facts::sort(&mut facts);
+    let facts = crate::linked_facts(&idx, Some(&mut extra));
     crate::facts::sort(&mut extra);
     let graph = CallGraph::new(&idx);
     let (mr, sr) = rules();
@@ -408,15 +405,15 @@ pub fn build(scan: &Scan, opts: &ModelOptions) -> Model {
         .iter()
         .filter(|f| entry_kinds.contains(f.kind.as_str()))
     {
-        let module = idx.module_file_of(&f.file).map(|fi| idx.module[fi].clone());
+        let fi = idx.file_index(&f.file);
         let handler = f
             .function
             .clone()
-            .or_else(|| module.clone())
+            .or_else(|| fi.map(|fi| idx.module[fi].clone()))
             .unwrap_or_else(|| f.file.clone());
         let node = match &f.function {
             Some(func) => graph.node_of(func),
-            None => idx.module_file_of(&f.file).map(|fi| (fi, None)),
+            None => fi.map(|fi| (fi, None)),
         };
         entries.push(Entry {
             kind: f.kind.clone(),
@@ -530,7 +527,8 @@ pub fn build(scan: &Scan, opts: &ModelOptions) -> Model {
     // Assets from every sink fact, reached or not.
     let mut asset_map: BTreeMap<(String, String), (usize, BTreeSet<Touch>)> = BTreeMap::new();
     let mut asset_key_of = |f: &Fact| -> Option<(String, String)> {
-        let rule = mr.asset.iter().find(|r| r.sink == f.kind)?;
+        let ai = mr.asset.iter().position(|r| r.sink == f.kind)?;
+        let rule = &mr.asset[ai];
         let api = f.api.clone().unwrap_or_default();
         let name = match rule.group.as_str() {
             "name" => f.name.clone().unwrap_or_else(|| api.clone()),
@@ -538,7 +536,6 @@ pub fn build(scan: &Scan, opts: &ModelOptions) -> Model {
             _ => String::new(),
         };
         let label = rule.label.replace("{name}", &name);
-        let ai = mr.asset.iter().position(|r| r.sink == f.kind)?;
         let entry = asset_map
             .entry((label.clone(), rule.kind.clone()))
             .or_insert_with(|| (ai, BTreeSet::new()));

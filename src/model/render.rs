@@ -225,7 +225,7 @@ pub fn markdown(m: &Model, title: &str) -> String {
                 .into_iter()
                 .map(|i| (i, &i.stride[ci]))
                 .collect();
-            let (status, text) = surface_cell(m, &cells);
+            let (status, text) = surface_cell(&cells);
             let _ = writeln!(o, "| {} | {} | {} |", cellx(&sf.name), status, cellx(&text));
         }
         o.push('\n');
@@ -319,7 +319,7 @@ fn interaction_short(m: &Model, i: &Interaction) -> String {
 }
 
 /// Aggregate a surface's cells for one category: any gap makes it a gap.
-fn surface_cell(m: &Model, cells: &[(&Interaction, &Cell)]) -> (&'static str, String) {
+fn surface_cell(cells: &[(&Interaction, &Cell)]) -> (&'static str, String) {
     let gaps: Vec<&(&Interaction, &Cell)> =
         cells.iter().filter(|(_, c)| c.status == "gap").collect();
     if !gaps.is_empty() {
@@ -330,7 +330,6 @@ fn surface_cell(m: &Model, cells: &[(&Interaction, &Cell)]) -> (&'static str, St
                 reasons.push(r);
             }
         }
-        let _ = m;
         return (
             "**GAP**",
             format!(

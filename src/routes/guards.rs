@@ -241,7 +241,7 @@ impl<'a> Classifier<'a> {
         self.memo.borrow_mut().insert((f, d), Verdict::No);
         let lc = self.lc(f);
         let def = &self.idx.files[f].defs[d];
-        let short = def.name.rsplit(['.', ':']).next().unwrap_or(&def.name);
+        let short = short_name(&def.name);
         let v = if let Some(w) = LangCatalog::words_match(&lc.guards.limiter_words, short) {
             Verdict::Limiter(format!(
                 "defined in the repository; its name contains '{w}'"
@@ -468,7 +468,7 @@ impl<'a> Classifier<'a> {
                 }
                 // Limiters are recognised by name alone (see `verdict`), so
                 // this needs no call analysis.
-                let short = d.name.rsplit(['.', ':']).next().unwrap_or(&d.name);
+                let short = short_name(&d.name);
                 if LangCatalog::words_match(&self.lc(fi).guards.limiter_words, short).is_none() {
                     continue;
                 }
@@ -479,6 +479,11 @@ impl<'a> Classifier<'a> {
         }
         out
     }
+}
+
+/// The last segment of a qualified definition name: `Bucket.allow` → `allow`.
+fn short_name(name: &str) -> &str {
+    name.rsplit(['.', ':']).next().unwrap_or(name)
 }
 
 /// A catalogued limiter or auth API: (reason, is limiter). Limiters win.

@@ -179,15 +179,9 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
         fact.rate_limit = Some(limits);
         out.push(fact);
     }
-    let by_path: std::collections::HashMap<&str, usize> = idx
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.path.as_str(), i))
-        .collect();
     let mut limiter_symbols = BTreeSet::new();
     for ((file, line, column, _, limiter), (gd, routes)) in sites {
-        let Some(&fi) = by_path.get(file.as_str()) else {
+        let Some(fi) = idx.file_index(&file) else {
             continue;
         };
         let f = &idx.files[fi];
