@@ -41,6 +41,11 @@ pub struct SinkSpec {
     pub safe: Option<bool>,
     pub reason: Option<String>,
     pub safety: Option<Safety>,
+    /// The API may also be passed, uncalled, as the first argument of a
+    /// factory whose keyword arguments configure it:
+    /// `app.add_middleware(CORSMiddleware, allow_origins=["*"])`.
+    #[serde(default)]
+    pub via_argument: bool,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -49,6 +54,23 @@ pub struct Secrets {
     pub env_apis: Vec<String>,
     #[serde(default)]
     pub config_subscripts: bool,
+    /// Logging calls: a secret-named value among their arguments is a
+    /// `secret_logged` fact.
+    #[serde(default)]
+    pub log_apis: Vec<String>,
+}
+
+/// Where request input comes from and what cleans a file path, for the
+/// data-flow checks of `threatscan scan` (a handler's own parameters are
+/// request input too).
+#[derive(Debug, Deserialize, Default)]
+pub struct Taint {
+    /// Framework request objects (`flask.request`): anything read from them is input.
+    #[serde(default)]
+    pub request_objects: Vec<String>,
+    /// Calls whose result is a cleaned path (`os.path.basename`, `secure_filename`).
+    #[serde(default)]
+    pub path_sanitisers: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -101,6 +123,8 @@ pub struct LangCatalog {
     pub guards: Guards,
     #[serde(default)]
     pub frameworks: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taint: Taint,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,6 +214,13 @@ impl LangCatalog {
         self.sink
             .iter()
             .find(|s| s.apis.iter().any(|p| matches(p, api)))
+    }
+
+    /// A sink that may be passed as a factory's first argument.
+    pub fn argument_sink_for(&self, api: &str) -> Option<&SinkSpec> {
+        self.sink
+            .iter()
+            .find(|s| s.via_argument && s.apis.iter().any(|p| matches(p, api)))
     }
 
     pub fn evidence_for(&self, api: &str) -> Option<&SinkSpec> {

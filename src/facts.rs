@@ -97,10 +97,32 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>, mut extra: Option<
     for (fi, f) in idx.files.iter().enumerate() {
         let lc = cat.lang(f.lang);
         for &(call, scope) in idx.calls(fi) {
-            let Some(Target::External(api)) = idx.resolve_expr(fi, scope, &call.func) else {
-                continue;
+            let api = match idx.resolve_expr(fi, scope, &call.func) {
+                Some(Target::External(api)) => normalise_api(&api),
+                _ => String::new(),
             };
-            let api = normalise_api(&api);
+            // A catalogued API passed uncalled to a factory that configures it.
+            if lc.sink_for(&api).is_none() {
+                if let Some(Target::External(arg)) = call
+                    .positional(0)
+                    .filter(|e| matches!(e, Expr::Name(..)))
+                    .and_then(|e| idx.resolve_expr(fi, scope, e))
+                {
+                    let arg = normalise_api(&arg);
+                    if let Some(spec) = lc.argument_sink_for(&arg) {
+                        let mut fact = Fact::new(&spec.kind, f, call.start);
+                        fact.api = Some(arg);
+                        fact.function = scope.map(|s| idx.def_symbol(fi, s));
+                        fact.via = Some(api.clone());
+                        record_flags(idx, fi, scope, call, &spec.flags, &mut fact);
+                        out.push(fact);
+                        continue;
+                    }
+                }
+            }
+            if api.is_empty() {
+                continue;
+            }
             let function = scope.map(|s| idx.def_symbol(fi, s));
             if any_match(&lc.secrets.env_apis, &api).is_some() {
                 if let Some(name) = call.positional(0).and_then(|e| idx.str_value(fi, scope, e)) {
@@ -114,6 +136,20 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>, mut extra: Option<
                     }
                 }
                 continue;
+            }
+            if any_match(&lc.secrets.log_apis, &api).is_some() {
+                if let Some(name) = call
+                    .args
+                    .iter()
+                    .find_map(|a| secret_mentioned(idx, cat, lc, fi, scope, &a.value, 0))
+                {
+                    let mut fact = Fact::new("secret_logged", f, call.start);
+                    fact.api = Some(api.clone());
+                    fact.name = Some(name);
+                    fact.function = function.clone();
+                    fact.reason = Some("a secret-named value is passed to a logging call".into());
+                    out.push(fact);
+                }
             }
             if let Some(extra) = extra.as_deref_mut() {
                 model_extras(idx, lc, fi, scope, call, &api, function.as_deref(), extra);
@@ -131,21 +167,7 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>, mut extra: Option<
                     op.clone()
                 });
             }
-            for flag in &spec.flags {
-                let value = match call.kwarg(flag) {
-                    Some(Expr::Bool(b)) => serde_json::Value::Bool(*b),
-                    Some(Expr::Str(s)) => serde_json::Value::String(s.clone()),
-                    Some(Expr::NoneLit) => serde_json::Value::Null,
-                    Some(Expr::Num(n)) => n
-                        .parse::<f64>()
-                        .ok()
-                        .and_then(serde_json::Number::from_f64)
-                        .map(serde_json::Value::Number)
-                        .unwrap_or_else(|| serde_json::Value::String(n.clone())),
-                    _ => continue,
-                };
-                fact.flags.insert(flag.clone(), value);
-            }
+            record_flags(idx, fi, scope, call, &spec.flags, &mut fact);
             if let Some(s) = spec.safe {
                 fact.safe = Some(s);
                 fact.reason = spec.reason.clone();
@@ -182,6 +204,92 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>, mut extra: Option<
                 out.push(fact);
             }
         }
+    }
+}
+
+/// Record the catalogue's flags (keyword arguments) of a call when their
+/// values are literals, or names of module constants with literal values.
+fn record_flags(
+    idx: &Index,
+    fi: usize,
+    scope: Option<usize>,
+    call: &CallExpr,
+    flags: &[String],
+    fact: &mut Fact,
+) {
+    for flag in flags {
+        let Some(arg) = call.kwarg(flag) else {
+            continue;
+        };
+        let (_, _, v) = idx.value_of(fi, scope, arg);
+        if let Some(value) = literal_json(v) {
+            fact.flags.insert(flag.clone(), value);
+        }
+    }
+}
+
+fn literal_json(e: &Expr) -> Option<serde_json::Value> {
+    Some(match e {
+        Expr::Bool(b) => serde_json::Value::Bool(*b),
+        Expr::Str(s) => serde_json::Value::String(s.clone()),
+        Expr::NoneLit => serde_json::Value::Null,
+        Expr::Num(n) => n
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(serde_json::Value::Number)
+            .unwrap_or_else(|| serde_json::Value::String(n.clone())),
+        Expr::List(xs) => {
+            serde_json::Value::Array(xs.iter().map(literal_json).collect::<Option<_>>()?)
+        }
+        _ => return None,
+    })
+}
+
+/// The secret-named value an argument mentions, if any: a name such as
+/// `password` or `settings.API_TOKEN`, an environment read of a secret-named
+/// variable, or either inside an f-string, a `%` format or a concatenation.
+/// String literals are text, not secrets.
+fn secret_mentioned(
+    idx: &Index,
+    cat: &Catalog,
+    lc: &LangCatalog,
+    fi: usize,
+    scope: Option<usize>,
+    e: &Expr,
+    depth: u32,
+) -> Option<String> {
+    if depth > 6 {
+        return None;
+    }
+    let rec = |x: &Expr| secret_mentioned(idx, cat, lc, fi, scope, x, depth + 1);
+    match e {
+        Expr::Name(n, _) => cat.secret_name(n).then(|| n.clone()),
+        Expr::Attr(_, m, _) => cat.secret_name(m).then(|| m.clone()),
+        Expr::Subscript(base, keys) => {
+            if let (Some(Target::External(b)), Some(Expr::Str(k))) =
+                (idx.resolve_expr(fi, scope, base), keys.first())
+            {
+                if any_match(&lc.secrets.env_apis, &b).is_some() && cat.secret_name(k) {
+                    return Some(k.clone());
+                }
+            }
+            None
+        }
+        Expr::Call(c) => {
+            if let Some(Target::External(api)) = idx.resolve_expr(fi, scope, &c.func) {
+                if any_match(&lc.secrets.env_apis, &api).is_some() {
+                    return c
+                        .positional(0)
+                        .and_then(|a| a.as_str())
+                        .filter(|k| cat.secret_name(k))
+                        .map(str::to_string);
+                }
+            }
+            None
+        }
+        Expr::Mix(xs) | Expr::List(xs) => xs.iter().find_map(rec),
+        _ => None,
     }
 }
 

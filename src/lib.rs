@@ -11,6 +11,7 @@ pub mod link;
 pub mod model;
 pub mod report;
 pub mod routes;
+pub mod rules;
 pub mod walk;
 
 use extract::FileFacts;
@@ -31,6 +32,8 @@ pub struct Options {
     pub threads: Option<usize>,
     pub max_file_size: u64,
     pub excludes: Vec<String>,
+    /// Tree-sitter queries of `threatscan scan` rules, run on every file.
+    pub rule_queries: std::sync::Arc<Vec<extract::RuleQuery>>,
 }
 
 impl Options {
@@ -40,6 +43,7 @@ impl Options {
             threads: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             excludes: vec![],
+            rule_queries: Default::default(),
         }
     }
 }
@@ -112,7 +116,7 @@ fn with_parser<T>(lang: Lang, f: impl FnOnce(&mut tree_sitter::Parser) -> T) -> 
 
 /// Parse one source text and extract its facts (one parser per thread, reused).
 pub fn extract_source(path: String, lang: Lang, src: &[u8]) -> Option<FileFacts> {
-    extract_timed(path, lang, src).map(|(ff, _)| ff)
+    extract_timed(path, lang, src, &[]).map(|(ff, _)| ff)
 }
 
 /// [`extract_source`], also returning the time spent in tree-sitter's parser
@@ -121,15 +125,20 @@ pub fn extract_timed(
     path: String,
     lang: Lang,
     src: &[u8],
+    rule_queries: &[extract::RuleQuery],
 ) -> Option<(FileFacts, std::time::Duration)> {
     with_parser(lang, |parser| {
         let t = Instant::now();
         let tree = parser.parse(src, None)?;
         let mut parse = t.elapsed();
-        let ff = match lang {
+        let mut ff = match lang {
             Lang::Python => extract::python::extract(&tree, src, path),
             Lang::Rust => extract::rust::extract(&tree, src, path),
         };
+        ff.suppressions = extract::suppressions(&tree, src);
+        if !rule_queries.is_empty() {
+            ff.query_hits = extract::query_hits(&tree, src, lang, rule_queries);
+        }
         // Freeing the tree is part of the cost of parsing.
         let t = Instant::now();
         drop(tree);
@@ -149,7 +158,7 @@ pub fn parse_only(lang: Lang, src: &[u8]) -> usize {
 }
 
 enum Outcome {
-    Ok(FileFacts, std::time::Duration),
+    Ok(Box<FileFacts>, std::time::Duration),
     Skip(Skipped),
 }
 
@@ -187,8 +196,8 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                         reason: "not valid UTF-8".into(),
                     });
                 }
-                match extract_timed(rel.clone(), *lang, &bytes) {
-                    Some((ff, parse)) => Outcome::Ok(ff, parse),
+                match extract_timed(rel.clone(), *lang, &bytes, &opts.rule_queries) {
+                    Some((ff, parse)) => Outcome::Ok(Box::new(ff), parse),
                     None => Outcome::Skip(Skipped {
                         file: rel.clone(),
                         reason: "parser gave up".into(),
@@ -212,7 +221,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     for o in outcomes {
         match o {
             Outcome::Ok(f, parse) => {
-                files.push(f);
+                files.push(*f);
                 parse_cpu += parse;
             }
             Outcome::Skip(s) => skipped.push(s),

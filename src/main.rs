@@ -41,6 +41,94 @@ enum Command {
     /// which category is data: rules/stride.toml; boundaries, asset classes and
     /// abuse-path scoring: rules/model.toml.
     Model(ModelArgs),
+    /// Find security problems and write them as SARIF for GitHub code scanning, JSON or text.
+    ///
+    /// Rules are data: the built-in ones (see `threatscan rules`), every
+    /// *.toml in each --rules DIR, and the directories listed under [scan]
+    /// rules in .threatscan.toml at the repository root. A rule matches facts,
+    /// entry points, entry-point-to-sink flows of the threat model, or a
+    /// tree-sitter query.
+    ///
+    /// Suppress a finding with a comment on its line or the line above:
+    /// `# threatscan: ignore[TS1001] reason` (`// threatscan: ignore[...]` in
+    /// Rust). Suppressed findings stay in the SARIF, marked, and never fail
+    /// the run. With --baseline, only findings whose fingerprint is not in
+    /// the baseline count.
+    ///
+    /// Exit codes: 0 no new, unsuppressed finding at or above --fail-on;
+    /// 1 at least one; 2 usage error, unreadable input, bad rule or baseline,
+    /// or an output file that cannot be written.
+    Scan(ScanCmdArgs),
+    /// List the scan rules, or explain one: `threatscan rules TS1001`.
+    Rules(RulesArgs),
+}
+
+#[derive(clap::Args)]
+struct ScanCmdArgs {
+    #[command(flatten)]
+    scan: ScanArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text)]
+    format: ScanFormat,
+    /// Also load the rules in DIR (*.toml; repeatable)
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+    /// Exit 1 when a new, unsuppressed finding has at least this level
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// Compare with a previous SARIF run: results become new, unchanged or absent
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// SARIF runAutomationDetails.id category (one per analysis uploaded to GitHub)
+    #[arg(long, value_name = "NAME")]
+    category: Option<String>,
+    /// How many calls deep to follow from an entry point to a sink
+    #[arg(long, value_name = "N", default_value_t = threatscan::model::DEFAULT_DEPTH)]
+    depth: usize,
+    /// Colour the text output: auto (only on a terminal, not with NO_COLOR), always, never
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScanFormat {
+    Sarif,
+    Json,
+    Text,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum FailOn {
+    Note,
+    Warning,
+    Error,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    /// A rule id or name to explain (all rules when left out)
+    rule: Option<String>,
+    /// Output format (markdown is docs/rules.md)
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    format: RulesFormat,
+    /// Also load the rules in DIR (repeatable)
+    #[arg(long = "rules", value_name = "DIR")]
+    rules: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -104,11 +192,20 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Facts(a) => run_facts(a),
         Command::Model(a) => run_model(a),
+        Command::Scan(a) => run_scan(a),
+        Command::Rules(a) => run_rules(a),
     }
 }
 
 /// Walk and parse the repository: the shared first half of every command.
 fn scan_repo(a: &ScanArgs) -> Result<threatscan::Scan, ExitCode> {
+    scan_repo_with(a, Default::default())
+}
+
+fn scan_repo_with(
+    a: &ScanArgs,
+    rule_queries: std::sync::Arc<Vec<threatscan::extract::RuleQuery>>,
+) -> Result<threatscan::Scan, ExitCode> {
     if a.threads == Some(0) {
         return Err(fail("--threads must be at least 1"));
     }
@@ -117,6 +214,7 @@ fn scan_repo(a: &ScanArgs) -> Result<threatscan::Scan, ExitCode> {
         threads: a.threads,
         max_file_size: a.max_file_size,
         excludes: a.exclude.clone(),
+        rule_queries,
     };
     let scan = threatscan::scan(&opts).map_err(fail)?;
     for s in &scan.skipped {
@@ -218,4 +316,175 @@ fn run_facts(a: FactsArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+fn run_scan(a: ScanCmdArgs) -> ExitCode {
+    use threatscan::rules::{self, Level, RuleSet};
+    let t0 = std::time::Instant::now();
+    if !a.scan.path.exists() {
+        return fail(format!("{} does not exist", a.scan.path.display()));
+    }
+    let config = if a.scan.path.is_dir() {
+        match rules::Config::load(&a.scan.path) {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        }
+    } else {
+        rules::Config::default()
+    };
+    let mut dirs = config.scan.rules.clone();
+    dirs.extend(a.rules.iter().cloned());
+    let set = match RuleSet::load(&dirs, &config.scan.disable) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let baseline = match &a.baseline {
+        Some(p) => match rules::baseline::Baseline::read(p) {
+            Ok(b) => Some(b),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
+    let scan = match scan_repo_with(&a.scan, set.queries.clone()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let t_rules = std::time::Instant::now();
+    let mut findings = rules::engine::run(
+        &scan,
+        &set,
+        &threatscan::model::ModelOptions { max_depth: a.depth },
+    );
+    let absent = match &baseline {
+        Some(b) => b.apply(&mut findings),
+        None => vec![],
+    };
+    let text = match a.format {
+        ScanFormat::Sarif => rules::sarif::render(&rules::sarif::SarifInput {
+            rules: &set,
+            findings: &findings,
+            absent: &absent,
+            skipped: &scan.skipped,
+            category: a.category.as_deref(),
+        }),
+        ScanFormat::Json => {
+            let v = serde_json::json!({
+                "tool": "threatscan",
+                "version": env!("CARGO_PKG_VERSION"),
+                "summary": {
+                    "files_scanned": scan.stats.files_scanned,
+                    "files_skipped": scan.stats.files_skipped,
+                    "findings": findings.len(),
+                    "errors": findings.iter().filter(|f| f.level == Level::Error).count(),
+                    "warnings": findings.iter().filter(|f| f.level == Level::Warning).count(),
+                    "notes": findings.iter().filter(|f| f.level == Level::Note).count(),
+                    "suppressed": findings.iter().filter(|f| f.suppressed.is_some()).count(),
+                    "absent": absent.len(),
+                },
+                "findings": findings,
+                "skipped": scan.skipped,
+            });
+            let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        ScanFormat::Text => {
+            use std::io::IsTerminal;
+            let writes_terminal = match a.scan.output.as_deref() {
+                None => std::io::stdout().is_terminal(),
+                Some(p) => p.as_os_str() == "-" && std::io::stdout().is_terminal(),
+            };
+            let color = match a.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => writes_terminal && std::env::var_os("NO_COLOR").is_none(),
+            };
+            rules::text::render(&set, &findings, &rules::text::Style { color })
+        }
+    };
+    if let Err(code) = write_or_fail(a.scan.output.as_deref(), &text) {
+        return code;
+    }
+    if a.scan.stats {
+        eprintln!(
+            "threatscan: {} files, {:.2} MB, {} rules, {} findings; parse+extract {:.1} ms, link+model+rules {:.1} ms, total {:.1} ms",
+            scan.stats.files_scanned,
+            scan.stats.bytes as f64 / 1e6,
+            set.rules.len(),
+            findings.len(),
+            scan.stats.timings.parse_extract_ms,
+            t_rules.elapsed().as_secs_f64() * 1e3,
+            t0.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    let threshold = match a.fail_on {
+        FailOn::Never => return ExitCode::SUCCESS,
+        FailOn::Note => Level::Note,
+        FailOn::Warning => Level::Warning,
+        FailOn::Error => Level::Error,
+    };
+    if findings.iter().any(|f| f.counts() && f.level >= threshold) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_rules(a: RulesArgs) -> ExitCode {
+    use threatscan::rules::{rules_markdown, RuleSet};
+    let set = match RuleSet::load(&a.rules, &[]) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let chosen: Vec<&threatscan::rules::Rule> = match &a.rule {
+        Some(id) => match set.get(id) {
+            Some(r) => vec![r],
+            None => return fail(format!("no rule {id}; `threatscan rules` lists them")),
+        },
+        None => set.rules.iter().collect(),
+    };
+    let text = match a.format {
+        RulesFormat::Markdown => rules_markdown(&set),
+        RulesFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&chosen).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        RulesFormat::Text if a.rule.is_none() => {
+            let mut s = String::new();
+            for r in &chosen {
+                s.push_str(&format!(
+                    "{:<8} {:<8} {:>4.1}  {:<32} {}\n",
+                    r.id,
+                    r.level.as_str(),
+                    r.security_severity,
+                    r.name,
+                    r.short
+                ));
+            }
+            s
+        }
+        RulesFormat::Text => {
+            let r = chosen[0];
+            format!(
+                "{} {}: {}\n\nlevel {} · security-severity {:.1} · STRIDE {} · CWE-{} · precision {}\nfrom {}\n\n{}\n\n{}\n\nMore: {}\n",
+                r.id,
+                r.name,
+                r.short,
+                r.level.as_str(),
+                r.security_severity,
+                r.stride,
+                r.cwe,
+                r.precision,
+                r.origin,
+                r.full.trim(),
+                r.help.trim(),
+                r.help_uri()
+            )
+        }
+    };
+    match write_or_fail(None, &text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
 }

@@ -39,7 +39,10 @@ pub enum Expr {
     Macro(String, Vec<Expr>, Pos),
     /// A closure or lambda: its body.
     Closure(Box<Expr>),
-    /// `a.await`, `a?`, `&a`, `(a)`: transparent wrappers keep the inner value.
+    /// A value computed from these parts: `a + b`, `"%s" % x`, an f-string's
+    /// interpolations. Kept so data flow can see which names a value mentions.
+    Mix(Vec<Expr>),
+    /// Anything else (`a.await`, `a?`, `&a`, `(a)` keep their inner value instead).
     Other,
 }
 
@@ -93,7 +96,7 @@ impl Expr {
             Expr::Subscript(b, _) => format!("{}[…]", b.display()),
             Expr::Macro(n, _, _) => format!("{n}!(…)"),
             Expr::Closure(_) => "|…| …".into(),
-            Expr::Other => "…".into(),
+            Expr::Mix(_) | Expr::Other => "…".into(),
         }
     }
 }
@@ -241,6 +244,39 @@ pub struct FileFacts {
     /// The tree had syntax errors; facts come from the valid parts.
     pub has_errors: bool,
     pub bytes: usize,
+    /// `# threatscan: ignore[...]` comments.
+    pub suppressions: Vec<Suppression>,
+    /// Matches of rule queries (`threatscan scan` rules with a tree-sitter query).
+    pub query_hits: Vec<QueryHit>,
+}
+
+/// An inline suppression comment: `# threatscan: ignore[TS1001, TS2001] reason`
+/// (`//` in Rust). It applies to findings on its own line and the line below.
+/// No rule list (`# threatscan: ignore`) means every rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    pub line: u32,
+    pub rules: Vec<String>,
+    pub reason: String,
+}
+
+/// One match of a rule's tree-sitter query: the `@match` capture (or the
+/// first capture) with its exact range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryHit {
+    /// Index into the [`RuleQuery`] list the scan was given.
+    pub query: usize,
+    pub start: Pos,
+    pub end: Pos,
+    /// The matched text, first line only, capped.
+    pub text: String,
+}
+
+/// A compiled rule query, run on every file of its language during extraction.
+#[derive(Debug)]
+pub struct RuleQuery {
+    pub lang: Lang,
+    pub query: tree_sitter::Query,
 }
 
 impl FileFacts {
@@ -257,6 +293,8 @@ impl FileFacts {
             mods: vec![],
             has_errors: false,
             bytes,
+            suppressions: vec![],
+            query_hits: vec![],
         }
     }
 
@@ -315,7 +353,7 @@ fn nested_in<'a>(e: &'a Expr, out: &mut Vec<&'a CallExpr>) {
     match e {
         Expr::Call(c) => nested_calls(c, out),
         Expr::Attr(b, _, _) | Expr::Closure(b) => nested_in(b, out),
-        Expr::List(xs) => xs.iter().for_each(|x| nested_in(x, out)),
+        Expr::List(xs) | Expr::Mix(xs) => xs.iter().for_each(|x| nested_in(x, out)),
         Expr::Subscript(b, xs) => {
             nested_in(b, out);
             xs.iter().for_each(|x| nested_in(x, out));
@@ -438,6 +476,109 @@ pub fn pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
 
 pub fn text<'a>(node: tree_sitter::Node, src: &'a [u8]) -> &'a str {
     node.utf8_text(src).unwrap_or("")
+}
+
+/// Position of a node's end (exclusive): 1-based line and column in characters.
+pub fn end_pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
+    let p = node.end_position();
+    let end = node.end_byte();
+    let row_start = end - p.column;
+    let col_chars = std::str::from_utf8(&src[row_start..end])
+        .map(|s| s.chars().count())
+        .unwrap_or(p.column);
+    Pos {
+        line: p.row as u32 + 1,
+        column: col_chars as u32 + 1,
+    }
+}
+
+/// The marker that starts an inline suppression inside a comment.
+pub const SUPPRESS_MARKER: &str = "threatscan:";
+
+/// Find `threatscan: ignore[...]` in the file's comments. A plain substring
+/// search finds candidates (rare); the syntax tree confirms each one is inside
+/// a comment, not a string.
+pub fn suppressions(tree: &tree_sitter::Tree, src: &[u8]) -> Vec<Suppression> {
+    let Ok(text) = std::str::from_utf8(src) else {
+        return vec![];
+    };
+    let mut out = vec![];
+    let mut from = 0;
+    while let Some(i) = text[from..].find(SUPPRESS_MARKER) {
+        let at = from + i;
+        from = at + SUPPRESS_MARKER.len();
+        let Some(node) = tree.root_node().descendant_for_byte_range(at, at) else {
+            continue;
+        };
+        if !node.kind().contains("comment") {
+            continue;
+        }
+        let line_end = text[at..].find('\n').map_or(text.len(), |e| at + e);
+        let rest = text[from..line_end].trim_start();
+        let Some(rest) = rest.strip_prefix("ignore") else {
+            continue;
+        };
+        let (rules, reason) = match rest.strip_prefix('[') {
+            Some(r) => match r.split_once(']') {
+                Some((list, reason)) => (
+                    list.split([',', ' '])
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    reason,
+                ),
+                None => continue,
+            },
+            None => (vec![], rest),
+        };
+        let reason = reason.trim().trim_end_matches("*/").trim();
+        out.push(Suppression {
+            line: pos_of(node, src).line + text[node.start_byte()..at].matches('\n').count() as u32,
+            rules,
+            reason: reason.to_string(),
+        });
+    }
+    out
+}
+
+/// Run the rule queries of `lang` over one tree.
+pub fn query_hits(
+    tree: &tree_sitter::Tree,
+    src: &[u8],
+    lang: Lang,
+    queries: &[RuleQuery],
+) -> Vec<QueryHit> {
+    use streaming_iterator::StreamingIterator;
+    let mut out = vec![];
+    for (qi, rq) in queries.iter().enumerate() {
+        if rq.lang != lang {
+            continue;
+        }
+        let names = rq.query.capture_names();
+        let want = names.iter().position(|n| *n == "match");
+        let mut cursor = tree_sitter::QueryCursor::new();
+        let mut matches = cursor.matches(&rq.query, tree.root_node(), src);
+        while let Some(m) = matches.next() {
+            let cap = match want {
+                Some(w) => m.captures.iter().find(|c| c.index as usize == w),
+                None => m.captures.first(),
+            };
+            let Some(c) = cap else { continue };
+            let t = text(c.node, src);
+            let mut first = String::new();
+            push_capped(&mut first, t.lines().next().unwrap_or(""));
+            out.push(QueryHit {
+                query: qi,
+                start: pos_of(c.node, src),
+                end: end_pos_of(c.node, src),
+                text: first,
+            });
+        }
+    }
+    out.sort_by_key(|h| (h.start, h.end, h.query));
+    out.dedup_by_key(|h| (h.start, h.end, h.query));
+    out
 }
 
 #[cfg(test)]

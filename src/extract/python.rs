@@ -311,6 +311,23 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
     }
 }
 
+/// The expressions interpolated into an f-string.
+fn interpolations(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Vec<Expr> {
+    let mut out = vec![];
+    let mut w = n.walk();
+    for c in n.named_children(&mut w) {
+        if c.kind() == "interpolation" {
+            if let Some(e) = c
+                .child_by_field_name("expression")
+                .or_else(|| c.named_child(0))
+            {
+                out.push(conv_c(e, src, depth, cov));
+            }
+        }
+    }
+    out
+}
+
 fn string_value(n: Node, src: &[u8]) -> Option<String> {
     let mut out = String::new();
     let mut w = n.walk();
@@ -396,7 +413,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         }
         "string" => match string_value(n, src) {
             Some(s) => Expr::Str(s),
-            None => Expr::Other,
+            None => Expr::Mix(interpolations(n, src, d, cov)),
         },
         "concatenated_string" => {
             let mut out = String::new();
@@ -426,7 +443,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 {
                     Expr::List(vec![a, b])
                 }
-                _ => return Expr::Other,
+                (a, b) => Expr::Mix(vec![a, b]),
             };
             cov.absorb(local);
             e

@@ -332,12 +332,25 @@ struct Entry {
 
 /// Build the model of a scanned repository.
 pub fn build(scan: &Scan, opts: &ModelOptions) -> Model {
-    let cat = Catalog::builtin();
     let idx = Index::build(&scan.root, &scan.files);
+    build_linked(scan, &idx, opts).model
+}
+
+/// The model and what it was built from: the facts, and the model-only facts
+/// (mitigation evidence, non-route entry points), for `threatscan scan`.
+pub struct Built {
+    pub model: Model,
+    pub facts: Vec<Fact>,
+    pub extra: Vec<Fact>,
+}
+
+/// [`build`] over an existing index.
+pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
+    let cat = Catalog::builtin();
     let mut extra = vec![];
-    let facts = crate::linked_facts(&idx, Some(&mut extra));
+    let facts = crate::linked_facts(idx, Some(&mut extra));
     crate::facts::sort(&mut extra);
-    let graph = CallGraph::new(&idx);
+    let graph = CallGraph::new(idx);
     let (mr, sr) = rules();
 
     // Facts by the function that contains them.
@@ -744,7 +757,7 @@ pub fn build(scan: &Scan, opts: &ModelOptions) -> Model {
         .flat_map(|i| &i.stride)
         .filter(|c| c.status == "gap")
         .count();
-    Model {
+    let model = Model {
         tool: "threatscan",
         version: env!("CARGO_PKG_VERSION"),
         summary: Summary {
@@ -768,6 +781,13 @@ pub fn build(scan: &Scan, opts: &ModelOptions) -> Model {
         interactions,
         abuse_paths: abuse,
         skipped: scan.skipped.clone(),
+    };
+    drop(sinks_in);
+    drop(evidence_in);
+    Built {
+        model,
+        facts,
+        extra,
     }
 }
 

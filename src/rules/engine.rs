@@ -1,0 +1,410 @@
+//! Evaluate rules over the facts, the model and the query hits of a scan.
+
+use super::taint::Taint;
+use super::{Finding, On, Related, RuleSet, When};
+use crate::catalog::{any_match, Catalog};
+use crate::facts::Fact;
+use crate::lang::Lang;
+use crate::link::Index;
+use crate::model::callgraph::CallGraph;
+use crate::model::{entry_label, EntryPoint, ModelOptions};
+use crate::Scan;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
+
+/// Run every rule over a scanned repository: findings sorted by location,
+/// with inline suppressions applied and fingerprints computed.
+pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
+    let idx = Index::build(&scan.root, &scan.files);
+    let built = crate::model::build_linked(scan, &idx, opts);
+    let model = &built.model;
+    let graph = CallGraph::new(&idx);
+    let cat = Catalog::builtin();
+    let entry_of: FxHashMap<&str, &EntryPoint> = model
+        .entry_points
+        .iter()
+        .map(|e| (e.id.as_str(), e))
+        .collect();
+    // Evidence facts by the function that contains them.
+    let mut evidence_in: FxHashMap<&str, Vec<&Fact>> = FxHashMap::default();
+    for f in &built.extra {
+        if let Some(func) = &f.function {
+            evidence_in.entry(func.as_str()).or_default().push(f);
+        }
+    }
+
+    let mut out: Vec<Finding> = vec![];
+    for (ri, rule) in rules.rules.iter().enumerate() {
+        let mut push = |vars: BTreeMap<&'static str, String>,
+                        file: &str,
+                        line: u32,
+                        column: u32,
+                        function: Option<String>,
+                        related: Vec<Related>| {
+            out.push(Finding {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                level: rule.level,
+                message: fill(&rules.rules[ri].message, &vars),
+                file: file.to_string(),
+                line,
+                column,
+                end_line: 0,
+                end_column: 0,
+                function,
+                related,
+                fingerprint: String::new(),
+                suppressed: None,
+                baseline: None,
+                snippet: String::new(),
+            });
+        };
+        for w in &rule.when {
+            match w.on {
+                On::Fact => {
+                    for f in built.facts.iter().filter(|f| fact_matches(w, f)) {
+                        let mut v = BTreeMap::new();
+                        v.insert("api", f.api.clone().unwrap_or_default());
+                        v.insert("name", f.name.clone().unwrap_or_default());
+                        v.insert("reason", f.reason.clone().unwrap_or_default());
+                        v.insert("function", f.function.clone().unwrap_or_default());
+                        v.insert("flags", flags_text(f));
+                        v.insert(
+                            "match",
+                            format!("{} {}", f.api.as_deref().unwrap_or(""), flags_text(f)),
+                        );
+                        push(v, &f.file, f.line, f.column, f.function.clone(), vec![]);
+                    }
+                }
+                On::Entry => {
+                    for e in model.entry_points.iter().filter(|e| entry_matches(w, e)) {
+                        let mut v = entry_vars(e);
+                        v.insert("function", e.handler.clone());
+                        push(
+                            v,
+                            &e.file,
+                            e.line,
+                            e.column,
+                            Some(e.handler.clone()),
+                            vec![],
+                        );
+                    }
+                }
+                On::Flow => {
+                    for it in &model.interactions {
+                        let (Some(sink), Some(e)) = (&it.sink, entry_of.get(it.entry.as_str()))
+                        else {
+                            continue;
+                        };
+                        if !w.entry_kinds.is_empty() && !w.entry_kinds.contains(&e.kind) {
+                            continue;
+                        }
+                        if !w.sink_kinds.is_empty() && !w.sink_kinds.contains(&sink.kind) {
+                            continue;
+                        }
+                        if !w.api.is_empty() && any_match(&w.api, &sink.api).is_none() {
+                            continue;
+                        }
+                        if !safe_matches(w.safe, sink.safe) {
+                            continue;
+                        }
+                        let chain_syms: FxHashSet<&str> =
+                            it.chain.iter().map(|s| s.symbol.as_str()).collect();
+                        if !w.without_evidence.is_empty()
+                            && chain_syms.iter().any(|s| {
+                                evidence_in
+                                    .get(s)
+                                    .into_iter()
+                                    .flatten()
+                                    .any(|f| w.without_evidence.contains(&f.kind))
+                            })
+                        {
+                            continue;
+                        }
+                        if w.from_request {
+                            let nodes: Option<Vec<_>> =
+                                it.chain.iter().map(|s| graph.node_of(&s.symbol)).collect();
+                            let Some(nodes) = nodes else { continue };
+                            let Some(sf) = idx.file_index(&sink.file) else {
+                                continue;
+                            };
+                            let lang = idx.files[sf].lang;
+                            let taint = Taint {
+                                idx: &idx,
+                                lc: cat.lang(lang),
+                            };
+                            let pos = crate::extract::Pos {
+                                line: sink.line,
+                                column: sink.column,
+                            };
+                            if !taint.reaches(&nodes, sf, pos) {
+                                continue;
+                            }
+                        }
+                        let mut v = entry_vars(e);
+                        v.insert("api", sink.api.clone());
+                        v.insert("name", sink.name.clone().unwrap_or_default());
+                        v.insert("reason", sink.reason.clone().unwrap_or_default());
+                        v.insert(
+                            "chain",
+                            it.chain
+                                .iter()
+                                .map(|s| s.symbol.as_str())
+                                .chain([sink.api.as_str()])
+                                .collect::<Vec<_>>()
+                                .join(" → "),
+                        );
+                        v.insert("chain_len", it.chain.len().to_string());
+                        let mut related = vec![Related {
+                            file: e.file.clone(),
+                            line: e.line,
+                            column: e.column,
+                            message: format!("entry point {}", entry_label(e)),
+                        }];
+                        for (i, s) in it.chain.iter().enumerate() {
+                            related.push(Related {
+                                file: s.file.clone(),
+                                line: s.line,
+                                column: 1,
+                                message: format!("step {}: {}", i + 1, s.symbol),
+                            });
+                        }
+                        let function = it.chain.last().map(|s| s.symbol.clone());
+                        v.insert("function", function.clone().unwrap_or_default());
+                        push(v, &sink.file, sink.line, sink.column, function, related);
+                    }
+                }
+                On::Query => {}
+            }
+        }
+    }
+    // Query hits, recorded during extraction.
+    for f in &scan.files {
+        for h in &f.query_hits {
+            let Some(q) = rules.query_rules.get(h.query) else {
+                continue;
+            };
+            let rule = &rules.rules[q.rule];
+            let mut v = BTreeMap::new();
+            v.insert("match", h.text.trim().to_string());
+            out.push(Finding {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                level: rule.level,
+                message: fill(&rule.message, &v),
+                file: f.path.clone(),
+                line: h.start.line,
+                column: h.start.column,
+                end_line: h.end.line,
+                end_column: h.end.column,
+                function: None,
+                related: vec![],
+                fingerprint: String::new(),
+                suppressed: None,
+                baseline: None,
+                snippet: String::new(),
+            });
+        }
+    }
+    finish(scan, &idx, out)
+}
+
+/// Sort, merge repeats at one location, apply suppressions, read snippets,
+/// compute regions and fingerprints.
+fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
+    out.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.rule_id, &a.message)
+            .cmp(&(&b.file, b.line, b.column, &b.rule_id, &b.message))
+    });
+    // One finding per rule and location: flows from several entry points to
+    // one sink, or two conditions of a rule matching one fact.
+    let mut merged: Vec<Finding> = vec![];
+    let mut extra_entries = 0usize;
+    for f in out {
+        if let Some(last) = merged.last_mut() {
+            if (&last.file, last.line, last.column, &last.rule_id)
+                == (&f.file, f.line, f.column, &f.rule_id)
+            {
+                if f.message != last.message {
+                    extra_entries += 1;
+                }
+                continue;
+            }
+            note_more(last, &mut extra_entries);
+        }
+        merged.push(f);
+    }
+    if let Some(last) = merged.last_mut() {
+        note_more(last, &mut extra_entries);
+    }
+
+    let mut sources: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    let mut seen_hash: FxHashMap<u64, u32> = FxHashMap::default();
+    for f in &mut merged {
+        if !f.message.ends_with('.') {
+            f.message.push('.');
+        }
+        let lines = sources.entry(f.file.clone()).or_insert_with(|| {
+            std::fs::read(scan.root.join(&f.file))
+                .map(|b| {
+                    String::from_utf8_lossy(&b)
+                        .lines()
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        let text = lines
+            .get(f.line.saturating_sub(1) as usize)
+            .cloned()
+            .unwrap_or_default();
+        if f.end_line == 0 {
+            f.end_line = f.line;
+            f.end_column = (text.trim_end().chars().count() as u32 + 1).max(f.column + 1);
+        }
+        // Inline suppression on this line or the line above.
+        if let Some(fi) = idx.file_index(&f.file) {
+            let lang = idx.files[fi].lang;
+            if let Some(s) = idx.files[fi].suppressions.iter().find(|s| {
+                (s.line == f.line || s.line + 1 == f.line)
+                    && (s.rules.is_empty()
+                        || s.rules
+                            .iter()
+                            .any(|r| r.eq_ignore_ascii_case(&f.rule_id) || *r == f.rule_name))
+            }) {
+                f.suppressed = Some(if s.reason.is_empty() {
+                    format!("suppressed by an inline {} comment", comment_word(lang))
+                } else {
+                    s.reason.clone()
+                });
+            }
+        }
+        let norm: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let h = fnv1a(&[
+            f.rule_id.as_bytes(),
+            f.file.as_bytes(),
+            f.function.as_deref().unwrap_or("").as_bytes(),
+            norm.as_bytes(),
+        ]);
+        let n = seen_hash.entry(h).or_insert(0);
+        *n += 1;
+        f.fingerprint = format!("{h:016x}:{n}");
+        f.snippet = text;
+    }
+    merged
+}
+
+fn note_more(f: &mut Finding, n: &mut usize) {
+    if *n > 0 {
+        let s = if *n == 1 { "" } else { "s" };
+        f.message = format!(
+            "{} (also reached from {} other entry point{s})",
+            f.message.trim_end_matches('.'),
+            n
+        );
+    }
+    *n = 0;
+}
+
+fn comment_word(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Python => "`# threatscan: ignore`",
+        Lang::Rust => "`// threatscan: ignore`",
+    }
+}
+
+/// FNV-1a, 64-bit: stable across runs, platforms and versions (unlike std's hasher).
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for b in p.iter().chain(&[0u8]) {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    h
+}
+
+fn fill(template: &str, vars: &BTreeMap<&'static str, String>) -> String {
+    let mut s = template.to_string();
+    for (k, v) in vars {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn entry_vars(e: &EntryPoint) -> BTreeMap<&'static str, String> {
+    let mut v = BTreeMap::new();
+    v.insert("methods", e.methods.join(","));
+    v.insert("pattern", e.pattern.clone().unwrap_or_default());
+    v.insert("handler", e.handler.clone());
+    v.insert("entry", entry_label(e));
+    v
+}
+
+fn flags_text(f: &Fact) -> String {
+    if f.flags.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = f.flags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("({})", parts.join(", "))
+}
+
+fn safe_matches(want: Option<bool>, have: Option<bool>) -> bool {
+    match want {
+        None => true,
+        Some(true) => have == Some(true),
+        Some(false) => have != Some(true),
+    }
+}
+
+fn fact_matches(w: &When, f: &Fact) -> bool {
+    if !w.kinds.is_empty() && !w.kinds.contains(&f.kind) {
+        return false;
+    }
+    let api = f.api.as_deref().unwrap_or("");
+    if !w.api.is_empty() && any_match(&w.api, api).is_none() {
+        return false;
+    }
+    if !safe_matches(w.safe, f.safe) {
+        return false;
+    }
+    w.flags.iter().all(|(k, want)| {
+        let have = f.flags.get(k).or_else(|| w.defaults.get(k));
+        match have {
+            Some(serde_json::Value::Array(xs)) => xs.contains(want) || Some(want) == have,
+            Some(v) => v == want,
+            None => false,
+        }
+    })
+}
+
+fn entry_matches(w: &When, e: &EntryPoint) -> bool {
+    if !w.kinds.is_empty() && !w.kinds.contains(&e.kind) {
+        return false;
+    }
+    if !w.methods.is_empty() && !e.methods.iter().any(|m| w.methods.contains(m)) {
+        return false;
+    }
+    if !w.pattern_words.is_empty() {
+        let p = e.pattern.as_deref().unwrap_or("").to_lowercase();
+        if !w
+            .pattern_words
+            .iter()
+            .any(|x| p.contains(&x.to_lowercase()))
+        {
+            return false;
+        }
+    }
+    if let Some(a) = w.auth {
+        if a == e.auth.is_empty() {
+            return false;
+        }
+    }
+    if let Some(r) = w.rate_limit {
+        if r == e.rate_limit.is_empty() {
+            return false;
+        }
+    }
+    true
+}

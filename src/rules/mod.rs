@@ -1,0 +1,623 @@
+//! `threatscan scan`: rules as data (`rules/scan/*.toml`, plus user rule
+//! directories loaded the same way), evaluated over the facts and the threat
+//! model, giving findings with stable fingerprints, inline suppressions and
+//! baseline states; rendered as SARIF, JSON or rustc-style text.
+//!
+//! One module per job: [`engine`] matches rules, [`taint`] follows request
+//! input to a sink, [`sarif`], [`text`] render, [`baseline`] compares runs.
+
+pub mod baseline;
+pub mod engine;
+pub mod sarif;
+pub mod taint;
+pub mod text;
+
+use crate::extract::RuleQuery;
+use crate::lang::Lang;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Severity of a rule's findings, ordered: note < warning < error.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Note,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Note => "note",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// What a rule condition looks at.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum On {
+    /// A fact (`threatscan facts`): kinds, api, safe, flags.
+    Fact,
+    /// An entry point of the model: kinds, methods, pattern words, auth, rate limit.
+    Entry,
+    /// An interaction of the model (entry point → sink through the call graph).
+    Flow,
+    /// A tree-sitter query over every file of a language.
+    Query,
+}
+
+/// One condition of a rule (`[[rule.when]]`); a rule fires where any of its
+/// conditions holds. Every field given must hold.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    pub on: On,
+    /// Fact kinds (`on = "fact"`) or entry point kinds (`on = "entry"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
+    /// Resolved API names (catalogue patterns: `a.b.*`, `a.**`) of the fact or sink.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api: Vec<String>,
+    /// `false`: the fact or sink is not known to be safe; `true`: it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safe: Option<bool>,
+    /// Literal keyword arguments the fact recorded: equal, or contained in a list.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub flags: BTreeMap<String, serde_json::Value>,
+    /// Values flags take when the call leaves them out (library defaults).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub defaults: BTreeMap<String, serde_json::Value>,
+    /// Entry: any of these HTTP methods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
+    /// Entry: the route pattern contains any of these (case-insensitive).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pattern_words: Vec<String>,
+    /// Entry: whether an auth guard is present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<bool>,
+    /// Entry: whether a rate limiter is present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<bool>,
+    /// Flow: entry point kinds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entry_kinds: Vec<String>,
+    /// Flow: sink kinds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sink_kinds: Vec<String>,
+    /// Flow: the sink's arguments derive from request input along the chain.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_request: bool,
+    /// Flow: no catalogued evidence of these kinds in any function of the chain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub without_evidence: Vec<String>,
+    /// Query: `python` or `rust`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Query: the tree-sitter query text (`@match` marks the reported node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Query: a `.scm` file, relative to the rule file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query_file: Option<String>,
+}
+
+/// A rule (`[[rule]]`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Stable opaque id (`TS1001`): what suppressions, baselines and GitHub key on.
+    pub id: String,
+    /// Readable kebab-case name (`unauthenticated-state-change`).
+    pub name: String,
+    pub short: String,
+    pub full: String,
+    /// Markdown: why, the fix, an example.
+    pub help: String,
+    /// STRIDE category id (rules/stride.toml).
+    pub stride: String,
+    pub cwe: u32,
+    pub level: Level,
+    /// GitHub's 0–10 `security-severity`.
+    pub security_severity: f64,
+    /// Message template: `{api}`, `{name}`, `{reason}`, `{flags}`, `{methods}`,
+    /// `{pattern}`, `{handler}`, `{entry}`, `{chain}`, `{chain_len}`, `{match}`, `{function}`.
+    pub message: String,
+    #[serde(default = "default_precision")]
+    pub precision: String,
+    /// Extra tags (`security` and `external/cwe/cwe-N` are always added).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    pub when: Vec<When>,
+    /// Where the rule was loaded from (`builtin:auth.toml` or a path).
+    #[serde(skip_deserializing)]
+    pub origin: String,
+}
+
+fn default_precision() -> String {
+    "medium".into()
+}
+
+impl Rule {
+    /// SARIF/GitHub tags: `security`, the CWE, the STRIDE category, extras; at most 20.
+    pub fn all_tags(&self) -> Vec<String> {
+        let mut t = vec![
+            "security".to_string(),
+            format!("external/cwe/cwe-{}", self.cwe),
+            format!("stride/{}", self.stride),
+        ];
+        for x in &self.tags {
+            if !t.contains(x) {
+                t.push(x.clone());
+            }
+        }
+        t.truncate(20);
+        t
+    }
+
+    /// Anchor of the rule's section in docs/rules.md.
+    pub fn anchor(&self) -> String {
+        format!("{}-{}", self.id.to_lowercase(), self.name)
+    }
+
+    pub fn help_uri(&self) -> String {
+        format!(
+            "{}/blob/main/docs/rules.md#{}",
+            env!("CARGO_PKG_REPOSITORY"),
+            self.anchor()
+        )
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<Rule>,
+}
+
+/// A query condition compiled for extraction: which rule and condition it serves.
+#[derive(Clone, Copy, Debug)]
+pub struct QueryRef {
+    pub rule: usize,
+}
+
+/// The loaded rules, and their compiled queries (handed to the scan).
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    /// Shared with the scan, which runs them during extraction.
+    pub queries: std::sync::Arc<Vec<RuleQuery>>,
+    /// `queries[i]` belongs to `query_rules[i]`.
+    pub query_rules: Vec<QueryRef>,
+}
+
+const BUILTIN: &[(&str, &str)] = &[
+    ("auth.toml", include_str!("../../rules/scan/auth.toml")),
+    (
+        "deserialization.toml",
+        include_str!("../../rules/scan/deserialization.toml"),
+    ),
+    (
+        "injection.toml",
+        include_str!("../../rules/scan/injection.toml"),
+    ),
+    ("config.toml", include_str!("../../rules/scan/config.toml")),
+    (
+        "secrets.toml",
+        include_str!("../../rules/scan/secrets.toml"),
+    ),
+];
+
+const BUILTIN_QUERIES: &[(&str, &str)] = &[(
+    "queries/debug-setting.scm",
+    include_str!("../../rules/scan/queries/debug-setting.scm"),
+)];
+
+/// The repository's `.threatscan.toml` (`[scan] rules = [...]`, `disable = [...]`).
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub scan: ScanConfig,
+}
+
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Rule directories, relative to the repository root.
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
+    /// Rule ids or names not to run.
+    #[serde(default)]
+    pub disable: Vec<String>,
+}
+
+pub const CONFIG_FILE: &str = ".threatscan.toml";
+
+impl Config {
+    /// Read `ROOT/.threatscan.toml` if there is one.
+    pub fn load(root: &Path) -> Result<Config, String> {
+        let path = root.join(CONFIG_FILE);
+        if !path.is_file() {
+            return Ok(Config::default());
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "cannot read {}: {}",
+                path.display(),
+                crate::walk::plain_io(&e)
+            )
+        })?;
+        let mut c: Config = toml::from_str(&text)
+            .map_err(|e| format!("{}: {}", path.display(), one_line(&e.to_string())))?;
+        for r in &mut c.scan.rules {
+            *r = root.join(&*r);
+        }
+        Ok(c)
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl RuleSet {
+    /// The built-in rules only.
+    pub fn builtin() -> RuleSet {
+        RuleSet::load(&[], &[]).expect("built-in rules are valid (checked by a unit test)")
+    }
+
+    /// Built-in rules, then every `*.toml` of each directory (sorted by name),
+    /// minus the disabled ids or names.
+    pub fn load(dirs: &[PathBuf], disable: &[String]) -> Result<RuleSet, String> {
+        let mut rules: Vec<Rule> = vec![];
+        let mut query_texts: Vec<(usize, Lang, String, String)> = vec![];
+        for (file, text) in BUILTIN {
+            let origin = format!("builtin:rules/scan/{file}");
+            let lookup = |rel: &str| {
+                BUILTIN_QUERIES
+                    .iter()
+                    .find(|(p, _)| *p == rel)
+                    .map(|(_, t)| t.to_string())
+                    .ok_or_else(|| format!("{origin}: no built-in query file {rel}"))
+            };
+            add_file(&origin, text, &lookup, &mut rules, &mut query_texts)?;
+        }
+        for dir in dirs {
+            let entries = std::fs::read_dir(dir).map_err(|e| {
+                format!(
+                    "cannot read rule directory {}: {}",
+                    dir.display(),
+                    crate::walk::plain_io(&e)
+                )
+            })?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+                .collect();
+            files.sort();
+            for path in files {
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    format!(
+                        "cannot read rule file {}: {}",
+                        path.display(),
+                        crate::walk::plain_io(&e)
+                    )
+                })?;
+                let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+                let origin = path.display().to_string();
+                let lookup = |rel: &str| {
+                    let p = base.join(rel);
+                    std::fs::read_to_string(&p).map_err(|e| {
+                        format!(
+                            "{origin}: cannot read query file {}: {}",
+                            p.display(),
+                            crate::walk::plain_io(&e)
+                        )
+                    })
+                };
+                add_file(&origin, &text, &lookup, &mut rules, &mut query_texts)?;
+            }
+        }
+        // Disabled rules go, and so do their queries.
+        let keep: Vec<bool> = rules
+            .iter()
+            .map(|r| !disable.iter().any(|d| *d == r.id || *d == r.name))
+            .collect();
+        for d in disable {
+            if !rules.iter().any(|r| r.id == *d || r.name == *d) {
+                return Err(format!("cannot disable {d}: no rule has that id or name"));
+            }
+        }
+        let mut new_index = vec![usize::MAX; rules.len()];
+        let mut kept = vec![];
+        for (i, r) in rules.into_iter().enumerate() {
+            if keep[i] {
+                new_index[i] = kept.len();
+                kept.push(r);
+            }
+        }
+        let mut queries = vec![];
+        let mut query_rules = vec![];
+        for (ri, lang, text, origin) in query_texts {
+            if new_index[ri] == usize::MAX {
+                continue;
+            }
+            let query = tree_sitter::Query::new(&lang.grammar(), &text).map_err(|e| {
+                format!(
+                    "{origin}: query does not compile: {}",
+                    one_line(&e.to_string())
+                )
+            })?;
+            queries.push(RuleQuery { lang, query });
+            query_rules.push(QueryRef {
+                rule: new_index[ri],
+            });
+        }
+        Ok(RuleSet {
+            rules: kept,
+            queries: std::sync::Arc::new(queries),
+            query_rules,
+        })
+    }
+
+    pub fn get(&self, id_or_name: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.id.eq_ignore_ascii_case(id_or_name) || r.name == id_or_name)
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.id == id)
+    }
+}
+
+const STRIDE: &[&str] = &[
+    "spoofing",
+    "tampering",
+    "repudiation",
+    "information_disclosure",
+    "denial_of_service",
+    "elevation_of_privilege",
+];
+
+fn add_file(
+    origin: &str,
+    text: &str,
+    read_query: &dyn Fn(&str) -> Result<String, String>,
+    rules: &mut Vec<Rule>,
+    queries: &mut Vec<(usize, Lang, String, String)>,
+) -> Result<(), String> {
+    let file: RuleFile =
+        toml::from_str(text).map_err(|e| format!("{origin}: {}", one_line(&e.to_string())))?;
+    for mut r in file.rule {
+        let at = format!("{origin}: rule {}", r.id);
+        validate(&r).map_err(|e| format!("{at}: {e}"))?;
+        if let Some(prev) = rules.iter().find(|p| p.id == r.id || p.name == r.name) {
+            return Err(format!(
+                "{at}: id or name already used by {} ({}) in {}",
+                prev.id, prev.name, prev.origin
+            ));
+        }
+        r.origin = origin.to_string();
+        let ri = rules.len();
+        for w in &mut r.when {
+            if w.on != On::Query {
+                continue;
+            }
+            let lang = match w.language.as_deref() {
+                Some("python") => Lang::Python,
+                Some("rust") => Lang::Rust,
+                other => {
+                    return Err(format!(
+                        "{at}: a query condition needs language = \"python\" or \"rust\" (got {other:?})"
+                    ))
+                }
+            };
+            let q = match (&w.query, &w.query_file) {
+                (Some(q), None) => q.clone(),
+                (None, Some(f)) => read_query(f)?,
+                _ => {
+                    return Err(format!(
+                        "{at}: a query condition needs exactly one of query or query_file"
+                    ))
+                }
+            };
+            queries.push((ri, lang, q, at.clone()));
+        }
+        rules.push(r);
+    }
+    Ok(())
+}
+
+fn validate(r: &Rule) -> Result<(), String> {
+    let id_ok = !r.id.is_empty()
+        && r.id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && r.id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !id_ok {
+        return Err("id must be letters, digits, '-' or '_', starting with a letter".into());
+    }
+    let kebab = !r.name.is_empty()
+        && r.name.split('-').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
+    if !kebab || r.name.eq_ignore_ascii_case(&r.id) {
+        return Err(format!(
+            "name {:?} must be kebab-case (lower-case words joined by '-') and differ from the id",
+            r.name
+        ));
+    }
+    if !STRIDE.contains(&r.stride.as_str()) {
+        return Err(format!(
+            "stride {:?} is not one of {}",
+            r.stride,
+            STRIDE.join(", ")
+        ));
+    }
+    if !(0.0..=10.0).contains(&r.security_severity) {
+        return Err("security_severity must be between 0.0 and 10.0".into());
+    }
+    if r.when.is_empty() {
+        return Err("needs at least one [[rule.when]] condition".into());
+    }
+    if r.short.trim().is_empty() || r.full.trim().is_empty() || r.message.trim().is_empty() {
+        return Err("short, full and message must not be empty".into());
+    }
+    Ok(())
+}
+
+/// A located finding.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Finding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub level: Level,
+    pub message: String,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// The call chain from the entry point to the finding (flow rules), or
+    /// the entry point itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    /// Stable identity: unchanged when unrelated lines move.
+    pub fingerprint: String,
+    /// Justification when an inline `threatscan: ignore` comment covers it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
+    /// `new`, `unchanged` or `absent` when compared with a baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
+    /// The source line the finding starts on.
+    #[serde(skip)]
+    pub snippet: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Related {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl Finding {
+    /// Counts toward `--fail-on`: not suppressed and not already in the baseline.
+    pub fn counts(&self) -> bool {
+        self.suppressed.is_none() && matches!(self.baseline.as_deref(), None | Some("new"))
+    }
+}
+
+/// Render docs/rules.md from the rules (kept current by a test).
+pub fn rules_markdown(set: &RuleSet) -> String {
+    let mut s = String::from(
+        "# threatscan rules\n\nGenerated by `threatscan rules --format markdown` from `rules/scan/`; do not edit by hand.\n\n| Id | Name | Level | Severity | STRIDE | CWE |\n|---|---|---|---|---|---|\n",
+    );
+    for r in &set.rules {
+        s.push_str(&format!(
+            "| [{}](#{}) | {} | {} | {:.1} | {} | [CWE-{}](https://cwe.mitre.org/data/definitions/{}.html) |\n",
+            r.id,
+            r.anchor(),
+            r.name,
+            r.level.as_str(),
+            r.security_severity,
+            r.stride,
+            r.cwe,
+            r.cwe
+        ));
+    }
+    for r in &set.rules {
+        s.push_str(&format!(
+            "\n## {} {}\n\n**{}** · level `{}` · security-severity {:.1} · STRIDE {} · CWE-{} · precision {}\n\n{}\n\n{}\n",
+            r.id,
+            r.name,
+            r.short,
+            r.level.as_str(),
+            r.security_severity,
+            r.stride,
+            r.cwe,
+            r.precision,
+            r.full.trim(),
+            r.help.trim()
+        ));
+        s.push_str("\nMatches when any of:\n\n```toml\n");
+        for w in &r.when {
+            s.push_str(&format!(
+                "[[rule.when]]\n{}\n",
+                toml::to_string(w).unwrap_or_default().trim_end()
+            ));
+        }
+        s.push_str("```\n");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_load_and_are_complete() {
+        let set = RuleSet::builtin();
+        assert!(set.rules.len() >= 12);
+        assert_eq!(set.queries.len(), 1);
+        for r in &set.rules {
+            assert!(r.id.starts_with("TS"), "{}", r.id);
+            assert!(
+                r.help.contains("**Fix**"),
+                "{} has no fix in its help",
+                r.id
+            );
+            assert!(r
+                .all_tags()
+                .contains(&format!("external/cwe/cwe-{}", r.cwe)));
+        }
+        assert_eq!(set.get("TS2001").unwrap().name, "unsafe-yaml-load");
+        assert_eq!(set.get("unsafe-yaml-load").unwrap().id, "TS2001");
+    }
+
+    #[test]
+    fn bad_rules_are_rejected_with_the_reason() {
+        let mut rules = vec![];
+        let mut q = vec![];
+        let no_query = |_: &str| -> Result<String, String> { Err("none".into()) };
+        let bad_name = r#"
+[[rule]]
+id = "X1"
+name = "X1"
+short = "s"
+full = "f"
+help = "h"
+stride = "spoofing"
+cwe = 1
+level = "note"
+security_severity = 1.0
+message = "m"
+[[rule.when]]
+on = "fact"
+"#;
+        let e = add_file("t.toml", bad_name, &no_query, &mut rules, &mut q).unwrap_err();
+        assert!(e.contains("kebab-case"), "{e}");
+        let unknown = bad_name.replace("name = \"X1\"", "name = \"x-one\"\nbogus = 1");
+        let e = add_file("t.toml", &unknown, &no_query, &mut rules, &mut q).unwrap_err();
+        assert!(e.contains("bogus"), "{e}");
+        let bad_stride = bad_name
+            .replace("name = \"X1\"", "name = \"x-one\"")
+            .replace("spoofing", "spoof");
+        let e = add_file("t.toml", &bad_stride, &no_query, &mut rules, &mut q).unwrap_err();
+        assert!(e.contains("stride"), "{e}");
+    }
+}

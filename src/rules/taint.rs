@@ -1,0 +1,216 @@
+//! Does request input reach a sink's arguments? A small, name-based,
+//! intra-procedural data flow, composed along the model's call chain:
+//!
+//! - In the handler, input is every parameter (except `self`/`cls` and
+//!   parameters injected by a guard container such as `Depends(...)`) and
+//!   every read of a catalogued request object (`flask.request`).
+//! - A value is tainted when its expression mentions a tainted name, directly
+//!   or through local assignments in the same function, or inside a call,
+//!   f-string, `%` format or concatenation; a call to a catalogued path
+//!   sanitiser (`os.path.basename`, `secure_filename`) cleans its result.
+//! - Along the chain, a callee's parameter is tainted when the caller passes
+//!   it a tainted argument (by position or keyword).
+//!
+//! No aliasing, containers or return values are tracked: the check is meant
+//! to keep near-misses quiet (a constant path, a cleaned name), not to prove
+//! a flow.
+
+use crate::catalog::{any_match, LangCatalog};
+use crate::extract::{CallExpr, DefKind, Expr, Pos};
+use crate::link::{Index, Target};
+use crate::model::callgraph::Node;
+use rustc_hash::FxHashSet;
+
+const MAX_DEPTH: u32 = 10;
+
+pub struct Taint<'a> {
+    pub idx: &'a Index<'a>,
+    pub lc: &'a LangCatalog,
+}
+
+impl<'a> Taint<'a> {
+    /// Parameters of a handler that carry request input.
+    pub fn handler_inputs(&self, node: Node) -> FxHashSet<String> {
+        let (fi, Some(di)) = node else {
+            return FxHashSet::default();
+        };
+        let def = &self.idx.files[fi].defs[di];
+        def.params
+            .iter()
+            .filter(|p| p.name != "self" && p.name != "cls" && !p.name.is_empty())
+            .filter(|p| {
+                !matches!(&p.default, Some(Expr::Call(c)) if self.is_container(fi, Some(di), c))
+            })
+            .map(|p| p.name.trim_start_matches(['*', '&']).to_string())
+            .collect()
+    }
+
+    fn is_container(&self, fi: usize, scope: Option<usize>, c: &CallExpr) -> bool {
+        matches!(self.idx.resolve_expr(fi, scope, &c.func),
+            Some(Target::External(api)) if any_match(&self.lc.guards.containers, &api).is_some())
+    }
+
+    /// Is `e`, evaluated in `scope`, derived from the `tainted` names or a request object?
+    pub fn tainted(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        e: &Expr,
+        tainted: &FxHashSet<String>,
+        depth: u32,
+    ) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let rec = |x: &Expr| self.tainted(fi, scope, x, tainted, depth + 1);
+        match e {
+            Expr::Name(n, p) => {
+                let first = n.split(['.', ':']).next().unwrap_or(n);
+                if tainted.contains(first) {
+                    return true;
+                }
+                let head = Expr::Name(first.to_string(), *p);
+                match self.idx.resolve_expr(fi, scope, &head) {
+                    Some(Target::Var(vf, va)) if vf == fi => {
+                        let a = &self.idx.files[vf].assigns[va];
+                        // Locals of this function only: module constants are not input.
+                        a.scope.is_some() && a.scope == scope && rec(&a.value)
+                    }
+                    Some(Target::External(api)) => {
+                        let full = if n.len() > first.len() {
+                            format!("{api}{}", &n[first.len()..])
+                        } else {
+                            api
+                        };
+                        self.lc
+                            .taint
+                            .request_objects
+                            .iter()
+                            .any(|r| full == *r || full.starts_with(&format!("{r}.")))
+                    }
+                    _ => false,
+                }
+            }
+            Expr::Call(c) => {
+                if let Some(Target::External(api)) = self.idx.resolve_expr(fi, scope, &c.func) {
+                    if any_match(&self.lc.taint.path_sanitisers, &api).is_some() {
+                        return false;
+                    }
+                }
+                let receiver = match &c.func {
+                    Expr::Name(n, p) => n
+                        .rsplit_once('.')
+                        .map(|(recv, _)| Expr::Name(recv.to_string(), *p)),
+                    Expr::Attr(b, _, _) => Some((**b).clone()),
+                    _ => None,
+                };
+                receiver.is_some_and(|r| rec(&r)) || c.args.iter().any(|a| rec(&a.value))
+            }
+            Expr::Attr(b, _, _) => rec(b),
+            Expr::Subscript(b, xs) => rec(b) || xs.iter().any(rec),
+            Expr::List(xs) | Expr::Mix(xs) | Expr::Macro(_, xs, _) => xs.iter().any(rec),
+            _ => false,
+        }
+    }
+
+    /// The callee's parameters that receive tainted arguments from the
+    /// caller's calls to it.
+    pub fn propagate(
+        &self,
+        caller: Node,
+        callee: Node,
+        tainted: &FxHashSet<String>,
+    ) -> FxHashSet<String> {
+        let idx = self.idx;
+        let (fi, cd) = caller;
+        let mut out = FxHashSet::default();
+        let (tf, Some(td)) = callee else { return out };
+        let target = &idx.files[tf].defs[td];
+        let target_class = target.kind == DefKind::Class;
+        let params: Vec<&str> = if target_class {
+            // Calling a class: its __init__'s parameters.
+            idx.files[tf]
+                .defs
+                .iter()
+                .find(|d| d.name == format!("{}.__init__", target.name))
+                .map(|d| d.params.iter().map(|p| p.name.as_str()).collect())
+                .unwrap_or_default()
+        } else {
+            target.params.iter().map(|p| p.name.as_str()).collect()
+        };
+        let skip_self = params.first().is_some_and(|p| *p == "self" || *p == "cls");
+        let positional: Vec<&str> = params.iter().skip(skip_self as usize).copied().collect();
+        let f = &idx.files[fi];
+        let scopes: Vec<Option<usize>> = match cd {
+            None => vec![None],
+            Some(d) => (d..f.defs.len())
+                .take_while(|&s| s == d || f.defs[s].start_byte < f.defs[d].end_byte)
+                .map(Some)
+                .collect(),
+        };
+        for s in scopes {
+            for c in idx.calls_in(fi, s) {
+                let hit = match idx.resolve_call(fi, s, &c.func) {
+                    Some(Target::Def(a, b)) => {
+                        (a, b) == (tf, td)
+                            || (target.name.ends_with(".__init__")
+                                && idx.files[a].defs[b].kind == DefKind::Class
+                                && a == tf)
+                    }
+                    _ => false,
+                };
+                if !hit {
+                    continue;
+                }
+                let mut pos = 0;
+                for a in &c.args {
+                    let name = match &a.name {
+                        Some(k) => Some(k.as_str()),
+                        None => {
+                            pos += 1;
+                            positional.get(pos - 1).copied()
+                        }
+                    };
+                    if let Some(name) = name {
+                        if self.tainted(fi, s, &a.value, tainted, 0) {
+                            out.insert(name.trim_start_matches(['*', '&']).to_string());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The call at `pos` in `file` (where a sink fact points).
+    pub fn call_at(&self, fi: usize, pos: Pos) -> Option<(&'a CallExpr, Option<usize>)> {
+        self.idx
+            .calls(fi)
+            .iter()
+            .find(|(c, _)| c.start == pos)
+            .copied()
+    }
+
+    /// Request input reaches the sink call at `sink` through `chain`
+    /// (handler first, the sink's function last).
+    pub fn reaches(&self, chain: &[Node], sink_file: usize, sink: Pos) -> bool {
+        let Some(&first) = chain.first() else {
+            return false;
+        };
+        let mut tainted = self.handler_inputs(first);
+        // An empty set can still meet a request object read further down.
+        for w in chain.windows(2) {
+            tainted = self.propagate(w[0], w[1], &tainted);
+        }
+        let Some((call, scope)) = self.call_at(sink_file, sink) else {
+            return false;
+        };
+        self.tainted(
+            sink_file,
+            scope,
+            &Expr::Call(Box::new(call.clone())),
+            &tainted,
+            0,
+        )
+    }
+}

@@ -1,0 +1,618 @@
+//! `threatscan scan`: every built-in rule's true positive and near-miss on
+//! tests/fixtures/scan_app, fingerprints, suppressions, baselines, exit codes,
+//! user rules, determinism, and SARIF checked by Microsoft's SARIF Multitool.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_threatscan"))
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn scan_json(path: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["scan", path.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn sarif(path: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["scan", path.to_str().unwrap(), "--format", "sarif"];
+    args.extend_from_slice(extra);
+    let out = run(&args);
+    assert!(
+        out.status.code() != Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Copy a fixture into a temporary directory (for edits).
+fn copy_fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(name), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn findings_list(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{}{}",
+                f["rule_id"].as_str().unwrap(),
+                f["file"].as_str().unwrap(),
+                f["line"],
+                if f.get("suppressed").is_some() {
+                    " suppressed"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_rule_fires_on_its_true_positive_and_not_on_its_near_miss() {
+    let expected: Vec<String> = std::fs::read_to_string(fixture("scan_app").join("expected.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let got = findings_list(&scan_json(&fixture("scan_app"), &[]));
+    assert_eq!(got, expected);
+    // Every built-in rule has a true positive in the fixture.
+    let rules = run(&["rules", "--format", "json"]);
+    let rules: Value = serde_json::from_slice(&rules.stdout).unwrap();
+    for r in rules.as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        assert!(
+            got.iter()
+                .any(|g| g.starts_with(&format!("{id} ")) && !g.ends_with("suppressed")),
+            "{id} has no true positive in tests/fixtures/scan_app"
+        );
+    }
+}
+
+#[test]
+fn messages_explain_the_finding() {
+    let v = scan_json(&fixture("scan_app"), &[]);
+    let msg = |rule: &str, file: &str| -> String {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule_id"] == rule && f["file"] == file)
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(
+        msg("TS3003", "app/storage.py"),
+        "request input reaches builtins.open as a file path with no normalisation (GET /report via app.main:report → app.storage:read_report → builtins.open)."
+    );
+    assert_eq!(
+        msg("TS2001", "app/main.py"),
+        "yaml.load can construct arbitrary objects: Loader=yaml.FullLoader is not a safe loader."
+    );
+    assert_eq!(
+        msg("TS5002", "app/tools.py"),
+        "logging.getLogger.info logs the secret token."
+    );
+}
+
+#[test]
+fn fingerprints_survive_a_blank_line_inserted_above() {
+    let dir = copy_fixture("scan_app");
+    let before = scan_json(dir.path(), &[]);
+    let tools = dir.path().join("app/tools.py");
+    let text = std::fs::read_to_string(&tools).unwrap();
+    std::fs::write(&tools, format!("\n\n{text}")).unwrap();
+    let main = dir.path().join("app/main.py");
+    let text = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, format!("# a new comment\n{text}")).unwrap();
+    let after = scan_json(dir.path(), &[]);
+    let key = |v: &Value| -> BTreeSet<(String, String)> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule_id"].as_str().unwrap().to_string(),
+                    f["fingerprint"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&before), key(&after));
+    // ... while the lines did move.
+    let line_of = |v: &Value, rule: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule_id"] == rule)
+            .unwrap()["line"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(line_of(&after, "TS2002"), line_of(&before, "TS2002") + 2);
+    assert_eq!(line_of(&after, "TS1001"), line_of(&before, "TS1001") + 1);
+}
+
+#[test]
+fn suppressed_results_stay_in_the_sarif_and_are_marked() {
+    let v = sarif(&fixture("scan_app"), &[]);
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let suppressed: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 2);
+    let py = suppressed.iter().find(|r| r["ruleId"] == "TS3002").unwrap();
+    assert_eq!(py["suppressions"][0]["kind"], "inSource");
+    assert_eq!(
+        py["suppressions"][0]["justification"],
+        "fixed input from the operator"
+    );
+    let rs = suppressed.iter().find(|r| r["ruleId"] == "TS4001").unwrap();
+    assert_eq!(
+        rs["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "client/src/main.rs"
+    );
+}
+
+#[test]
+fn baseline_marks_new_unchanged_and_absent() {
+    let dir = copy_fixture("scan_app");
+    let base = dir.path().join("base.sarif");
+    let out = run(&[
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "sarif",
+        "-o",
+        base.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    // Fix the pickle load, add a new shell command.
+    let tools = dir.path().join("app/tools.py");
+    let text = std::fs::read_to_string(&tools)
+        .unwrap()
+        .replace("return pickle.load(fh)", "return json.load(fh)")
+        + "\n\ndef archive(target):\n    os.system(\"tar czf backup.tgz \" + target)\n";
+    std::fs::write(&tools, text).unwrap();
+    let v = sarif(dir.path(), &["--baseline", base.to_str().unwrap()]);
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let state = |rule: &str, state: &str| {
+        results
+            .iter()
+            .filter(|r| r["ruleId"] == rule && r["baselineState"] == state)
+            .count()
+    };
+    assert_eq!(
+        state("TS2002", "absent"),
+        1,
+        "the fixed pickle load is absent"
+    );
+    assert_eq!(state("TS2002", "unchanged") + state("TS2002", "new"), 0);
+    assert_eq!(state("TS3002", "new"), 1, "the added os.system is new");
+    assert_eq!(state("TS3002", "unchanged"), 3);
+    let new_total = results
+        .iter()
+        .filter(|r| r["baselineState"] == "new")
+        .count();
+    assert_eq!(new_total, 1);
+    assert!(results
+        .iter()
+        .all(|r| r.get("baselineState").is_some() && r.get("ruleIndex").is_some()));
+
+    // --fail-on counts only new results: the new one is a warning.
+    let fail = |level: &str| {
+        run(&[
+            "scan",
+            dir.path().to_str().unwrap(),
+            "--baseline",
+            base.to_str().unwrap(),
+            "--fail-on",
+            level,
+            "-o",
+            dir.path().join("out.txt").to_str().unwrap(),
+        ])
+        .status
+        .code()
+    };
+    assert_eq!(fail("error"), Some(0), "every error is unchanged");
+    assert_eq!(fail("warning"), Some(1));
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ops.py"),
+        "import os\n\ndef clean(d):\n    os.system(\"rm -rf \" + d)\n",
+    )
+    .unwrap();
+    let p = dir.path().to_str().unwrap();
+    let code = |level: &str| run(&["scan", p, "--fail-on", level]).status.code();
+    assert_eq!(
+        code("error"),
+        Some(0),
+        "a warning does not fail --fail-on error"
+    );
+    assert_eq!(code("warning"), Some(1));
+    assert_eq!(code("note"), Some(1));
+    assert_eq!(code("never"), Some(0));
+    // Default is error: the scan_app fixture has errors.
+    assert_eq!(
+        run(&["scan", fixture("scan_app").to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+    // A clean repository.
+    let clean = tempfile::tempdir().unwrap();
+    std::fs::write(clean.path().join("ok.py"), "print('hi')\n").unwrap();
+    assert_eq!(
+        run(&["scan", clean.path().to_str().unwrap(), "--fail-on", "note"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // Usage and input errors are 2, with one line.
+    for args in [
+        vec!["scan", "/no/such/path"],
+        vec!["scan", p, "--baseline", "/no/such.sarif"],
+        vec!["scan", p, "--rules", "/no/such/dir"],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("threatscan: error: ") && err.lines().count() == 1,
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn user_rules_load_like_builtin_ones_including_queries() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("app.py"),
+        "import tempfile\n\nname = tempfile.mktemp()\nassert_ok = True\nassert name\n",
+    )
+    .unwrap();
+    let rules = repo.path().join("security-rules");
+    std::fs::create_dir_all(rules.join("q")).unwrap();
+    std::fs::write(rules.join("q/assert.scm"), "(assert_statement) @match\n").unwrap();
+    std::fs::write(
+        rules.join("local.toml"),
+        r#"
+[[rule]]
+id = "ACME001"
+name = "no-assert-for-checks"
+short = "assert used for a runtime check"
+full = "Python drops assert statements under -O."
+help = "Raise an exception instead.\n\n**Fix**: `if not ok: raise ValueError()`"
+stride = "tampering"
+cwe = 617
+level = "note"
+security_severity = 2.0
+message = "assert is removed under python -O: {match}"
+
+[[rule.when]]
+on = "query"
+language = "python"
+query_file = "q/assert.scm"
+"#,
+    )
+    .unwrap();
+    let p = repo.path().to_str().unwrap();
+    let r = rules.to_str().unwrap();
+    let v = scan_json(repo.path(), &["--rules", r]);
+    assert_eq!(
+        findings_list(&v),
+        ["ACME001 app.py:5"],
+        "the user query rule fires where its query matches"
+    );
+    assert_eq!(
+        v["findings"][0]["message"],
+        "assert is removed under python -O: assert name."
+    );
+    // Notes fail only --fail-on note.
+    assert_eq!(run(&["scan", p, "--rules", r]).status.code(), Some(0));
+    assert_eq!(
+        run(&["scan", p, "--rules", r, "--fail-on", "note"])
+            .status
+            .code(),
+        Some(1)
+    );
+    // `threatscan rules` knows it.
+    let out = run(&["rules", "ACME001", "--rules", r]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no-assert-for-checks"));
+    // The repository's .threatscan.toml loads the same directory, and can disable rules.
+    std::fs::write(
+        repo.path().join(".threatscan.toml"),
+        "[scan]\nrules = [\"security-rules\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        findings_list(&scan_json(repo.path(), &[])),
+        ["ACME001 app.py:5"]
+    );
+    std::fs::write(
+        repo.path().join(".threatscan.toml"),
+        "[scan]\nrules = [\"security-rules\"]\ndisable = [\"no-assert-for-checks\"]\n",
+    )
+    .unwrap();
+    assert!(findings_list(&scan_json(repo.path(), &[])).is_empty());
+    // A broken rule file is a clear error.
+    std::fs::write(rules.join("broken.toml"), "[[rule]]\nid = \"X\"\n").unwrap();
+    let out = run(&["scan", p]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("broken.toml") && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
+#[test]
+fn sarif_is_byte_identical_across_runs_and_thread_counts() {
+    let p = fixture("scan_app");
+    let p = p.to_str().unwrap();
+    let a = run(&["scan", p, "--format", "sarif", "--threads", "1"]);
+    let b = run(&["scan", p, "--format", "sarif", "--threads", "4"]);
+    let c = run(&["scan", p, "--format", "sarif"]);
+    assert!(a.stdout.len() > 10_000);
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(a.stdout, c.stdout);
+}
+
+#[test]
+fn sarif_has_what_github_needs() {
+    let v = sarif(&fixture("scan_app"), &["--category", "threatscan/python"]);
+    let run0 = &v["runs"][0];
+    let driver = &run0["tool"]["driver"];
+    assert_eq!(driver["name"], "threatscan");
+    assert_eq!(driver["semanticVersion"], env!("CARGO_PKG_VERSION"));
+    assert!(driver["informationUri"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+    let rules = driver["rules"].as_array().unwrap();
+    for r in rules {
+        assert_ne!(r["id"], r["name"]);
+        let tags: Vec<&str> = r["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert!(
+            tags.contains(&"security") && tags.iter().any(|t| t.starts_with("external/cwe/cwe-"))
+        );
+        assert!(tags.len() <= 20);
+        let sev: f64 = r["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&sev));
+        assert!(r["help"]["markdown"].as_str().unwrap().contains("**Fix**"));
+    }
+    assert_eq!(run0["automationDetails"]["id"], "threatscan/python/");
+    assert!(run0["originalUriBaseIds"]["%SRCROOT%"].is_object());
+    assert_eq!(run0["invocations"][0]["executionSuccessful"], true);
+    let results = run0["results"].as_array().unwrap();
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        let loc = &r["locations"][0]["physicalLocation"];
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert!(!loc["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .starts_with('/'));
+        for k in ["startLine", "startColumn", "endLine", "endColumn"] {
+            assert!(loc["region"][k].as_u64().unwrap() >= 1, "{k}");
+        }
+        assert!(r["partialFingerprints"]["threatscan/v1"].is_string());
+    }
+    // Flow findings carry the chain as related locations and a code flow.
+    let flow = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "TS3003"
+                && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    == "app/storage.py"
+        })
+        .unwrap();
+    assert_eq!(flow["relatedLocations"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        flow["codeFlows"][0]["threadFlows"][0]["locations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    // Results are sorted by file and line.
+    let keys: Vec<(String, u64)> = results
+        .iter()
+        .map(|r| {
+            let l = &r["locations"][0]["physicalLocation"];
+            (
+                l["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                l["region"]["startLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}
+
+#[test]
+fn skipped_files_become_tool_notifications() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.py"), b"x = '\xff\xfe'\n").unwrap();
+    std::fs::write(dir.path().join("ok.py"), "print(1)\n").unwrap();
+    let v = sarif(dir.path(), &[]);
+    let n = &v["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+    assert_eq!(n.as_array().unwrap().len(), 1);
+    assert!(n[0]["message"]["text"].as_str().unwrap().contains("bad.py"));
+}
+
+#[test]
+fn rules_docs_are_current() {
+    let out = run(&["rules", "--format", "markdown"]);
+    let docs = std::fs::read_to_string(root().join("docs/rules.md")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == docs,
+        "docs/rules.md is stale: run `cargo run -- rules --format markdown > docs/rules.md`"
+    );
+}
+
+/// Microsoft's SARIF Multitool (`tools/sarif-check`, installed by `npm ci`)
+/// validates the SARIF of every fixture with GitHub's and SARIF's rules; any
+/// error or warning fails. Skipped when the tool is not installed, unless
+/// THREATSCAN_REQUIRE_SARIF_MULTITOOL=1 (CI).
+#[test]
+fn sarif_multitool_accepts_every_fixture() {
+    let tool = root()
+        .join("tools/sarif-check/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    if !tool.exists() {
+        assert!(
+            std::env::var_os("THREATSCAN_REQUIRE_SARIF_MULTITOOL").is_none(),
+            "Sarif.Multitool is required: run `npm ci --prefix tools/sarif-check`"
+        );
+        eprintln!("skipping: Sarif.Multitool not installed (npm ci --prefix tools/sarif-check)");
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut perm = std::fs::metadata(&tool).unwrap().permissions();
+        if perm.mode() & 0o100 == 0 {
+            perm.set_mode(perm.mode() | 0o100);
+            std::fs::set_permissions(&tool, perm).unwrap();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = vec![];
+    let mut names: Vec<PathBuf> = std::fs::read_dir(root().join("tests/fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    names.sort();
+    for fx in &names {
+        let name = fx.file_name().unwrap().to_str().unwrap();
+        let out = dir.path().join(format!("{name}.sarif"));
+        let status = bin()
+            .args([
+                "scan",
+                fx.to_str().unwrap(),
+                "--format",
+                "sarif",
+                "--fail-on",
+                "never",
+                "-o",
+            ])
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name}");
+        inputs.push(out);
+    }
+    // A baseline run too (absent and unchanged results).
+    let base = dir.path().join("scan_app.sarif");
+    let out = dir.path().join("scan_app-baseline.sarif");
+    let status = bin()
+        .args([
+            "scan",
+            fixture("scan_app").to_str().unwrap(),
+            "--format",
+            "sarif",
+            "--fail-on",
+            "never",
+            "--baseline",
+        ])
+        .arg(&base)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    inputs.push(out);
+    let report = dir.path().join("validation.sarif");
+    let out = Command::new(&tool)
+        .args(["validate", "--rule-kind", "Gh;Sarif", "--output"])
+        .arg(&report)
+        .args(&inputs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "Sarif.Multitool failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let problems: Vec<String> = v["runs"][0]["results"]
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| matches!(r["level"].as_str(), None | Some("error") | Some("warning")))
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["ruleId"],
+                r["message"]["arguments"],
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            )
+        })
+        .collect();
+    assert!(problems.is_empty(), "Sarif.Multitool: {problems:#?}");
+    assert!(inputs.len() >= 12);
+}
