@@ -68,6 +68,9 @@ pub struct Taint {
     /// Framework request objects (`flask.request`): anything read from them is input.
     #[serde(default)]
     pub request_objects: Vec<String>,
+    /// Parameter annotations that cannot carry a path (`int`, `uuid.UUID`, enums).
+    #[serde(default)]
+    pub safe_types: Vec<String>,
     /// Calls whose result is a cleaned path (`os.path.basename`, `secure_filename`).
     #[serde(default)]
     pub path_sanitisers: Vec<String>,
@@ -180,6 +183,27 @@ impl Catalog {
     pub fn placeholder(&self, value: &str) -> bool {
         let v = value.trim().to_lowercase();
         self.secret_words.placeholder_values.contains(&v) || v.len() < 3
+    }
+
+    /// A literal assigned to a secret-named variable that is plainly not a
+    /// secret: a placeholder, a URL path or a URL without credentials, or the
+    /// name itself / a secret word (`PK_TOKEN = "token"`, `tokenized = "tokenized"`).
+    pub fn not_a_secret_value(&self, name: &str, value: &str) -> bool {
+        let v = value.trim();
+        if self.placeholder(v) {
+            return true;
+        }
+        if v.starts_with('/') {
+            return true;
+        }
+        if let Some((_, rest)) = v.split_once("://") {
+            if !rest.split('/').next().unwrap_or("").contains('@') {
+                return true;
+            }
+        }
+        let nv = normalise(v);
+        nv == normalise(name.rsplit(['.', ':']).next().unwrap_or(name))
+            || self.secret_words.words.iter().any(|w| *w == nv)
     }
 }
 

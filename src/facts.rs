@@ -195,7 +195,7 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>, mut extra: Option<
         for a in &f.assigns {
             let Expr::Str(v) = &a.value else { continue };
             let leaf = a.target.rsplit(['.', ':']).next().unwrap_or(&a.target);
-            if cat.secret_name(leaf) && !cat.placeholder(v) {
+            if cat.secret_name(leaf) && !cat.not_a_secret_value(leaf, v) {
                 let mut fact = Fact::new("secret", f, a.pos);
                 fact.api = Some("hardcoded".into());
                 fact.name = Some(leaf.to_string());

@@ -41,8 +41,30 @@ impl<'a> Taint<'a> {
             .filter(|p| {
                 !matches!(&p.default, Some(Expr::Call(c)) if self.is_container(fi, Some(di), c))
             })
+            .filter(|p| !p.ty.as_ref().is_some_and(|t| self.safe_type(fi, Some(di), t, 0)))
             .map(|p| p.name.trim_start_matches(['*', '&']).to_string())
             .collect()
+    }
+
+    /// An annotation that cannot carry a path: a catalogued safe type, or a
+    /// repository class with a safe base (an enum).
+    fn safe_type(&self, fi: usize, scope: Option<usize>, t: &Expr, depth: u32) -> bool {
+        let safe = &self.lc.taint.safe_types;
+        let Expr::Name(n, _) = t else { return false };
+        if safe.iter().any(|s| s == n) {
+            return true;
+        }
+        match self.idx.resolve_expr(fi, scope, t) {
+            Some(Target::External(api)) => any_match(safe, &api).is_some(),
+            Some(Target::Def(cf, cd)) if depth < 4 => {
+                let d = &self.idx.files[cf].defs[cd];
+                d.kind == DefKind::Class
+                    && d.bases
+                        .iter()
+                        .any(|b| self.safe_type(cf, d.parent, b, depth + 1))
+            }
+            _ => false,
+        }
     }
 
     fn is_container(&self, fi: usize, scope: Option<usize>, c: &CallExpr) -> bool {
