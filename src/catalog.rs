@@ -203,7 +203,7 @@ impl Catalog {
         }
         let nv = normalise(v);
         nv == normalise(name.rsplit(['.', ':']).next().unwrap_or(name))
-            || self.secret_words.words.iter().any(|w| *w == nv)
+            || self.secret_words.words.contains(&nv)
     }
 }
 
