@@ -193,7 +193,19 @@ impl Catalog {
         if self.placeholder(v) {
             return true;
         }
-        if v.starts_with('/') {
+        // URL paths, prose, queries and templates (GraphQL, SQL) are not secrets.
+        if v.starts_with('/') || v.contains(char::is_whitespace) {
+            return true;
+        }
+        // Identifiers such as error codes: `invalid_token`, `TOKEN_EXPIRED`.
+        let words: Vec<&str> = v.split('_').collect();
+        if words.len() > 1
+            && words.iter().all(|w| {
+                !w.is_empty()
+                    && (w.chars().all(|c| c.is_ascii_lowercase())
+                        || w.chars().all(|c| c.is_ascii_uppercase()))
+            })
+        {
             return true;
         }
         if let Some((_, rest)) = v.split_once("://") {

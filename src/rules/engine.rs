@@ -35,31 +35,33 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
 
     let mut out: Vec<Finding> = vec![];
     for (ri, rule) in rules.rules.iter().enumerate() {
-        let mut push = |vars: BTreeMap<&'static str, String>,
-                        file: &str,
-                        line: u32,
-                        column: u32,
-                        function: Option<String>,
-                        related: Vec<Related>| {
-            out.push(Finding {
-                rule_id: rule.id.clone(),
-                rule_name: rule.name.clone(),
-                level: rule.level,
-                message: fill(&rules.rules[ri].message, &vars),
-                file: file.to_string(),
-                line,
-                column,
-                end_line: 0,
-                end_column: 0,
-                function,
-                related,
-                fingerprint: String::new(),
-                suppressed: None,
-                baseline: None,
-                snippet: String::new(),
-            });
-        };
         for w in &rule.when {
+            let excluded = exclusion(w);
+            let mut found: Vec<Finding> = vec![];
+            let mut push = |vars: BTreeMap<&'static str, String>,
+                            file: &str,
+                            line: u32,
+                            column: u32,
+                            function: Option<String>,
+                            related: Vec<Related>| {
+                found.push(Finding {
+                    rule_id: rule.id.clone(),
+                    rule_name: rule.name.clone(),
+                    level: rule.level,
+                    message: fill(&rules.rules[ri].message, &vars),
+                    file: file.to_string(),
+                    line,
+                    column,
+                    end_line: 0,
+                    end_column: 0,
+                    function,
+                    related,
+                    fingerprint: String::new(),
+                    suppressed: None,
+                    baseline: None,
+                    snippet: String::new(),
+                });
+            };
             match w.on {
                 On::Fact => {
                     for f in built.facts.iter().filter(|f| fact_matches(w, f)) {
@@ -176,6 +178,11 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                 }
                 On::Query => {}
             }
+            out.extend(
+                found
+                    .into_iter()
+                    .filter(|f| !excluded.as_ref().is_some_and(|ex| ex.is_match(&f.file))),
+            );
         }
     }
     // Query hits, recorded during extraction.
@@ -185,6 +192,15 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                 continue;
             };
             let rule = &rules.rules[q.rule];
+            let excluded = rule
+                .when
+                .iter()
+                .filter(|w| w.on == On::Query)
+                .filter_map(exclusion)
+                .any(|g| g.is_match(&f.path));
+            if excluded {
+                continue;
+            }
             let mut v = BTreeMap::new();
             v.insert("match", h.text.trim().to_string());
             out.push(Finding {
@@ -292,6 +308,19 @@ fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
         f.snippet = text;
     }
     merged
+}
+
+fn exclusion(w: &When) -> Option<globset::GlobSet> {
+    if w.paths_exclude.is_empty() {
+        return None;
+    }
+    let mut b = globset::GlobSetBuilder::new();
+    for g in &w.paths_exclude {
+        if let Ok(g) = globset::Glob::new(g) {
+            b.add(g);
+        }
+    }
+    b.build().ok()
 }
 
 fn note_more(f: &mut Finding, n: &mut usize) {

@@ -96,6 +96,10 @@ pub struct When {
     /// Flow: no catalogued evidence of these kinds in any function of the chain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub without_evidence: Vec<String>,
+    /// Any condition: no finding in files matching these globs
+    /// (gitignore-style, on the repo-relative path: `**/tests/**`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths_exclude: Vec<String>,
     /// Query: `python` or `rust`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -405,6 +409,12 @@ fn add_file(
             ));
         }
         r.origin = origin.to_string();
+        for w in &r.when {
+            for g in &w.paths_exclude {
+                globset::Glob::new(g)
+                    .map_err(|e| format!("{at}: bad paths_exclude glob {g:?}: {e}"))?;
+            }
+        }
         let ri = rules.len();
         for w in &mut r.when {
             if w.on != On::Query {
