@@ -11,10 +11,13 @@ use threatscan::{report, Options};
 /// imports, and reports the security-relevant facts of a repository: HTTP and
 /// WebSocket routes with the auth guards and rate limiters attached to them,
 /// file I/O, YAML loads, deserialisation, process execution, outbound network
-/// calls and secrets. It never executes, imports or builds the code it scans.
+/// calls and secrets; drafts a STRIDE threat model from them (`model`); and
+/// reports findings as SARIF for GitHub code scanning (`scan`). It never
+/// executes, imports or builds the code it scans.
 ///
-/// Exit codes: 0 success; 2 usage error, missing or unreadable path, or an
-/// output file that cannot be written.
+/// Exit codes: 0 success; 1 `scan` found a new, unsuppressed problem at or
+/// above --fail-on; 2 usage error, missing or unreadable path, invalid rule or
+/// baseline, or an output file that cannot be written.
 #[derive(Parser)]
 #[command(name = "threatscan", version, about, long_about)]
 struct Cli {
