@@ -64,6 +64,48 @@ enum Command {
     Scan(ScanCmdArgs),
     /// List the scan rules, or explain one: `threatscan rules TS1001`.
     Rules(RulesArgs),
+    /// Check a written threat model (Markdown) against the code.
+    ///
+    /// Every code reference in inline code and links is resolved: Python
+    /// `pkg.mod:Symbol`, `pkg.mod:Class.attr=value`, dotted `pkg.mod.func`,
+    /// Rust `crate::a::B`, file paths, `file:line`, GitHub blob links with
+    /// `#L10-L20`, relative links to other documents. Statuses: resolved
+    /// (with `used`: does anything outside its definition refer to it),
+    /// missing (with a did-you-mean), external (a third-party API: is it
+    /// called?), ambiguous. Every mitigation, absence ("no rate limiting",
+    /// GAP) and n/a claim gets a verdict: supported, contradicted or
+    /// unverified, with evidence. The vocabulary is data: rules/verify.toml.
+    ///
+    /// Exit codes: 0 nothing at --fail-on; 1 a missing reference (missing) or
+    /// also a contradicted claim (contradicted, the default); 2 usage error or
+    /// an unreadable, binary or unsupported document.
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// Threat model documents (Markdown)
+    #[arg(required = true, value_name = "DOC")]
+    docs: Vec<PathBuf>,
+    /// Repository the documents describe
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    repo: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write to FILE instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit 1 on missing references (missing), on those or contradicted claims (contradicted), or never
+    #[arg(long, value_enum, default_value_t = VerifyFailOn::Contradicted)]
+    fail_on: VerifyFailOn,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum VerifyFailOn {
+    Missing,
+    Contradicted,
+    Never,
 }
 
 #[derive(clap::Args)]
@@ -197,6 +239,7 @@ fn main() -> ExitCode {
         Command::Model(a) => run_model(a),
         Command::Scan(a) => run_scan(a),
         Command::Rules(a) => run_rules(a),
+        Command::Verify(a) => run_verify(a),
     }
 }
 
@@ -489,5 +532,46 @@ fn run_rules(a: RulesArgs) -> ExitCode {
     match write_or_fail(None, &text) {
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => code,
+    }
+}
+
+fn run_verify(a: VerifyArgs) -> ExitCode {
+    let mut docs = vec![];
+    for d in &a.docs {
+        match threatscan::verify::read_document(d) {
+            Ok(t) => docs.push((d.clone(), t)),
+            Err(e) => return fail(e.0),
+        }
+    }
+    let scan_args = ScanArgs {
+        path: a.repo.clone(),
+        output: None,
+        stats: false,
+        threads: None,
+        max_file_size: threatscan::DEFAULT_MAX_FILE_SIZE,
+        exclude: vec![],
+    };
+    let scan = match scan_repo(&scan_args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let report = threatscan::verify::verify(&scan, &docs);
+    let text = match a.format {
+        Format::Json => threatscan::verify::json(&report),
+        Format::Text => threatscan::verify::text(&report),
+    };
+    if let Err(code) = write_or_fail(a.output.as_deref(), &text) {
+        return code;
+    }
+    let s = &report.summary;
+    let failed = match a.fail_on {
+        VerifyFailOn::Never => false,
+        VerifyFailOn::Missing => s.missing > 0,
+        VerifyFailOn::Contradicted => s.missing > 0 || s.contradicted > 0,
+    };
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

@@ -1,0 +1,374 @@
+//! Claims: which mitigation a unit of text talks about, whether it says the
+//! mitigation is there, absent, or not applicable, and what the code says.
+
+use super::refs::{Location, Reference};
+use crate::facts::Fact;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+#[derive(Debug, Deserialize)]
+pub struct Vocabulary {
+    pub absence_words: Vec<String>,
+    pub na_words: Vec<String>,
+    pub mitigation: Vec<MitigationSpec>,
+    pub scope: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MitigationSpec {
+    pub kind: String,
+    pub words: Vec<String>,
+    pub evidence: Vec<String>,
+}
+
+pub fn vocabulary() -> &'static Vocabulary {
+    static V: OnceLock<Vocabulary> = OnceLock::new();
+    V.get_or_init(|| {
+        toml::from_str(include_str!("../../rules/verify.toml")).expect("rules/verify.toml parses")
+    })
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Claim {
+    pub line: u32,
+    pub context: String,
+    pub mitigation: String,
+    /// present, absent, not_applicable
+    pub polarity: String,
+    /// supported, contradicted, unverified
+    pub status: String,
+    pub reason: String,
+    pub evidence: Vec<Location>,
+}
+
+/// The code evidence, gathered once per run.
+pub struct Evidence<'a> {
+    pub routes: Vec<&'a Fact>,
+    pub facts: &'a [Fact],
+    pub extra: &'a [Fact],
+}
+
+struct Found {
+    locs: Vec<Location>,
+    /// Evidence that contradicts a presence claim (an unsafe loader, verify=False).
+    against: Vec<Location>,
+    /// Guard symbols applied to routes (auth, rate limit).
+    applied: Vec<String>,
+}
+
+impl<'a> Evidence<'a> {
+    fn gather(&self, kind: &str, scope: &Scope) -> Found {
+        let mut f = Found {
+            locs: vec![],
+            against: vec![],
+            applied: vec![],
+        };
+        let loc = |x: &Fact| Location {
+            file: x.file.clone(),
+            line: x.line,
+        };
+        match kind {
+            "auth" | "rate_limit" => {
+                for r in self.routes.iter().filter(|r| scope.route(r)) {
+                    let guards = if kind == "auth" {
+                        &r.auth
+                    } else {
+                        &r.rate_limit
+                    };
+                    for g in guards.iter().flatten() {
+                        f.locs.push(Location {
+                            file: g.file.clone(),
+                            line: g.line,
+                        });
+                        f.applied.push(g.symbol.clone());
+                    }
+                }
+                if !scope.routes_in_scope() {
+                    f.locs.clear();
+                    f.applied.clear();
+                }
+            }
+            "safe_yaml" => {
+                for x in self.facts.iter().filter(|x| x.kind == "yaml_load") {
+                    if x.safe == Some(true) {
+                        f.locs.push(loc(x));
+                    } else {
+                        f.against.push(loc(x));
+                    }
+                }
+            }
+            "tls" => {
+                for x in self.facts.iter() {
+                    let off = (x.kind == "network_out"
+                        && x.flags.get("verify") == Some(&serde_json::Value::Bool(false)))
+                        || (x.kind == "tls_config" && x.safe == Some(false));
+                    if off {
+                        f.against.push(loc(x));
+                    } else if x.kind == "network_out" {
+                        f.locs.push(loc(x));
+                    }
+                }
+            }
+            "timeout" => {
+                for x in self.facts.iter().filter(|x| x.kind == "network_out") {
+                    if x.flags.contains_key("timeout") {
+                        f.locs.push(loc(x));
+                    } else {
+                        f.against.push(loc(x));
+                    }
+                }
+            }
+            "cors" => {
+                for x in self.facts.iter().filter(|x| x.kind == "cors_policy") {
+                    f.locs.push(loc(x));
+                }
+            }
+            other => {
+                for x in self.extra.iter().filter(|x| x.kind == other) {
+                    f.locs.push(loc(x));
+                }
+            }
+        }
+        f.locs
+            .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        f.locs.dedup();
+        f.against
+            .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        f.against.dedup();
+        f
+    }
+}
+
+/// Which entry points a claim is about, from its context words.
+struct Scope {
+    kinds: Vec<String>,
+    /// Words of the context that appear in some route pattern (`metrics`, `admin`).
+    route_words: Vec<String>,
+}
+
+impl Scope {
+    fn of(text: &str, ev: &Evidence) -> Scope {
+        let t = text.to_lowercase();
+        let v = vocabulary();
+        let kinds: Vec<String> = v
+            .scope
+            .iter()
+            .filter(|(_, words)| words.iter().any(|w| contains_word(&t, w)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let route_words = t
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() >= 4)
+            .filter(|w| {
+                ev.routes.iter().any(|r| {
+                    r.pattern
+                        .as_deref()
+                        .is_some_and(|p| p.to_lowercase().split('/').any(|seg| seg == *w))
+                })
+            })
+            .map(str::to_string)
+            .collect::<std::collections::BTreeSet<String>>()
+            .into_iter()
+            .collect();
+        Scope { kinds, route_words }
+    }
+    fn routes_in_scope(&self) -> bool {
+        self.kinds.is_empty() || self.kinds.iter().any(|k| k == "route")
+    }
+    fn route(&self, r: &Fact) -> bool {
+        if self.route_words.is_empty() {
+            return true;
+        }
+        let p = r.pattern.as_deref().unwrap_or("").to_lowercase();
+        self.route_words
+            .iter()
+            .any(|w| p.split('/').any(|seg| seg == w))
+    }
+    fn describe(&self) -> String {
+        let mut s = if self.kinds.is_empty() {
+            "the repository".to_string()
+        } else {
+            format!("{} entry points", self.kinds.join("/"))
+        };
+        if !self.route_words.is_empty() {
+            s.push_str(&format!(
+                " (routes matching {})",
+                self.route_words.join(", ")
+            ));
+        }
+        s
+    }
+}
+
+fn contains_word(text: &str, w: &str) -> bool {
+    text.match_indices(w).any(|(i, _)| {
+        let before = text[..i].chars().last();
+        before.is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
+/// The claims a unit of text makes.
+pub fn claims(
+    text: &str,
+    context: &str,
+    line: u32,
+    refs: &[Reference],
+    ev: &Evidence,
+) -> Vec<Claim> {
+    let v = vocabulary();
+    let t = text.to_lowercase();
+    let mut out = vec![];
+    let na = v.na_words.iter().any(|w| t.contains(w.as_str()));
+    let mut seen = vec![];
+    for m in &v.mitigation {
+        let Some(pos) = m.words.iter().filter_map(|w| t.find(w.as_str())).min() else {
+            continue;
+        };
+        // One claim per evidence family (authentication and authorization share guards).
+        let fam = m.evidence.join(",");
+        if !fam.is_empty() && seen.contains(&fam) {
+            continue;
+        }
+        seen.push(fam);
+        let before = &t[..pos];
+        // The absence word must be in the same clause, shortly before.
+        let clause = before.rsplit(['.', ';', '(', ')']).next().unwrap_or(before);
+        let absent = text.contains("GAP")
+            || v.absence_words
+                .iter()
+                .any(|w| w != "gap" && contains_word(clause, w.trim_end()) && clause.len() < 80);
+        let polarity = if na && !absent {
+            "not_applicable"
+        } else if absent {
+            "absent"
+        } else {
+            "present"
+        };
+        let scope = Scope::of(&format!("{context} {text}"), ev);
+        let mut c = Claim {
+            line,
+            context: context.to_string(),
+            mitigation: m.kind.clone(),
+            polarity: polarity.into(),
+            status: "unverified".into(),
+            reason: String::new(),
+            evidence: vec![],
+        };
+        judge(&mut c, m, &scope, refs, ev);
+        out.push(c);
+    }
+    if out.is_empty() && na {
+        out.push(Claim {
+            line,
+            context: context.to_string(),
+            mitigation: "n/a".into(),
+            polarity: "not_applicable".into(),
+            status: "unverified".into(),
+            reason: "n/a claims are recorded, not checked".into(),
+            evidence: vec![],
+        });
+    }
+    out
+}
+
+fn judge(c: &mut Claim, m: &MitigationSpec, scope: &Scope, refs: &[Reference], ev: &Evidence) {
+    if m.evidence.is_empty() {
+        c.reason = format!("nothing in the code records {}", m.kind.replace('_', " "));
+        return;
+    }
+    let mut found = Found {
+        locs: vec![],
+        against: vec![],
+        applied: vec![],
+    };
+    for k in &m.evidence {
+        let f = ev.gather(k, scope);
+        found.locs.extend(f.locs);
+        found.against.extend(f.against);
+        found.applied.extend(f.applied);
+    }
+    let cited: Vec<&Reference> = refs
+        .iter()
+        .filter(|r| r.status == "resolved" && r.symbol.is_some())
+        .collect();
+    let what = m.kind.replace('_', " ");
+    let guard = m.evidence.iter().any(|e| e == "auth" || e == "rate_limit");
+    let place = if guard {
+        scope.describe()
+    } else {
+        "the repository".to_string()
+    };
+    match c.polarity.as_str() {
+        "not_applicable" => {
+            c.reason = "n/a claims are recorded, not checked".into();
+        }
+        "absent" => {
+            if found.locs.is_empty() {
+                c.status = "supported".into();
+                c.reason = format!("no {what} found in {place}");
+            } else {
+                c.status = "contradicted".into();
+                c.reason = format!(
+                    "the document says there is no {what}, but {place} has it ({})",
+                    plural(found.locs.len(), "place")
+                );
+                c.evidence = found.locs.into_iter().take(10).collect();
+            }
+        }
+        _ => {
+            if !found.against.is_empty()
+                && matches!(m.evidence[0].as_str(), "safe_yaml" | "tls" | "timeout")
+            {
+                c.status = "contradicted".into();
+                c.reason = format!(
+                    "{} in the code goes against {what}",
+                    plural(found.against.len(), "call")
+                );
+                c.evidence = found.against.into_iter().take(10).collect();
+                return;
+            }
+            if guard && !cited.is_empty() {
+                let applied: Vec<&&Reference> = cited
+                    .iter()
+                    .filter(|r| {
+                        let s = r.symbol.as_deref().unwrap_or("");
+                        found
+                            .applied
+                            .iter()
+                            .any(|a| a == s || a.starts_with(&format!("{s}.")))
+                    })
+                    .collect();
+                if applied.is_empty() {
+                    c.status = "contradicted".into();
+                    c.reason = format!(
+                        "{} exists but is not applied to any route as {what}",
+                        cited[0].text
+                    );
+                    c.evidence = cited.iter().filter_map(|r| r.target.clone()).collect();
+                } else {
+                    c.status = "supported".into();
+                    c.reason = format!("{} is applied to routes", applied[0].text);
+                    c.evidence = applied.iter().filter_map(|r| r.target.clone()).collect();
+                }
+                return;
+            }
+            if found.locs.is_empty() {
+                c.status = "contradicted".into();
+                c.reason = format!("no {what} found in {place}");
+            } else {
+                c.status = "supported".into();
+                c.reason = format!("{} found", plural(found.locs.len(), "place"));
+                c.evidence = found.locs.into_iter().take(10).collect();
+            }
+        }
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}

@@ -1,0 +1,232 @@
+//! Markdown threat models → text units with their context and line numbers
+//! (pulldown-cmark with source offsets). A table cell knows its column header
+//! and its row's first cell; every unit knows the heading it sits under.
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+/// A piece of a document that can hold claims and references: a table cell,
+/// a list item, a paragraph or a heading.
+#[derive(Clone, Debug, Default)]
+pub struct Unit {
+    pub kind: &'static str,
+    pub line: u32,
+    /// Headings above it, outermost first.
+    pub section: Vec<String>,
+    /// Table cells: the column header and the row's first cell.
+    pub column: Option<String>,
+    pub row: Option<String>,
+    /// Plain text, inline code included (without backticks).
+    pub text: String,
+    /// Inline code spans and link destinations, with their 1-based line and column.
+    pub codes: Vec<Span>,
+    pub links: Vec<Span>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Span {
+    pub text: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Unit {
+    /// "Denial of service / HTTP API": the section (or column) and row a cell belongs to.
+    pub fn context(&self) -> String {
+        let mut parts: Vec<String> = vec![];
+        if let Some(h) = self.section.last() {
+            parts.push(h.clone());
+        }
+        if let Some(c) = &self.column {
+            if self.row.as_deref() != Some(self.text.as_str()) && !is_generic_header(c) {
+                parts.push(c.clone());
+            }
+        }
+        if let Some(r) = &self.row {
+            if r != &self.text {
+                parts.push(r.clone());
+            }
+        }
+        parts.join(" / ")
+    }
+}
+
+fn is_generic_header(h: &str) -> bool {
+    let h = h.to_lowercase();
+    [
+        "mitigation",
+        "gap",
+        "status",
+        "notes",
+        "description",
+        "code reference",
+    ]
+    .iter()
+    .any(|w| h.contains(w))
+}
+
+struct Lines {
+    starts: Vec<usize>,
+    src: String,
+}
+
+impl Lines {
+    fn new(src: &str) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        Lines {
+            starts,
+            src: src.to_string(),
+        }
+    }
+    fn pos(&self, offset: usize) -> (u32, u32) {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let col = self
+            .src
+            .get(start..offset.min(self.src.len()))
+            .map(|s| s.chars().count())
+            .unwrap_or(0);
+        (line as u32, col as u32 + 1)
+    }
+}
+
+/// Parse a Markdown document into units.
+pub fn units(src: &str) -> Vec<Unit> {
+    let lines = Lines::new(src);
+    let mut out: Vec<Unit> = vec![];
+    let mut section: Vec<(u32, String)> = vec![];
+    let mut heading: Option<(u32, String)> = None;
+    let mut cur: Option<Unit> = None;
+    let mut header_cells: Vec<String> = vec![];
+    let mut in_head = false;
+    let mut cell_index = 0usize;
+    let mut row_first: Option<String> = None;
+    let mut item_depth = 0usize;
+    let parser = Parser::new_ext(src, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
+    for (ev, range) in parser.into_offset_iter() {
+        match ev {
+            Event::Start(Tag::Heading { level, .. }) => {
+                heading = Some((level as u32, String::new()));
+                cur = Some(Unit {
+                    kind: "heading",
+                    line: lines.pos(range.start).0,
+                    ..Default::default()
+                });
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let (Some((level, _)), Some(u)) = (heading.take(), cur.take()) {
+                    section.retain(|(l, _)| *l < level);
+                    section.push((level, u.text.trim().to_string()));
+                    let mut u = u;
+                    u.section = section.iter().map(|(_, s)| s.clone()).collect();
+                    out.push(u);
+                }
+            }
+            Event::Start(Tag::TableHead) => {
+                in_head = true;
+                header_cells.clear();
+                cell_index = 0;
+            }
+            Event::End(TagEnd::TableHead) => in_head = false,
+            Event::Start(Tag::TableRow) => {
+                cell_index = 0;
+                row_first = None;
+            }
+            Event::Start(Tag::TableCell) => {
+                cur = Some(Unit {
+                    kind: "table_cell",
+                    line: lines.pos(range.start).0,
+                    section: section.iter().map(|(_, s)| s.clone()).collect(),
+                    ..Default::default()
+                });
+            }
+            Event::End(TagEnd::TableCell) => {
+                if let Some(mut u) = cur.take() {
+                    u.text = u.text.trim().to_string();
+                    if in_head {
+                        header_cells.push(u.text.clone());
+                    } else {
+                        if cell_index == 0 {
+                            row_first = Some(u.text.clone());
+                        }
+                        u.column = header_cells.get(cell_index).cloned();
+                        u.row = row_first.clone();
+                        out.push(u);
+                    }
+                }
+                cell_index += 1;
+            }
+            Event::End(TagEnd::Table) => header_cells.clear(),
+            Event::Start(Tag::Item) => {
+                item_depth += 1;
+                if item_depth == 1 {
+                    cur = Some(Unit {
+                        kind: "list_item",
+                        line: lines.pos(range.start).0,
+                        section: section.iter().map(|(_, s)| s.clone()).collect(),
+                        ..Default::default()
+                    });
+                }
+            }
+            Event::End(TagEnd::Item) => {
+                item_depth = item_depth.saturating_sub(1);
+                if item_depth == 0 {
+                    if let Some(mut u) = cur.take() {
+                        u.text = u.text.trim().to_string();
+                        out.push(u);
+                    }
+                }
+            }
+            Event::Start(Tag::Paragraph) if cur.is_none() => {
+                cur = Some(Unit {
+                    kind: "paragraph",
+                    line: lines.pos(range.start).0,
+                    section: section.iter().map(|(_, s)| s.clone()).collect(),
+                    ..Default::default()
+                });
+            }
+            Event::End(TagEnd::Paragraph)
+                if cur.as_ref().is_some_and(|u| u.kind == "paragraph") =>
+            {
+                if let Some(mut u) = cur.take() {
+                    u.text = u.text.trim().to_string();
+                    out.push(u);
+                }
+            }
+            Event::Text(t) => {
+                if let Some(u) = cur.as_mut() {
+                    u.text.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(u) = cur.as_mut() {
+                    u.text.push(' ');
+                }
+            }
+            Event::Code(c) => {
+                if let Some(u) = cur.as_mut() {
+                    u.text.push_str(&c);
+                    // The span starts at the backtick; the code one column later.
+                    let (line, column) = lines.pos(range.start);
+                    u.codes.push(Span {
+                        text: c.to_string(),
+                        line,
+                        column: column + 1,
+                    });
+                }
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                if let Some(u) = cur.as_mut() {
+                    let (line, column) = lines.pos(range.start);
+                    u.links.push(Span {
+                        text: dest_url.to_string(),
+                        line,
+                        column,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,678 @@
+//! Code references in a document, and their resolution against the repository.
+//! The symbol table and the "is it used" set are built once per run.
+
+use crate::extract::{DefKind, Expr};
+use crate::lang::Lang;
+use crate::link::{Index, Target};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Reference {
+    pub text: String,
+    pub line: u32,
+    pub column: u32,
+    /// python_symbol, python_module, rust_path, file, file_line, github_link, document
+    pub kind: String,
+    /// resolved, missing, external, ambiguous
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<Location>,
+    /// Resolved symbols: is it referenced outside its own definition?
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub used: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The repository symbol it resolved to (for claims).
+    #[serde(skip)]
+    pub symbol: Option<String>,
+}
+
+/// What a piece of inline code or a link names, before resolution.
+#[derive(Debug, PartialEq)]
+pub enum Kind {
+    /// `pkg.mod:Sym.attr` with an optional `=value`.
+    PySymbol {
+        module: String,
+        path: String,
+        value: Option<String>,
+    },
+    /// `pkg.mod` or `pkg.mod.func`.
+    PyDotted(String),
+    RustPath(String),
+    File {
+        path: String,
+        lines: Option<(u32, u32)>,
+    },
+    GitHub {
+        path: String,
+        lines: Option<(u32, u32)>,
+    },
+    Document(String),
+}
+
+fn ident(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+fn dotted(s: &str) -> bool {
+    s.split('.').all(ident)
+}
+
+const FILE_EXTS: &[&str] = &[
+    "py", "rs", "pyi", "toml", "yaml", "yml", "json", "md", "cfg", "ini", "txt", "sh", "js", "ts",
+];
+
+fn parse_lines(s: &str) -> Option<(u32, u32)> {
+    let (a, b) = match s.split_once('-') {
+        Some((a, b)) => (a, b),
+        None => (s, s),
+    };
+    let a: u32 = a.trim_start_matches('L').parse().ok()?;
+    let b: u32 = b.trim_start_matches('L').parse().ok()?;
+    Some((a, b.max(a)))
+}
+
+fn looks_like_path(s: &str) -> bool {
+    !s.contains(char::is_whitespace)
+        && !s.starts_with('-')
+        && !s.contains("://")
+        && s.rsplit_once('.')
+            .is_some_and(|(stem, ext)| !stem.is_empty() && FILE_EXTS.contains(&ext))
+        && s.split('/')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "._-".contains(c)))
+}
+
+/// Classify inline code. `None`: not a code reference (a flag, a route, a tag).
+pub fn classify_code(s: &str) -> Option<Kind> {
+    let s = s.trim();
+    if s.contains("::") && !s.contains(char::is_whitespace) {
+        let parts: Vec<&str> = s.split("::").collect();
+        if parts.len() >= 2 && parts.iter().all(|p| ident(p)) {
+            return Some(Kind::RustPath(s.to_string()));
+        }
+        return None;
+    }
+    if let Some((module, rest)) = s.split_once(':') {
+        if dotted(module) {
+            if let Some((path, value)) = rest.split_once('=') {
+                if dotted(path.trim()) {
+                    return Some(Kind::PySymbol {
+                        module: module.into(),
+                        path: path.trim().into(),
+                        value: Some(value.trim().to_string()),
+                    });
+                }
+            } else if dotted(rest) {
+                return Some(Kind::PySymbol {
+                    module: module.into(),
+                    path: rest.into(),
+                    value: None,
+                });
+            }
+        }
+        // file.py:42
+        if looks_like_path(module) {
+            if let Some(l) = parse_lines(rest) {
+                return Some(Kind::File {
+                    path: module.into(),
+                    lines: Some(l),
+                });
+            }
+        }
+        return None;
+    }
+    if looks_like_path(s) && (s.contains('/') || s.ends_with(".py") || s.ends_with(".rs")) {
+        return Some(Kind::File {
+            path: s.into(),
+            lines: None,
+        });
+    }
+    if s.contains('.') && dotted(s) && !s.ends_with(".py") {
+        return Some(Kind::PyDotted(s.into()));
+    }
+    None
+}
+
+/// Classify a link destination. External web links other than GitHub blobs are not references.
+pub fn classify_link(dest: &str) -> Option<Kind> {
+    if let Some(rest) = dest
+        .strip_prefix("https://github.com/")
+        .or_else(|| dest.strip_prefix("http://github.com/"))
+    {
+        // owner/repo/blob/ref/path#L10-L20
+        let parts: Vec<&str> = rest.splitn(5, '/').collect();
+        if parts.len() == 5 && parts[2] == "blob" {
+            let (path, frag) = match parts[4].split_once('#') {
+                Some((p, f)) => (p, Some(f)),
+                None => (parts[4], None),
+            };
+            return Some(Kind::GitHub {
+                path: path.into(),
+                lines: frag.and_then(parse_lines),
+            });
+        }
+        return None;
+    }
+    if dest.contains("://") || dest.starts_with('#') || dest.starts_with("mailto:") {
+        return None;
+    }
+    let path = dest.split('#').next().unwrap_or(dest);
+    if path.is_empty() {
+        return None;
+    }
+    Some(Kind::Document(path.to_string()))
+}
+
+/// Symbols of the repository, built once.
+pub struct Symbols<'a> {
+    pub idx: &'a Index<'a>,
+    /// `pkg.mod:Qual.name` / `crate::m::Name` → definition.
+    by_symbol: FxHashMap<String, Target>,
+    /// Leaf name → symbols (for did-you-mean).
+    by_leaf: FxHashMap<String, Vec<String>>,
+    /// Python modules and the top-level packages of the repository.
+    modules: FxHashMap<String, usize>,
+    top_packages: FxHashSet<String>,
+    /// Definitions referenced from outside themselves.
+    used: FxHashSet<(usize, usize)>,
+    /// External APIs called anywhere (for `external` usage claims).
+    pub external_calls: FxHashMap<String, Location>,
+}
+
+impl<'a> Symbols<'a> {
+    pub fn build(idx: &'a Index<'a>) -> Symbols<'a> {
+        let mut by_symbol = FxHashMap::default();
+        let mut by_leaf: FxHashMap<String, Vec<String>> = FxHashMap::default();
+        let mut modules = FxHashMap::default();
+        let mut top_packages = FxHashSet::default();
+        for (fi, f) in idx.files.iter().enumerate() {
+            let m = &idx.module[fi];
+            modules.insert(m.clone(), fi);
+            if f.lang == Lang::Python {
+                if let Some(top) = m.split('.').next() {
+                    top_packages.insert(top.to_string());
+                }
+            }
+            for di in 0..f.defs.len() {
+                let s = idx.def_symbol(fi, di);
+                let leaf = f.defs[di]
+                    .name
+                    .rsplit(['.', ':'])
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                by_leaf.entry(leaf).or_default().push(s.clone());
+                by_symbol.entry(s).or_insert(Target::Def(fi, di));
+            }
+            for (ai, a) in f.assigns.iter().enumerate() {
+                let in_class = a.scope.is_none_or(|s| f.defs[s].kind == DefKind::Class);
+                if in_class {
+                    let s = idx.var_symbol(fi, ai);
+                    by_symbol.entry(s).or_insert(Target::Var(fi, ai));
+                }
+            }
+        }
+        for v in by_leaf.values_mut() {
+            v.sort();
+            v.dedup();
+        }
+        // Uses: every name in calls, decorators, bases, parameters and assigned values.
+        let mut used = FxHashSet::default();
+        let mut external_calls = FxHashMap::default();
+        for (fi, f) in idx.files.iter().enumerate() {
+            let mut note = |scope: Option<usize>, e: &Expr| {
+                visit_names(e, &mut |name: &Expr| {
+                    if let Some(Target::Def(tf, td)) = idx.resolve_expr(fi, scope, name) {
+                        // Self-references (recursion) do not count.
+                        let inside = tf == fi
+                            && scope.is_some_and(|s| {
+                                let d = &f.defs[td];
+                                let sd = &f.defs[s];
+                                sd.start_byte >= d.start_byte && sd.end_byte <= d.end_byte
+                            });
+                        if !inside {
+                            used.insert((tf, td));
+                        }
+                    }
+                });
+            };
+            for &(c, scope) in idx.calls(fi) {
+                note(scope, &Expr::Call(Box::new(c.clone())));
+                if let Some(Target::External(api)) = idx.resolve_expr(fi, scope, &c.func) {
+                    external_calls.entry(api).or_insert(Location {
+                        file: f.path.clone(),
+                        line: c.start.line,
+                    });
+                }
+            }
+            for (di, d) in f.defs.iter().enumerate() {
+                for e in d.decorators.iter().chain(&d.bases) {
+                    note(d.parent, e);
+                }
+                for p in &d.params {
+                    for e in p.ty.iter().chain(&p.default) {
+                        note(Some(di), e);
+                    }
+                }
+            }
+            for a in &f.assigns {
+                note(a.scope, &a.value);
+            }
+        }
+        Symbols {
+            idx,
+            by_symbol,
+            by_leaf,
+            modules,
+            top_packages,
+            used,
+            external_calls,
+        }
+    }
+
+    fn location(&self, t: &Target) -> Option<Location> {
+        let idx = self.idx;
+        match t {
+            Target::Def(f, d) => Some(Location {
+                file: idx.files[*f].path.clone(),
+                line: idx.files[*f].defs[*d].pos.line,
+            }),
+            Target::Var(f, a) => Some(Location {
+                file: idx.files[*f].path.clone(),
+                line: idx.files[*f].assigns[*a].pos.line,
+            }),
+            Target::Module(f) => Some(Location {
+                file: idx.files[*f].path.clone(),
+                line: 1,
+            }),
+            Target::External(_) => None,
+        }
+    }
+
+    fn is_used(&self, t: &Target) -> Option<bool> {
+        match t {
+            Target::Def(f, d) => {
+                let defs = &self.idx.files[*f].defs;
+                // A method is used when its class is, or when called itself.
+                let class_used = defs[*d]
+                    .parent
+                    .is_some_and(|p| self.used.contains(&(*f, p)));
+                Some(self.used.contains(&(*f, *d)) || class_used)
+            }
+            _ => None,
+        }
+    }
+
+    /// Closest name: the same leaf defined elsewhere, else the nearest name in the module.
+    fn suggest(&self, module: &str, path: &str) -> Option<String> {
+        // The same qualified name in another module (a moved class or function).
+        let tail = format!(":{path}");
+        let mut moved: Vec<&String> = self
+            .by_symbol
+            .keys()
+            .filter(|s| s.ends_with(&tail))
+            .collect();
+        moved.sort();
+        if let Some(m) = moved.first() {
+            return Some((*m).clone());
+        }
+        let leaf = path.rsplit('.').next().unwrap_or(path);
+        if path.contains('.') {
+            // A renamed method: look in its own class first (below, by edit distance).
+            return self.closest_in(module, path);
+        }
+        if let Some(cands) = self.by_leaf.get(leaf) {
+            if let Some(c) = cands.first() {
+                return Some(c.clone());
+            }
+        }
+        self.closest_in(module, path)
+    }
+
+    fn closest_in(&self, module: &str, path: &str) -> Option<String> {
+        let prefix = format!("{module}:");
+        let mut best: Option<(usize, &String)> = None;
+        for s in self.by_symbol.keys() {
+            if let Some(rest) = s.strip_prefix(&prefix) {
+                let d = edit_distance(&rest.to_lowercase(), &path.to_lowercase());
+                if d <= (path.len() / 3).max(2) && best.is_none_or(|(bd, bs)| (d, s) < (bd, bs)) {
+                    best = Some((d, s));
+                }
+            }
+        }
+        best.map(|(_, s)| s.clone())
+    }
+
+    /// Resolve one reference.
+    pub fn resolve(
+        &self,
+        kind: &Kind,
+        text: &str,
+        repo: &Path,
+        doc_dir: &Path,
+        line: u32,
+        column: u32,
+    ) -> Reference {
+        let mut r = Reference {
+            text: text.to_string(),
+            line,
+            column,
+            kind: String::new(),
+            status: "missing".into(),
+            target: None,
+            used: None,
+            suggestion: None,
+            note: None,
+            symbol: None,
+        };
+        match kind {
+            Kind::PySymbol {
+                module,
+                path,
+                value,
+            } => {
+                r.kind = "python_symbol".into();
+                let top = module.split('.').next().unwrap_or("");
+                if !self.modules.contains_key(module) && !self.top_packages.contains(top) {
+                    self.external(&mut r, &format!("{module}.{path}"));
+                    return r;
+                }
+                let sym = format!("{module}:{path}");
+                match self.by_symbol.get(&sym) {
+                    Some(t) => {
+                        r.status = "resolved".into();
+                        r.target = self.location(t);
+                        r.used = self.is_used(t);
+                        r.symbol = Some(sym);
+                        if let (Some(v), Target::Var(f, a)) = (value, t) {
+                            let actual = &self.idx.files[*f].assigns[*a].value;
+                            if !literal_equals(actual, v) {
+                                r.status = "missing".into();
+                                r.note = Some(format!(
+                                    "{path} is assigned {}, not {v}",
+                                    actual.display()
+                                ));
+                            }
+                        }
+                    }
+                    None => {
+                        r.suggestion = self.suggest(module, path);
+                        if !self.modules.contains_key(module) {
+                            r.note = Some(format!("no module {module} in the repository"));
+                        }
+                    }
+                }
+            }
+            Kind::PyDotted(d) => {
+                r.kind = "python_module".into();
+                let top = d.split('.').next().unwrap_or("");
+                if !self.top_packages.contains(top) {
+                    self.external(&mut r, d);
+                    return r;
+                }
+                if let Some(&fi) = self.modules.get(d.as_str()) {
+                    r.status = "resolved".into();
+                    r.target = self.location(&Target::Module(fi));
+                    return r;
+                }
+                // pkg.mod.func: the longest module prefix in the repository.
+                let parts: Vec<&str> = d.split('.').collect();
+                for cut in (1..parts.len()).rev() {
+                    let m = parts[..cut].join(".");
+                    if self.modules.contains_key(&m) {
+                        let path = parts[cut..].join(".");
+                        let sym = format!("{m}:{path}");
+                        r.kind = "python_symbol".into();
+                        match self.by_symbol.get(&sym) {
+                            Some(t) => {
+                                r.status = "resolved".into();
+                                r.target = self.location(t);
+                                r.used = self.is_used(t);
+                                r.symbol = Some(sym);
+                            }
+                            None => r.suggestion = self.suggest(&m, &path),
+                        }
+                        return r;
+                    }
+                }
+            }
+            Kind::RustPath(p) => {
+                r.kind = "rust_path".into();
+                let rest = p.strip_prefix("crate::").unwrap_or(p);
+                let want = format!("::{rest}");
+                let hits: Vec<&String> = self
+                    .by_symbol
+                    .keys()
+                    .filter(|s| s.contains("::") && (s.ends_with(&want) || *s == p))
+                    .collect();
+                match hits.len() {
+                    0 => {
+                        let first = rest.split("::").next().unwrap_or("");
+                        let repo_crate = self.by_symbol.keys().any(|s| {
+                            s.starts_with(&format!("{first}::")) || p.starts_with("crate::")
+                        });
+                        if !repo_crate && !p.starts_with("crate::") {
+                            self.external(&mut r, p);
+                        } else {
+                            let leaf = rest.rsplit("::").next().unwrap_or(rest);
+                            r.suggestion = self
+                                .by_leaf
+                                .get(leaf)
+                                .and_then(|c| c.iter().find(|s| s.contains("::")).cloned());
+                        }
+                    }
+                    1 => {
+                        let t = &self.by_symbol[hits[0]];
+                        r.status = "resolved".into();
+                        r.target = self.location(t);
+                        r.used = self.is_used(t);
+                        r.symbol = Some(hits[0].clone());
+                    }
+                    _ => {
+                        r.status = "ambiguous".into();
+                        let mut h: Vec<String> = hits.into_iter().cloned().collect();
+                        h.sort();
+                        r.note = Some(format!("matches {}", h.join(", ")));
+                    }
+                }
+            }
+            Kind::File { path, lines } | Kind::GitHub { path, lines } => {
+                r.kind = match (kind, lines) {
+                    (Kind::GitHub { .. }, _) => "github_link",
+                    (_, Some(_)) => "file_line",
+                    _ => "file",
+                }
+                .into();
+                self.file(&mut r, repo, path, *lines);
+            }
+            Kind::Document(p) => {
+                r.kind = "document".into();
+                let target = doc_dir.join(p);
+                if target.exists() {
+                    r.status = "resolved".into();
+                } else {
+                    r.note = Some(format!("{} does not exist", target.display()));
+                }
+            }
+        }
+        r
+    }
+
+    /// A path in the repository, possibly with a line range. A GitHub path
+    /// may carry a leading directory the checkout does not (try suffixes).
+    fn file(&self, r: &mut Reference, repo: &Path, path: &str, lines: Option<(u32, u32)>) {
+        let parts: Vec<&str> = path.split('/').collect();
+        let found = (0..parts.len())
+            .map(|i| parts[i..].join("/"))
+            .find(|p| repo.join(p).is_file());
+        let Some(p) = found else {
+            let name = parts.last().copied().unwrap_or("");
+            let mut same: Vec<&String> = self
+                .idx
+                .files
+                .iter()
+                .map(|f| &f.path)
+                .filter(|f| f.rsplit('/').next() == Some(name))
+                .collect();
+            same.sort();
+            r.suggestion = same.first().map(|s| s.to_string());
+            return;
+        };
+        let count = std::fs::read(repo.join(&p))
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count() as u32 + 1)
+            .unwrap_or(0);
+        match lines {
+            Some((a, b)) if b > count || a == 0 => {
+                r.note = Some(format!("{p} has {count} lines; L{a}-L{b} is past its end"));
+            }
+            _ => {
+                r.status = "resolved".into();
+                r.target = Some(Location {
+                    file: p,
+                    line: lines.map(|l| l.0).unwrap_or(1),
+                });
+            }
+        }
+    }
+
+    /// A third-party API: a usage claim (is it called?).
+    fn external(&self, r: &mut Reference, api: &str) {
+        r.status = "external".into();
+        match self.external_calls.get(api) {
+            Some(loc) => {
+                r.used = Some(true);
+                r.target = Some(loc.clone());
+                r.note = Some(format!("{api} is called at {}:{}", loc.file, loc.line));
+            }
+            None => {
+                r.used = Some(false);
+                r.note = Some(format!("{api} is not called anywhere in the repository"));
+            }
+        }
+    }
+}
+
+fn literal_equals(e: &Expr, v: &str) -> bool {
+    let v = v.trim();
+    match e {
+        Expr::Str(s) => v.trim_matches(['"', '\'']) == s,
+        Expr::Num(n) => n == v,
+        Expr::Bool(b) => v.eq_ignore_ascii_case(if *b { "true" } else { "false" }),
+        Expr::NoneLit => v == "None",
+        other => other.display() == v,
+    }
+}
+
+fn visit_names(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    match e {
+        Expr::Name(..) => f(e),
+        Expr::Call(c) => {
+            visit_names(&c.func, f);
+            for a in &c.args {
+                visit_names(&a.value, f);
+            }
+        }
+        Expr::Attr(b, _, _) | Expr::Closure(b) => visit_names(b, f),
+        Expr::List(xs) | Expr::Mix(xs) | Expr::Macro(_, xs, _) => {
+            xs.iter().for_each(|x| visit_names(x, f))
+        }
+        Expr::Subscript(b, xs) => {
+            visit_names(b, f);
+            xs.iter().for_each(|x| visit_names(x, f));
+        }
+        _ => {}
+    }
+}
+
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_code_spans() {
+        assert_eq!(
+            classify_code("acme.api.auth:TokenVerifier"),
+            Some(Kind::PySymbol {
+                module: "acme.api.auth".into(),
+                path: "TokenVerifier".into(),
+                value: None
+            })
+        );
+        assert!(matches!(
+            classify_code("acme.cfg:Settings.max_bytes=1024"),
+            Some(Kind::PySymbol { value: Some(v), .. }) if v == "1024"
+        ));
+        assert_eq!(
+            classify_code("yaml.safe_load"),
+            Some(Kind::PyDotted("yaml.safe_load".into()))
+        );
+        assert_eq!(
+            classify_code("crate::auth::Guard"),
+            Some(Kind::RustPath("crate::auth::Guard".into()))
+        );
+        assert_eq!(
+            classify_code("src/acme/cron.py"),
+            Some(Kind::File {
+                path: "src/acme/cron.py".into(),
+                lines: None
+            })
+        );
+        assert_eq!(
+            classify_code("src/acme/cron.py:12"),
+            Some(Kind::File {
+                path: "src/acme/cron.py".into(),
+                lines: Some((12, 12))
+            })
+        );
+        for not_ref in [
+            "--max-config-bytes",
+            "/v2/*",
+            "!!python/object",
+            "GET /items",
+            "n/a",
+        ] {
+            assert_eq!(classify_code(not_ref), None, "{not_ref}");
+        }
+        assert_eq!(
+            classify_link("https://github.com/acme/relay/blob/main/src/acme/hooks.py#L40-L52"),
+            Some(Kind::GitHub {
+                path: "src/acme/hooks.py".into(),
+                lines: Some((40, 52))
+            })
+        );
+        assert_eq!(classify_link("https://example.com/x"), None);
+        assert_eq!(
+            classify_link("../guides/deploy.md"),
+            Some(Kind::Document("../guides/deploy.md".into()))
+        );
+    }
+}
