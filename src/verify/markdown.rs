@@ -17,6 +17,9 @@ pub struct Unit {
     pub row: Option<String>,
     /// Plain text, inline code included (without backticks).
     pub text: String,
+    /// The prose alone, without inline code: what claims are read from
+    /// (a symbol named `check_permission` is not a claim about permissions).
+    pub prose: String,
     /// Inline code spans and link destinations, with their 1-based line and column.
     pub codes: Vec<Span>,
     pub links: Vec<Span>,
@@ -196,16 +199,19 @@ pub fn units(src: &str) -> Vec<Unit> {
             Event::Text(t) => {
                 if let Some(u) = cur.as_mut() {
                     u.text.push_str(&t);
+                    u.prose.push_str(&t);
                 }
             }
             Event::SoftBreak | Event::HardBreak => {
                 if let Some(u) = cur.as_mut() {
                     u.text.push(' ');
+                    u.prose.push(' ');
                 }
             }
             Event::Code(c) => {
                 if let Some(u) = cur.as_mut() {
                     u.text.push_str(&c);
+                    u.prose.push_str(" … ");
                     // The span starts at the backtick; the code one column later.
                     let (line, column) = lines.pos(range.start);
                     u.codes.push(Span {

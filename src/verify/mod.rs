@@ -111,7 +111,7 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, String)]) -> Report {
                 }
             }
             if u.kind != "heading" {
-                let cs = claims::claims(&u.text, &u.context(), u.line, &unit_refs, &ev);
+                let cs = claims::claims(&u.prose, &u.context(), u.line, &unit_refs, &ev);
                 for c in &cs {
                     sections.push((c.line, section.clone()));
                 }

@@ -202,6 +202,20 @@ impl<'a> Symbols<'a> {
         for (fi, f) in idx.files.iter().enumerate() {
             let m = &idx.module[fi];
             modules.insert(m.clone(), fi);
+            // Also by dotted file path (`saleor.tests.x` for a test directory
+            // without __init__.py, whose module name is shorter), with and
+            // without a leading `src.`.
+            if f.lang == Lang::Python {
+                let p = f.path.trim_end_matches(".pyi").trim_end_matches(".py");
+                let p = p.trim_end_matches("/__init__").replace('/', ".");
+                if let Some(top) = p.split('.').next() {
+                    top_packages.insert(top.to_string());
+                }
+                if let Some(rest) = p.strip_prefix("src.") {
+                    modules.entry(rest.to_string()).or_insert(fi);
+                }
+                modules.entry(p).or_insert(fi);
+            }
             if f.lang == Lang::Python {
                 if let Some(top) = m.split('.').next() {
                     top_packages.insert(top.to_string());
@@ -391,7 +405,12 @@ impl<'a> Symbols<'a> {
                     self.external(&mut r, &format!("{module}.{path}"));
                     return r;
                 }
-                let sym = format!("{module}:{path}");
+                let real = self
+                    .modules
+                    .get(module.as_str())
+                    .map(|&fi| self.idx.module[fi].clone())
+                    .unwrap_or_else(|| module.clone());
+                let sym = format!("{real}:{path}");
                 match self.by_symbol.get(&sym) {
                     Some(t) => {
                         r.status = "resolved".into();
@@ -433,9 +452,9 @@ impl<'a> Symbols<'a> {
                 let parts: Vec<&str> = d.split('.').collect();
                 for cut in (1..parts.len()).rev() {
                     let m = parts[..cut].join(".");
-                    if self.modules.contains_key(&m) {
+                    if let Some(&fi) = self.modules.get(&m) {
                         let path = parts[cut..].join(".");
-                        let sym = format!("{m}:{path}");
+                        let sym = format!("{}:{path}", self.idx.module[fi]);
                         r.kind = "python_symbol".into();
                         match self.by_symbol.get(&sym) {
                             Some(t) => {
