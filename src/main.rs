@@ -513,15 +513,11 @@ fn run_rules(a: RulesArgs) -> ExitCode {
         RulesFormat::Text => {
             let r = chosen[0];
             format!(
-                "{} {}: {}\n\nlevel {} · security-severity {:.1} · STRIDE {} · CWE-{} · precision {}\nfrom {}\n\n{}\n\n{}\n\nMore: {}\n",
+                "{} {}: {}\n\n{}\nfrom {}\n\n{}\n\n{}\n\nMore: {}\n",
                 r.id,
                 r.name,
                 r.short,
-                r.level.as_str(),
-                r.security_severity,
-                r.stride,
-                r.cwe,
-                r.precision,
+                r.metadata_line(),
                 r.origin,
                 r.full.trim(),
                 r.help.trim(),

@@ -17,6 +17,19 @@ use std::rc::Rc;
 
 pub type Node = (usize, Option<usize>);
 
+/// The scopes whose calls count for a node: a function and the functions and
+/// closures nested in it; a class's own body; a module's top level.
+pub fn scopes_of(f: &crate::extract::FileFacts, d: Option<usize>) -> Vec<Option<usize>> {
+    match d {
+        None => vec![None],
+        Some(d) if f.defs[d].kind == DefKind::Function => (d..f.defs.len())
+            .take_while(|&s| s == d || f.defs[s].start_byte < f.defs[d].end_byte)
+            .map(Some)
+            .collect(),
+        Some(d) => vec![Some(d)],
+    }
+}
+
 pub struct CallGraph<'a> {
     idx: &'a Index<'a>,
     by_symbol: FxHashMap<String, Node>,
@@ -69,14 +82,7 @@ impl<'a> CallGraph<'a> {
         let idx = self.idx;
         let (fi, d) = n;
         let f = &idx.files[fi];
-        let scopes: Vec<Option<usize>> = match d {
-            None => vec![None],
-            Some(d) if f.defs[d].kind == DefKind::Function => (d..f.defs.len())
-                .take_while(|&s| s == d || f.defs[s].start_byte < f.defs[d].end_byte)
-                .map(Some)
-                .collect(),
-            Some(d) => vec![Some(d)],
-        };
+        let scopes = scopes_of(f, d);
         let mut out = vec![];
         let mut seen = FxHashSet::default();
         for s in scopes {

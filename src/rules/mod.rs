@@ -164,6 +164,18 @@ impl Rule {
         t
     }
 
+    /// "level error · security-severity 7.5 · STRIDE spoofing · CWE-306 · precision medium"
+    pub fn metadata_line(&self) -> String {
+        format!(
+            "level {} · security-severity {:.1} · STRIDE {} · CWE-{} · precision {}",
+            self.level.as_str(),
+            self.security_severity,
+            self.stride,
+            self.cwe,
+            self.precision
+        )
+    }
+
     /// Anchor of the rule's section in docs/rules.md.
     pub fn anchor(&self) -> String {
         format!("{}-{}", self.id.to_lowercase(), self.name)
@@ -551,15 +563,11 @@ pub fn rules_markdown(set: &RuleSet) -> String {
     }
     for r in &set.rules {
         s.push_str(&format!(
-            "\n## {} {}\n\n**{}** · level `{}` · security-severity {:.1} · STRIDE {} · CWE-{} · precision {}\n\n{}\n\n{}\n",
+            "\n## {} {}\n\n**{}** · {}\n\n{}\n\n{}\n",
             r.id,
             r.name,
             r.short,
-            r.level.as_str(),
-            r.security_severity,
-            r.stride,
-            r.cwe,
-            r.precision,
+            r.metadata_line(),
             r.full.trim(),
             r.help.trim()
         ));

@@ -222,13 +222,13 @@ fn result(rules: &RuleSet, f: &Finding) -> s::Result {
         end_column: Some(f.end_column as i64),
         ..Default::default()
     };
-    let related: Vec<s::Location> = f
+    // The chain, as located messages: related locations and the code flow share them.
+    let chain: Vec<s::Location> = f
         .related
         .iter()
         .take(MAX_LOCATIONS - 1)
-        .enumerate()
-        .map(|(i, r)| {
-            let mut l = location(
+        .map(|r| {
+            location(
                 &r.file,
                 s::Region {
                     start_line: Some(r.line as i64),
@@ -236,26 +236,23 @@ fn result(rules: &RuleSet, f: &Finding) -> s::Result {
                     ..Default::default()
                 },
                 Some(&r.message),
-            );
+            )
+        })
+        .collect();
+    let related: Vec<s::Location> = chain
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut l = l.clone();
             l.id = Some(i as i64 + 1);
             l
         })
         .collect();
-    let code_flows = (!f.related.is_empty()).then(|| {
-        let mut steps: Vec<s::ThreadFlowLocation> = f
-            .related
-            .iter()
-            .take(MAX_LOCATIONS - 1)
-            .map(|r| s::ThreadFlowLocation {
-                location: Some(location(
-                    &r.file,
-                    s::Region {
-                        start_line: Some(r.line as i64),
-                        start_column: Some(r.column as i64),
-                        ..Default::default()
-                    },
-                    Some(&r.message),
-                )),
+    let code_flows = (!chain.is_empty()).then(|| {
+        let mut steps: Vec<s::ThreadFlowLocation> = chain
+            .into_iter()
+            .map(|l| s::ThreadFlowLocation {
+                location: Some(l),
                 ..Default::default()
             })
             .collect();

@@ -162,15 +162,7 @@ impl<'a> Taint<'a> {
         };
         let skip_self = params.first().is_some_and(|p| *p == "self" || *p == "cls");
         let positional: Vec<&str> = params.iter().skip(skip_self as usize).copied().collect();
-        let f = &idx.files[fi];
-        let scopes: Vec<Option<usize>> = match cd {
-            None => vec![None],
-            Some(d) => (d..f.defs.len())
-                .take_while(|&s| s == d || f.defs[s].start_byte < f.defs[d].end_byte)
-                .map(Some)
-                .collect(),
-        };
-        for s in scopes {
+        for s in crate::model::callgraph::scopes_of(&idx.files[fi], cd) {
             for c in idx.calls_in(fi, s) {
                 let hit = match idx.resolve_call(fi, s, &c.func) {
                     Some(Target::Def(a, b)) => {

@@ -331,6 +331,13 @@ impl<'a> Symbols<'a> {
         }
     }
 
+    fn mark_resolved(&self, r: &mut Reference, t: &Target, symbol: String) {
+        r.status = "resolved".into();
+        r.target = self.location(t);
+        r.used = self.is_used(t);
+        r.symbol = Some(symbol);
+    }
+
     /// Closest name: the same leaf defined elsewhere, else the nearest name in the module.
     fn suggest(&self, module: &str, path: &str) -> Option<String> {
         // The same qualified name in another module (a moved class or function).
@@ -413,10 +420,7 @@ impl<'a> Symbols<'a> {
                 let sym = format!("{real}:{path}");
                 match self.by_symbol.get(&sym) {
                     Some(t) => {
-                        r.status = "resolved".into();
-                        r.target = self.location(t);
-                        r.used = self.is_used(t);
-                        r.symbol = Some(sym);
+                        self.mark_resolved(&mut r, t, sym);
                         if let (Some(v), Target::Var(f, a)) = (value, t) {
                             let actual = &self.idx.files[*f].assigns[*a].value;
                             if !literal_equals(actual, v) {
@@ -457,12 +461,7 @@ impl<'a> Symbols<'a> {
                         let sym = format!("{}:{path}", self.idx.module[fi]);
                         r.kind = "python_symbol".into();
                         match self.by_symbol.get(&sym) {
-                            Some(t) => {
-                                r.status = "resolved".into();
-                                r.target = self.location(t);
-                                r.used = self.is_used(t);
-                                r.symbol = Some(sym);
-                            }
+                            Some(t) => self.mark_resolved(&mut r, t, sym),
                             None => r.suggestion = self.suggest(&m, &path),
                         }
                         return r;
@@ -494,13 +493,7 @@ impl<'a> Symbols<'a> {
                                 .and_then(|c| c.iter().find(|s| s.contains("::")).cloned());
                         }
                     }
-                    1 => {
-                        let t = &self.by_symbol[hits[0]];
-                        r.status = "resolved".into();
-                        r.target = self.location(t);
-                        r.used = self.is_used(t);
-                        r.symbol = Some(hits[0].clone());
-                    }
+                    1 => self.mark_resolved(&mut r, &self.by_symbol[hits[0]], hits[0].clone()),
                     _ => {
                         r.status = "ambiguous".into();
                         let mut h: Vec<String> = hits.into_iter().cloned().collect();
