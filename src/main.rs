@@ -64,7 +64,12 @@ enum Command {
     Scan(ScanCmdArgs),
     /// List the scan rules, or explain one: `threatscan rules TS1001`.
     Rules(RulesArgs),
-    /// Check a written threat model (Markdown) against the code.
+    /// Check a written threat model against the code.
+    ///
+    /// Documents: Markdown (tables, lists, prose), Microsoft Threat Modeling
+    /// Tool `.tm7` files (threat states and justifications), and threatscan
+    /// model JSON reviewed earlier (`threatscan model --format json`), which
+    /// is compared with the code's model as it is now.
     ///
     /// Every code reference in inline code and links is resolved: Python
     /// `pkg.mod:Symbol`, `pkg.mod:Class.attr=value`, dotted `pkg.mod.func`,
@@ -74,31 +79,42 @@ enum Command {
     /// missing (with a did-you-mean), external (a third-party API: is it
     /// called?), ambiguous. Every mitigation, absence ("no rate limiting",
     /// GAP) and n/a claim gets a verdict: supported, contradicted or
-    /// unverified, with evidence. The vocabulary is data: rules/verify.toml.
+    /// unverified, with evidence. A `.tm7` threat left NotStarted or
+    /// NeedsInvestigation is an absence claim; Mitigated is a presence claim
+    /// of the mitigation its justification names. The vocabulary is data:
+    /// rules/verify.toml.
     ///
     /// Exit codes: 0 nothing at --fail-on; 1 a missing reference (missing) or
-    /// also a contradicted claim (contradicted, the default); 2 usage error or
-    /// an unreadable, binary or unsupported document.
+    /// also a contradicted claim or an entry point or interaction new since
+    /// a reviewed model (contradicted, the default); 2 usage error or an
+    /// unreadable, binary, malformed or truncated document.
     Verify(VerifyArgs),
 }
 
 #[derive(clap::Args)]
 struct VerifyArgs {
-    /// Threat model documents (Markdown)
+    /// Threat model documents: Markdown, .tm7, or threatscan model JSON
     #[arg(required = true, value_name = "DOC")]
     docs: Vec<PathBuf>,
     /// Repository the documents describe
     #[arg(long, value_name = "PATH", default_value = ".")]
     repo: PathBuf,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
+    /// Output format (sarif: results located in the documents, for GitHub code scanning)
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Text)]
+    format: VerifyFormat,
     /// Write to FILE instead of standard output
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: Option<PathBuf>,
     /// Exit 1 on missing references (missing), on those or contradicted claims (contradicted), or never
     #[arg(long, value_enum, default_value_t = VerifyFailOn::Contradicted)]
     fail_on: VerifyFailOn,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum VerifyFormat {
+    Text,
+    Json,
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -490,7 +506,7 @@ fn run_rules(a: RulesArgs) -> ExitCode {
         None => set.rules.iter().collect(),
     };
     let text = match a.format {
-        RulesFormat::Markdown => rules_markdown(&set),
+        RulesFormat::Markdown => rules_markdown(&set) + &threatscan::verify::results_markdown(),
         RulesFormat::Json => {
             let mut s = serde_json::to_string_pretty(&chosen).unwrap_or_default();
             s.push('\n');
@@ -553,8 +569,9 @@ fn run_verify(a: VerifyArgs) -> ExitCode {
     };
     let report = threatscan::verify::verify(&scan, &docs);
     let text = match a.format {
-        Format::Json => threatscan::verify::json(&report),
-        Format::Text => threatscan::verify::text(&report),
+        VerifyFormat::Json => threatscan::verify::json(&report),
+        VerifyFormat::Text => threatscan::verify::text(&report),
+        VerifyFormat::Sarif => threatscan::verify::sarif::render(&report, &scan.root),
     };
     if let Err(code) = write_or_fail(a.output.as_deref(), &text) {
         return code;
@@ -563,7 +580,7 @@ fn run_verify(a: VerifyArgs) -> ExitCode {
     let failed = match a.fail_on {
         VerifyFailOn::Never => false,
         VerifyFailOn::Missing => s.missing > 0,
-        VerifyFailOn::Contradicted => s.missing > 0 || s.contradicted > 0,
+        VerifyFailOn::Contradicted => s.missing > 0 || s.contradicted > 0 || s.new_in_code > 0,
     };
     if failed {
         ExitCode::from(1)

@@ -584,6 +584,29 @@ fn sarif_multitool_accepts_every_fixture() {
         .unwrap();
     assert!(status.success());
     inputs.push(out);
+    // `threatscan verify --format sarif` over every kind of document.
+    let out = dir.path().join("verify.sarif");
+    let fx = fixture("verify_app");
+    let status = bin()
+        .arg("verify")
+        .args(
+            ["threat-model.md", "threat-model.tm7", "reviewed-model.json"]
+                .map(|d| fx.join("docs").join(d)),
+        )
+        .args([
+            "--repo",
+            fx.to_str().unwrap(),
+            "--format",
+            "sarif",
+            "--fail-on",
+            "never",
+            "-o",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    inputs.push(out);
     let report = dir.path().join("validation.sarif");
     let out = Command::new(&tool)
         .args(["validate", "--rule-kind", "Gh;Sarif", "--output"])

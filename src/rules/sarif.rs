@@ -21,14 +21,14 @@ pub struct SarifInput<'a> {
     pub category: Option<&'a str>,
 }
 
-fn text(t: impl Into<String>) -> s::Message {
+pub(crate) fn text(t: impl Into<String>) -> s::Message {
     s::Message {
         text: Some(t.into()),
         ..Default::default()
     }
 }
 
-fn mstring(t: &str, md: Option<&str>) -> s::MultiformatMessageString {
+pub(crate) fn mstring(t: &str, md: Option<&str>) -> s::MultiformatMessageString {
     s::MultiformatMessageString {
         text: t.to_string(),
         markdown: md.map(str::to_string),
@@ -36,7 +36,7 @@ fn mstring(t: &str, md: Option<&str>) -> s::MultiformatMessageString {
     }
 }
 
-fn location(file: &str, region: s::Region, message: Option<&str>) -> s::Location {
+pub(crate) fn location(file: &str, region: s::Region, message: Option<&str>) -> s::Location {
     s::Location {
         physical_location: Some(s::PhysicalLocation {
             artifact_location: Some(s::ArtifactLocation {
@@ -53,7 +53,7 @@ fn location(file: &str, region: s::Region, message: Option<&str>) -> s::Location
 }
 
 /// A repo-relative path as a URI reference (percent-encoding what must be).
-fn uri(path: &str) -> String {
+pub(crate) fn uri(path: &str) -> String {
     let mut out = String::new();
     for b in path.bytes() {
         match b {
@@ -66,7 +66,7 @@ fn uri(path: &str) -> String {
     out
 }
 
-fn notification(message: String) -> s::Notification {
+pub(crate) fn notification(message: String) -> s::Notification {
     s::Notification::builder().message(text(message)).build()
 }
 

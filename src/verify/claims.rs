@@ -13,6 +13,22 @@ pub struct Vocabulary {
     pub na_words: Vec<String>,
     pub mitigation: Vec<MitigationSpec>,
     pub scope: BTreeMap<String, Vec<String>>,
+    /// `.tm7` threats that name no mitigation: the one their STRIDE category calls for.
+    #[serde(default)]
+    pub tm7_categories: BTreeMap<String, String>,
+    /// The SARIF rules of `verify --format sarif`.
+    #[serde(default)]
+    pub result: Vec<ResultSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResultSpec {
+    pub id: String,
+    pub name: String,
+    pub level: String,
+    pub short: String,
+    pub full: String,
+    pub help: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +48,12 @@ pub fn vocabulary() -> &'static Vocabulary {
 #[derive(Clone, Debug, Serialize)]
 pub struct Claim {
     pub line: u32,
+    /// Set where a line holds more than one claim's source (`.tm7` files are one long line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// The `.tm7` threat the claim comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threat: Option<ThreatRef>,
     pub context: String,
     pub mitigation: String,
     /// present, absent, not_applicable
@@ -40,6 +62,16 @@ pub struct Claim {
     pub status: String,
     pub reason: String,
     pub evidence: Vec<Location>,
+    /// The document section it is in, for the text report.
+    #[serde(skip)]
+    pub section: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ThreatRef {
+    pub id: String,
+    pub state: String,
+    pub title: String,
 }
 
 /// The code evidence, gathered once per run.
@@ -154,7 +186,7 @@ impl Scope {
         let kinds: Vec<String> = v
             .scope
             .iter()
-            .filter(|(_, words)| words.iter().any(|w| contains_word(&t, w)))
+            .filter(|(_, words)| words.iter().any(|w| whole_word(&t, w)))
             .map(|(k, _)| k.clone())
             .collect();
         let route_words = t
@@ -208,6 +240,50 @@ fn contains_word(text: &str, w: &str) -> bool {
     })
 }
 
+/// The mitigations a text talks about, first mention first, one per evidence
+/// family (authentication and authorization share guards), with where the
+/// first word starts.
+fn mentioned(t: &str) -> Vec<(&'static MitigationSpec, usize)> {
+    let mut out: Vec<(&MitigationSpec, usize)> = vec![];
+    let mut seen = vec![];
+    for m in &vocabulary().mitigation {
+        let Some(pos) = m.words.iter().filter_map(|w| t.find(w.as_str())).min() else {
+            continue;
+        };
+        let fam = m.evidence.join(",");
+        if !fam.is_empty() && seen.contains(&fam) {
+            continue;
+        }
+        seen.push(fam);
+        out.push((m, pos));
+    }
+    out
+}
+
+fn new_claim(line: u32, context: &str, m: &str, polarity: &str) -> Claim {
+    Claim {
+        line,
+        column: None,
+        threat: None,
+        context: context.to_string(),
+        mitigation: m.to_string(),
+        polarity: polarity.into(),
+        status: "unverified".into(),
+        reason: String::new(),
+        evidence: vec![],
+        section: String::new(),
+    }
+}
+
+/// `w` as a whole word of `text` ("cli" is not in "client").
+fn whole_word(text: &str, w: &str) -> bool {
+    text.match_indices(w).any(|(i, _)| {
+        let before = text[..i].chars().last();
+        let after = text[i + w.len()..].chars().next();
+        before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
 /// The claims a unit of text makes.
 pub fn claims(
     text: &str,
@@ -220,17 +296,7 @@ pub fn claims(
     let t = text.to_lowercase();
     let mut out = vec![];
     let na = v.na_words.iter().any(|w| t.contains(w.as_str()));
-    let mut seen = vec![];
-    for m in &v.mitigation {
-        let Some(pos) = m.words.iter().filter_map(|w| t.find(w.as_str())).min() else {
-            continue;
-        };
-        // One claim per evidence family (authentication and authorization share guards).
-        let fam = m.evidence.join(",");
-        if !fam.is_empty() && seen.contains(&fam) {
-            continue;
-        }
-        seen.push(fam);
+    for (m, pos) in mentioned(&t) {
         let before = &t[..pos];
         // The absence word must be in the same clause, shortly before.
         let clause = before.rsplit(['.', ';', '(', ')']).next().unwrap_or(before);
@@ -246,28 +312,114 @@ pub fn claims(
             "present"
         };
         let scope = Scope::of(&format!("{context} {text}"), ev);
-        let mut c = Claim {
-            line,
-            context: context.to_string(),
-            mitigation: m.kind.clone(),
-            polarity: polarity.into(),
-            status: "unverified".into(),
-            reason: String::new(),
-            evidence: vec![],
-        };
+        let mut c = new_claim(line, context, &m.kind, polarity);
         judge(&mut c, m, &scope, refs, ev);
         out.push(c);
     }
     if out.is_empty() && na {
-        out.push(Claim {
-            line,
-            context: context.to_string(),
-            mitigation: "n/a".into(),
-            polarity: "not_applicable".into(),
-            status: "unverified".into(),
-            reason: "n/a claims are recorded, not checked".into(),
-            evidence: vec![],
+        let mut c = new_claim(line, context, "n/a", "not_applicable");
+        c.reason = "n/a claims are recorded, not checked".into();
+        out.push(c);
+    }
+    out
+}
+
+/// The claims a `.tm7` threat makes. Its state is the polarity (Mitigated:
+/// present; NotApplicable: n/a; AutoGenerated, NeedsInvestigation,
+/// NeedsMitigation: absent). The mitigation is the one its justification names,
+/// else its title, else the one its STRIDE category calls for.
+pub fn threat_claims(t: &super::tm7::Threat, refs: &[Reference], ev: &Evidence) -> Vec<Claim> {
+    let v = vocabulary();
+    let polarity = match t.state.as_str() {
+        "Mitigated" => "present",
+        "NotApplicable" => "not_applicable",
+        "AutoGenerated" | "NotStarted" | "NeedsInvestigation" | "NeedsMitigation" => "absent",
+        _ => "",
+    };
+    let context = format!("{} / {} → {} ({})", t.category, t.source, t.target, t.flow);
+    // Element and flow names are not claims ("Sandbox Mongo", a flow named "HTTPS").
+    let unnamed = |text: &str| {
+        let mut x = text.to_lowercase();
+        for n in [&t.source, &t.target, &t.flow] {
+            if !n.is_empty() {
+                x = x.replace(&n.to_lowercase(), " ");
+            }
+        }
+        x
+    };
+    let mut kinds = mentioned(&unnamed(&t.justification));
+    if kinds.is_empty() {
+        kinds = mentioned(&unnamed(&t.title));
+    }
+    if kinds.is_empty() {
+        let cat = t.category.to_lowercase();
+        if let Some(kind) = v
+            .tm7_categories
+            .iter()
+            .find(|(c, _)| cat.starts_with(c.as_str()))
+            .map(|(_, k)| k)
+        {
+            kinds.extend(
+                v.mitigation
+                    .iter()
+                    .filter(|m| &m.kind == kind)
+                    .map(|m| (m, 0)),
+            );
+        }
+    }
+    let shown = match t.state.as_str() {
+        "AutoGenerated" => "not started (AutoGenerated)".to_string(),
+        s => s.to_string(),
+    };
+    let scope = Scope::of(&format!("{context} {}", t.title), ev);
+    let mut out = vec![];
+    for (m, _) in kinds {
+        let mut c = new_claim(
+            t.line,
+            &context,
+            &m.kind,
+            if polarity.is_empty() {
+                "unknown"
+            } else {
+                polarity
+            },
+        );
+        if polarity.is_empty() {
+            c.reason = format!("unknown threat state {:?}", t.state);
+        } else {
+            judge(&mut c, m, &scope, refs, ev);
+            c.reason = format!("threat {} is {shown}: {}", t.id, c.reason);
+        }
+        c.column = Some(t.column);
+        c.threat = Some(ThreatRef {
+            id: t.id.clone(),
+            state: t.state.clone(),
+            title: t.title.clone(),
         });
+        out.push(c);
+    }
+    if out.is_empty() {
+        let mut c = new_claim(
+            t.line,
+            &context,
+            "n/a",
+            if polarity.is_empty() {
+                "unknown"
+            } else {
+                polarity
+            },
+        );
+        c.column = Some(t.column);
+        c.reason = format!(
+            "threat {} ({}) names no mitigation the vocabulary knows",
+            t.id, t.category
+        );
+        c.threat = Some(ThreatRef {
+            id: t.id.clone(),
+            state: t.state.clone(),
+            title: t.title.clone(),
+        });
+        out.push(c);
     }
     out
 }

@@ -5,11 +5,15 @@
 
 pub mod claims;
 pub mod markdown;
+pub mod model_doc;
 pub mod refs;
+pub mod sarif;
+pub mod tm7;
 
 use crate::link::Index;
 use crate::Scan;
 use claims::{Claim, Evidence};
+use model_doc::Change;
 use refs::{Reference, Symbols};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -19,9 +23,12 @@ pub struct DocReport {
     pub file: String,
     pub references: Vec<Reference>,
     pub claims: Vec<Claim>,
-    /// Section (heading) of each reference and claim, by line, for the text report.
-    #[serde(skip)]
-    pub sections: Vec<(u32, String)>,
+    /// Model JSON documents: entry points and interactions added or removed since the review.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    /// `.tm7` documents: what the diagram holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tm7: Option<Tm7Summary>,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -35,6 +42,25 @@ pub struct Summary {
     pub supported: usize,
     pub contradicted: usize,
     pub unverified: usize,
+    /// New entry points and interactions not in a reviewed model JSON.
+    pub new_in_code: usize,
+    /// Entry points and interactions of a reviewed model JSON gone from the code.
+    pub gone_from_code: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Tm7Summary {
+    pub diagrams: Vec<String>,
+    pub elements: Vec<tm7::Element>,
+    pub threats: Vec<tm7::Threat>,
+}
+
+/// A threat model document, read and parsed.
+pub enum Document {
+    Markdown(String),
+    Tm7(tm7::Tm7),
+    /// threatscan model JSON, and its text (for line numbers).
+    Model(model_doc::Reviewed, String),
 }
 
 #[derive(Debug, Serialize)]
@@ -49,40 +75,126 @@ pub struct Report {
 #[derive(Debug)]
 pub struct DocError(pub String);
 
-/// Read a document's text: UTF-8 Markdown only, for now.
-pub fn read_document(path: &Path) -> Result<String, DocError> {
+/// Documents larger than this are refused (a threat model is a few hundred kB).
+const MAX_DOCUMENT: u64 = 64 * 1024 * 1024;
+
+/// Read and parse a document: `.tm7` (Threat Modeling Tool XML), threatscan
+/// model JSON (`.json`), or Markdown (anything else that is UTF-8 text).
+pub fn read_document(path: &Path) -> Result<Document, DocError> {
+    let name = path.display().to_string();
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_lowercase();
-    if ext == "tm7" {
+    let io =
+        |e: std::io::Error| DocError(format!("cannot read {name}: {}", crate::walk::plain_io(&e)));
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
         return Err(DocError(format!(
-            "{}: .tm7 files are not supported yet (Markdown only in this version)",
-            path.display()
+            "{name} is a directory, not a threat model document"
         )));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        DocError(format!(
-            "cannot read {}: {}",
-            path.display(),
-            crate::walk::plain_io(&e)
-        ))
-    })?;
+    if meta.len() > MAX_DOCUMENT {
+        return Err(DocError(format!(
+            "{name} is {} MiB, over the {} MiB limit for a threat model document",
+            meta.len() / (1024 * 1024),
+            MAX_DOCUMENT / (1024 * 1024)
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    if ext == "tm7"
+        || (first == Some(b'<') && body.windows(12).take(4096).any(|w| w == b"<ThreatModel"))
+    {
+        return tm7::parse(&name, &bytes)
+            .map(Document::Tm7)
+            .map_err(DocError);
+    }
     if bytes.contains(&0) {
         return Err(DocError(format!(
-            "{} is a binary file, not a Markdown threat model",
-            path.display()
+            "{name} is a binary file, not a Markdown, .tm7 or model JSON threat model"
         )));
     }
-    String::from_utf8(bytes).map_err(|_| DocError(format!("{} is not valid UTF-8", path.display())))
+    let text = String::from_utf8(bytes).map_err(|e| {
+        DocError(format!(
+            "{name} is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let text = text
+        .strip_prefix('\u{feff}')
+        .map(str::to_string)
+        .unwrap_or(text);
+    if ext == "json" || first == Some(b'{') {
+        return model_doc::parse(&name, &text)
+            .map(|r| Document::Model(r, text))
+            .map_err(DocError);
+    }
+    Ok(Document::Markdown(text))
+}
+
+/// What one document contributes, gathered as it is read.
+#[derive(Default)]
+struct Gathered {
+    references: Vec<Reference>,
+    claims: Vec<Claim>,
+    changes: Vec<Change>,
+}
+
+impl Gathered {
+    fn refs(&mut self, refs: Vec<Reference>, section: &str) {
+        self.references.extend(refs.into_iter().map(|mut r| {
+            r.section = section.to_string();
+            r
+        }));
+    }
+    fn claims(&mut self, cs: Vec<Claim>, section: &str) {
+        self.claims.extend(cs.into_iter().map(|mut c| {
+            c.section = section.to_string();
+            c
+        }));
+    }
+}
+
+/// Plain-text references of a `.tm7` value at (line, column), resolved.
+fn plain_refs(
+    symbols: &Symbols,
+    text: &str,
+    (line, column): (u32, u32),
+    repo: &Path,
+    doc_dir: &Path,
+) -> Vec<Reference> {
+    refs::in_plain_text(text)
+        .into_iter()
+        .map(|(t, kind, at)| {
+            // Position within the value: lines before it, then columns.
+            let before: String = text.chars().take(at).collect();
+            let (l, c) = match before.rfind('\n') {
+                Some(nl) => (
+                    line + before.matches('\n').count() as u32,
+                    before[nl + 1..].chars().count() as u32 + 1,
+                ),
+                None => (line, column + at as u32),
+            };
+            symbols.resolve(&kind, &t, repo, doc_dir, l, c)
+        })
+        .collect()
 }
 
 /// Verify documents (already read) against a scanned repository.
-pub fn verify(scan: &Scan, docs: &[(PathBuf, String)]) -> Report {
+pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
     let idx = Index::build(&scan.root, &scan.files);
-    let mut extra = vec![];
-    let facts = crate::linked_facts(&idx, Some(&mut extra));
+    // The model is built only when a reviewed model JSON needs comparing.
+    let (facts, extra, model) = if docs.iter().any(|(_, d)| matches!(d, Document::Model(..))) {
+        let b = crate::model::build_linked(scan, &idx, &crate::model::ModelOptions::default());
+        (b.facts, b.extra, Some(b.model))
+    } else {
+        let mut extra = vec![];
+        let facts = crate::linked_facts(&idx, Some(&mut extra));
+        (facts, extra, None)
+    };
     let symbols = Symbols::build(&idx);
     let ev = Evidence {
         routes: facts.iter().filter(|f| f.kind == "route").collect(),
@@ -90,47 +202,99 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, String)]) -> Report {
         extra: &extra,
     };
     let mut documents = vec![];
-    for (path, text) in docs {
+    for (path, doc) in docs {
         let doc_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let mut references = vec![];
-        let mut all_claims = vec![];
-        let mut sections = vec![];
-        for u in markdown::units(text) {
-            let section = u.section.join(" › ");
-            let mut unit_refs = vec![];
-            for c in &u.codes {
-                if let Some(k) = refs::classify_code(&c.text) {
-                    unit_refs
-                        .push(symbols.resolve(&k, &c.text, &scan.root, &doc_dir, c.line, c.column));
+        let mut g = Gathered::default();
+        let mut tm7_summary = None;
+        match doc {
+            Document::Markdown(text) => {
+                for u in markdown::units(text) {
+                    let section = u.section.join(" › ");
+                    let mut unit_refs = vec![];
+                    for c in &u.codes {
+                        if let Some(k) = refs::classify_code(&c.text) {
+                            unit_refs.push(
+                                symbols
+                                    .resolve(&k, &c.text, &scan.root, &doc_dir, c.line, c.column),
+                            );
+                        }
+                    }
+                    for l in &u.links {
+                        if let Some(k) = refs::classify_link(&l.text) {
+                            unit_refs.push(
+                                symbols
+                                    .resolve(&k, &l.text, &scan.root, &doc_dir, l.line, l.column),
+                            );
+                        }
+                    }
+                    if u.kind != "heading" {
+                        let cs = claims::claims(&u.prose, &u.context(), u.line, &unit_refs, &ev);
+                        g.claims(cs, &section);
+                    }
+                    g.refs(unit_refs, &section);
                 }
             }
-            for l in &u.links {
-                if let Some(k) = refs::classify_link(&l.text) {
-                    unit_refs
-                        .push(symbols.resolve(&k, &l.text, &scan.root, &doc_dir, l.line, l.column));
+            Document::Tm7(tm) => {
+                for e in &tm.elements {
+                    let section =
+                        format!("{} › {} {}", e.diagram, e.kind.replace('_', " "), e.name);
+                    let mut rs =
+                        plain_refs(&symbols, &e.name, (e.line, e.column), &scan.root, &doc_dir);
+                    for p in &e.properties {
+                        rs.extend(plain_refs(
+                            &symbols,
+                            &p.value,
+                            (p.line, p.column),
+                            &scan.root,
+                            &doc_dir,
+                        ));
+                    }
+                    g.refs(rs, &section);
+                }
+                for t in &tm.threats {
+                    let section = format!("threats › {} → {} ({})", t.source, t.target, t.flow);
+                    let rs = plain_refs(
+                        &symbols,
+                        &t.justification,
+                        t.justification_pos,
+                        &scan.root,
+                        &doc_dir,
+                    );
+                    let cs = claims::threat_claims(t, &rs, &ev);
+                    g.claims(cs, &section);
+                    g.refs(rs, &section);
+                }
+                tm7_summary = Some(Tm7Summary {
+                    diagrams: tm.diagrams.clone(),
+                    elements: tm.elements.clone(),
+                    threats: tm.threats.clone(),
+                });
+            }
+            Document::Model(reviewed, text) => {
+                if let Some(current) = &model {
+                    let c =
+                        model_doc::compare(reviewed, text, current, &symbols, &scan.root, &doc_dir);
+                    g.claims(c.claims, "interactions");
+                    g.refs(c.references, "mitigation symbols");
+                    g.changes = c.changes;
                 }
             }
-            if u.kind != "heading" {
-                let cs = claims::claims(&u.prose, &u.context(), u.line, &unit_refs, &ev);
-                for c in &cs {
-                    sections.push((c.line, section.clone()));
-                }
-                all_claims.extend(cs);
-            }
-            for r in &unit_refs {
-                sections.push((r.line, section.clone()));
-            }
-            references.extend(unit_refs);
         }
+        let Gathered {
+            mut references,
+            claims: mut all_claims,
+            changes,
+        } = g;
         references.sort_by_key(|r| (r.line, r.column));
-        all_claims.sort_by(|a, b| (a.line, &a.mitigation).cmp(&(b.line, &b.mitigation)));
-        sections.sort();
-        sections.dedup_by_key(|s| s.0);
+        all_claims.sort_by(|a, b| {
+            (a.line, a.column, &a.mitigation).cmp(&(b.line, b.column, &b.mitigation))
+        });
         documents.push(DocReport {
             file: path.display().to_string(),
             references,
             claims: all_claims,
-            sections,
+            changes,
+            tm7: tm7_summary,
         });
     }
     let mut s = Summary::default();
@@ -150,6 +314,13 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, String)]) -> Report {
                 "supported" => s.supported += 1,
                 "contradicted" => s.contradicted += 1,
                 _ => s.unverified += 1,
+            }
+        }
+        for c in &d.changes {
+            if c.kind.starts_with("new_") {
+                s.new_in_code += 1;
+            } else {
+                s.gone_from_code += 1;
             }
         }
     }
@@ -172,13 +343,27 @@ pub fn text(r: &Report) -> String {
     let mut out = String::new();
     for d in &r.documents {
         out.push_str(&format!("{}\n", d.file));
-        let section_of = |line: u32| -> String {
-            let i = d.sections.partition_point(|s| s.0 <= line);
-            i.checked_sub(1)
-                .map(|i| d.sections[i].1.clone())
-                .unwrap_or_default()
+        // `.tm7` files are one long line: give columns there.
+        let at = |line: u32, column: Option<u32>| match (d.tm7.is_some(), column) {
+            (true, Some(c)) => format!("{}:{line}:{c}", d.file),
+            _ => format!("{}:{line}", d.file),
         };
-        let mut rows: Vec<(u8, String, u32, String)> = vec![];
+        let mut rows: Vec<(u8, String, u32, u32, String)> = vec![];
+        for ch in &d.changes {
+            let new = ch.kind.starts_with("new_");
+            let place = match (&ch.location, ch.line) {
+                (Some(l), _) => format!("{}:{}", l.file, l.line),
+                (None, Some(l)) => at(l, None),
+                _ => d.file.clone(),
+            };
+            rows.push((
+                if new { 0 } else { 1 },
+                "changes since the review".into(),
+                ch.line.unwrap_or(0),
+                0,
+                format!("{place}: {:<12} {}", ch.kind.replace('_', " "), ch.what),
+            ));
+        }
         for x in &d.references {
             let rank = match x.status.as_str() {
                 "missing" => 0,
@@ -199,7 +384,14 @@ pub fn text(r: &Report) -> String {
             if let Some(n) = &x.note {
                 line.push_str(&format!(" — {n}"));
             }
-            rows.push((rank, section_of(x.line), x.line, line));
+            let place = at(x.line, Some(x.column));
+            rows.push((
+                rank,
+                x.section.clone(),
+                x.line,
+                x.column,
+                format!("{place}: {line}"),
+            ));
         }
         for c in &d.claims {
             let rank = match c.status.as_str() {
@@ -214,12 +406,19 @@ pub fn text(r: &Report) -> String {
             for e in c.evidence.iter().take(3) {
                 line.push_str(&format!(" {}:{}", e.file, e.line));
             }
-            rows.push((rank, section_of(c.line), c.line, line));
+            let place = at(c.line, c.column);
+            rows.push((
+                rank,
+                c.section.clone(),
+                c.line,
+                c.column.unwrap_or(0),
+                format!("{place}: {line}"),
+            ));
         }
         rows.sort();
         let mut last_rank = u8::MAX;
         let mut last_section = String::from("\u{0}");
-        for (rank, section, line, text) in rows {
+        for (rank, section, _, _, text) in rows {
             if rank != last_rank {
                 out.push_str(match rank {
                     0 => "  problems:\n",
@@ -240,13 +439,45 @@ pub fn text(r: &Report) -> String {
                 ));
                 last_section = section;
             }
-            out.push_str(&format!("      {}:{line}: {text}\n", d.file));
+            out.push_str(&format!("      {text}\n"));
         }
     }
     let s = &r.summary;
     out.push_str(&format!(
-        "threatscan: {} references ({} resolved, {} missing, {} external, {} ambiguous); {} claims ({} supported, {} contradicted, {} unverified)\n",
+        "threatscan: {} references ({} resolved, {} missing, {} external, {} ambiguous); {} claims ({} supported, {} contradicted, {} unverified)",
         s.references, s.resolved, s.missing, s.external, s.ambiguous, s.claims, s.supported, s.contradicted, s.unverified
     ));
+    if s.new_in_code + s.gone_from_code > 0 {
+        out.push_str(&format!(
+            "; since the review: {} new in the code, {} gone",
+            s.new_in_code, s.gone_from_code
+        ));
+    }
+    out.push('\n');
     out
+}
+
+/// The `verify --format sarif` result kinds, for docs/rules.md.
+pub fn results_markdown() -> String {
+    let v = claims::vocabulary();
+    let mut s = String::from(
+        "\n# verify results\n\n`threatscan verify --format sarif` reports these, located in the threat model document (new entry points: in the code).\n\n| Id | Name | Level |\n|---|---|---|\n",
+    );
+    for r in &v.result {
+        s.push_str(&format!(
+            "| [{}](#{}-{}) | {} | {} |\n",
+            r.id,
+            r.id.to_lowercase(),
+            r.name,
+            r.name,
+            r.level
+        ));
+    }
+    for r in &v.result {
+        s.push_str(&format!(
+            "\n## {} {}\n\n**{}** · level {}\n\n{}\n\n{}\n",
+            r.id, r.name, r.short, r.level, r.full, r.help
+        ));
+    }
+    s
 }

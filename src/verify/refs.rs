@@ -35,6 +35,9 @@ pub struct Reference {
     /// The repository symbol it resolved to (for claims).
     #[serde(skip)]
     pub symbol: Option<String>,
+    /// The document section it is in, for the text report.
+    #[serde(skip)]
+    pub section: String,
 }
 
 /// What a piece of inline code or a link names, before resolution.
@@ -175,6 +178,63 @@ pub fn classify_link(dest: &str) -> Option<Kind> {
         return None;
     }
     Some(Kind::Document(path.to_string()))
+}
+
+/// References in free text (a `.tm7` justification or property value), with
+/// their char offset: backtick spans, and tokens whose shape prose never has
+/// (`pkg.mod:Sym`, `a::b`, paths with a slash, `file.py:42`, GitHub blob
+/// links). Bare dotted words (`e.g.`, `v2.1`) are not references here.
+pub fn in_plain_text(text: &str) -> Vec<(String, Kind, usize)> {
+    let mut out = vec![];
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let char_at = |byte: usize| chars.partition_point(|(b, _)| *b < byte);
+    let mut quoted = vec![];
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            let start = part.as_ptr() as usize - text.as_ptr() as usize;
+            quoted.push((start, start + part.len()));
+            if let Some(k) = classify_code(part) {
+                out.push((part.trim().to_string(), k, char_at(start)));
+            }
+        }
+    }
+    let mut start = None;
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        if c.is_whitespace() || c == '`' {
+            if let Some(s) = start.take() {
+                if quoted.iter().any(|(a, b)| s >= *a && s < *b) {
+                    continue;
+                }
+                let raw: &str = &text[s..i];
+                let lead = raw.len() - raw.trim_start_matches(['(', '[', '"', '\'', '<']).len();
+                let tok = raw
+                    .trim_start_matches(['(', '[', '"', '\'', '<'])
+                    .trim_end_matches([')', ']', '"', '\'', '>', ',', ';', '.', '!', '?']);
+                if tok.is_empty() {
+                    continue;
+                }
+                let kind = if tok.starts_with("http") {
+                    classify_link(tok).filter(|k| matches!(k, Kind::GitHub { .. }))
+                } else {
+                    classify_code(tok).filter(|k| match k {
+                        Kind::PySymbol { .. } | Kind::RustPath(_) => true,
+                        Kind::File { path, lines } => path.contains('/') || lines.is_some(),
+                        _ => false,
+                    })
+                };
+                if let Some(k) = kind {
+                    out.push((tok.to_string(), k, char_at(s + lead)));
+                }
+            }
+        } else if start.is_none() {
+            start = Some(i);
+        }
+    }
+    out.sort_by_key(|x| x.2);
+    out
 }
 
 /// Symbols of the repository, built once.
@@ -399,6 +459,7 @@ impl<'a> Symbols<'a> {
             suggestion: None,
             note: None,
             symbol: None,
+            section: String::new(),
         };
         match kind {
             Kind::PySymbol {
