@@ -558,7 +558,7 @@ fn reviewed_model_json_is_compared_with_the_code() {
         changes,
         [
             "new_entry_point src/acme/api/routes.py:15 GET /metrics not in the reviewed model",
-            "new_interaction src/acme/config.py:10 route POST /v2/jobs acme.api.routes:create_job → file_io builtins.open in acme.config:load_config not in the reviewed model",
+            "new_interaction src/acme/config.py:10 route POST /v2/jobs acme.api.routes:create_job → file_io builtins.open (read) in acme.config:load_config not in the reviewed model",
             "removed_entry_point doc:81 E9 (route DELETE /v2/jobs/{job_id} acme.api.routes:delete_job) is no longer in the code",
             "removed_interaction doc:353 I8 (route POST /v2/jobs acme.api.routes:create_job → process_exec subprocess.run in acme.api.routes:create_job) is no longer in the code",
         ]

@@ -338,6 +338,9 @@ pub fn json(r: &Report) -> String {
     s
 }
 
+/// Above this many, the text report counts the fine rows of a document instead of listing them.
+const MAX_FINE_ROWS: usize = 200;
+
 /// Text for people: per document, grouped by section, problems first.
 pub fn text(r: &Report) -> String {
     let mut out = String::new();
@@ -416,6 +419,11 @@ pub fn text(r: &Report) -> String {
             ));
         }
         rows.sort();
+        // A reviewed model has thousands of supported cells: count them instead.
+        let fine = rows.iter().filter(|r| r.0 == 3).count();
+        if fine > MAX_FINE_ROWS {
+            rows.retain(|r| r.0 != 3);
+        }
         let mut last_rank = u8::MAX;
         let mut last_section = String::from("\u{0}");
         for (rank, section, _, _, text) in rows {
@@ -440,6 +448,11 @@ pub fn text(r: &Report) -> String {
                 last_section = section;
             }
             out.push_str(&format!("      {text}\n"));
+        }
+        if fine > MAX_FINE_ROWS {
+            out.push_str(&format!(
+                "  fine: {fine} resolved references and supported claims (listed by --format json)\n"
+            ));
         }
     }
     let s = &r.summary;

@@ -47,6 +47,10 @@ pub struct RInteraction {
 pub struct RSink {
     pub kind: String,
     pub api: String,
+    #[serde(default)]
+    pub op: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,11 +114,44 @@ fn entry_key(kind: &str, methods: &[String], pattern: Option<&str>, handler: &st
         .join(" ")
 }
 
-fn interaction_key(entry: &str, sink: Option<(&str, &str)>, last: Option<&str>) -> String {
+/// An interaction's identity: its entry point, and the sink's kind, API,
+/// operation and name and the function it sits in.
+fn interaction_key(
+    entry: &str,
+    sink: Option<(&str, &str, Option<&str>, Option<&str>)>,
+    last: Option<&str>,
+) -> String {
     match sink {
-        Some((k, a)) => format!("{entry} → {k} {a} in {}", last.unwrap_or("")),
+        Some((k, a, op, name)) => {
+            let mut s = format!("{entry} → {k} {a}");
+            if let Some(op) = op {
+                s.push_str(&format!(" ({op})"));
+            }
+            if let Some(n) = name {
+                s.push_str(&format!(" {n}"));
+            }
+            s.push_str(&format!(" in {}", last.unwrap_or("")));
+            s
+        }
         None => format!("{entry} (handler)"),
     }
+}
+
+/// Keys made unique by their order of appearance: the second identical
+/// interaction (two `open` calls in one function) is `… #2`.
+fn numbered(keys: Vec<String>) -> Vec<String> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    keys.into_iter()
+        .map(|k| {
+            let n = seen.entry(k.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                k
+            } else {
+                format!("{k} #{n}")
+            }
+        })
+        .collect()
 }
 
 /// Lines of `"id": "X"` in a pretty-printed model, and a way to find the
@@ -224,7 +261,14 @@ pub fn compare(
                 .get(i.entry.as_str())
                 .map(String::as_str)
                 .unwrap_or(""),
-            i.sink.as_ref().map(|s| (s.kind.as_str(), s.api.as_str())),
+            i.sink.as_ref().map(|s| {
+                (
+                    s.kind.as_str(),
+                    s.api.as_str(),
+                    s.op.as_deref(),
+                    s.name.as_deref(),
+                )
+            }),
             i.chain.last().map(|s| s.symbol.as_str()),
         )
     };
@@ -234,18 +278,27 @@ pub fn compare(
                 .get(i.entry.as_str())
                 .map(String::as_str)
                 .unwrap_or(""),
-            i.sink.as_ref().map(|s| (s.kind.as_str(), s.api.as_str())),
+            i.sink.as_ref().map(|s| {
+                (
+                    s.kind.as_str(),
+                    s.api.as_str(),
+                    s.op.as_deref(),
+                    s.name.as_deref(),
+                )
+            }),
             i.chain.last().map(|s| s.symbol.as_str()),
         )
     };
-    let mut current_by_key: BTreeMap<String, &Interaction> = BTreeMap::new();
-    for i in &current.interactions {
-        current_by_key.entry(c_key(i)).or_insert(i);
-    }
-    let reviewed_keys: BTreeSet<String> = reviewed.interactions.iter().map(&r_key).collect();
-    for i in &current.interactions {
-        let k = c_key(i);
-        if !reviewed_keys.contains(&k) && r_keys.contains(&c_entries[i.entry.as_str()]) {
+    let c_keyed = numbered(current.interactions.iter().map(c_key).collect());
+    let r_keyed = numbered(reviewed.interactions.iter().map(r_key).collect());
+    let current_by_key: BTreeMap<&str, &Interaction> = c_keyed
+        .iter()
+        .map(String::as_str)
+        .zip(&current.interactions)
+        .collect();
+    let reviewed_keys: BTreeSet<&str> = r_keyed.iter().map(String::as_str).collect();
+    for (i, k) in current.interactions.iter().zip(&c_keyed) {
+        if !reviewed_keys.contains(k.as_str()) && r_keys.contains(&c_entries[i.entry.as_str()]) {
             // Interactions of new entry points are covered by the entry point.
             let (file, line) = i
                 .sink
@@ -263,9 +316,8 @@ pub fn compare(
     }
     let mut claims = vec![];
     let mut symbols_cited: BTreeMap<String, u32> = BTreeMap::new();
-    for ri in &reviewed.interactions {
-        let k = r_key(ri);
-        let Some(ci) = current_by_key.get(&k) else {
+    for (ri, k) in reviewed.interactions.iter().zip(&r_keyed) {
+        let Some(ci) = current_by_key.get(k.as_str()) else {
             if c_keys.contains(r_entries.get(ri.entry.as_str()).unwrap_or(&String::new())) {
                 changes.push(Change {
                     kind: "removed_interaction".into(),
@@ -356,5 +408,14 @@ pub fn compare(
         references,
         claims,
         changes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn identical_interactions_are_numbered_in_order() {
+        let keys = ["a", "b", "a", "a"].map(String::from).to_vec();
+        assert_eq!(super::numbered(keys), ["a", "b", "a #2", "a #3"]);
     }
 }
