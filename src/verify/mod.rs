@@ -158,26 +158,18 @@ impl Gathered {
     }
 }
 
-/// Plain-text references of a `.tm7` value at (line, column), resolved.
+/// Plain-text references of a `.tm7` value, at their exact positions in the file.
 fn plain_refs(
     symbols: &Symbols,
     text: &str,
-    (line, column): (u32, u32),
+    at: &tm7::Positions,
     repo: &Path,
     doc_dir: &Path,
 ) -> Vec<Reference> {
     refs::in_plain_text(text)
         .into_iter()
-        .map(|(t, kind, at)| {
-            // Position within the value: lines before it, then columns.
-            let before: String = text.chars().take(at).collect();
-            let (l, c) = match before.rfind('\n') {
-                Some(nl) => (
-                    line + before.matches('\n').count() as u32,
-                    before[nl + 1..].chars().count() as u32 + 1,
-                ),
-                None => (line, column + at as u32),
-            };
+        .map(|(t, kind, k)| {
+            let (l, c) = at.at(text, k);
             symbols.resolve(&kind, &t, repo, doc_dir, l, c)
         })
         .collect()
@@ -238,13 +230,12 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                 for e in &tm.elements {
                     let section =
                         format!("{} › {} {}", e.diagram, e.kind.replace('_', " "), e.name);
-                    let mut rs =
-                        plain_refs(&symbols, &e.name, (e.line, e.column), &scan.root, &doc_dir);
+                    let mut rs = vec![];
                     for p in &e.properties {
                         rs.extend(plain_refs(
                             &symbols,
                             &p.value,
-                            (p.line, p.column),
+                            &p.positions,
                             &scan.root,
                             &doc_dir,
                         ));
@@ -256,7 +247,7 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                     let rs = plain_refs(
                         &symbols,
                         &t.justification,
-                        t.justification_pos,
+                        &t.justification_positions,
                         &scan.root,
                         &doc_dir,
                     );

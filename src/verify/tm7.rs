@@ -55,7 +55,7 @@ pub struct Element {
     pub target: Option<String>,
     pub line: u32,
     pub column: u32,
-    /// String properties other than the name ("Reason For Out Of Scope", user-added ones).
+    /// String properties, the name included ("Reason For Out Of Scope", user-added ones).
     #[serde(skip)]
     pub properties: Vec<Prop>,
 }
@@ -64,8 +64,63 @@ pub struct Element {
 pub struct Prop {
     pub name: String,
     pub value: String,
-    pub line: u32,
-    pub column: u32,
+    pub positions: Positions,
+}
+
+/// Where the characters of a decoded XML text value are in the file: for each
+/// run of text between entity references, its first character's index in the
+/// value and its line and column. Escapes (`&lt;`, `&#233;`) and line breaks
+/// inside the value do not shift the positions of what follows them.
+#[derive(Clone, Debug, Default)]
+pub struct Positions(Vec<(usize, u32, u32)>);
+
+impl Positions {
+    /// Line and column of the `k`th character of `text` (the value these positions describe).
+    pub fn at(&self, text: &str, k: usize) -> (u32, u32) {
+        let i = self.0.partition_point(|s| s.0 <= k);
+        let Some(&(start, mut line, mut col)) = i.checked_sub(1).and_then(|i| self.0.get(i)) else {
+            return (1, 1);
+        };
+        for c in text.chars().skip(start).take(k - start) {
+            if c == '\n' {
+                line += 1;
+                col = 1;
+            } else {
+                col += 1;
+            }
+        }
+        (line, col)
+    }
+}
+
+/// Raw segments of a value: (index of its first decoded char, byte offset in the file).
+type Segments = Vec<(usize, usize)>;
+
+/// The positions of `value.trim()`, from the segments of `value`.
+fn positions(value: &str, segs: &Segments, src: &str, lines: &LineIndex) -> Positions {
+    let lead = value.chars().take_while(|c| c.is_whitespace()).count();
+    let mut out = vec![];
+    for (i, &(start, off)) in segs.iter().enumerate() {
+        let end = segs.get(i + 1).map(|s| s.0).unwrap_or(usize::MAX);
+        // A segment starting inside the leading whitespace begins, trimmed, at its first kept char.
+        let (start, off) = if start < lead {
+            if end <= lead {
+                continue;
+            }
+            let skipped: usize = value
+                .chars()
+                .skip(start)
+                .take(lead - start)
+                .map(char::len_utf8)
+                .sum();
+            (lead, off + skipped)
+        } else {
+            (start, off)
+        };
+        let (l, c) = lines.pos(src, off);
+        out.push((start - lead, l, c));
+    }
+    Positions(out)
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -85,7 +140,7 @@ pub struct Threat {
     pub line: u32,
     pub column: u32,
     #[serde(skip)]
-    pub justification_pos: (u32, u32),
+    pub justification_positions: Positions,
 }
 
 #[derive(Debug, Default)]
@@ -112,9 +167,9 @@ struct Record {
     offset: usize,
     value_type: String,
     key: String,
-    fields: Vec<(String, String, usize)>,
-    pairs: Vec<(String, String, usize)>,
-    pending: Option<(String, usize)>,
+    fields: Vec<(String, String, Segments)>,
+    pairs: Vec<(String, String, Segments)>,
+    pending: Option<String>,
 }
 
 struct LineIndex(Vec<usize>);
@@ -205,7 +260,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Tm7, String> {
     // (namespace, local name) of the open elements.
     let mut stack: Vec<(Ns, String)> = vec![];
     let mut text = String::new();
-    let mut text_start = 0usize;
+    let mut segs: Segments = vec![];
     let mut rec: Option<Record> = None;
     let mut diagram = String::new();
     let mut diagram_prop: Option<String> = None;
@@ -273,17 +328,21 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Tm7, String> {
                 }
                 stack.push((ns, l));
                 text.clear();
-                text_start = reader.buffer_position() as usize;
+                segs.clear();
             }
             Event::Empty(_) => {}
             Event::Text(t) => {
                 let s = t.xml_content().map_err(|e| format!("{name}: {e}"))?;
+                segs.push((text.chars().count(), before));
                 text.push_str(&s);
             }
             Event::CData(t) => {
+                // The text starts after `<![CDATA[`.
+                segs.push((text.chars().count(), before + 9));
                 text.push_str(&String::from_utf8_lossy(&t));
             }
             Event::GeneralRef(r) => {
+                segs.push((text.chars().count(), before));
                 if let Some(c) = r.resolve_char_ref().map_err(|e| {
                     format!("{name} is not a valid .tm7 file: {e} at {}", at(before))
                 })? {
@@ -311,6 +370,7 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Tm7, String> {
                     return Err(format!("{name}: unbalanced XML at {}", at(before)));
                 };
                 let value = std::mem::take(&mut text);
+                let vsegs = std::mem::take(&mut segs);
                 let depth = stack.len() + 1;
                 // Diagram name: DrawingSurfaceModel/Properties/anyType/{DisplayName,Value}.
                 if rec.is_none()
@@ -337,15 +397,15 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Tm7, String> {
                     match rel.as_slice() {
                         [_, "Key"] if ens == Ns::Arrays => r.key = value.trim().to_string(),
                         [_, "Value", f] if ens != Ns::Arrays => {
-                            r.fields.push((f.to_string(), value, text_start))
+                            r.fields.push((f.to_string(), value, vsegs))
                         }
                         // Shapes and lines: Properties/anyType/{DisplayName, Value}.
                         [_, "Value", "Properties", "anyType", f] if ens == Ns::Kb => {
                             if *f == "DisplayName" {
-                                r.pending = Some((value.trim().to_string(), text_start));
+                                r.pending = Some(value.trim().to_string());
                             } else if *f == "Value" {
-                                if let Some((k, _)) = r.pending.take() {
-                                    r.pairs.push((k, value, text_start));
+                                if let Some(k) = r.pending.take() {
+                                    r.pairs.push((k, value, vsegs));
                                 }
                             }
                         }
@@ -354,10 +414,10 @@ pub fn parse(name: &str, bytes: &[u8]) -> Result<Tm7, String> {
                             if ens == Ns::Arrays =>
                         {
                             if *f == "Key" {
-                                r.pending = Some((value.trim().to_string(), text_start));
+                                r.pending = Some(value.trim().to_string());
                             } else if *f == "Value" {
-                                if let Some((k, _)) = r.pending.take() {
-                                    r.pairs.push((k, value, text_start));
+                                if let Some(k) = r.pending.take() {
+                                    r.pairs.push((k, value, vsegs));
                                 }
                             }
                         }
@@ -440,15 +500,11 @@ fn finish(r: Record, diagram: &str, src: &str, lines: &LineIndex, out: &mut Tm7)
             let properties = r
                 .pairs
                 .iter()
-                .filter(|(k, v, _)| k != "Name" && !v.trim().is_empty())
-                .map(|(k, v, off)| {
-                    let (line, column) = lines.pos(src, *off);
-                    Prop {
-                        name: k.clone(),
-                        value: v.trim().to_string(),
-                        line,
-                        column,
-                    }
+                .filter(|(_, v, _)| !v.trim().is_empty())
+                .map(|(k, v, segs)| Prop {
+                    name: k.clone(),
+                    value: v.trim().to_string(),
+                    positions: positions(v, segs, src, lines),
                 })
                 .collect();
             let zero = |g: String| {
@@ -487,12 +543,14 @@ fn finish(r: Record, diagram: &str, src: &str, lines: &LineIndex, out: &mut Tm7)
                     .find(|(p, v, _)| p == k && !v.trim().is_empty())
                     .map(|(_, v, _)| v.trim().to_string())
             };
-            let just_off = r
+            // The justification: the StateInformation field, or the property of that name.
+            let just = r
                 .fields
                 .iter()
-                .find(|(f, _, _)| f == "StateInformation")
-                .map(|(_, _, o)| *o)
-                .unwrap_or(r.offset);
+                .chain(r.pairs.iter())
+                .find(|(f, v, _)| f == "StateInformation" && !v.trim().is_empty())
+                .map(|(_, v, segs)| positions(v, segs, src, lines))
+                .unwrap_or_default();
             let or_field = |p: Option<String>, f: &str| p.unwrap_or_else(|| field(f));
             out.threats.push(Threat {
                 id: field("Id"),
@@ -507,7 +565,7 @@ fn finish(r: Record, diagram: &str, src: &str, lines: &LineIndex, out: &mut Tm7)
                 target: field("TargetGuid"),
                 line,
                 column,
-                justification_pos: lines.pos(src, just_off),
+                justification_positions: just,
             });
         }
     }
