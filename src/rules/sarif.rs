@@ -178,11 +178,32 @@ pub fn render(input: &SarifInput) -> String {
         }
     }
 
+    log(Run {
+        descriptors,
+        results,
+        notifications,
+        category: input.category.map(str::to_string),
+        root_description: "The root of the scanned repository.",
+    })
+}
+
+/// What differs between threatscan's SARIF logs (`scan` and `verify`).
+pub(crate) struct Run {
+    pub descriptors: Vec<s::ReportingDescriptor>,
+    pub results: Vec<s::Result>,
+    pub notifications: Vec<s::Notification>,
+    /// `runAutomationDetails.id` (a trailing `/` is added).
+    pub category: Option<String>,
+    pub root_description: &'static str,
+}
+
+/// One SARIF 2.1.0 log with one run: the driver, `%SRCROOT%`, the invocation.
+pub(crate) fn log(r: Run) -> String {
     let mut original = BTreeMap::new();
     original.insert(
         "%SRCROOT%".to_string(),
         s::ArtifactLocation {
-            description: Some(text("The root of the scanned repository.")),
+            description: Some(text(r.root_description)),
             ..Default::default()
         },
     );
@@ -190,20 +211,21 @@ pub fn render(input: &SarifInput) -> String {
     driver.semantic_version = Some(env!("CARGO_PKG_VERSION").into());
     driver.version = Some(env!("CARGO_PKG_VERSION").into());
     driver.information_uri = Some(env!("CARGO_PKG_REPOSITORY").into());
-    driver.rules = Some(descriptors);
+    driver.rules = Some(r.descriptors);
     let mut invocation = s::Invocation::builder().execution_successful(true).build();
-    invocation.tool_execution_notifications = (!notifications.is_empty()).then_some(notifications);
+    invocation.tool_execution_notifications =
+        (!r.notifications.is_empty()).then_some(r.notifications);
     let mut run = s::Run::builder()
         .tool(s::Tool::builder().driver(driver).build())
         .build();
-    run.automation_details = input.category.map(|c| s::RunAutomationDetails {
+    run.automation_details = r.category.map(|c| s::RunAutomationDetails {
         id: Some(format!("{}/", c.trim_end_matches('/'))),
         ..Default::default()
     });
     run.original_uri_base_ids = Some(original);
     run.invocations = Some(vec![invocation]);
     run.column_kind = Some(Value::String("unicodeCodePoints".into()));
-    run.results = Some(results);
+    run.results = Some(r.results);
     let mut log = s::Sarif::builder()
         .version(json!("2.1.0"))
         .runs(vec![run])

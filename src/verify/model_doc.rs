@@ -117,10 +117,12 @@ fn entry_key(kind: &str, methods: &[String], pattern: Option<&str>, handler: &st
 /// An interaction's identity: its entry point, and the sink's kind, API,
 /// operation and name and the function it sits in.
 fn interaction_key(
-    entry: &str,
+    entries: &BTreeMap<&str, String>,
+    entry_id: &str,
     sink: Option<(&str, &str, Option<&str>, Option<&str>)>,
     last: Option<&str>,
 ) -> String {
+    let entry = entries.get(entry_id).map(String::as_str).unwrap_or("");
     match sink {
         Some((k, a, op, name)) => {
             let mut s = format!("{entry} → {k} {a}");
@@ -256,12 +258,11 @@ pub fn compare(
     }
     // Interactions, by key.
     let c_key = |i: &Interaction| {
+        let sink = i.sink.as_ref();
         interaction_key(
-            c_entries
-                .get(i.entry.as_str())
-                .map(String::as_str)
-                .unwrap_or(""),
-            i.sink.as_ref().map(|s| {
+            &c_entries,
+            &i.entry,
+            sink.map(|s| {
                 (
                     s.kind.as_str(),
                     s.api.as_str(),
@@ -273,12 +274,11 @@ pub fn compare(
         )
     };
     let r_key = |i: &RInteraction| {
+        let sink = i.sink.as_ref();
         interaction_key(
-            r_entries
-                .get(i.entry.as_str())
-                .map(String::as_str)
-                .unwrap_or(""),
-            i.sink.as_ref().map(|s| {
+            &r_entries,
+            &i.entry,
+            sink.map(|s| {
                 (
                     s.kind.as_str(),
                     s.api.as_str(),

@@ -7,7 +7,7 @@ use super::claims::vocabulary;
 use super::Report;
 use crate::rules::engine::fnv1a;
 use crate::rules::sarif::{location, mstring, text};
-use serde_json::{json, Value};
+use serde_json::Value;
 use serde_sarif::sarif as s;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -236,40 +236,11 @@ pub fn render(r: &Report, root: &Path) -> String {
             results.push(res);
         }
     }
-    let mut original = BTreeMap::new();
-    original.insert(
-        "%SRCROOT%".to_string(),
-        s::ArtifactLocation {
-            description: Some(text(
-                "The root of the repository the threat model describes.",
-            )),
-            ..Default::default()
-        },
-    );
-    let mut driver = s::ToolComponent::builder().name("threatscan").build();
-    driver.semantic_version = Some(env!("CARGO_PKG_VERSION").into());
-    driver.version = Some(env!("CARGO_PKG_VERSION").into());
-    driver.information_uri = Some(env!("CARGO_PKG_REPOSITORY").into());
-    driver.rules = Some(descriptors);
-    let mut run = s::Run::builder()
-        .tool(s::Tool::builder().driver(driver).build())
-        .build();
-    run.original_uri_base_ids = Some(original);
-    run.invocations = Some(vec![s::Invocation::builder()
-        .execution_successful(true)
-        .build()]);
-    run.automation_details = Some(s::RunAutomationDetails {
-        id: Some("threatscan-verify/".into()),
-        ..Default::default()
-    });
-    run.column_kind = Some(Value::String("unicodeCodePoints".into()));
-    run.results = Some(results);
-    let mut log = s::Sarif::builder()
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build();
-    log.schema = Some(s::SCHEMA_URL.into());
-    let mut out = serde_json::to_string_pretty(&log).unwrap_or_default();
-    out.push('\n');
-    out
+    crate::rules::sarif::log(crate::rules::sarif::Run {
+        descriptors,
+        results,
+        notifications: vec![],
+        category: Some("threatscan-verify".into()),
+        root_description: "The root of the repository the threat model describes.",
+    })
 }
