@@ -1,5 +1,6 @@
 //! Languages, their tree-sitter grammars and their embedded queries.
 
+use crate::extract::matcher::Matcher;
 use serde::Serialize;
 use std::sync::OnceLock;
 use tree_sitter::{Language, Query};
@@ -69,7 +70,17 @@ impl Lang {
         }
     }
 
-    /// The language's combined query, compiled once per process.
+    /// The language's query files concatenated: one source for both engines.
+    fn query_source(self) -> String {
+        self.query_files()
+            .iter()
+            .map(|(_, s)| *s)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The language's queries compiled by tree-sitter, once per process: the
+    /// reference semantics (tests check [`Lang::matcher`] against it).
     pub fn query(self) -> &'static Query {
         static PY: OnceLock<Query> = OnceLock::new();
         static RS: OnceLock<Query> = OnceLock::new();
@@ -78,15 +89,24 @@ impl Lang {
             Lang::Rust => &RS,
         };
         cell.get_or_init(|| {
-            let src: String = self
-                .query_files()
-                .iter()
-                .map(|(_, s)| *s)
-                .collect::<Vec<_>>()
-                .join("\n");
             // The queries are compiled against their grammar by a unit test,
             // so a failure here is a build defect, not bad user input.
-            Query::new(&self.grammar(), &src).expect("embedded queries compile")
+            Query::new(&self.grammar(), &self.query_source()).expect("embedded queries compile")
+        })
+    }
+
+    /// The language's queries compiled for the single-pass extraction
+    /// matcher ([`Matcher`]), once per process.
+    pub fn matcher(self) -> &'static Matcher {
+        static PY: OnceLock<Matcher> = OnceLock::new();
+        static RS: OnceLock<Matcher> = OnceLock::new();
+        let cell = match self {
+            Lang::Python => &PY,
+            Lang::Rust => &RS,
+        };
+        cell.get_or_init(|| {
+            // Checked by a unit test, like `query()`.
+            Matcher::new(&self.grammar(), &self.query_source()).expect("embedded queries compile")
         })
     }
 }
@@ -104,6 +124,12 @@ mod tests {
                 }
             }
             assert!(lang.query().pattern_count() > 0);
+            assert_eq!(lang.matcher().pattern_count(), lang.query().pattern_count());
+            assert_eq!(
+                lang.matcher().capture_names(),
+                lang.query().capture_names(),
+                "both engines number captures alike"
+            );
         }
     }
 }

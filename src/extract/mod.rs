@@ -5,6 +5,7 @@
 //! node into the language-neutral shapes below. Nothing here knows about other
 //! files: cross-file work happens in [`crate::link`].
 
+pub mod matcher;
 pub mod python;
 pub mod rust;
 

@@ -1,18 +1,15 @@
 //! Python: decode the captures of `queries/python/*.scm` into [`FileFacts`].
 
 use super::*;
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor, Tree};
+use tree_sitter::{Node, Tree};
 
 const MAX_DEPTH: u32 = 48;
 
 pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
     let mut ff = FileFacts::new(path, Lang::Python, src.len());
     ff.has_errors = tree.root_node().has_error();
-    let query = Lang::Python.query();
-    let names = query.capture_names();
-    let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(query, tree.root_node(), src);
+    let matcher = Lang::Python.matcher();
+    let names = matcher.capture_names();
 
     let mut defs: Vec<Node> = vec![];
     let mut calls: Vec<Node> = vec![];
@@ -20,23 +17,23 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
     let mut returns: Vec<Node> = vec![];
     let mut assigns: Vec<(Node, Node, Node)> = vec![];
     let mut subs: Vec<(Node, Node, Node)> = vec![];
-    while let Some(m) = matches.next() {
+    matcher.for_each_match(tree.root_node(), |_, captures| {
         let mut target = None;
         let mut value = None;
         let mut whole = None;
         let (mut sv, mut sk, mut sw) = (None, None, None);
-        for c in m.captures {
-            match names[c.index as usize] {
-                "sub.value" => sv = Some(c.node),
-                "sub.key" => sk = Some(c.node),
-                "sub" => sw = Some(c.node),
-                "def.function" | "def.class" => defs.push(c.node),
-                "call" => calls.push(c.node),
-                "import" | "import.from" => imports.push(c.node),
-                "return" => returns.push(c.node),
-                "assign.target" => target = Some(c.node),
-                "assign.value" => value = Some(c.node),
-                "assign" => whole = Some(c.node),
+        for &(index, node) in captures {
+            match names[index as usize].as_str() {
+                "sub.value" => sv = Some(node),
+                "sub.key" => sk = Some(node),
+                "sub" => sw = Some(node),
+                "def.function" | "def.class" => defs.push(node),
+                "call" => calls.push(node),
+                "import" | "import.from" => imports.push(node),
+                "return" => returns.push(node),
+                "assign.target" => target = Some(node),
+                "assign.value" => value = Some(node),
+                "assign" => whole = Some(node),
                 _ => {}
             }
         }
@@ -46,7 +43,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         if let (Some(v), Some(k), Some(w)) = (sv, sk, sw) {
             subs.push((w, v, k));
         }
-    }
+    });
 
     // Definitions first: everything else is scoped by them.
     defs.sort_by_key(|n| n.start_byte());

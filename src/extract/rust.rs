@@ -1,64 +1,61 @@
 //! Rust: decode the captures of `queries/rust/*.scm` into [`FileFacts`].
 
 use super::*;
-use streaming_iterator::StreamingIterator;
-use tree_sitter::{Node, QueryCursor, Tree};
+use tree_sitter::{Node, Tree};
 
 const MAX_DEPTH: u32 = 64;
 
 pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
     let mut ff = FileFacts::new(path, Lang::Rust, src.len());
     ff.has_errors = tree.root_node().has_error();
-    let query = Lang::Rust.query();
-    let names = query.capture_names();
-    let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(query, tree.root_node(), src);
+    let matcher = Lang::Rust.matcher();
+    let names = matcher.capture_names();
 
     let mut defs: Vec<Node> = vec![];
     let mut calls: Vec<Node> = vec![];
     let mut returns: Vec<Node> = vec![];
     let mut assigns: Vec<(Node, Node, Node)> = vec![];
-    while let Some(m) = matches.next() {
+    matcher.for_each_match(tree.root_node(), |_, captures| {
         let (mut target, mut value, mut whole) = (None, None, None);
-        for c in m.captures {
-            match names[c.index as usize] {
-                "def.function" | "def.struct" => defs.push(c.node),
-                "call" | "macro" => calls.push(c.node),
-                "return" => returns.push(c.node),
+        for &(index, node) in captures {
+            match names[index as usize].as_str() {
+                "def.function" | "def.struct" => defs.push(node),
+                "call" | "macro" => calls.push(node),
+                "return" => returns.push(node),
                 "import" => use_tree(
-                    c.node.child_by_field_name("argument"),
+                    node.child_by_field_name("argument"),
                     "",
                     src,
-                    pos_of(c.node, src),
+                    pos_of(node, src),
                     &mut ff.imports,
                 ),
                 "mod" => {
-                    if let Some(n) = c.node.child_by_field_name("name") {
+                    if let Some(n) = node.child_by_field_name("name") {
                         ff.mods.push(text(n, src).to_string());
                     }
                 }
                 "impl" => {
                     if let (Some(t), Some(ty)) = (
-                        c.node.child_by_field_name("trait"),
-                        c.node.child_by_field_name("type"),
+                        node.child_by_field_name("trait"),
+                        node.child_by_field_name("type"),
                     ) {
                         ff.impls.push(Impl {
                             trait_name: type_name(t, src),
                             type_name: type_name(ty, src),
-                            pos: pos_of(c.node, src),
+                            pos: pos_of(node, src),
                         });
                     }
                 }
-                "assign.target" => target = Some(c.node),
-                "assign.value" => value = Some(c.node),
-                "assign" => whole = Some(c.node),
+                "assign.target" => target = Some(node),
+                "assign.value" => value = Some(node),
+                "assign" => whole = Some(node),
                 _ => {}
             }
         }
         if let (Some(t), Some(v), Some(w)) = (target, value, whole) {
             assigns.push((w, t, v));
         }
-    }
+    });
 
     defs.sort_by_key(|n| n.start_byte());
     defs.dedup_by_key(|n| n.start_byte());

@@ -1,0 +1,162 @@
+//! The extraction matcher (src/extract/matcher.rs) must return exactly the
+//! matches tree-sitter's own QueryCursor returns for the same `.scm` files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use streaming_iterator::StreamingIterator;
+use threatscan::extract::matcher::Matcher;
+use threatscan::lang::Lang;
+use tree_sitter::{Parser, QueryCursor};
+
+/// (pattern, sorted [(capture, start, end, kind)]) -> how many times.
+type Matches = BTreeMap<(usize, Vec<(u32, usize, usize, u16)>), usize>;
+
+fn both(lang: Lang, src: &str) -> (Matches, Matches) {
+    let mut parser = Parser::new();
+    parser.set_language(&lang.grammar()).unwrap();
+    let tree = parser.parse(src, None).unwrap();
+    let mut reference = Matches::new();
+    let mut cursor = QueryCursor::new();
+    let mut it = cursor.matches(lang.query(), tree.root_node(), src.as_bytes());
+    while let Some(m) = it.next() {
+        let mut caps: Vec<_> = m
+            .captures
+            .iter()
+            .map(|c| {
+                (
+                    c.index,
+                    c.node.start_byte(),
+                    c.node.end_byte(),
+                    c.node.kind_id(),
+                )
+            })
+            .collect();
+        caps.sort();
+        *reference.entry((m.pattern_index, caps)).or_default() += 1;
+    }
+    let mut ours = Matches::new();
+    lang.matcher()
+        .for_each_match(tree.root_node(), |p, captures| {
+            let mut caps: Vec<_> = captures
+                .iter()
+                .map(|(i, n)| (*i, n.start_byte(), n.end_byte(), n.kind_id()))
+                .collect();
+            caps.sort();
+            *ours.entry((p, caps)).or_default() += 1;
+        });
+    (reference, ours)
+}
+
+fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(&p, out);
+        } else if Lang::from_path(&p).is_some() {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn matcher_agrees_with_tree_sitter_on_every_fixture_file() {
+    let mut paths = vec![];
+    files(Path::new("tests/fixtures"), &mut paths);
+    assert!(paths.len() > 50, "fixtures found: {}", paths.len());
+    // THREATSCAN_MATCHER_CORPUS=/some/checkout also compares on a real project.
+    if let Ok(dir) = std::env::var("THREATSCAN_MATCHER_CORPUS") {
+        files(Path::new(&dir), &mut paths);
+    }
+    paths.sort();
+    let mut total = 0;
+    for p in &paths {
+        let Ok(src) = std::fs::read_to_string(p) else {
+            continue; // not UTF-8: the scanner skips it too
+        };
+        let lang = Lang::from_path(p).unwrap();
+        let (reference, ours) = both(lang, &src);
+        assert_eq!(ours, reference, "{}", p.display());
+        total += reference.values().sum::<usize>();
+    }
+    assert!(total > 1000, "matches compared: {total}");
+}
+
+#[test]
+fn matcher_agrees_on_broken_and_unusual_code() {
+    let python = [
+        // Syntax errors: facts still come from the valid parts.
+        "def f(:\n    x = yaml.load(open(p))\nclass C(\n    y = 1\n",
+        "x = = 2\nwith open(p) as fh, open(q) as (a, b):\n    pass\n",
+        // Chained and nested assignments, augmented, walrus, subscripts.
+        "a = b = c()\na += f(x)\nif (n := g()): pass\nos.environ['K'][0]\nd[f'x{y}']\n",
+        "with A() as a, B() as b.c, C() as d[0]:\n    e = lambda: f(a)\n",
+        "from . import (a as b, c)\nimport x.y as z, w\nreturn\n",
+        "",
+    ];
+    for src in python {
+        let (reference, ours) = both(Lang::Python, src);
+        assert_eq!(ours, reference, "{src:?}");
+    }
+    let rust = [
+        "fn f( { let x = Command::new(\"sh\"); }\nconst C: &str = env!(\"X\");\n",
+        "impl<S> FromRequestParts<S> for U { fn g() { let (a, b) = h(); return i(); } }\n",
+        "mod m { use a::{b as c, d::*}; static S: u8 = 1; macro_rules! q { () => {} } }\n",
+    ];
+    for src in rust {
+        let (reference, ours) = both(Lang::Rust, src);
+        assert_eq!(ours, reference, "{src:?}");
+    }
+}
+
+#[test]
+fn matcher_enumerates_every_combination_like_tree_sitter() {
+    // `(_)` children may match several siblings: every combination is a match.
+    let lang = Lang::Python;
+    let grammar = lang.grammar();
+    let q = "(argument_list (_) @a (_) @b) @args";
+    let m = Matcher::new(&grammar, q).unwrap();
+    let src = "f(x, y, z)\n";
+    let mut parser = Parser::new();
+    parser.set_language(&grammar).unwrap();
+    let tree = parser.parse(src, None).unwrap();
+    let mut got = vec![];
+    m.for_each_match(tree.root_node(), |_, caps| {
+        got.push(
+            caps.iter()
+                .map(|(_, n)| n.utf8_text(src.as_bytes()).unwrap().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    });
+    got.sort();
+    assert_eq!(got, ["(x, y, z) x y", "(x, y, z) x z", "(x, y, z) y z"]);
+    let tq = tree_sitter::Query::new(&grammar, q).unwrap();
+    let mut cursor = QueryCursor::new();
+    let mut it = cursor.matches(&tq, tree.root_node(), src.as_bytes());
+    let mut n = 0;
+    while it.next().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 3, "tree-sitter agrees");
+}
+
+#[test]
+fn matcher_refuses_query_syntax_it_does_not_implement() {
+    let grammar = Lang::Python.grammar();
+    for (q, why) in [
+        ("((call) @c (#eq? @c \"x\"))", "expected a node kind"),
+        ("(call)* @c", "unsupported"),
+        ("[(call) (string)] @x", "expected `(`"),
+        ("(call . (identifier))", "unsupported"),
+        ("(call !arguments)", "unsupported"),
+        ("(call \"(\")", "unsupported"),
+        ("(no_such_kind)", "unknown node kind `no_such_kind`"),
+        ("(call nope: (_))", "unknown field `nope`"),
+        ("(expression)", "supertype"),
+        ("(call) @", "capture name"),
+        ("(call", "unclosed `(`"),
+    ] {
+        let err = Matcher::new(&grammar, q).unwrap_err();
+        assert!(err.contains(why), "{q}: {err}");
+    }
+}
