@@ -79,17 +79,26 @@ impl Fact {
     }
 }
 
-/// Sort facts deterministically: file, line, column, kind, then the full record.
+/// Sort facts deterministically: file, line, column, kind, then the full
+/// record; exact duplicates are removed. Only facts that tie on position and
+/// kind (a few per file) are serialised for the tie-break.
 pub fn sort(facts: &mut Vec<Fact>) {
-    let mut keyed: Vec<(String, Fact)> = facts
-        .drain(..)
-        .map(|f| (serde_json::to_string(&f).unwrap_or_default(), f))
-        .collect();
-    keyed.sort_by(|(ka, a), (kb, b)| {
-        (&a.file, a.line, a.column, &a.kind, ka).cmp(&(&b.file, b.line, b.column, &b.kind, kb))
+    fn primary(f: &Fact) -> (&str, u32, u32, &str) {
+        (&f.file, f.line, f.column, &f.kind)
+    }
+    facts.sort_by(|a, b| primary(a).cmp(&primary(b)));
+    let mut start = 0;
+    while start < facts.len() {
+        let key = primary(&facts[start]);
+        let end = start + facts[start..].partition_point(|f| primary(f) == key);
+        if end - start > 1 {
+            facts[start..end].sort_by_cached_key(|f| serde_json::to_string(f).unwrap_or_default());
+        }
+        start = end;
+    }
+    facts.dedup_by(|a, b| {
+        primary(a) == primary(b) && serde_json::to_string(a).ok() == serde_json::to_string(b).ok()
     });
-    keyed.dedup_by(|a, b| a.0 == b.0);
-    facts.extend(keyed.into_iter().map(|(_, f)| f));
 }
 
 /// Sinks and secrets: every call whose callee resolves to a catalogue API.

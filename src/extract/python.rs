@@ -1,9 +1,61 @@
 //! Python: decode the captures of `queries/python/*.scm` into [`FileFacts`].
 
 use super::*;
+use std::num::NonZeroU16 as FieldId;
+use std::sync::LazyLock;
 use tree_sitter::{Node, Tree};
 
 const MAX_DEPTH: u32 = 48;
+
+/// Field ids of the grammar, resolved once: `child_by_field_name` searches
+/// the grammar's field names on every call.
+struct Fields {
+    alias: FieldId,
+    arguments: FieldId,
+    attribute: FieldId,
+    body: FieldId,
+    expression: FieldId,
+    function: FieldId,
+    left: FieldId,
+    module_name: FieldId,
+    name: FieldId,
+    object: FieldId,
+    operator: FieldId,
+    parameters: FieldId,
+    right: FieldId,
+    subscript: FieldId,
+    superclasses: FieldId,
+    type_: FieldId,
+    value: FieldId,
+}
+
+static F: LazyLock<Fields> = LazyLock::new(|| {
+    let grammar = Lang::Python.grammar();
+    let id = |name: &str| {
+        grammar
+            .field_id_for_name(name)
+            .unwrap_or_else(|| panic!("the grammar has a `{name}` field"))
+    };
+    Fields {
+        alias: id("alias"),
+        arguments: id("arguments"),
+        attribute: id("attribute"),
+        body: id("body"),
+        expression: id("expression"),
+        function: id("function"),
+        left: id("left"),
+        module_name: id("module_name"),
+        name: id("name"),
+        object: id("object"),
+        operator: id("operator"),
+        parameters: id("parameters"),
+        right: id("right"),
+        subscript: id("subscript"),
+        superclasses: id("superclasses"),
+        type_: id("type"),
+        value: id("value"),
+    }
+});
 
 pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
     let mut ff = FileFacts::new(path, Lang::Python, src.len());
@@ -57,7 +109,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
     for (i, &n) in defs.iter().enumerate() {
         let parent = scopes.parent(i);
         let base = n
-            .child_by_field_name("name")
+            .child_by_field_id(F.name.get())
             .map(|x| text(x, src))
             .unwrap_or("");
         let name = match parent {
@@ -81,7 +133,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             }
         }
         let mut params = vec![];
-        if let Some(ps) = n.child_by_field_name("parameters") {
+        if let Some(ps) = n.child_by_field_id(F.parameters.get()) {
             let mut w = ps.walk();
             for p in ps.named_children(&mut w) {
                 if let Some(param) = param(p, src) {
@@ -90,7 +142,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             }
         }
         let mut bases = vec![];
-        if let Some(sc) = n.child_by_field_name("superclasses") {
+        if let Some(sc) = n.child_by_field_id(F.superclasses.get()) {
             let mut w = sc.walk();
             for b in sc.named_children(&mut w) {
                 if b.kind() != "keyword_argument" && b.kind() != "comment" {
@@ -101,7 +153,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         ff.defs.push(Def {
             name,
             kind,
-            pos: pos_of(n.child_by_field_name("name").unwrap_or(n), src),
+            pos: pos_of(n.child_by_field_id(F.name.get()).unwrap_or(n), src),
             decorators,
             params,
             bases,
@@ -185,14 +237,14 @@ fn param(p: Node, src: &[u8]) -> Option<Param> {
             let name = p.named_child(0).and_then(ident)?;
             Some(Param {
                 name,
-                ty: p.child_by_field_name("type").map(|t| conv(t, src, 0)),
+                ty: p.child_by_field_id(F.type_.get()).map(|t| conv(t, src, 0)),
                 default: None,
             })
         }
         "default_parameter" | "typed_default_parameter" => Some(Param {
-            name: p.child_by_field_name("name").and_then(ident)?,
-            ty: p.child_by_field_name("type").map(|t| conv(t, src, 0)),
-            default: p.child_by_field_name("value").map(|t| conv(t, src, 0)),
+            name: p.child_by_field_id(F.name.get()).and_then(ident)?,
+            ty: p.child_by_field_id(F.type_.get()).map(|t| conv(t, src, 0)),
+            default: p.child_by_field_id(F.value.get()).map(|t| conv(t, src, 0)),
         }),
         _ => None,
     }
@@ -202,7 +254,7 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
     let pos = pos_of(n, src);
     if n.kind() == "import_statement" {
         let mut w = n.walk();
-        for c in n.children_by_field_name("name", &mut w) {
+        for c in n.children_by_field_id(F.name, &mut w) {
             match c.kind() {
                 "dotted_name" => {
                     let t = text(c, src);
@@ -217,8 +269,8 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
                 }
                 "aliased_import" => {
                     if let (Some(name), Some(alias)) = (
-                        c.child_by_field_name("name"),
-                        c.child_by_field_name("alias"),
+                        c.child_by_field_id(F.name.get()),
+                        c.child_by_field_id(F.alias.get()),
                     ) {
                         out.push(Import {
                             local: text(alias, src).to_string(),
@@ -235,7 +287,7 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
         return;
     }
     // from X import a, b as c
-    let Some(m) = n.child_by_field_name("module_name") else {
+    let Some(m) = n.child_by_field_id(F.module_name.get()) else {
         return;
     };
     let (level, module) = if m.kind() == "relative_import" {
@@ -262,7 +314,7 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
     };
     let mut w = n.walk();
     let mut any = false;
-    for c in n.children_by_field_name("name", &mut w) {
+    for c in n.children_by_field_id(F.name, &mut w) {
         any = true;
         match c.kind() {
             "dotted_name" => {
@@ -277,8 +329,8 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
             }
             "aliased_import" => {
                 if let (Some(name), Some(alias)) = (
-                    c.child_by_field_name("name"),
-                    c.child_by_field_name("alias"),
+                    c.child_by_field_id(F.name.get()),
+                    c.child_by_field_id(F.alias.get()),
                 ) {
                     out.push(Import {
                         local: text(alias, src).to_string(),
@@ -315,7 +367,7 @@ fn interpolations(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Vec<Expr>
     for c in n.named_children(&mut w) {
         if c.kind() == "interpolation" {
             if let Some(e) = c
-                .child_by_field_name("expression")
+                .child_by_field_id(F.expression.get())
                 .or_else(|| c.named_child(0))
             {
                 out.push(conv_c(e, src, depth, cov));
@@ -354,8 +406,8 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         "identifier" => Expr::Name(text(n, src).to_string(), pos_of(n, src)),
         "attribute" => {
             let (Some(o), Some(a)) = (
-                n.child_by_field_name("object"),
-                n.child_by_field_name("attribute"),
+                n.child_by_field_id(F.object.get()),
+                n.child_by_field_id(F.attribute.get()),
             ) else {
                 return Expr::Other;
             };
@@ -368,22 +420,22 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         "call" => {
             cov.mark(n.id());
             let func = n
-                .child_by_field_name("function")
+                .child_by_field_id(F.function.get())
                 .map(|f| conv_c(f, src, d, cov))
                 .unwrap_or(Expr::Other);
             let mut args = Vec::with_capacity(
-                n.child_by_field_name("arguments")
+                n.child_by_field_id(F.arguments.get())
                     .map_or(0, |a| a.named_child_count()),
             );
-            if let Some(al) = n.child_by_field_name("arguments") {
+            if let Some(al) = n.child_by_field_id(F.arguments.get()) {
                 if al.kind() == "argument_list" {
                     let mut w = al.walk();
                     for a in al.named_children(&mut w) {
                         match a.kind() {
                             "keyword_argument" => {
                                 if let (Some(k), Some(v)) = (
-                                    a.child_by_field_name("name"),
-                                    a.child_by_field_name("value"),
+                                    a.child_by_field_id(F.name.get()),
+                                    a.child_by_field_id(F.value.get()),
                                 ) {
                                     args.push(Arg {
                                         name: Some(text(k, src).to_string()),
@@ -425,12 +477,12 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         }
         "binary_operator" => {
             let (Some(l), Some(r)) = (
-                n.child_by_field_name("left"),
-                n.child_by_field_name("right"),
+                n.child_by_field_id(F.left.get()),
+                n.child_by_field_id(F.right.get()),
             ) else {
                 return Expr::Other;
             };
-            let op = n.child_by_field_name("operator").map(|o| text(o, src));
+            let op = n.child_by_field_id(F.operator.get()).map(|o| text(o, src));
             // Calls inside are covered only if the result keeps them.
             let mut local = cov.child();
             let e = match (conv_c(l, src, d, &mut local), conv_c(r, src, d, &mut local)) {
@@ -464,12 +516,12 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             .unwrap_or(Expr::Other),
         "subscript" => {
             let value = n
-                .child_by_field_name("value")
+                .child_by_field_id(F.value.get())
                 .map(|v| conv_c(v, src, d, cov))
                 .unwrap_or(Expr::Other);
             let mut w = n.walk();
             let subs = n
-                .children_by_field_name("subscript", &mut w)
+                .children_by_field_id(F.subscript, &mut w)
                 .map(|c| conv_c(c, src, d, cov))
                 .collect();
             Expr::Subscript(Box::new(value), subs)
@@ -491,7 +543,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             Expr::Subscript(Box::new(base), subs)
         }
         "lambda" => Expr::Closure(Box::new(
-            n.child_by_field_name("body")
+            n.child_by_field_id(F.body.get())
                 .map(|b| conv_c(b, src, d, cov))
                 .unwrap_or(Expr::Other),
         )),

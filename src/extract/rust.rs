@@ -1,9 +1,59 @@
 //! Rust: decode the captures of `queries/rust/*.scm` into [`FileFacts`].
 
 use super::*;
+use std::num::NonZeroU16 as FieldId;
+use std::sync::LazyLock;
 use tree_sitter::{Node, Tree};
 
 const MAX_DEPTH: u32 = 64;
+
+/// Field ids of the grammar, resolved once: `child_by_field_name` searches
+/// the grammar's field names on every call.
+struct Fields {
+    alias: FieldId,
+    argument: FieldId,
+    arguments: FieldId,
+    body: FieldId,
+    field: FieldId,
+    function: FieldId,
+    list: FieldId,
+    macro_: FieldId,
+    name: FieldId,
+    parameters: FieldId,
+    path: FieldId,
+    pattern: FieldId,
+    trait_: FieldId,
+    type_: FieldId,
+    type_arguments: FieldId,
+    value: FieldId,
+}
+
+static F: LazyLock<Fields> = LazyLock::new(|| {
+    let grammar = Lang::Rust.grammar();
+    let id = |name: &str| {
+        grammar
+            .field_id_for_name(name)
+            .unwrap_or_else(|| panic!("the grammar has a `{name}` field"))
+    };
+    Fields {
+        alias: id("alias"),
+        argument: id("argument"),
+        arguments: id("arguments"),
+        body: id("body"),
+        field: id("field"),
+        function: id("function"),
+        list: id("list"),
+        macro_: id("macro"),
+        name: id("name"),
+        parameters: id("parameters"),
+        path: id("path"),
+        pattern: id("pattern"),
+        trait_: id("trait"),
+        type_: id("type"),
+        type_arguments: id("type_arguments"),
+        value: id("value"),
+    }
+});
 
 pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
     let mut ff = FileFacts::new(path, Lang::Rust, src.len());
@@ -23,21 +73,21 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
                 "call" | "macro" => calls.push(node),
                 "return" => returns.push(node),
                 "import" => use_tree(
-                    node.child_by_field_name("argument"),
+                    node.child_by_field_id(F.argument.get()),
                     "",
                     src,
                     pos_of(node, src),
                     &mut ff.imports,
                 ),
                 "mod" => {
-                    if let Some(n) = node.child_by_field_name("name") {
+                    if let Some(n) = node.child_by_field_id(F.name.get()) {
                         ff.mods.push(text(n, src).to_string());
                     }
                 }
                 "impl" => {
                     if let (Some(t), Some(ty)) = (
-                        node.child_by_field_name("trait"),
-                        node.child_by_field_name("type"),
+                        node.child_by_field_id(F.trait_.get()),
+                        node.child_by_field_id(F.type_.get()),
                     ) {
                         ff.impls.push(Impl {
                             trait_name: type_name(t, src),
@@ -67,7 +117,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
     let scope_of = |n: Node| -> Option<usize> { scopes.enclosing(n.start_byte(), n.end_byte()) };
     for (i, &n) in defs.iter().enumerate() {
         let base = n
-            .child_by_field_name("name")
+            .child_by_field_id(F.name.get())
             .map(|x| text(x, src))
             .unwrap_or("");
         // Qualify with inline `mod` blocks and the `impl` type.
@@ -76,12 +126,12 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         while let Some(p) = cur {
             match p.kind() {
                 "impl_item" => {
-                    if let Some(t) = p.child_by_field_name("type") {
+                    if let Some(t) = p.child_by_field_id(F.type_.get()) {
                         parts.push(type_name(t, src));
                     }
                 }
                 "mod_item" => {
-                    if let Some(m) = p.child_by_field_name("name") {
+                    if let Some(m) = p.child_by_field_id(F.name.get()) {
                         parts.push(text(m, src).to_string());
                     }
                 }
@@ -116,24 +166,24 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         }
         decorators.reverse();
         let mut params = vec![];
-        if let Some(ps) = n.child_by_field_name("parameters") {
+        if let Some(ps) = n.child_by_field_id(F.parameters.get()) {
             let mut w = ps.walk();
             for p in ps.named_children(&mut w) {
                 if p.kind() == "parameter" {
                     let name = p
-                        .child_by_field_name("pattern")
+                        .child_by_field_id(F.pattern.get())
                         .map(|x| text(x, src).to_string())
                         .unwrap_or_default();
                     params.push(Param {
                         name,
-                        ty: p.child_by_field_name("type").map(|t| ty_expr(t, src)),
+                        ty: p.child_by_field_id(F.type_.get()).map(|t| ty_expr(t, src)),
                         default: None,
                     });
                 }
             }
         }
         let mut returns_v = vec![];
-        if let Some(body) = n.child_by_field_name("body") {
+        if let Some(body) = n.child_by_field_id(F.body.get()) {
             let tail = conv(body, src, 0);
             if tail != Expr::Other {
                 returns_v.push(tail);
@@ -147,7 +197,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         ff.defs.push(Def {
             name,
             kind,
-            pos: pos_of(n.child_by_field_name("name").unwrap_or(n), src),
+            pos: pos_of(n.child_by_field_id(F.name.get()).unwrap_or(n), src),
             decorators,
             params,
             bases: vec![],
@@ -209,19 +259,19 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
 fn type_name(n: Node, src: &[u8]) -> String {
     match n.kind() {
         "generic_type" => n
-            .child_by_field_name("type")
+            .child_by_field_id(F.type_.get())
             .map(|t| type_name(t, src))
             .unwrap_or_default(),
         "reference_type" => n
-            .child_by_field_name("type")
+            .child_by_field_id(F.type_.get())
             .map(|t| type_name(t, src))
             .unwrap_or_default(),
         "scoped_type_identifier" => {
             let name = n
-                .child_by_field_name("name")
+                .child_by_field_id(F.name.get())
                 .map(|x| text(x, src))
                 .unwrap_or("");
-            match n.child_by_field_name("path") {
+            match n.child_by_field_id(F.path.get()) {
                 Some(p) => format!("{}::{name}", type_name(p, src)),
                 None => name.to_string(),
             }
@@ -236,11 +286,11 @@ fn ty_expr(n: Node, src: &[u8]) -> Expr {
     match n.kind() {
         "generic_type" => {
             let base = n
-                .child_by_field_name("type")
+                .child_by_field_id(F.type_.get())
                 .map(|t| ty_expr(t, src))
                 .unwrap_or(Expr::Other);
             let mut subs = vec![];
-            if let Some(args) = n.child_by_field_name("type_arguments") {
+            if let Some(args) = n.child_by_field_id(F.type_arguments.get()) {
                 let mut w = args.walk();
                 subs = args
                     .named_children(&mut w)
@@ -250,7 +300,7 @@ fn ty_expr(n: Node, src: &[u8]) -> Expr {
             Expr::Subscript(Box::new(base), subs)
         }
         "reference_type" => n
-            .child_by_field_name("type")
+            .child_by_field_id(F.type_.get())
             .map(|t| ty_expr(t, src))
             .unwrap_or(Expr::Other),
         "type_identifier" | "scoped_type_identifier" | "identifier" | "primitive_type" => {
@@ -296,8 +346,8 @@ fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<I
         }
         "use_as_clause" => {
             if let (Some(p), Some(a)) = (
-                n.child_by_field_name("path"),
-                n.child_by_field_name("alias"),
+                n.child_by_field_id(F.path.get()),
+                n.child_by_field_id(F.alias.get()),
             ) {
                 out.push(Import {
                     local: text(a, src).to_string(),
@@ -310,10 +360,10 @@ fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<I
         }
         "scoped_use_list" => {
             let p = n
-                .child_by_field_name("path")
+                .child_by_field_id(F.path.get())
                 .map(|p| join(prefix, &path_text(p, src)))
                 .unwrap_or_else(|| prefix.to_string());
-            use_tree(n.child_by_field_name("list"), &p, src, pos, out);
+            use_tree(n.child_by_field_id(F.list.get()), &p, src, pos, out);
         }
         "use_list" => {
             let mut w = n.walk();
@@ -359,7 +409,7 @@ fn attribute(a: Node, src: &[u8]) -> Expr {
         .map(|p| path_text(p, src))
         .unwrap_or_default();
     let pos = pos_of(a, src);
-    match a.child_by_field_name("arguments") {
+    match a.child_by_field_id(F.arguments.get()) {
         Some(tt) => Expr::Call(Box::new(CallExpr {
             func: Expr::Name(path, pos),
             args: token_args(tt, src),
@@ -470,13 +520,13 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             Expr::Name(path_text(n, src), pos_of(n, src))
         }
         "generic_function" => n
-            .child_by_field_name("function")
+            .child_by_field_id(F.function.get())
             .map(|f| conv_c(f, src, d, cov))
             .unwrap_or(Expr::Other),
         "field_expression" => {
             let (Some(v), Some(f)) = (
-                n.child_by_field_name("value"),
-                n.child_by_field_name("field"),
+                n.child_by_field_id(F.value.get()),
+                n.child_by_field_id(F.field.get()),
             ) else {
                 return Expr::Other;
             };
@@ -489,10 +539,10 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         "call_expression" => {
             cov.mark(n.id());
             let func = n
-                .child_by_field_name("function")
+                .child_by_field_id(F.function.get())
                 .map(|f| conv_c(f, src, d, cov))
                 .unwrap_or(Expr::Other);
-            let al = n.child_by_field_name("arguments");
+            let al = n.child_by_field_id(F.arguments.get());
             let mut args = Vec::with_capacity(al.map_or(0, |a| a.named_child_count()));
             if let Some(al) = al {
                 let mut w = al.walk();
@@ -535,7 +585,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         }
         "macro_invocation" => {
             let name = n
-                .child_by_field_name("macro")
+                .child_by_field_id(F.macro_.get())
                 .map(|m| path_text(m, src))
                 .unwrap_or_default();
             let mut w = n.walk();
@@ -548,7 +598,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         "struct_expression" => {
             // `GovernorLayer { config }` builds a value of that type.
             let name = n
-                .child_by_field_name("name")
+                .child_by_field_id(F.name.get())
                 .map(|t| path_text(t, src))
                 .unwrap_or_default();
             Expr::Call(Box::new(CallExpr {
@@ -559,7 +609,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             }))
         }
         "closure_expression" => Expr::Closure(Box::new(
-            n.child_by_field_name("body")
+            n.child_by_field_id(F.body.get())
                 .map(|b| conv_c(b, src, d, cov))
                 .unwrap_or(Expr::Other),
         )),
@@ -568,7 +618,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             .map(|c| conv_c(c, src, d, cov))
             .unwrap_or(Expr::Other),
         "reference_expression" => n
-            .child_by_field_name("value")
+            .child_by_field_id(F.value.get())
             .map(|c| conv_c(c, src, d, cov))
             .unwrap_or(Expr::Other),
         "block" => {
