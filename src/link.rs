@@ -428,16 +428,17 @@ impl<'a> Index<'a> {
                     .get(q)
                     .is_some_and(|&f| self.files[f].lang == Lang::Rust));
         let sep = if rust { "::" } else { "." };
-        let parts: Vec<&str> = q.split(sep).collect();
-        for cut in (1..=parts.len()).rev() {
-            let m = parts[..cut].join(sep);
-            if let Some(&mf) = self.modules.get(&m) {
-                if cut == parts.len() {
+        // Prefixes at each separator (as `split` finds them), longest first:
+        // slices of `q` rather than joined copies.
+        let mut ends: Vec<usize> = q.match_indices(sep).map(|(i, _)| i).collect();
+        ends.push(q.len());
+        for &end in ends.iter().rev() {
+            if let Some(&mf) = self.modules.get(&q[..end]) {
+                if end == q.len() {
                     return Some(Target::Module(mf));
                 }
-                let rest = parts[cut..].join(sep);
                 return self
-                    .resolve_name_n(mf, None, &rest, hops + 1)
+                    .resolve_name_n(mf, None, &q[end + sep.len()..], hops + 1)
                     .or_else(|| Some(Target::External(q.to_string())));
             }
         }
