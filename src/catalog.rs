@@ -128,6 +128,10 @@ pub struct LangCatalog {
     pub frameworks: BTreeMap<String, String>,
     #[serde(default)]
     pub taint: Taint,
+    /// `sink`, `sink` with `via_argument`, `evidence` and `entry` calls,
+    /// compiled for lookup on first use.
+    #[serde(skip)]
+    lookups: OnceLock<[Lookup; 4]>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,34 +245,116 @@ pub fn matches(pattern: &str, name: &str) -> bool {
     }
 }
 
+/// Catalogue patterns compiled for lookup: a hash probe for exact names, one
+/// for `a.b.*` (the name's parent), one per separator for `a.**`; patterns of
+/// any other shape are tried one by one. Each pattern carries the index of
+/// the entry it belongs to, and the lowest matching index wins, exactly as a
+/// scan of the entries in order with [`matches`] would.
+#[derive(Debug, Default)]
+struct Lookup {
+    exact: rustc_hash::FxHashMap<String, usize>,
+    /// `a.b.*` by `a.b.`
+    child: rustc_hash::FxHashMap<String, usize>,
+    /// `a.**` by `a.`
+    below: rustc_hash::FxHashMap<String, usize>,
+    other: Vec<(String, usize)>,
+}
+
+impl Lookup {
+    fn new<'p>(patterns: impl Iterator<Item = (&'p str, usize)>) -> Lookup {
+        let mut l = Lookup::default();
+        let ends_at_sep = |p: &str| p.ends_with(['.', ':']);
+        for (p, i) in patterns {
+            let (map, key) = if let Some(pre) = p.strip_suffix("**").filter(|x| ends_at_sep(x)) {
+                (&mut l.below, pre)
+            } else if let Some(pre) = p
+                .strip_suffix('*')
+                .filter(|x| ends_at_sep(x) && !x.ends_with('*'))
+            {
+                (&mut l.child, pre)
+            } else if p.contains('*') {
+                l.other.push((p.to_string(), i));
+                continue;
+            } else {
+                (&mut l.exact, p)
+            };
+            let slot = map.entry(key.to_string()).or_insert(i);
+            *slot = (*slot).min(i);
+        }
+        l
+    }
+
+    fn first(&self, name: &str) -> Option<usize> {
+        let mut best = self.exact.get(name).copied();
+        let mut take = |i: Option<usize>| {
+            if let Some(i) = i {
+                best = Some(best.map_or(i, |b| b.min(i)));
+            }
+        };
+        if let Some(cut) = name.rfind(['.', ':']) {
+            if cut + 1 < name.len() {
+                take(self.child.get(&name[..=cut]).copied());
+            }
+        }
+        if !self.below.is_empty() {
+            for (cut, _) in name.match_indices(['.', ':']) {
+                take(self.below.get(&name[..=cut]).copied());
+            }
+        }
+        for (p, i) in &self.other {
+            if matches(p, name) {
+                take(Some(*i));
+            }
+        }
+        best
+    }
+}
+
 pub fn any_match(patterns: &[String], name: &str) -> Option<String> {
     patterns.iter().find(|p| matches(p, name)).cloned()
 }
 
 impl LangCatalog {
+    fn lookups(&self) -> &[Lookup; 4] {
+        self.lookups.get_or_init(|| {
+            let specs = |list: &[SinkSpec], pick: fn(&SinkSpec) -> bool| {
+                Lookup::new(
+                    list.iter()
+                        .enumerate()
+                        .filter(|(_, s)| pick(s))
+                        .flat_map(|(i, s)| s.apis.iter().map(move |p| (p.as_str(), i))),
+                )
+            };
+            [
+                specs(&self.sink, |_| true),
+                specs(&self.sink, |s| s.via_argument),
+                specs(&self.evidence, |_| true),
+                Lookup::new(
+                    self.entry
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(i, e)| e.calls.iter().map(move |p| (p.as_str(), i))),
+                ),
+            ]
+        })
+    }
+
+    /// The first sink (in catalogue order) with a pattern matching `api`.
     pub fn sink_for(&self, api: &str) -> Option<&SinkSpec> {
-        self.sink
-            .iter()
-            .find(|s| s.apis.iter().any(|p| matches(p, api)))
+        self.lookups()[0].first(api).map(|i| &self.sink[i])
     }
 
     /// A sink that may be passed as a factory's first argument.
     pub fn argument_sink_for(&self, api: &str) -> Option<&SinkSpec> {
-        self.sink
-            .iter()
-            .find(|s| s.via_argument && s.apis.iter().any(|p| matches(p, api)))
+        self.lookups()[1].first(api).map(|i| &self.sink[i])
     }
 
     pub fn evidence_for(&self, api: &str) -> Option<&SinkSpec> {
-        self.evidence
-            .iter()
-            .find(|s| s.apis.iter().any(|p| matches(p, api)))
+        self.lookups()[2].first(api).map(|i| &self.evidence[i])
     }
 
     pub fn entry_call_for(&self, api: &str) -> Option<&EntrySpec> {
-        self.entry
-            .iter()
-            .find(|s| s.calls.iter().any(|p| matches(p, api)))
+        self.lookups()[3].first(api).map(|i| &self.entry[i])
     }
 
     pub fn entry_decorator_for(&self, api: &str) -> Option<&EntrySpec> {
@@ -286,6 +372,48 @@ impl LangCatalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compiled_lookup_agrees_with_matching_in_order() {
+        let c = Catalog::builtin();
+        let mut names = vec![];
+        let mut patterns = vec![];
+        for lc in [&c.python, &c.rust] {
+            for s in lc.sink.iter().chain(&lc.evidence) {
+                patterns.extend(s.apis.iter().cloned());
+            }
+        }
+        // Odd shapes the catalogue does not use yet take the slow path.
+        patterns.extend([
+            "foo_*".into(),
+            "x.y*z".into(),
+            "a.**".into(),
+            "a.b.*".into(),
+        ]);
+        for p in &patterns {
+            let stem = p.trim_end_matches('*');
+            for tail in ["", "get", "get.read", "x::y", "::new", "_bar"] {
+                names.push(format!("{stem}{tail}"));
+            }
+            names.push(p.clone());
+            if let Some((head, _)) = stem.rsplit_once(['.', ':']) {
+                names.push(head.to_string());
+            }
+        }
+        let lookup = Lookup::new(
+            patterns
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.as_str(), i / 3)),
+        );
+        let mut hits = 0;
+        for n in &names {
+            let scan = patterns.iter().position(|p| matches(p, n)).map(|i| i / 3);
+            assert_eq!(lookup.first(n), scan, "{n}");
+            hits += scan.is_some() as usize;
+        }
+        assert!(hits > names.len() / 5, "{hits} of {}", names.len());
+    }
 
     #[test]
     fn embedded_catalogues_parse_and_are_non_empty() {
