@@ -462,6 +462,29 @@ pub fn push_capped(out: &mut String, s: &str) {
     }
 }
 
+/// A grammar's node kind names by kind id: `Node::kind` measures and UTF-8
+/// checks the grammar's C string on every call, and decoding asks at nearly
+/// every node. Kind ids are public symbols, which share their kind's name.
+pub struct KindNames(Vec<&'static str>);
+
+impl KindNames {
+    pub fn new(lang: Lang) -> KindNames {
+        let g = lang.grammar();
+        KindNames(
+            (0..g.node_kind_count())
+                .map(|id| g.node_kind_for_id(id as u16).unwrap_or(""))
+                .collect(),
+        )
+    }
+
+    pub fn of(&self, n: tree_sitter::Node) -> &'static str {
+        match self.0.get(n.kind_id() as usize) {
+            Some(k) => k,
+            None => n.kind(), // ERROR and other built-in symbols
+        }
+    }
+}
+
 /// Position of a node: 1-based line, 1-based column in characters.
 pub fn pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
     let p = node.start_position();

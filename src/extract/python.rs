@@ -29,6 +29,13 @@ struct Fields {
     value: FieldId,
 }
 
+/// Node kind names by kind id (see [`KindNames`]).
+static KINDS: LazyLock<KindNames> = LazyLock::new(|| KindNames::new(Lang::Python));
+
+fn node_kind(n: Node) -> &'static str {
+    KINDS.of(n)
+}
+
 static F: LazyLock<Fields> = LazyLock::new(|| {
     let grammar = Lang::Python.grammar();
     let id = |name: &str| {
@@ -116,16 +123,19 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             Some(p) => format!("{}.{}", ff.defs[p].name, base),
             None => base.to_string(),
         };
-        let kind = if n.kind() == "class_definition" {
+        let kind = if node_kind(n) == "class_definition" {
             DefKind::Class
         } else {
             DefKind::Function
         };
         let mut decorators = vec![];
-        if let Some(dd) = n.parent().filter(|p| p.kind() == "decorated_definition") {
+        if let Some(dd) = n
+            .parent()
+            .filter(|p| node_kind(*p) == "decorated_definition")
+        {
             let mut w = dd.walk();
             for d in dd.named_children(&mut w) {
-                if d.kind() == "decorator" {
+                if node_kind(d) == "decorator" {
                     if let Some(e) = d.named_child(0) {
                         decorators.push(conv(e, src, 0));
                     }
@@ -145,7 +155,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         if let Some(sc) = n.child_by_field_id(F.superclasses.get()) {
             let mut w = sc.walk();
             for b in sc.named_children(&mut w) {
-                if b.kind() != "keyword_argument" && b.kind() != "comment" {
+                if node_kind(b) != "keyword_argument" && node_kind(b) != "comment" {
                     bases.push(conv(b, src, 0));
                 }
             }
@@ -176,7 +186,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
     // Calls converted inside assignment values are not repeated as calls.
     let mut cov = Cover::on();
     for (w, t, v) in assigns {
-        let target = match t.kind() {
+        let target = match node_kind(t) {
             "identifier" | "attribute" => text(t, src).to_string(),
             _ => continue,
         };
@@ -221,13 +231,13 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
 
 fn param(p: Node, src: &[u8]) -> Option<Param> {
     let ident = |n: Node| -> Option<String> {
-        if n.kind() == "identifier" {
+        if node_kind(n) == "identifier" {
             Some(text(n, src).to_string())
         } else {
             None
         }
     };
-    match p.kind() {
+    match node_kind(p) {
         "identifier" => Some(Param {
             name: text(p, src).to_string(),
             ty: None,
@@ -252,10 +262,10 @@ fn param(p: Node, src: &[u8]) -> Option<Param> {
 
 fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
     let pos = pos_of(n, src);
-    if n.kind() == "import_statement" {
+    if node_kind(n) == "import_statement" {
         let mut w = n.walk();
         for c in n.children_by_field_id(F.name, &mut w) {
-            match c.kind() {
+            match node_kind(c) {
                 "dotted_name" => {
                     let t = text(c, src);
                     let head = t.split('.').next().unwrap_or(t);
@@ -290,12 +300,12 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
     let Some(m) = n.child_by_field_id(F.module_name.get()) else {
         return;
     };
-    let (level, module) = if m.kind() == "relative_import" {
+    let (level, module) = if node_kind(m) == "relative_import" {
         let mut level = 0;
         let mut module = String::new();
         let mut w = m.walk();
         for c in m.named_children(&mut w) {
-            match c.kind() {
+            match node_kind(c) {
                 "import_prefix" => level = text(c, src).matches('.').count() as u32,
                 "dotted_name" => module = text(c, src).to_string(),
                 _ => {}
@@ -316,7 +326,7 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
     let mut any = false;
     for c in n.children_by_field_id(F.name, &mut w) {
         any = true;
-        match c.kind() {
+        match node_kind(c) {
             "dotted_name" => {
                 let t = text(c, src);
                 out.push(Import {
@@ -347,7 +357,7 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
     if !any {
         let mut w = n.walk();
         if n.named_children(&mut w)
-            .any(|c| c.kind() == "wildcard_import")
+            .any(|c| node_kind(c) == "wildcard_import")
         {
             out.push(Import {
                 local: String::new(),
@@ -365,7 +375,7 @@ fn interpolations(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Vec<Expr>
     let mut out = vec![];
     let mut w = n.walk();
     for c in n.named_children(&mut w) {
-        if c.kind() == "interpolation" {
+        if node_kind(c) == "interpolation" {
             if let Some(e) = c
                 .child_by_field_id(F.expression.get())
                 .or_else(|| c.named_child(0))
@@ -381,7 +391,7 @@ fn string_value(n: Node, src: &[u8]) -> Option<String> {
     let mut out = String::new();
     let mut w = n.walk();
     for c in n.named_children(&mut w) {
-        match c.kind() {
+        match node_kind(c) {
             "string_content" => push_capped(&mut out, text(c, src)),
             "interpolation" => return None,
             _ => {}
@@ -402,7 +412,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         return Expr::Other;
     }
     let d = depth + 1;
-    match n.kind() {
+    match node_kind(n) {
         "identifier" => Expr::Name(text(n, src).to_string(), pos_of(n, src)),
         "attribute" => {
             let (Some(o), Some(a)) = (
@@ -428,10 +438,10 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     .map_or(0, |a| a.named_child_count()),
             );
             if let Some(al) = n.child_by_field_id(F.arguments.get()) {
-                if al.kind() == "argument_list" {
+                if node_kind(al) == "argument_list" {
                     let mut w = al.walk();
                     for a in al.named_children(&mut w) {
-                        match a.kind() {
+                        match node_kind(a) {
                             "keyword_argument" => {
                                 if let (Some(k), Some(v)) = (
                                     a.child_by_field_id(F.name.get()),
@@ -505,7 +515,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             let mut w = n.walk();
             Expr::List(
                 n.named_children(&mut w)
-                    .filter(|c| c.kind() != "comment")
+                    .filter(|c| node_kind(*c) != "comment")
                     .map(|c| conv_c(c, src, d, cov))
                     .collect(),
             )
@@ -531,7 +541,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             let mut base = Expr::Other;
             let mut subs = vec![];
             for c in n.named_children(&mut w) {
-                match c.kind() {
+                match node_kind(c) {
                     "identifier" => base = conv_c(c, src, d, cov),
                     "type_parameter" => {
                         let mut w2 = c.walk();

@@ -28,6 +28,13 @@ struct Fields {
     value: FieldId,
 }
 
+/// Node kind names by kind id (see [`KindNames`]).
+static KINDS: LazyLock<KindNames> = LazyLock::new(|| KindNames::new(Lang::Rust));
+
+fn node_kind(n: Node) -> &'static str {
+    KINDS.of(n)
+}
+
 static F: LazyLock<Fields> = LazyLock::new(|| {
     let grammar = Lang::Rust.grammar();
     let id = |name: &str| {
@@ -124,7 +131,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         let mut parts = vec![base.to_string()];
         let mut cur = n.parent();
         while let Some(p) = cur {
-            match p.kind() {
+            match node_kind(p) {
                 "impl_item" => {
                     if let Some(t) = p.child_by_field_id(F.type_.get()) {
                         parts.push(type_name(t, src));
@@ -144,7 +151,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         // Only functions nest scopes in Rust (struct items inside a fn do too).
         let parent = scopes
             .parent(i)
-            .filter(|&p| defs[p].kind() == "function_item");
+            .filter(|&p| node_kind(defs[p]) == "function_item");
         let name = match parent {
             Some(p) => format!("{}::{}", ff.defs[p].name, base),
             None => parts.join("::"),
@@ -153,7 +160,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         let mut decorators = vec![];
         let mut prev = n.prev_named_sibling();
         while let Some(p) = prev {
-            match p.kind() {
+            match node_kind(p) {
                 "attribute_item" => {
                     if let Some(a) = p.named_child(0) {
                         decorators.push(attribute(a, src));
@@ -169,7 +176,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
         if let Some(ps) = n.child_by_field_id(F.parameters.get()) {
             let mut w = ps.walk();
             for p in ps.named_children(&mut w) {
-                if p.kind() == "parameter" {
+                if node_kind(p) == "parameter" {
                     let name = p
                         .child_by_field_id(F.pattern.get())
                         .map(|x| text(x, src).to_string())
@@ -189,7 +196,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
                 returns_v.push(tail);
             }
         }
-        let kind = if n.kind() == "struct_item" {
+        let kind = if node_kind(n) == "struct_item" {
             DefKind::Struct
         } else {
             DefKind::Function
@@ -257,7 +264,7 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
 
 /// The name of a type, without generics or references: `FromRequestParts<S>` → `FromRequestParts`.
 fn type_name(n: Node, src: &[u8]) -> String {
-    match n.kind() {
+    match node_kind(n) {
         "generic_type" => n
             .child_by_field_id(F.type_.get())
             .map(|t| type_name(t, src))
@@ -283,7 +290,7 @@ fn type_name(n: Node, src: &[u8]) -> String {
 /// A parameter type as an expression: the named type, generics as subscripts
 /// (`Json<Item>` → `Subscript(Json, [Item])`), references stripped.
 fn ty_expr(n: Node, src: &[u8]) -> Expr {
-    match n.kind() {
+    match node_kind(n) {
         "generic_type" => {
             let base = n
                 .child_by_field_id(F.type_.get())
@@ -319,7 +326,7 @@ fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<I
             format!("{p}::{s}")
         }
     };
-    match n.kind() {
+    match node_kind(n) {
         "identifier" | "scoped_identifier" | "crate" | "self" | "super" => {
             let path = join(prefix, &path_text(n, src));
             let last = path.rsplit("::").next().unwrap_or(&path).to_string();
@@ -433,7 +440,7 @@ fn token_args(tt: Node, src: &[u8]) -> Vec<Arg> {
         &children[..]
     };
     for &c in inner.iter().chain(std::iter::once(&tt)) {
-        if c == tt || c.kind() == "," {
+        if c == tt || node_kind(c) == "," {
             if !group.is_empty() {
                 args.push(token_group(&group, src));
                 group.clear();
@@ -447,28 +454,31 @@ fn token_args(tt: Node, src: &[u8]) -> Vec<Arg> {
 
 fn token_group(g: &[Node], src: &[u8]) -> Arg {
     let lit = |n: Node| -> Expr {
-        match n.kind() {
+        match node_kind(n) {
             "string_literal" | "raw_string_literal" => Expr::Str(string_value(n, src)),
             "integer_literal" | "float_literal" => Expr::Num(text(n, src).to_string()),
             "boolean_literal" => Expr::Bool(text(n, src) == "true"),
             _ => Expr::Other,
         }
     };
-    if g.len() == 3 && g[1].kind() == "=" && g[0].kind() == "identifier" {
+    if g.len() == 3 && node_kind(g[1]) == "=" && node_kind(g[0]) == "identifier" {
         return Arg {
             name: Some(text(g[0], src).to_string()),
             value: lit(g[2]),
         };
     }
-    if g.len() == 1 && g[0].kind() != "identifier" {
+    if g.len() == 1 && node_kind(g[0]) != "identifier" {
         return Arg {
             name: None,
             value: lit(g[0]),
         };
     }
-    if g.iter()
-        .all(|n| matches!(n.kind(), "identifier" | "::" | "crate" | "self" | "super"))
-    {
+    if g.iter().all(|n| {
+        matches!(
+            node_kind(*n),
+            "identifier" | "::" | "crate" | "self" | "super"
+        )
+    }) {
         let path: String = g.iter().map(|n| text(*n, src)).collect();
         return Arg {
             name: None,
@@ -483,7 +493,7 @@ fn token_group(g: &[Node], src: &[u8]) -> Arg {
 
 fn string_value(n: Node, src: &[u8]) -> String {
     let t = text(n, src);
-    if n.kind() == "raw_string_literal" {
+    if node_kind(n) == "raw_string_literal" {
         let t = t.trim_start_matches('r').trim_start_matches('b');
         let hashes = t.chars().take_while(|&c| c == '#').count();
         let t = &t[hashes..t.len().saturating_sub(hashes)];
@@ -512,7 +522,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         return Expr::Other;
     }
     let d = depth + 1;
-    match n.kind() {
+    match node_kind(n) {
         "identifier" | "self" | "crate" | "super" | "type_identifier" => {
             Expr::Name(text(n, src).to_string(), pos_of(n, src))
         }
@@ -548,7 +558,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 let mut w = al.walk();
                 for a in al.named_children(&mut w) {
                     if !matches!(
-                        a.kind(),
+                        node_kind(a),
                         "line_comment" | "block_comment" | "attribute_item"
                     ) {
                         args.push(Arg {
@@ -578,7 +588,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             let mut w = n.walk();
             Expr::List(
                 n.named_children(&mut w)
-                    .filter(|c| !c.kind().ends_with("comment"))
+                    .filter(|c| !node_kind(*c).ends_with("comment"))
                     .map(|c| conv_c(c, src, d, cov))
                     .collect(),
             )
@@ -589,7 +599,9 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 .map(|m| path_text(m, src))
                 .unwrap_or_default();
             let mut w = n.walk();
-            let tt = n.named_children(&mut w).find(|c| c.kind() == "token_tree");
+            let tt = n
+                .named_children(&mut w)
+                .find(|c| node_kind(*c) == "token_tree");
             let parts = tt
                 .map(|t| token_args(t, src).into_iter().map(|a| a.value).collect())
                 .unwrap_or_default();
@@ -628,10 +640,10 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 return Expr::Other;
             }
             let last = n.named_child(count - 1).unwrap();
-            if last.kind().ends_with("_statement")
-                || last.kind().ends_with("_declaration")
-                || last.kind().ends_with("_item")
-                || last.kind().ends_with("comment")
+            if node_kind(last).ends_with("_statement")
+                || node_kind(last).ends_with("_declaration")
+                || node_kind(last).ends_with("_item")
+                || node_kind(last).ends_with("comment")
             {
                 Expr::Other
             } else {

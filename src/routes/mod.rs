@@ -284,19 +284,23 @@ fn join_prefix(a: &str, b: &str) -> String {
 
 /// HTTP method names recognised as route registration methods.
 pub fn http_method(m: &str) -> Option<&'static str> {
-    Some(match m.to_ascii_lowercase().as_str() {
-        "get" => "GET",
-        "post" => "POST",
-        "put" => "PUT",
-        "patch" => "PATCH",
-        "delete" => "DELETE",
-        "head" => "HEAD",
-        "options" => "OPTIONS",
-        "trace" => "TRACE",
-        "connect" => "CONNECT",
-        "any" | "*" => "ANY",
-        _ => return None,
-    })
+    const METHODS: &[(&str, &str)] = &[
+        ("get", "GET"),
+        ("post", "POST"),
+        ("put", "PUT"),
+        ("patch", "PATCH"),
+        ("delete", "DELETE"),
+        ("head", "HEAD"),
+        ("options", "OPTIONS"),
+        ("trace", "TRACE"),
+        ("connect", "CONNECT"),
+        ("any", "ANY"),
+        ("*", "ANY"),
+    ];
+    METHODS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(m))
+        .map(|&(_, method)| method)
 }
 
 #[cfg(test)]
