@@ -489,13 +489,17 @@ impl KindNames {
 pub fn pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
     let p = node.start_position();
     let row_start = node.start_byte() - p.column;
-    let col_chars = std::str::from_utf8(&src[row_start..node.start_byte()])
-        .map(|s| s.chars().count())
-        .unwrap_or(p.column);
+    let col_chars = chars_in(&src[row_start..node.start_byte()]);
     Pos {
         line: p.row as u32 + 1,
         column: col_chars as u32 + 1,
     }
+}
+
+/// Characters in UTF-8 bytes (scanned files are valid UTF-8): every byte
+/// that does not continue a multi-byte sequence starts a character.
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 pub fn text<'a>(node: tree_sitter::Node, src: &'a [u8]) -> &'a str {
@@ -507,9 +511,7 @@ pub fn end_pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
     let p = node.end_position();
     let end = node.end_byte();
     let row_start = end - p.column;
-    let col_chars = std::str::from_utf8(&src[row_start..end])
-        .map(|s| s.chars().count())
-        .unwrap_or(p.column);
+    let col_chars = chars_in(&src[row_start..end]);
     Pos {
         line: p.row as u32 + 1,
         column: col_chars as u32 + 1,
@@ -523,6 +525,10 @@ pub const SUPPRESS_MARKER: &str = "threatscan:";
 /// search finds candidates (rare); the syntax tree confirms each one is inside
 /// a comment, not a string.
 pub fn suppressions(tree: &tree_sitter::Tree, src: &[u8]) -> Vec<Suppression> {
+    // Most files have none: search the bytes before validating any text.
+    if memchr::memmem::find(src, SUPPRESS_MARKER.as_bytes()).is_none() {
+        return vec![];
+    }
     let Ok(text) = std::str::from_utf8(src) else {
         return vec![];
     };
