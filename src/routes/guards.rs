@@ -106,7 +106,6 @@ impl<'a> Classifier<'a> {
             return;
         };
         let pos = e.pos().or(callee_expr.pos()).unwrap_or_default();
-        let name = callee_expr.display();
         match &target {
             Target::External(q) => {
                 if let Some(c) = call {
@@ -129,7 +128,7 @@ impl<'a> Classifier<'a> {
                 }
                 if let Some((reason, limiter)) = catalogued(lc, q) {
                     let sym = symbol_of_external(q);
-                    out.push(self.guard(file, pos, &name, &sym, via, reason, limiter));
+                    out.push(self.guard(file, pos, &callee_expr.display(), &sym, via, reason, limiter));
                     return;
                 }
                 // Rust layer expressions: look inside builder chains and arguments.
@@ -146,19 +145,19 @@ impl<'a> Classifier<'a> {
             }
             Target::Def(df, dd) => {
                 let (df, dd) = self.owner(*df, *dd);
-                out.extend(self.def_guard(file, pos, &name, df, dd, via));
+                out.extend(self.def_guard(file, pos, callee_expr, df, dd, via));
             }
             Target::Var(vf, va) => {
                 // An instance of a limiter or guard class: classify its type.
                 let v = &self.idx.files[*vf].assigns[*va];
                 match self.idx.type_of(*vf, v.scope, &v.value, 0) {
                     Some(Target::Def(df, dd)) => {
-                        out.extend(self.def_guard(file, pos, &name, df, dd, via))
+                        out.extend(self.def_guard(file, pos, callee_expr, df, dd, via))
                     }
                     Some(Target::External(q)) => {
                         if let Some((reason, limiter)) = catalogued(lc, &q) {
                             let sym = symbol_of_external(&q);
-                            out.push(self.guard(file, pos, &name, &sym, via, reason, limiter));
+                            out.push(self.guard(file, pos, &callee_expr.display(), &sym, via, reason, limiter));
                         }
                     }
                     _ => {}
@@ -173,7 +172,7 @@ impl<'a> Classifier<'a> {
         &self,
         file: usize,
         pos: Pos,
-        name: &str,
+        callee: &Expr,
         df: usize,
         dd: usize,
         via: &str,
@@ -184,7 +183,7 @@ impl<'a> Classifier<'a> {
             Verdict::No => return None,
         };
         let sym = self.idx.def_symbol(df, dd);
-        Some(self.guard(file, pos, name, &sym, via, reason, limiter))
+        Some(self.guard(file, pos, &callee.display(), &sym, via, reason, limiter))
     }
 
     /// A method stands for its class: `TokenBucket.allow` → `TokenBucket`.
