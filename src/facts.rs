@@ -86,7 +86,8 @@ pub fn sort(facts: &mut Vec<Fact>) {
     fn primary(f: &Fact) -> (&str, u32, u32, &str) {
         (&f.file, f.line, f.column, &f.kind)
     }
-    facts.sort_by(|a, b| primary(a).cmp(&primary(b)));
+    // Unstable is deterministic here: ties are ordered by the full record below.
+    facts.sort_unstable_by(|a, b| primary(a).cmp(&primary(b)));
     let mut start = 0;
     while start < facts.len() {
         let key = primary(&facts[start]);

@@ -55,6 +55,8 @@ pub struct Index<'a> {
     calls: Vec<Vec<(&'a CallExpr, Option<usize>)>>,
     /// Per file: positions in `calls`, grouped by enclosing definition.
     calls_by_scope: Vec<HashMap<Option<usize>, Vec<u32>>>,
+    /// Memo of module-level name resolution by (file, hops), then name.
+    module_level: std::cell::RefCell<HashMap<(usize, u32), HashMap<Box<str>, Option<Target>>>>,
 }
 
 impl<'a> Index<'a> {
@@ -132,6 +134,7 @@ impl<'a> Index<'a> {
             import_abs: vec![],
             calls,
             calls_by_scope,
+            module_level: Default::default(),
         };
         idx.import_abs = files
             .iter()
@@ -287,7 +290,6 @@ impl<'a> Index<'a> {
             return None;
         }
         let f = &self.files[file];
-        let sep = self.sep(file);
         // Split the head off: Python `a.b.c`; Rust `a::b::c` or field access `a.b`.
         let (head, rest) = match f.lang {
             Lang::Python => match name.split_once('.') {
@@ -309,6 +311,39 @@ impl<'a> Index<'a> {
             }
             s = f.defs[sc].parent;
         }
+        // Past the local scopes, the answer depends on the file, the name and
+        // the hop count only: handlers of one module resolve the same names
+        // (`Depends`, `router.get`, `subprocess.run`), so it is kept.
+        let key = (file, hops);
+        if let Some(hit) = self
+            .module_level
+            .borrow()
+            .get(&key)
+            .and_then(|m| m.get(name))
+        {
+            return hit.clone();
+        }
+        let t = self.resolve_module_level(file, name, head, rest, hops);
+        self.module_level
+            .borrow_mut()
+            .entry(key)
+            .or_default()
+            .insert(name.into(), t.clone());
+        t
+    }
+
+    /// [`Index::resolve_name_n`] once no local variable of the enclosing
+    /// scopes binds `head`.
+    fn resolve_module_level(
+        &self,
+        file: usize,
+        name: &str,
+        head: &str,
+        rest: Option<&str>,
+        hops: u32,
+    ) -> Option<Target> {
+        let f = &self.files[file];
+        let sep = self.sep(file);
         // 2. Rust path prefixes.
         if f.lang == Lang::Rust && matches!(head, "crate" | "self" | "super") {
             return self.resolve_qualified(&self.rust_absolute(file, name), hops + 1);

@@ -128,7 +128,15 @@ impl<'a> Classifier<'a> {
                 }
                 if let Some((reason, limiter)) = catalogued(lc, q) {
                     let sym = symbol_of_external(q);
-                    out.push(self.guard(file, pos, &callee_expr.display(), &sym, via, reason, limiter));
+                    out.push(self.guard(
+                        file,
+                        pos,
+                        &callee_expr.display(),
+                        &sym,
+                        via,
+                        reason,
+                        limiter,
+                    ));
                     return;
                 }
                 // Rust layer expressions: look inside builder chains and arguments.
@@ -157,7 +165,15 @@ impl<'a> Classifier<'a> {
                     Some(Target::External(q)) => {
                         if let Some((reason, limiter)) = catalogued(lc, &q) {
                             let sym = symbol_of_external(&q);
-                            out.push(self.guard(file, pos, &callee_expr.display(), &sym, via, reason, limiter));
+                            out.push(self.guard(
+                                file,
+                                pos,
+                                &callee_expr.display(),
+                                &sym,
+                                via,
+                                reason,
+                                limiter,
+                            ));
                         }
                     }
                     _ => {}
