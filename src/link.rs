@@ -56,8 +56,10 @@ pub struct Index<'a> {
     /// Per file: positions in `calls`, grouped by enclosing definition.
     calls_by_scope: Vec<HashMap<Option<usize>, Vec<u32>>>,
     /// Memo of module-level name resolution by (file, hops), then name.
-    module_level: std::cell::RefCell<HashMap<(usize, u32), HashMap<Box<str>, Option<Target>>>>,
+    module_level: std::cell::RefCell<ModuleLevelMemo>,
 }
+
+type ModuleLevelMemo = HashMap<(usize, u32), HashMap<Box<str>, Option<Target>>>;
 
 impl<'a> Index<'a> {
     pub fn build(root: &Path, files: &'a [FileFacts]) -> Index<'a> {
