@@ -82,29 +82,26 @@ impl<'a> Classifier<'a> {
             return;
         }
         let lc = self.lc(file);
-        match e {
+        let (callee_expr, call) = match e {
             Expr::List(items) => {
                 for it in items {
                     self.classify_into(file, scope, it, via, depth + 1, out);
                 }
                 return;
             }
-            Expr::Name(..) => {
-                // A name bound to a list (`permission_classes = PERMS`).
-                let (vf, vs, v) = self.idx.value_of(file, scope, e);
-                if matches!(v, Expr::List(_)) {
-                    return self.classify_into(vf, vs, v, via, depth + 1, out);
-                }
-            }
-            _ => {}
-        }
-        let (callee_expr, call) = match e {
             Expr::Call(c) => (&c.func, Some(c)),
             other => (other, None),
         };
         let Some(target) = self.idx.resolve_expr(file, scope, callee_expr) else {
             return;
         };
+        if let (Expr::Name(..), Target::Var(..)) = (e, &target) {
+            // A name bound to a list (`permission_classes = PERMS`).
+            let (vf, vs, v) = self.idx.value_of(file, scope, e);
+            if matches!(v, Expr::List(_)) {
+                return self.classify_into(vf, vs, v, via, depth + 1, out);
+            }
+        }
         let pos = e.pos().or(callee_expr.pos()).unwrap_or_default();
         match &target {
             Target::External(q) => {
