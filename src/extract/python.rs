@@ -421,10 +421,14 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             ) else {
                 return Expr::Other;
             };
-            let attr = text(a, src).to_string();
+            let attr = text(a, src);
             match conv_c(o, src, d, cov) {
-                Expr::Name(base, p) => Expr::Name(format!("{base}.{attr}"), p),
-                other => Expr::Attr(Box::new(other), attr, pos_of(n, src)),
+                Expr::Name(mut name, p) => {
+                    name.push('.');
+                    name.push_str(attr);
+                    Expr::Name(name, p)
+                }
+                other => Expr::Attr(Box::new(other), attr.to_string(), pos_of(n, src)),
             }
         }
         "call" => {
@@ -433,11 +437,9 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 .child_by_field_id(F.function.get())
                 .map(|f| conv_c(f, src, d, cov))
                 .unwrap_or(Expr::Other);
-            let mut args = Vec::with_capacity(
-                n.child_by_field_id(F.arguments.get())
-                    .map_or(0, |a| a.named_child_count()),
-            );
-            if let Some(al) = n.child_by_field_id(F.arguments.get()) {
+            let arguments = n.child_by_field_id(F.arguments.get());
+            let mut args = Vec::with_capacity(arguments.map_or(0, |a| a.named_child_count()));
+            if let Some(al) = arguments {
                 if node_kind(al) == "argument_list" {
                     let mut w = al.walk();
                     for a in al.named_children(&mut w) {
