@@ -462,6 +462,14 @@ pub fn push_capped(out: &mut String, s: &str) {
     }
 }
 
+/// A grammar field's id, for the per-language field tables resolved once
+/// at start-up (`child_by_field_name` searches the field names on every call).
+pub fn field_id(lang: Lang, name: &str) -> std::num::NonZeroU16 {
+    lang.grammar()
+        .field_id_for_name(name)
+        .unwrap_or_else(|| panic!("the {} grammar has a `{name}` field", lang.name()))
+}
+
 /// A grammar's node kind names by kind id: `Node::kind` measures and UTF-8
 /// checks the grammar's C string on every call, and decoding asks at nearly
 /// every node. Kind ids are public symbols, which share their kind's name.

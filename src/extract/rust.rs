@@ -7,8 +7,7 @@ use tree_sitter::{Node, Tree};
 
 const MAX_DEPTH: u32 = 64;
 
-/// Field ids of the grammar, resolved once: `child_by_field_name` searches
-/// the grammar's field names on every call.
+/// Field ids of the grammar (see [`field_id`]).
 struct Fields {
     alias: FieldId,
     argument: FieldId,
@@ -36,12 +35,7 @@ fn node_kind(n: Node) -> &'static str {
 }
 
 static F: LazyLock<Fields> = LazyLock::new(|| {
-    let grammar = Lang::Rust.grammar();
-    let id = |name: &str| {
-        grammar
-            .field_id_for_name(name)
-            .unwrap_or_else(|| panic!("the grammar has a `{name}` field"))
-    };
+    let id = |name| field_id(Lang::Rust, name);
     Fields {
         alias: id("alias"),
         argument: id("argument"),

@@ -123,17 +123,8 @@ impl<'a> Classifier<'a> {
                 if any_match(&lc.guards.not_auth, q).is_some() {
                     return;
                 }
-                if let Some((reason, limiter)) = catalogued(lc, q) {
-                    let sym = symbol_of_external(q);
-                    out.push(self.guard(
-                        file,
-                        pos,
-                        &callee_expr.display(),
-                        &sym,
-                        via,
-                        reason,
-                        limiter,
-                    ));
+                if let Some(g) = self.external_guard(file, pos, callee_expr, q, via) {
+                    out.push(g);
                     return;
                 }
                 // Rust layer expressions: look inside builder chains and arguments.
@@ -160,24 +151,27 @@ impl<'a> Classifier<'a> {
                         out.extend(self.def_guard(file, pos, callee_expr, df, dd, via))
                     }
                     Some(Target::External(q)) => {
-                        if let Some((reason, limiter)) = catalogued(lc, &q) {
-                            let sym = symbol_of_external(&q);
-                            out.push(self.guard(
-                                file,
-                                pos,
-                                &callee_expr.display(),
-                                &sym,
-                                via,
-                                reason,
-                                limiter,
-                            ));
-                        }
+                        out.extend(self.external_guard(file, pos, callee_expr, &q, via))
                     }
                     _ => {}
                 }
             }
             Target::Module(_) => {}
         }
+    }
+
+    /// A guard for an external API the catalogue lists as auth or a limiter.
+    fn external_guard(
+        &self,
+        file: usize,
+        pos: Pos,
+        callee: &Expr,
+        q: &str,
+        via: &str,
+    ) -> Option<Guard> {
+        let (reason, limiter) = catalogued(self.lc(file), q)?;
+        let sym = symbol_of_external(q);
+        Some(self.guard(file, pos, &callee.display(), &sym, via, reason, limiter))
     }
 
     /// A guard for a repository definition that is auth or a limiter.
