@@ -51,13 +51,13 @@ pub struct SinkSpec {
 #[derive(Debug, Deserialize, Default)]
 pub struct Secrets {
     #[serde(default)]
-    pub env_apis: Vec<String>,
+    pub env_apis: Patterns,
     #[serde(default)]
     pub config_subscripts: bool,
     /// Logging calls: a secret-named value among their arguments is a
     /// `secret_logged` fact.
     #[serde(default)]
-    pub log_apis: Vec<String>,
+    pub log_apis: Patterns,
 }
 
 /// Where request input comes from and what cleans a file path, for the
@@ -67,27 +67,27 @@ pub struct Secrets {
 pub struct Taint {
     /// Framework request objects (`flask.request`): anything read from them is input.
     #[serde(default)]
-    pub request_objects: Vec<String>,
+    pub request_objects: Patterns,
     /// Parameter annotations that cannot carry a path (`int`, `uuid.UUID`, enums).
     #[serde(default)]
-    pub safe_types: Vec<String>,
+    pub safe_types: Patterns,
     /// Calls whose result is a cleaned path (`os.path.basename`, `secure_filename`).
     #[serde(default)]
-    pub path_sanitisers: Vec<String>,
+    pub path_sanitisers: Patterns,
 }
 
 #[derive(Debug, Deserialize, Default)]
 pub struct Guards {
     #[serde(default)]
-    pub auth: Vec<String>,
+    pub auth: Patterns,
     #[serde(default)]
-    pub wrapper_auth: Vec<String>,
+    pub wrapper_auth: Patterns,
     #[serde(default)]
-    pub not_auth: Vec<String>,
+    pub not_auth: Patterns,
     #[serde(default)]
-    pub rate_limit: Vec<String>,
+    pub rate_limit: Patterns,
     #[serde(default)]
-    pub containers: Vec<String>,
+    pub containers: Patterns,
     #[serde(default)]
     pub extractor_traits: Vec<String>,
     #[serde(default)]
@@ -225,6 +225,13 @@ impl Catalog {
 
 /// Lower-case with `_` and `-` removed: `API_Secret-Key` → `apisecretkey`.
 pub fn normalise(name: &str) -> String {
+    if name.is_ascii() {
+        return name
+            .bytes()
+            .filter(|b| *b != b'_' && *b != b'-')
+            .map(|b| b.to_ascii_lowercase() as char)
+            .collect();
+    }
     name.chars()
         .filter(|c| *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
@@ -258,6 +265,15 @@ struct Lookup {
     /// `a.**` by `a.`
     below: rustc_hash::FxHashMap<String, usize>,
     other: Vec<(String, usize)>,
+    /// First segments (up to the first `.` or `:`) of every exact, child and
+    /// below pattern: a name whose first segment is not here can only match
+    /// `other`. Most names a repository calls are its own and miss here.
+    heads: rustc_hash::FxHashSet<String>,
+}
+
+/// The first segment of a name: up to its first `.` or `:`.
+fn head(name: &str) -> &str {
+    &name[..memchr::memchr2(b'.', b':', name.as_bytes()).unwrap_or(name.len())]
 }
 
 impl Lookup {
@@ -278,6 +294,7 @@ impl Lookup {
             } else {
                 (&mut l.exact, p)
             };
+            l.heads.insert(head(key).to_string());
             let slot = map.entry(key.to_string()).or_insert(i);
             *slot = (*slot).min(i);
         }
@@ -285,19 +302,28 @@ impl Lookup {
     }
 
     fn first(&self, name: &str) -> Option<usize> {
+        if !self.heads.contains(head(name)) {
+            return self
+                .other
+                .iter()
+                .filter(|(p, _)| matches(p, name))
+                .map(|&(_, i)| i)
+                .min();
+        }
         let mut best = self.exact.get(name).copied();
         let mut take = |i: Option<usize>| {
             if let Some(i) = i {
                 best = Some(best.map_or(i, |b| b.min(i)));
             }
         };
-        if let Some(cut) = name.rfind(['.', ':']) {
+        let bytes = name.as_bytes();
+        if let Some(cut) = memchr::memrchr2(b'.', b':', bytes) {
             if cut + 1 < name.len() {
                 take(self.child.get(&name[..=cut]).copied());
             }
         }
         if !self.below.is_empty() {
-            for (cut, _) in name.match_indices(['.', ':']) {
+            for cut in memchr::memchr2_iter(b'.', b':', bytes) {
                 take(self.below.get(&name[..=cut]).copied());
             }
         }
@@ -312,6 +338,41 @@ impl Lookup {
 
 pub fn any_match(patterns: &[String], name: &str) -> Option<String> {
     patterns.iter().find(|p| matches(p, name)).cloned()
+}
+
+/// A catalogue list of API name patterns, compiled into a [`Lookup`] on
+/// first use: [`Patterns::first`] picks what `any_match` over the list would.
+#[derive(Debug, Default, Deserialize)]
+#[serde(from = "Vec<String>")]
+pub struct Patterns {
+    list: Vec<String>,
+    lookup: OnceLock<Lookup>,
+}
+
+impl From<Vec<String>> for Patterns {
+    fn from(list: Vec<String>) -> Self {
+        Patterns {
+            list,
+            lookup: OnceLock::new(),
+        }
+    }
+}
+
+impl std::ops::Deref for Patterns {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.list
+    }
+}
+
+impl Patterns {
+    /// The first pattern in the list that matches `name`.
+    pub fn first(&self, name: &str) -> Option<&str> {
+        let lookup = self.lookup.get_or_init(|| {
+            Lookup::new(self.list.iter().enumerate().map(|(i, p)| (p.as_str(), i)))
+        });
+        lookup.first(name).map(|i| self.list[i].as_str())
+    }
 }
 
 impl LangCatalog {
@@ -382,7 +443,26 @@ mod tests {
             for s in lc.sink.iter().chain(&lc.evidence) {
                 patterns.extend(s.apis.iter().cloned());
             }
+            let g = &lc.guards;
+            for list in [
+                &g.auth,
+                &g.wrapper_auth,
+                &g.not_auth,
+                &g.rate_limit,
+                &g.containers,
+                &lc.secrets.env_apis,
+                &lc.secrets.log_apis,
+                &lc.taint.path_sanitisers,
+            ] {
+                patterns.extend(list.iter().cloned());
+            }
         }
+        // Names of the repository's own, which no pattern's first segment covers.
+        names.extend([
+            "pkg.mod.func".into(),
+            "crate::api::handler".into(),
+            "x".into(),
+        ]);
         // Odd shapes the catalogue does not use yet take the slow path.
         patterns.extend([
             "foo_*".into(),
@@ -411,6 +491,10 @@ mod tests {
             let scan = patterns.iter().position(|p| matches(p, n)).map(|i| i / 3);
             assert_eq!(lookup.first(n), scan, "{n}");
             hits += scan.is_some() as usize;
+        }
+        let list = Patterns::from(patterns.clone());
+        for n in &names {
+            assert_eq!(list.first(n), any_match(&patterns, n).as_deref(), "{n}");
         }
         assert!(hits > names.len() / 5, "{hits} of {}", names.len());
     }

@@ -1,7 +1,7 @@
 //! Facts: the public, serialisable inventory, and the passes that produce it
 //! from linked files (sinks and secrets here; routes and guards in [`crate::routes`]).
 
-use crate::catalog::{any_match, Catalog, LangCatalog};
+use crate::catalog::{Catalog, LangCatalog};
 use crate::extract::{split_method, CallExpr, Expr, FileFacts, Pos};
 use crate::lang::Lang;
 use crate::link::{Index, Target};
@@ -86,12 +86,50 @@ pub fn sort(facts: &mut Vec<Fact>) {
     fn primary(f: &Fact) -> (&str, u32, u32, &str) {
         (&f.file, f.line, f.column, &f.kind)
     }
-    // Unstable is deterministic here: ties are ordered by the full record below.
-    facts.sort_unstable_by(|a, b| primary(a).cmp(&primary(b)));
+    // Sort small keys, then move each fact once: a fact is a large record,
+    // and paths compare slower than ranks. Unstable is deterministic here:
+    // ties are ordered by the full record below.
+    // Facts come in runs from one file: hash a path only where a run starts.
+    let mut rank: rustc_hash::FxHashMap<&str, u32> = Default::default();
+    let mut run: Vec<u32> = Vec::with_capacity(facts.len());
+    let mut prev: Option<&str> = None;
+    for f in facts.iter() {
+        if prev != Some(f.file.as_str()) {
+            let next = rank.len() as u32;
+            run.push(*rank.entry(f.file.as_str()).or_insert(next));
+            prev = Some(&f.file);
+        } else {
+            run.push(*run.last().unwrap_or(&0));
+        }
+    }
+    // Renumber the files in path order.
+    let mut names: Vec<(&str, u32)> = rank.into_iter().collect();
+    names.sort_unstable();
+    let mut by_first_seen = vec![0u32; names.len()];
+    for (sorted, (_, seen)) in names.into_iter().enumerate() {
+        by_first_seen[seen as usize] = sorted as u32;
+    }
+    let mut order: Vec<(u32, u32, u32, u32)> = facts
+        .iter()
+        .zip(run)
+        .enumerate()
+        .map(|(i, (f, r))| (by_first_seen[r as usize], f.line, f.column, i as u32))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2)
+            .cmp(&(b.0, b.1, b.2))
+            .then_with(|| facts[a.3 as usize].kind.cmp(&facts[b.3 as usize].kind))
+    });
+    let mut slots: Vec<Option<Fact>> = std::mem::take(facts).into_iter().map(Some).collect();
+    facts.extend(order.iter().filter_map(|o| slots[o.3 as usize].take()));
     let mut start = 0;
     while start < facts.len() {
         let key = primary(&facts[start]);
-        let end = start + facts[start..].partition_point(|f| primary(f) == key);
+        let end = start
+            + facts[start..]
+                .iter()
+                .take_while(|f| primary(f) == key)
+                .count();
         if end - start > 1 {
             facts[start..end].sort_by_cached_key(|f| serde_json::to_string(f).unwrap_or_default());
         }
@@ -106,24 +144,26 @@ pub fn sort(facts: &mut Vec<Fact>) {
 pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>, mut extra: Option<&mut Vec<Fact>>) {
     for (fi, f) in idx.files.iter().enumerate() {
         let lc = cat.lang(f.lang);
-        for &(call, scope) in idx.calls(fi) {
-            let api = match idx.resolve_expr(fi, scope, &call.func) {
-                Some(Target::External(api)) => normalise_api(&api),
-                _ => String::new(),
+        // The enclosing function's symbol, built only for calls that become facts.
+        let function = |scope: Option<usize>| scope.map(|s| idx.def_symbol(fi, s));
+        for (ci, &(call, scope)) in idx.calls(fi).iter().enumerate() {
+            let api = match idx.callee(fi, ci) {
+                Some(Target::External(api)) => api.as_str(),
+                _ => "",
             };
+            let sink = lc.sink_for(api);
             // A catalogued API passed uncalled to a factory that configures it.
-            if lc.sink_for(&api).is_none() {
+            if sink.is_none() {
                 if let Some(Target::External(arg)) = call
                     .positional(0)
                     .filter(|e| matches!(e, Expr::Name(..)))
                     .and_then(|e| idx.resolve_expr(fi, scope, e))
                 {
-                    let arg = normalise_api(&arg);
                     if let Some(spec) = lc.argument_sink_for(&arg) {
                         let mut fact = Fact::new(&spec.kind, f, call.start);
                         fact.api = Some(arg);
-                        fact.function = scope.map(|s| idx.def_symbol(fi, s));
-                        fact.via = Some(api.clone());
+                        fact.function = function(scope);
+                        fact.via = Some(api.to_string());
                         record_flags(idx, fi, scope, call, &spec.flags, &mut fact);
                         out.push(fact);
                         continue;
@@ -133,43 +173,42 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>, mut extra: Option<
             if api.is_empty() {
                 continue;
             }
-            let function = scope.map(|s| idx.def_symbol(fi, s));
-            if any_match(&lc.secrets.env_apis, &api).is_some() {
+            if lc.secrets.env_apis.first(api).is_some() {
                 if let Some(name) = call.positional(0).and_then(|e| idx.str_value(fi, scope, e)) {
                     if cat.secret_name(&name) {
                         let mut fact = Fact::new("secret", f, call.start);
-                        fact.api = Some(api.clone());
+                        fact.api = Some(api.to_string());
                         fact.name = Some(name);
-                        fact.function = function.clone();
+                        fact.function = function(scope);
                         fact.reason = Some("environment read of a secret-named variable".into());
                         out.push(fact);
                     }
                 }
                 continue;
             }
-            if any_match(&lc.secrets.log_apis, &api).is_some() {
+            if lc.secrets.log_apis.first(api).is_some() {
                 if let Some(name) = call
                     .args
                     .iter()
                     .find_map(|a| secret_mentioned(idx, cat, lc, fi, scope, &a.value, 0))
                 {
                     let mut fact = Fact::new("secret_logged", f, call.start);
-                    fact.api = Some(api.clone());
+                    fact.api = Some(api.to_string());
                     fact.name = Some(name);
-                    fact.function = function.clone();
+                    fact.function = function(scope);
                     fact.reason = Some("a secret-named value is passed to a logging call".into());
                     out.push(fact);
                 }
             }
             if let Some(extra) = extra.as_deref_mut() {
-                model_extras(idx, lc, fi, scope, call, &api, function.as_deref(), extra);
+                model_extras(idx, lc, fi, scope, call, api, extra);
             }
-            let Some(spec) = lc.sink_for(&api) else {
+            let Some(spec) = sink else {
                 continue;
             };
             let mut fact = Fact::new(&spec.kind, f, call.start);
-            fact.api = Some(api.clone());
-            fact.function = function;
+            fact.api = Some(api.to_string());
+            fact.function = function(scope);
             if let Some(op) = &spec.op {
                 fact.op = Some(if op == "mode" {
                     open_mode(idx, fi, scope, call)
@@ -192,7 +231,7 @@ pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>, mut extra: Option<
         // `os.environ["SECRET"]` and hard-coded credentials.
         for s in &f.subscripts {
             if let Some(Target::External(base)) = idx.resolve_expr(fi, s.scope, &s.base) {
-                if any_match(&lc.secrets.env_apis, &base).is_some() && cat.secret_name(&s.key) {
+                if lc.secrets.env_apis.first(&base).is_some() && cat.secret_name(&s.key) {
                     let mut fact = Fact::new("secret", f, s.pos);
                     fact.api = Some(base);
                     fact.name = Some(s.key.clone());
@@ -280,7 +319,7 @@ fn secret_mentioned(
             if let (Some(Target::External(b)), Some(Expr::Str(k))) =
                 (idx.resolve_expr(fi, scope, base), keys.first())
             {
-                if any_match(&lc.secrets.env_apis, &b).is_some() && cat.secret_name(k) {
+                if lc.secrets.env_apis.first(&b).is_some() && cat.secret_name(k) {
                     return Some(k.clone());
                 }
             }
@@ -288,7 +327,7 @@ fn secret_mentioned(
         }
         Expr::Call(c) => {
             if let Some(Target::External(api)) = idx.resolve_expr(fi, scope, &c.func) {
-                if any_match(&lc.secrets.env_apis, &api).is_some() {
+                if lc.secrets.env_apis.first(&api).is_some() {
                     return c
                         .positional(0)
                         .and_then(|a| a.as_str())
@@ -307,7 +346,6 @@ fn secret_mentioned(
 /// audit logging, signature checks, validation, path normalisation) and
 /// entry points made by a call (`[[entry]]`: CLI parsers, schedulers, dynamic
 /// imports). Kinds are the catalogue's; `via` is `call`.
-#[allow(clippy::too_many_arguments)]
 fn model_extras(
     idx: &Index,
     lc: &LangCatalog,
@@ -315,14 +353,14 @@ fn model_extras(
     scope: Option<usize>,
     call: &CallExpr,
     api: &str,
-    function: Option<&str>,
     extra: &mut Vec<Fact>,
 ) {
     let f = &idx.files[fi];
+    let function = || scope.map(|s| idx.def_symbol(fi, s));
     if let Some(spec) = lc.evidence_for(api) {
         let mut fact = Fact::new(&spec.kind, f, call.start);
         fact.api = Some(api.to_string());
-        fact.function = function.map(str::to_string);
+        fact.function = function();
         fact.via = Some("call".into());
         extra.push(fact);
     }
@@ -335,15 +373,10 @@ fn model_extras(
         }
         let mut fact = Fact::new(&spec.kind, f, call.start);
         fact.api = Some(api.to_string());
-        fact.function = function.map(str::to_string);
+        fact.function = function();
         fact.via = Some("call".into());
         extra.push(fact);
     }
-}
-
-/// `std::process::Command::new` stays as is; Python names are kept too. Macros keep their `!`.
-fn normalise_api(api: &str) -> String {
-    api.to_string()
 }
 
 fn open_mode(idx: &Index, fi: usize, scope: Option<usize>, c: &CallExpr) -> String {

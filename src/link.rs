@@ -55,6 +55,11 @@ pub struct Index<'a> {
     calls: Vec<Vec<(&'a CallExpr, Option<usize>)>>,
     /// Per file: positions in `calls`, grouped by enclosing definition.
     calls_by_scope: Vec<HashMap<Option<usize>, Vec<u32>>>,
+    /// Per file, per position in `calls`: the callee, resolved on first use.
+    callees: Vec<Vec<std::cell::OnceCell<Option<Target>>>>,
+    /// Per file, per assignment whose value is a call: that call's position
+    /// in `calls` (`u32::MAX` for other values).
+    assign_calls: Vec<Vec<u32>>,
     /// Memo of module-level name resolution by (file, hops), then name.
     module_level: std::cell::RefCell<ModuleLevelMemo>,
 }
@@ -125,6 +130,34 @@ impl<'a> Index<'a> {
                 m
             })
             .collect();
+        let callees = calls
+            .iter()
+            .map(|cs| (0..cs.len()).map(|_| Default::default()).collect())
+            .collect();
+        // Assignment values come after the statement calls in `each_call`, in
+        // order, each value before the calls nested in it: one forward scan.
+        let assign_calls = files
+            .iter()
+            .zip(&calls)
+            .map(|(f, cs)| {
+                let mut at = 0;
+                f.assigns
+                    .iter()
+                    .map(|a| {
+                        let Expr::Call(c) = &a.value else {
+                            return u32::MAX;
+                        };
+                        match cs[at..].iter().position(|x| std::ptr::eq(x.0, &**c)) {
+                            Some(k) => {
+                                at += k;
+                                at as u32
+                            }
+                            None => u32::MAX,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
         let mut idx = Index {
             files,
             module,
@@ -136,6 +169,8 @@ impl<'a> Index<'a> {
             import_abs: vec![],
             calls,
             calls_by_scope,
+            callees,
+            assign_calls,
             module_level: Default::default(),
         };
         idx.import_abs = files
@@ -156,17 +191,53 @@ impl<'a> Index<'a> {
         &self.calls[file]
     }
 
-    /// The calls whose innermost enclosing definition is `scope`.
+    /// The calls whose innermost enclosing definition is `scope`, with their
+    /// positions in [`Index::calls`].
     pub fn calls_in(
         &self,
         file: usize,
         scope: Option<usize>,
-    ) -> impl Iterator<Item = &'a CallExpr> + '_ {
+    ) -> impl Iterator<Item = (usize, &'a CallExpr)> + '_ {
         self.calls_by_scope[file]
             .get(&scope)
             .into_iter()
             .flatten()
-            .map(move |&i| self.calls[file][i as usize].0)
+            .map(move |&i| (i as usize, self.calls[file][i as usize].0))
+    }
+
+    /// What the callee of the call at position `i` of [`Index::calls`]
+    /// resolves to ([`Index::resolve_expr`] in the call's scope). Sinks,
+    /// guards, the call graph and the data-flow checks all ask about the
+    /// same calls, so each is resolved once.
+    pub fn callee(&self, file: usize, i: usize) -> Option<&Target> {
+        self.callees[file][i]
+            .get_or_init(|| {
+                let (c, scope) = self.calls[file][i];
+                self.resolve_expr(file, scope, &c.func)
+            })
+            .as_ref()
+    }
+
+    /// [`Index::callee`] of an assignment's value, when that value is a call.
+    pub fn assign_callee(&self, file: usize, assign: usize) -> Option<Target> {
+        let a = &self.files[file].assigns[assign];
+        match (self.assign_calls[file][assign], &a.value) {
+            (u32::MAX, Expr::Call(c)) => self.resolve_expr(file, a.scope, &c.func),
+            (u32::MAX, _) => None,
+            (i, _) => self.callee(file, i as usize).cloned(),
+        }
+    }
+
+    /// The callee of the call at position `i` of [`Index::calls`] for the
+    /// call graph: [`Index::callee`], plus `self.method(...)` /
+    /// `cls.method(...)` / `Self::method(...)` inside a method, which name a
+    /// sibling method of the enclosing class or type.
+    pub fn call_target(&self, file: usize, i: usize) -> Option<Target> {
+        if let Some(t) = self.callee(file, i) {
+            return Some(t.clone());
+        }
+        let (c, scope) = self.calls[file][i];
+        self.sibling_method(file, scope, &c.func)
     }
 
     pub fn sep(&self, file: usize) -> &'static str {
@@ -293,13 +364,14 @@ impl<'a> Index<'a> {
         }
         let f = &self.files[file];
         // Split the head off: Python `a.b.c`; Rust `a::b::c` or field access `a.b`.
+        // Separators are ASCII, so byte searches cut at character boundaries.
         let (head, rest) = match f.lang {
-            Lang::Python => match name.split_once('.') {
-                Some((h, r)) => (h, Some(r)),
+            Lang::Python => match memchr::memchr(b'.', name.as_bytes()) {
+                Some(cut) => (&name[..cut], Some(&name[cut + 1..])),
                 None => (name, None),
             },
             Lang::Rust => {
-                let cut = name.find(['.', ':']).unwrap_or(name.len());
+                let cut = memchr::memchr2(b'.', b':', name.as_bytes()).unwrap_or(name.len());
                 let h = &name[..cut];
                 let r = name[cut..].trim_start_matches(['.', ':']);
                 (h, if r.is_empty() { None } else { Some(r) })
@@ -482,13 +554,9 @@ impl<'a> Index<'a> {
         Some(Target::External(q.to_string()))
     }
 
-    /// Resolve a callee for the call graph: [`Index::resolve_expr`], plus
-    /// `self.method(...)` / `cls.method(...)` / `Self::method(...)` inside a
-    /// method, which name a sibling method of the enclosing class or type.
-    pub fn resolve_call(&self, file: usize, scope: Option<usize>, func: &Expr) -> Option<Target> {
-        if let Some(t) = self.resolve_expr(file, scope, func) {
-            return Some(t);
-        }
+    /// `self.method` / `cls.method` / `Self::method` inside a method: the
+    /// sibling method of the enclosing class or type.
+    fn sibling_method(&self, file: usize, scope: Option<usize>, func: &Expr) -> Option<Target> {
         let Expr::Name(n, _) = func else { return None };
         let f = &self.files[file];
         let method = n

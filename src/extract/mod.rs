@@ -132,7 +132,7 @@ impl CallExpr {
 /// The method name of `a.b.c` / `x().m` without building the receiver.
 pub fn method_name(func: &Expr) -> Option<&str> {
     match func {
-        Expr::Name(n, _) => n.rsplit_once('.').map(|(_, m)| m),
+        Expr::Name(n, _) => memchr::memrchr(b'.', n.as_bytes()).map(|cut| &n[cut + 1..]),
         Expr::Attr(_, m, _) => Some(m),
         _ => None,
     }
@@ -142,8 +142,8 @@ pub fn method_name(func: &Expr) -> Option<&str> {
 pub fn split_method(func: &Expr) -> Option<(Expr, &str)> {
     match func {
         Expr::Name(n, p) => {
-            let (recv, m) = n.rsplit_once('.')?;
-            Some((Expr::Name(recv.to_string(), *p), m))
+            let cut = memchr::memrchr(b'.', n.as_bytes())?;
+            Some((Expr::Name(n[..cut].to_string(), *p), &n[cut + 1..]))
         }
         Expr::Attr(b, m, _) => Some(((**b).clone(), m.as_str())),
         _ => None,

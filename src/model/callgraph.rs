@@ -1,7 +1,7 @@
 //! A name-resolved call graph over the repository's definitions, built lazily
 //! from the linked calls: a node is a function, method or class (file, def),
 //! or a module's top level (file, None). Edges come from
-//! [`Index::resolve_call`]; calls made by nested functions and closures count
+//! [`Index::call_target`]; calls made by nested functions and closures count
 //! for the function that contains them; a class's constructor is its
 //! `__init__`.
 
@@ -86,8 +86,8 @@ impl<'a> CallGraph<'a> {
         let mut out = vec![];
         let mut seen = FxHashSet::default();
         for s in scopes {
-            for c in idx.calls_in(fi, s) {
-                if let Some(Target::Def(cf, cd)) = idx.resolve_call(fi, s, &c.func) {
+            for (ci, _) in idx.calls_in(fi, s) {
+                if let Some(Target::Def(cf, cd)) = idx.call_target(fi, ci) {
                     let target = self.constructor((cf, Some(cd)));
                     if target != n && seen.insert(target) {
                         out.push(target);

@@ -8,7 +8,7 @@
 //! catalogued auth API.
 
 use super::Guard;
-use crate::catalog::{any_match, Catalog, LangCatalog};
+use crate::catalog::{Catalog, LangCatalog};
 use crate::extract::{DefKind, Expr, Pos};
 use crate::facts::GuardRef;
 use crate::lang::Lang;
@@ -81,21 +81,41 @@ impl<'a> Classifier<'a> {
         if depth > 8 {
             return;
         }
-        let lc = self.lc(file);
-        let (callee_expr, call) = match e {
+        let callee_expr = match e {
             Expr::List(items) => {
                 for it in items {
                     self.classify_into(file, scope, it, via, depth + 1, out);
                 }
                 return;
             }
-            Expr::Call(c) => (&c.func, Some(c)),
-            other => (other, None),
+            Expr::Call(c) => &c.func,
+            other => other,
         };
         let Some(target) = self.idx.resolve_expr(file, scope, callee_expr) else {
             return;
         };
-        if let (Expr::Name(..), Target::Var(..)) = (e, &target) {
+        self.classify_target(file, scope, e, &target, via, depth, out);
+    }
+
+    /// [`Classifier::classify_into`] once the callee of `e` (`e` itself when
+    /// it is not a call) has been resolved to `target`.
+    #[allow(clippy::too_many_arguments)]
+    fn classify_target(
+        &self,
+        file: usize,
+        scope: Option<usize>,
+        e: &Expr,
+        target: &Target,
+        via: &str,
+        depth: u32,
+        out: &mut Vec<Guard>,
+    ) {
+        let lc = self.lc(file);
+        let (callee_expr, call) = match e {
+            Expr::Call(c) => (&c.func, Some(c)),
+            other => (other, None),
+        };
+        if let (Expr::Name(..), Target::Var(..)) = (e, target) {
             // A name bound to a list (`permission_classes = PERMS`).
             let (vf, vs, v) = self.idx.value_of(file, scope, e);
             if matches!(v, Expr::List(_)) {
@@ -103,16 +123,16 @@ impl<'a> Classifier<'a> {
             }
         }
         let pos = e.pos().or(callee_expr.pos()).unwrap_or_default();
-        match &target {
+        match target {
             Target::External(q) => {
                 if let Some(c) = call {
-                    if any_match(&lc.guards.containers, q).is_some() {
+                    if lc.guards.containers.first(q).is_some() {
                         for a in c.args.iter().filter(|a| a.name.is_none()) {
                             self.classify_into(file, scope, &a.value, via, depth + 1, out);
                         }
                         return;
                     }
-                    if any_match(&lc.guards.wrapper_auth, q).is_some() {
+                    if lc.guards.wrapper_auth.first(q).is_some() {
                         // `middleware::from_fn(require_auth)`: the wrapped function decides.
                         for a in c.args.iter().filter(|a| a.name.is_none()) {
                             self.classify_into(file, scope, &a.value, via, depth + 1, out);
@@ -120,7 +140,7 @@ impl<'a> Classifier<'a> {
                         return;
                     }
                 }
-                if any_match(&lc.guards.not_auth, q).is_some() {
+                if lc.guards.not_auth.first(q).is_some() {
                     return;
                 }
                 if let Some(g) = self.external_guard(file, pos, callee_expr, q, via) {
@@ -294,9 +314,9 @@ impl<'a> Classifier<'a> {
             scopes.extend((0..defs.len()).filter(|&s| defs[s].name.starts_with(&type_prefix)));
         }
         for s in scopes {
-            for c in self.idx.calls_in(f, Some(s)) {
-                if let Some(Target::External(q)) = self.idx.resolve_expr(f, Some(s), &c.func) {
-                    if let Some(p) = any_match(&lc.guards.auth, &q) {
+            for (ci, _) in self.idx.calls_in(f, Some(s)) {
+                if let Some(Target::External(q)) = self.idx.callee(f, ci) {
+                    if let Some(p) = lc.guards.auth.first(q) {
                         return Verdict::Auth(format!("calls {q} (catalogued auth API {p})"));
                     }
                 }
@@ -393,10 +413,12 @@ impl<'a> Classifier<'a> {
             }
         }
         // Limiters used inside the handler body (`if not bucket.allow(): ...`).
-        for c in self.idx.calls_in(f, Some(d)) {
-            let mut found = vec![];
-            self.classify_into(f, Some(d), &c.func, "call", 0, &mut found);
-            out.extend(found.into_iter().filter(|g| g.limiter));
+        let mut found = vec![];
+        for (ci, c) in self.idx.calls_in(f, Some(d)) {
+            if let Some(t) = self.idx.callee(f, ci) {
+                self.classify_target(f, Some(d), &c.func, t, "call", 0, &mut found);
+                out.extend(found.drain(..).filter(|g| g.limiter));
+            }
         }
         out
     }
@@ -446,7 +468,7 @@ impl<'a> Classifier<'a> {
                 }
             }
             Some(Target::External(q)) => {
-                if let Some(p) = any_match(&self.cat.rust.guards.auth, &q) {
+                if let Some(p) = self.cat.rust.guards.auth.first(&q) {
                     out.push(self.guard(
                         f,
                         *pos,
@@ -494,10 +516,13 @@ fn short_name(name: &str) -> &str {
 
 /// A catalogued limiter or auth API: (reason, is limiter). Limiters win.
 fn catalogued(lc: &LangCatalog, q: &str) -> Option<(String, bool)> {
-    if let Some(p) = any_match(&lc.guards.rate_limit, q) {
+    if let Some(p) = lc.guards.rate_limit.first(q) {
         return Some((format!("catalogued rate limiter ({p})"), true));
     }
-    any_match(&lc.guards.auth, q).map(|p| (format!("catalogued auth API ({p})"), false))
+    lc.guards
+        .auth
+        .first(q)
+        .map(|p| (format!("catalogued auth API ({p})"), false))
 }
 
 /// `Governor::new` stands for `Governor`; other names are kept.

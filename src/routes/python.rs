@@ -34,8 +34,8 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
     let mut built: Vec<(usize, usize, String)> = vec![];
     for (fi, f) in py() {
         for (ai, a) in f.assigns.iter().enumerate() {
-            if let Expr::Call(c) = &a.value {
-                if let Some(fw) = cx.framework_of_call(fi, a.scope, c) {
+            if let Expr::Call(_) = &a.value {
+                if let Some(fw) = cx.framework_of_assign(fi, ai) {
                     g.obj(&idx.var_symbol(fi, ai), &fw, (fi, a.pos));
                     built.push((fi, ai, fw));
                 }
@@ -140,8 +140,9 @@ fn methods_kw(c: &CallExpr) -> Option<Vec<String>> {
 }
 
 impl<'a, 'b> Ctx<'a, 'b> {
-    fn framework_of_call(&self, fi: usize, scope: Option<usize>, c: &CallExpr) -> Option<String> {
-        match self.idx.resolve_expr(fi, scope, &c.func)? {
+    /// The framework whose class builds an assignment's value (`app = FastAPI()`).
+    fn framework_of_assign(&self, fi: usize, ai: usize) -> Option<String> {
+        match self.idx.assign_callee(fi, ai)? {
             Target::External(q) => self.gc.cat.python.frameworks.get(&q).cloned(),
             _ => None,
         }
@@ -166,11 +167,9 @@ impl<'a, 'b> Ctx<'a, 'b> {
         if let Some(Target::Var(vf, va)) = idx.resolve_expr(fi, scope, &e) {
             let key = idx.var_symbol(vf, va);
             let v = &idx.files[vf].assigns[va];
-            let fw = match &v.value {
-                Expr::Call(c) => self.framework_of_call(vf, v.scope, c),
-                _ => None,
-            }
-            .unwrap_or_else(|| "custom".into());
+            let fw = self
+                .framework_of_assign(vf, va)
+                .unwrap_or_else(|| "custom".into());
             g.obj(&key, &fw, (vf, v.pos));
             return (key, fw);
         }
@@ -222,17 +221,17 @@ impl<'a, 'b> Ctx<'a, 'b> {
         call: Option<&CallExpr>,
         di: usize,
     ) {
-        let Some((recv, m)) = split_method(func) else {
-            return;
-        };
-        let is_mw = match m {
-            "middleware" => call.is_some(),
-            "before_request" | "before_app_request" => true,
+        let is_mw = match method_name(func) {
+            Some("middleware") => call.is_some(),
+            Some("before_request" | "before_app_request") => true,
             _ => false,
         };
         if !is_mw {
             return;
         }
+        let Some((recv, _)) = split_method(func) else {
+            return;
+        };
         let (key, fw) = self.receiver(g, fi, scope, &recv);
         let d = &self.idx.files[fi].defs[di];
         let guards = self.gc.classify(

@@ -15,7 +15,7 @@
 //! to keep near-misses quiet (a constant path, a cleaned name), not to prove
 //! a flow.
 
-use crate::catalog::{any_match, LangCatalog};
+use crate::catalog::LangCatalog;
 use crate::extract::{CallExpr, DefKind, Expr, Pos};
 use crate::link::{Index, Target};
 use crate::model::callgraph::Node;
@@ -55,7 +55,7 @@ impl<'a> Taint<'a> {
             return true;
         }
         match self.idx.resolve_expr(fi, scope, t) {
-            Some(Target::External(api)) => any_match(safe, &api).is_some(),
+            Some(Target::External(api)) => safe.first(&api).is_some(),
             Some(Target::Def(cf, cd)) if depth < 4 => {
                 let d = &self.idx.files[cf].defs[cd];
                 d.kind == DefKind::Class
@@ -69,7 +69,7 @@ impl<'a> Taint<'a> {
 
     fn is_container(&self, fi: usize, scope: Option<usize>, c: &CallExpr) -> bool {
         matches!(self.idx.resolve_expr(fi, scope, &c.func),
-            Some(Target::External(api)) if any_match(&self.lc.guards.containers, &api).is_some())
+            Some(Target::External(api)) if self.lc.guards.containers.first(&api).is_some())
     }
 
     /// Is `e`, evaluated in `scope`, derived from the `tainted` names or a request object?
@@ -115,7 +115,7 @@ impl<'a> Taint<'a> {
             }
             Expr::Call(c) => {
                 if let Some(Target::External(api)) = self.idx.resolve_expr(fi, scope, &c.func) {
-                    if any_match(&self.lc.taint.path_sanitisers, &api).is_some() {
+                    if self.lc.taint.path_sanitisers.first(&api).is_some() {
                         return false;
                     }
                 }
@@ -163,8 +163,8 @@ impl<'a> Taint<'a> {
         let skip_self = params.first().is_some_and(|p| *p == "self" || *p == "cls");
         let positional: Vec<&str> = params.iter().skip(skip_self as usize).copied().collect();
         for s in crate::model::callgraph::scopes_of(&idx.files[fi], cd) {
-            for c in idx.calls_in(fi, s) {
-                let hit = match idx.resolve_call(fi, s, &c.func) {
+            for (ci, c) in idx.calls_in(fi, s) {
+                let hit = match idx.call_target(fi, ci) {
                     Some(Target::Def(a, b)) => {
                         (a, b) == (tf, td)
                             || (target.name.ends_with(".__init__")

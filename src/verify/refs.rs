@@ -324,10 +324,10 @@ impl<'a> Symbols<'a> {
                     }
                 });
             };
-            for &(c, scope) in idx.calls(fi) {
+            for (ci, &(c, scope)) in idx.calls(fi).iter().enumerate() {
                 note(scope, &Expr::Call(Box::new(c.clone())));
-                if let Some(Target::External(api)) = idx.resolve_expr(fi, scope, &c.func) {
-                    external_calls.entry(api).or_insert(Location {
+                if let Some(Target::External(api)) = idx.callee(fi, ci) {
+                    external_calls.entry(api.clone()).or_insert(Location {
                         file: f.path.clone(),
                         line: c.start.line,
                     });
