@@ -160,3 +160,55 @@ fn matcher_refuses_query_syntax_it_does_not_implement() {
         assert!(err.contains(why), "{q}: {err}");
     }
 }
+
+/// Python extraction skips the subtrees of calls it converted completely
+/// (src/extract/python.rs, `Cover`): the facts must be exactly those of a
+/// walk over every node.
+fn pruned_and_full_agree(src: &str, what: &str) -> usize {
+    let mut parser = Parser::new();
+    parser.set_language(&Lang::Python.grammar()).unwrap();
+    let tree = parser.parse(src, None).unwrap();
+    let py = threatscan::extract::python::extract_with;
+    let pruned = py(&tree, src.as_bytes(), "x.py".into(), true);
+    let full = py(&tree, src.as_bytes(), "x.py".into(), false);
+    assert_eq!(format!("{pruned:?}"), format!("{full:?}"), "{what}");
+    full.each_call().count() + full.subscripts.len()
+}
+
+#[test]
+fn pruned_walk_extracts_the_same_python_facts() {
+    // What a converter leaves out must stop the pruning: calls under each
+    // kind of gap, and `environ["KEY"]` subscripts (a query of their own).
+    let cases = [
+        "f(g(h()))\nx = a(b(c=d()))\n",
+        "f(os.environ['SECRET'], d[k()])\nx = g(h()['k'])\n",
+        "f(x for x in g())\nf(*g(), **h())\nf([y() for y in z()])\nf({'k': g()})\n",
+        "f(f'{g()!r:>{w()}}', f'{h()}')\nf('a' f'{g()}')\nf(lambda x=g(): h(x))\n",
+        "f(a if g() else b, not h(), -k(), (yield_() ,), [*m()], {n(): 1})\n",
+        "x = f(g())\ny: T = h(i())\nz += j(k())\na, b = l(m())\nwith n(o()) as p: pass\n",
+        "@app.get('/x', dependencies=[Depends(auth())])\nasync def r(u=Depends(cur())):\n    return q(s())\n",
+        "f(  # comment\n  g(),\n)\nf(a)(b())\nf().g(h())\nf(x)[y()](z())\n",
+    ];
+    // Deeper than the converter goes: the inner calls are left to the walk.
+    let deep = format!("{}x(){}\n", "f(".repeat(60), ")".repeat(60));
+    let mut found = 0;
+    for src in cases.iter().copied().chain([deep.as_str()]) {
+        found += pruned_and_full_agree(src, src);
+    }
+    assert!(found > 60, "calls and subscripts compared: {found}");
+    let mut paths = vec![];
+    files(Path::new("tests/fixtures"), &mut paths);
+    if let Ok(dir) = std::env::var("THREATSCAN_MATCHER_CORPUS") {
+        files(Path::new(&dir), &mut paths);
+    }
+    let mut compared = 0;
+    for p in paths
+        .iter()
+        .filter(|p| Lang::from_path(p) == Some(Lang::Python))
+    {
+        if let Ok(src) = std::fs::read_to_string(p) {
+            compared += pruned_and_full_agree(&src, &p.display().to_string());
+        }
+    }
+    assert!(compared > 500, "calls and subscripts compared: {compared}");
+}

@@ -88,7 +88,20 @@ impl Matcher {
 
     /// Call `f(pattern index, captures)` for every match under `root`, in
     /// pre-order of the matched node, patterns in file order at each node.
-    pub fn for_each_match<'t>(&self, root: Node<'t>, mut f: impl FnMut(usize, &Captures<'t>)) {
+    pub fn for_each_match<'t>(&self, root: Node<'t>, f: impl FnMut(usize, &Captures<'t>)) {
+        self.for_each_match_pruned(root, f, |_| true);
+    }
+
+    /// [`Matcher::for_each_match`], asking `descend(node)` after the matches
+    /// rooted at a node: `false` skips that node's subtree (the caller has
+    /// taken everything it needs from it). Nodes where no pattern is rooted
+    /// are always descended into.
+    pub fn for_each_match_pruned<'t>(
+        &self,
+        root: Node<'t>,
+        mut f: impl FnMut(usize, &Captures<'t>),
+        mut descend: impl FnMut(Node<'t>) -> bool,
+    ) {
         let mut caps: Vec<(u32, Node<'t>)> = Vec::with_capacity(8);
         let mut cursor = root.walk();
         loop {
@@ -97,10 +110,11 @@ impl Matcher {
                 .by_kind
                 .get(node.kind_id() as usize)
                 .map_or(&[][..], |v| v.as_slice());
-            if !roots.is_empty() || (!self.any_named.is_empty() && node.is_named()) {
+            let rooted = !roots.is_empty() || (!self.any_named.is_empty() && node.is_named());
+            if rooted {
                 self.at_node(node, roots, &mut caps, &mut f);
             }
-            if cursor.goto_first_child() {
+            if (!rooted || descend(node)) && cursor.goto_first_child() {
                 continue;
             }
             loop {

@@ -413,7 +413,19 @@ impl Scopes {
 /// each call is converted once: `a(b(c()))` is one top-level [`Call`] whose
 /// arguments hold the inner calls, not three overlapping trees (which is
 /// quadratic on long builder chains). [`FileFacts::each_call`] visits them all.
-pub struct Cover(Option<rustc_hash::FxHashSet<usize>>);
+///
+/// A converter may also record the gaps it leaves (children it does not
+/// convert); a call converted without a gap below it is *complete*: nothing
+/// in its subtree is left for the extraction queries to find, so the walk
+/// need not descend into it.
+pub struct Cover(Option<CoverSet>);
+
+#[derive(Default)]
+struct CoverSet {
+    /// Converted call nodes by id: complete or not.
+    calls: rustc_hash::FxHashMap<usize, bool>,
+    gaps: u32,
+}
 
 impl Cover {
     pub fn off() -> Cover {
@@ -422,25 +434,38 @@ impl Cover {
     pub fn on() -> Cover {
         Cover(Some(Default::default()))
     }
+    /// A call node converted, completeness unknown.
     pub fn mark(&mut self, id: usize) {
         if let Some(s) = &mut self.0 {
-            s.insert(id);
+            s.calls.insert(id, false);
+        }
+    }
+    /// Gaps recorded so far: taken before converting a call's children and
+    /// handed to [`Cover::mark_call`] after.
+    pub fn gaps(&self) -> u32 {
+        self.0.as_ref().map_or(0, |s| s.gaps)
+    }
+    /// A child left unconverted.
+    pub fn gap(&mut self) {
+        if let Some(s) = &mut self.0 {
+            s.gaps += 1;
+        }
+    }
+    /// A call node converted; complete if no gap was recorded since `before`.
+    pub fn mark_call(&mut self, id: usize, before: u32) {
+        if let Some(s) = &mut self.0 {
+            let complete = s.gaps == before;
+            s.calls.insert(id, complete);
         }
     }
     pub fn contains(&self, id: usize) -> bool {
-        self.0.as_ref().is_some_and(|s| s.contains(&id))
+        self.0.as_ref().is_some_and(|s| s.calls.contains_key(&id))
     }
-    /// A scratch cover for a subtree whose result may be discarded.
-    pub fn child(&self) -> Cover {
-        match self.0 {
-            Some(_) => Cover::on(),
-            None => Cover::off(),
-        }
-    }
-    pub fn absorb(&mut self, other: Cover) {
-        if let (Some(s), Some(o)) = (&mut self.0, other.0) {
-            s.extend(o);
-        }
+    /// Converted, with every descendant converted too.
+    pub fn complete(&self, id: usize) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|s| s.calls.get(&id) == Some(&true))
     }
 }
 

@@ -59,44 +59,75 @@ static F: LazyLock<Fields> = LazyLock::new(|| {
 });
 
 pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
+    extract_with(tree, src, path, true)
+}
+
+/// [`extract`], with the walk's pruning of complete calls on or off (off:
+/// every node is visited; a test asserts both give the same facts).
+pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileFacts {
     let mut ff = FileFacts::new(path, Lang::Python, src.len());
     ff.has_errors = tree.root_node().has_error();
     let matcher = Lang::Python.matcher();
     let names = matcher.capture_names();
 
     let mut defs: Vec<Node> = vec![];
-    let mut calls: Vec<Node> = vec![];
     let mut imports: Vec<Node> = vec![];
     let mut returns: Vec<Node> = vec![];
-    let mut assigns: Vec<(Node, Node, Node)> = vec![];
     let mut subs: Vec<(Node, Node, Node)> = vec![];
-    matcher.for_each_match(tree.root_node(), |_, captures| {
-        let mut target = None;
-        let mut value = None;
-        let mut whole = None;
-        let (mut sv, mut sk, mut sw) = (None, None, None);
-        for &(index, node) in captures {
-            match names[index as usize].as_str() {
-                "sub.value" => sv = Some(node),
-                "sub.key" => sk = Some(node),
-                "sub" => sw = Some(node),
-                "def.function" | "def.class" => defs.push(node),
-                "call" => calls.push(node),
-                "import" | "import.from" => imports.push(node),
-                "return" => returns.push(node),
-                "assign.target" => target = Some(node),
-                "assign.value" => value = Some(node),
-                "assign" => whole = Some(node),
-                _ => {}
+    // Assignments and calls are converted during the walk, in pre-order (an
+    // assignment before the calls in its value, an outer call before the
+    // calls in its arguments), so that each call is converted once: calls
+    // converted inside an assignment value or an outer call are covered.
+    // A covered call converted without gaps is complete, and the walk skips
+    // its subtree. Trees with syntax errors are walked whole.
+    let mut cov = Cover::on();
+    let prune = prune && !ff.has_errors;
+    let mut assigns: Vec<(Node, String, Expr)> = vec![];
+    let mut calls: Vec<(Node, CallExpr)> = vec![];
+    let skip = std::cell::Cell::new(None);
+    matcher.for_each_match_pruned(
+        tree.root_node(),
+        |_, captures| {
+            let mut target = None;
+            let mut value = None;
+            let mut whole = None;
+            let (mut sv, mut sk, mut sw) = (None, None, None);
+            for &(index, node) in captures {
+                match names[index as usize].as_str() {
+                    "sub.value" => sv = Some(node),
+                    "sub.key" => sk = Some(node),
+                    "sub" => sw = Some(node),
+                    "def.function" | "def.class" => defs.push(node),
+                    "call" => {
+                        if !cov.contains(node.id()) {
+                            if let Expr::Call(c) = conv_c(node, src, 0, &mut cov) {
+                                calls.push((node, *c));
+                            }
+                        }
+                        if prune && cov.complete(node.id()) {
+                            skip.set(Some(node.id()));
+                        }
+                    }
+                    "import" | "import.from" => imports.push(node),
+                    "return" => returns.push(node),
+                    "assign.target" => target = Some(node),
+                    "assign.value" => value = Some(node),
+                    "assign" => whole = Some(node),
+                    _ => {}
+                }
             }
-        }
-        if let (Some(t), Some(v), Some(w)) = (target, value, whole) {
-            assigns.push((w, t, v));
-        }
-        if let (Some(v), Some(k), Some(w)) = (sv, sk, sw) {
-            subs.push((w, v, k));
-        }
-    });
+            if let (Some(t), Some(v), Some(w)) = (target, value, whole) {
+                if matches!(node_kind(t), "identifier" | "attribute") {
+                    let value = conv_c(v, src, 0, &mut cov);
+                    assigns.push((w, text(t, src).to_string(), value));
+                }
+            }
+            if let (Some(v), Some(k), Some(w)) = (sv, sk, sw) {
+                subs.push((w, v, k));
+            }
+        },
+        |n| skip.get() != Some(n.id()),
+    );
 
     // Definitions first: everything else is scoped by them.
     defs.sort_by_key(|n| n.start_byte());
@@ -177,15 +208,8 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             ff.defs[scope].returns.push(conv(v, src, 0));
         }
     }
-    // Calls converted inside assignment values are not repeated as calls.
-    let mut cov = Cover::on();
-    for (w, t, v) in assigns {
-        let target = match node_kind(t) {
-            "identifier" | "attribute" => text(t, src).to_string(),
-            _ => continue,
-        };
+    for (w, target, value) in assigns {
         let scope = scope_of(w);
-        let value = conv_c(v, src, 0, &mut cov);
         if let Some(s) = scope.filter(|&s| ff.defs[s].kind == DefKind::Class) {
             ff.defs[s].attrs.push(ff.assigns.len());
         }
@@ -206,18 +230,11 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             });
         }
     }
-    // Outer calls first; calls converted inside an outer one are not repeated.
-    calls.sort_by_key(|n| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
-    for n in calls {
-        if cov.contains(n.id()) {
-            continue;
-        }
-        if let Expr::Call(c) = conv_c(n, src, 0, &mut cov) {
-            ff.calls.push(Call {
-                call: *c,
-                scope: scope_of(n),
-            });
-        }
+    for (n, call) in calls {
+        ff.calls.push(Call {
+            call,
+            scope: scope_of(n),
+        });
     }
     ff.shrink();
     ff
@@ -370,6 +387,10 @@ fn interpolations(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Vec<Expr>
     let mut w = n.walk();
     for c in n.named_children(&mut w) {
         if node_kind(c) == "interpolation" {
+            // A conversion (`!r`) or a format spec (`:{width}`) is not converted.
+            if c.named_child_count() != 1 {
+                cov.gap();
+            }
             if let Some(e) = c
                 .child_by_field_id(F.expression.get())
                 .or_else(|| c.named_child(0))
@@ -400,9 +421,11 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
     conv_c(n, src, depth, &mut Cover::off())
 }
 
-/// [`conv`], recording every call node converted into `cov`.
+/// [`conv`], recording every call node converted into `cov`, and every
+/// child left unconverted as a gap (see [`Cover`]).
 pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
     if depth > MAX_DEPTH {
+        cov.gap();
         return Expr::Other;
     }
     let d = depth + 1;
@@ -413,6 +436,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 n.child_by_field_id(F.object.get()),
                 n.child_by_field_id(F.attribute.get()),
             ) else {
+                cov.gap();
                 return Expr::Other;
             };
             let attr = text(a, src);
@@ -426,15 +450,21 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             }
         }
         "call" => {
-            cov.mark(n.id());
+            let before = cov.gaps();
             let func = n
                 .child_by_field_id(F.function.get())
                 .map(|f| conv_c(f, src, d, cov))
                 .unwrap_or(Expr::Other);
             let arguments = n.child_by_field_id(F.arguments.get());
+            if n.named_child_count() != 2 {
+                cov.gap();
+            }
             let mut args = Vec::with_capacity(arguments.map_or(0, |a| a.named_child_count()));
             if let Some(al) = arguments {
-                if node_kind(al) == "argument_list" {
+                if node_kind(al) != "argument_list" {
+                    // `f(x for x in xs)`
+                    cov.gap();
+                } else {
                     let mut w = al.walk();
                     for a in al.named_children(&mut w) {
                         match node_kind(a) {
@@ -447,9 +477,12 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                                         name: Some(text(k, src).to_string()),
                                         value: conv_c(v, src, d, cov),
                                     });
+                                } else {
+                                    cov.gap();
                                 }
                             }
-                            "comment" | "list_splat" | "dictionary_splat" => {}
+                            "comment" => {}
+                            "list_splat" | "dictionary_splat" => cov.gap(),
                             _ => args.push(Arg {
                                 name: None,
                                 value: conv_c(a, src, d, cov),
@@ -458,6 +491,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     }
                 }
             }
+            cov.mark_call(n.id(), before);
             let p = pos_of(n, src);
             Expr::Call(Box::new(CallExpr {
                 func,
@@ -476,7 +510,10 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             for c in n.named_children(&mut w) {
                 match string_value(c, src) {
                     Some(s) => out.push_str(&s),
-                    None => return Expr::Other,
+                    None => {
+                        cov.gap();
+                        return Expr::Other;
+                    }
                 }
             }
             Expr::Str(out)
@@ -486,12 +523,11 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 n.child_by_field_id(F.left.get()),
                 n.child_by_field_id(F.right.get()),
             ) else {
+                cov.gap();
                 return Expr::Other;
             };
             let op = n.child_by_field_id(F.operator.get()).map(|o| text(o, src));
-            // Calls inside are covered only if the result keeps them.
-            let mut local = cov.child();
-            let e = match (conv_c(l, src, d, &mut local), conv_c(r, src, d, &mut local)) {
+            match (conv_c(l, src, d, cov), conv_c(r, src, d, cov)) {
                 (Expr::Str(a), Expr::Str(b)) => Expr::Str(a + &b),
                 (a @ (Expr::List(_) | Expr::Name(..)), b @ (Expr::List(_) | Expr::Name(..)))
                     if op == Some("+") =>
@@ -499,9 +535,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     Expr::List(vec![a, b])
                 }
                 (a, b) => Expr::Mix(vec![a, b]),
-            };
-            cov.absorb(local);
-            e
+            }
         }
         "integer" | "float" => Expr::Num(text(n, src).to_string()),
         "true" => Expr::Bool(true),
@@ -516,19 +550,29 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     .collect(),
             )
         }
-        "parenthesized_expression" | "await" | "type" | "as_pattern" => n
-            .named_child(0)
-            .map(|c| conv_c(c, src, d, cov))
-            .unwrap_or(Expr::Other),
+        "parenthesized_expression" | "await" | "type" | "as_pattern" => {
+            if n.named_child_count() != 1 {
+                cov.gap();
+            }
+            n.named_child(0)
+                .map(|c| conv_c(c, src, d, cov))
+                .unwrap_or(Expr::Other)
+        }
         "subscript" => {
             let value = n
                 .child_by_field_id(F.value.get())
                 .map(|v| conv_c(v, src, d, cov))
                 .unwrap_or(Expr::Other);
             let mut w = n.walk();
-            let subs = n
+            let subs: Vec<Expr> = n
                 .children_by_field_id(F.subscript, &mut w)
-                .map(|c| conv_c(c, src, d, cov))
+                .map(|c| {
+                    // `environ["KEY"]` is matched by a query of its own.
+                    if node_kind(c) == "string" {
+                        cov.gap();
+                    }
+                    conv_c(c, src, d, cov)
+                })
                 .collect();
             Expr::Subscript(Box::new(value), subs)
         }
@@ -543,16 +587,27 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                         let mut w2 = c.walk();
                         subs.extend(c.named_children(&mut w2).map(|t| conv_c(t, src, d, cov)));
                     }
-                    _ => {}
+                    _ => cov.gap(),
                 }
             }
             Expr::Subscript(Box::new(base), subs)
         }
-        "lambda" => Expr::Closure(Box::new(
-            n.child_by_field_id(F.body.get())
-                .map(|b| conv_c(b, src, d, cov))
-                .unwrap_or(Expr::Other),
-        )),
-        _ => Expr::Other,
+        "lambda" => {
+            // Parameter defaults are not converted.
+            if n.child_by_field_id(F.parameters.get()).is_some() {
+                cov.gap();
+            }
+            Expr::Closure(Box::new(
+                n.child_by_field_id(F.body.get())
+                    .map(|b| conv_c(b, src, d, cov))
+                    .unwrap_or(Expr::Other),
+            ))
+        }
+        _ => {
+            if n.child_count() > 0 {
+                cov.gap();
+            }
+            Expr::Other
+        }
     }
 }
