@@ -5,6 +5,9 @@
 //! - `extract`: parsing + queries + decoding into FileFacts;
 //! - `facts`: extract + whole-repo linking, routes and sinks (the `facts` command minus I/O).
 //!
+//! The results of `extract` and `facts` are freed outside the timing: the
+//! command leaves them to the operating system at exit.
+//!
 //! Set THREATSCAN_CORPUS_DIR=/some/dir to also write the corpus to disk (for
 //! `threatscan facts /some/dir --stats` and peak-memory measurements);
 //! THREATSCAN_CORPUS_FILES sets the number of Python files (default 400).
@@ -160,17 +163,20 @@ fn bench(c: &mut Criterion) {
             black_box(nodes)
         })
     });
+    // The extracted facts are returned, and freed outside the timing, as the
+    // command leaves them to the operating system at exit. Each file's
+    // syntax tree is freed inside, as in parse_only.
     g.bench_function("extract", |b| {
-        b.iter(|| {
+        b.iter_with_large_drop(|| {
             let ff: Vec<_> = files
                 .iter()
                 .filter_map(|(p, l, s)| threatscan::extract_source(p.clone(), *l, s.as_bytes()))
                 .collect();
-            black_box(ff.len())
+            black_box(ff)
         })
     });
     g.bench_function("facts", |b| {
-        b.iter(|| {
+        b.iter_with_large_drop(|| {
             let ff: Vec<_> = files
                 .iter()
                 .filter_map(|(p, l, s)| threatscan::extract_source(p.clone(), *l, s.as_bytes()))
@@ -181,7 +187,8 @@ fn bench(c: &mut Criterion) {
                 skipped: vec![],
                 stats: Default::default(),
             };
-            black_box(threatscan::facts(&scan).len())
+            let facts = threatscan::facts(&scan);
+            black_box((scan, facts))
         })
     });
     g.finish();

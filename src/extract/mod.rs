@@ -303,18 +303,18 @@ impl FileFacts {
     /// definition: the top-level calls, the calls in assignment values, and
     /// the calls nested in their callees and arguments (macros are top-level
     /// calls of their own).
-    pub fn each_call(&self) -> impl Iterator<Item = (&CallExpr, Option<usize>)> {
-        let calls = self.calls.iter().flat_map(|c| {
-            let mut out = vec![];
-            nested_calls(&c.call, &mut out);
-            out.into_iter().map(move |x| (x, c.scope))
-        });
-        let in_assigns = self.assigns.iter().flat_map(|a| {
-            let mut out = vec![];
-            nested_in(&a.value, &mut out);
-            out.into_iter().map(move |x| (x, a.scope))
-        });
-        calls.chain(in_assigns)
+    pub fn each_call(&self) -> std::vec::IntoIter<(&CallExpr, Option<usize>)> {
+        let mut out = Vec::with_capacity(self.calls.len() * 2);
+        let mut buf = vec![];
+        for c in &self.calls {
+            nested_calls(&c.call, &mut buf);
+            out.extend(buf.drain(..).map(|x| (x, c.scope)));
+        }
+        for a in &self.assigns {
+            nested_in(&a.value, &mut buf);
+            out.extend(buf.drain(..).map(|x| (x, a.scope)));
+        }
+        out.into_iter()
     }
 
     /// Release spare capacity: all files' facts stay in memory until linking.
