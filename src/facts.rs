@@ -20,11 +20,11 @@ pub struct GuardRef {
 
 #[derive(Clone, Debug, Serialize, Default)]
 pub struct Fact {
-    pub kind: String,
+    pub kind: &'static str,
     pub file: String,
     pub line: u32,
     pub column: u32,
-    pub language: String,
+    pub language: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,13 +67,13 @@ pub struct Fact {
 }
 
 impl Fact {
-    pub fn new(kind: &str, file: &FileFacts, pos: Pos) -> Fact {
+    pub fn new(kind: &'static str, file: &FileFacts, pos: Pos) -> Fact {
         Fact {
-            kind: kind.to_string(),
+            kind,
             file: file.path.clone(),
             line: pos.line,
             column: pos.column,
-            language: file.lang.name().to_string(),
+            language: file.lang.name(),
             ..Default::default()
         }
     }
@@ -84,7 +84,7 @@ impl Fact {
 /// kind (a few per file) are serialised for the tie-break.
 pub fn sort(facts: &mut Vec<Fact>) {
     fn primary(f: &Fact) -> (&str, u32, u32, &str) {
-        (&f.file, f.line, f.column, &f.kind)
+        (&f.file, f.line, f.column, f.kind)
     }
     // Sort small keys, then move each fact once: a fact is a large record,
     // and paths compare slower than ranks. Unstable is deterministic here:
@@ -118,7 +118,7 @@ pub fn sort(facts: &mut Vec<Fact>) {
     order.sort_unstable_by(|a, b| {
         (a.0, a.1, a.2)
             .cmp(&(b.0, b.1, b.2))
-            .then_with(|| facts[a.3 as usize].kind.cmp(&facts[b.3 as usize].kind))
+            .then_with(|| facts[a.3 as usize].kind.cmp(facts[b.3 as usize].kind))
     });
     let mut slots: Vec<Option<Fact>> = std::mem::take(facts).into_iter().map(Some).collect();
     facts.extend(order.iter().filter_map(|o| slots[o.3 as usize].take()));
@@ -141,7 +141,12 @@ pub fn sort(facts: &mut Vec<Fact>) {
 }
 
 /// Sinks and secrets: every call whose callee resolves to a catalogue API.
-pub fn sinks(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>, mut extra: Option<&mut Vec<Fact>>) {
+pub fn sinks(
+    idx: &Index,
+    cat: &'static Catalog,
+    out: &mut Vec<Fact>,
+    mut extra: Option<&mut Vec<Fact>>,
+) {
     for (fi, f) in idx.files.iter().enumerate() {
         let lc = cat.lang(f.lang);
         // The enclosing function's symbol, built only for calls that become facts.
@@ -348,7 +353,7 @@ fn secret_mentioned(
 /// imports). Kinds are the catalogue's; `via` is `call`.
 fn model_extras(
     idx: &Index,
-    lc: &LangCatalog,
+    lc: &'static LangCatalog,
     fi: usize,
     scope: Option<usize>,
     call: &CallExpr,

@@ -44,7 +44,7 @@ const KIND_ORDER: &[&str] = &[
 /// Facts grouped by kind, one line each with its location.
 pub fn facts_text(stats: &Stats, skipped: &[Skipped], facts: &[Fact]) -> String {
     let mut out = String::new();
-    let mut kinds: Vec<&str> = facts.iter().map(|f| f.kind.as_str()).collect();
+    let mut kinds: Vec<&str> = facts.iter().map(|f| f.kind).collect();
     kinds.sort_by_key(|k| (KIND_ORDER.iter().position(|x| x == k).unwrap_or(99), *k));
     kinds.dedup();
     for k in kinds {
@@ -89,7 +89,7 @@ fn names(v: &Option<Vec<crate::facts::GuardRef>>) -> String {
 }
 
 fn describe(f: &Fact) -> String {
-    match f.kind.as_str() {
+    match f.kind {
         "route" => format!(
             "{} {} -> {} [{}] auth: {}; rate limit: {}",
             f.methods.as_deref().unwrap_or_default().join(","),

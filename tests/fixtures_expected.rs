@@ -116,7 +116,7 @@ fn check(name: &str) {
 
     let fact_sinks: Vec<_> = facts
         .iter()
-        .filter(|f| SINK_KINDS.contains(&f.kind.as_str()))
+        .filter(|f| SINK_KINDS.contains(&f.kind))
         .collect();
     let mut matched = vec![false; fact_sinks.len()];
     for s in &expected.sink {

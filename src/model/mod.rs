@@ -357,7 +357,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
     let mut sinks_in: FxHashMap<&str, Vec<&Fact>> = FxHashMap::default();
     let mut evidence_in: FxHashMap<&str, Vec<&Fact>> = FxHashMap::default();
     for f in &facts {
-        if SINK_KINDS.contains(&f.kind.as_str()) {
+        if SINK_KINDS.contains(&f.kind) {
             if let Some(func) = &f.function {
                 sinks_in.entry(func.as_str()).or_default().push(f);
             }
@@ -371,7 +371,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
         .map(|e| e.kind.as_str())
         .collect();
     for f in &extra {
-        if !entry_kinds.contains(f.kind.as_str()) {
+        if !entry_kinds.contains(f.kind) {
             if let Some(func) = &f.function {
                 evidence_in.entry(func.as_str()).or_default().push(f);
             }
@@ -414,10 +414,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             rate_limit: f.rate_limit.clone().unwrap_or_default(),
         });
     }
-    for f in extra
-        .iter()
-        .filter(|f| entry_kinds.contains(f.kind.as_str()))
-    {
+    for f in extra.iter().filter(|f| entry_kinds.contains(f.kind)) {
         let fi = idx.file_index(&f.file);
         let handler = f
             .function
@@ -429,8 +426,8 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             None => fi.map(|fi| (fi, None)),
         };
         entries.push(Entry {
-            kind: f.kind.clone(),
-            surface_key: (f.kind.clone(), surface_title(&f.kind).into()),
+            kind: f.kind.to_string(),
+            surface_key: (f.kind.to_string(), surface_title(f.kind).into()),
             framework: None,
             methods: vec![],
             pattern: None,
@@ -563,12 +560,9 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
     };
     let mut sink_asset: FxHashMap<(String, u32, u32, String), (String, String)> =
         FxHashMap::default();
-    for f in facts
-        .iter()
-        .filter(|f| SINK_KINDS.contains(&f.kind.as_str()))
-    {
+    for f in facts.iter().filter(|f| SINK_KINDS.contains(&f.kind)) {
         if let Some(k) = asset_key_of(f) {
-            sink_asset.insert((f.file.clone(), f.line, f.column, f.kind.clone()), k);
+            sink_asset.insert((f.file.clone(), f.line, f.column, f.kind.to_string()), k);
         }
     }
     let mut assets: Vec<Asset> = vec![];
@@ -604,7 +598,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             let sym = graph.symbol(*node);
             for f in evidence_in.get(sym.as_str()).into_iter().flatten() {
                 base_ev.push(Evidence {
-                    kind: f.kind.clone(),
+                    kind: f.kind.to_string(),
                     symbol: f.api.clone().unwrap_or_default(),
                     file: f.file.clone(),
                     line: f.line,
@@ -620,7 +614,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
                 .iter()
                 .filter(|b| match sink {
                     None => b.entries.contains(&e.kind),
-                    Some(f) => b.sinks.contains(&f.kind),
+                    Some(f) => b.sinks.iter().any(|k| k == f.kind),
                 })
                 .map(|b| b.id.clone())
                 .collect();
@@ -640,7 +634,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
                 .collect();
             let asset = sink.and_then(|f| {
                 sink_asset
-                    .get(&(f.file.clone(), f.line, f.column, f.kind.clone()))
+                    .get(&(f.file.clone(), f.line, f.column, f.kind.to_string()))
                     .and_then(|k| asset_id.get(k).cloned())
             });
             interactions.push(Interaction {
@@ -665,7 +659,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
         for (node, path) in &reach {
             let sym = graph.symbol(*node);
             for f in sinks_in.get(sym.as_str()).into_iter().flatten() {
-                if !seen.insert((f.file.clone(), f.line, f.column, f.kind.clone())) {
+                if !seen.insert((f.file.clone(), f.line, f.column, f.kind.to_string())) {
                     continue;
                 }
                 let chain = path.iter().map(|n| graph.step(*n)).collect();
@@ -828,7 +822,7 @@ fn guard_evidence(kind: &str, g: &GuardRef) -> Evidence {
 
 fn sink_ref(f: &Fact) -> SinkRef {
     SinkRef {
-        kind: f.kind.clone(),
+        kind: f.kind.to_string(),
         api: f.api.clone().unwrap_or_default(),
         file: f.file.clone(),
         line: f.line,

@@ -118,7 +118,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                                     .get(s)
                                     .into_iter()
                                     .flatten()
-                                    .any(|f| w.without_evidence.contains(&f.kind))
+                                    .any(|f| w.without_evidence.iter().any(|k| k == f.kind))
                             })
                         {
                             continue;
@@ -388,7 +388,7 @@ fn safe_matches(want: Option<bool>, have: Option<bool>) -> bool {
 }
 
 fn fact_matches(w: &When, f: &Fact) -> bool {
-    if !w.kinds.is_empty() && !w.kinds.contains(&f.kind) {
+    if !w.kinds.is_empty() && !w.kinds.iter().any(|k| k == f.kind) {
         return false;
     }
     let api = f.api.as_deref().unwrap_or("");
