@@ -9,7 +9,7 @@
 
 use super::Guard;
 use crate::catalog::{Catalog, LangCatalog};
-use crate::extract::{DefKind, Expr, Pos};
+use crate::extract::{CallExpr, DefKind, Expr, Pos};
 use crate::facts::GuardRef;
 use crate::lang::Lang;
 use crate::link::{Index, Target};
@@ -81,48 +81,65 @@ impl<'a> Classifier<'a> {
         if depth > 8 {
             return;
         }
-        let callee_expr = match e {
+        match e {
             Expr::List(items) => {
                 for it in items {
                     self.classify_into(file, scope, it, via, depth + 1, out);
                 }
-                return;
             }
-            Expr::Call(c) => &c.func,
-            other => other,
-        };
-        let Some(target) = self.idx.resolve_expr(file, scope, callee_expr) else {
-            return;
-        };
-        self.classify_target(file, scope, e, &target, via, depth, out);
+            Expr::Call(c) => self.classify_call(file, scope, c, via, depth, out),
+            other => {
+                if let Some(target) = self.idx.resolve_expr(file, scope, other) {
+                    self.classify_target(file, scope, other, None, &target, via, depth, out);
+                }
+            }
+        }
     }
 
-    /// [`Classifier::classify_into`] once the callee of `e` (`e` itself when
-    /// it is not a call) has been resolved to `target`.
+    /// [`Classifier::classify_into`] for a call (`Depends(current_user)`).
+    fn classify_call(
+        &self,
+        file: usize,
+        scope: Option<usize>,
+        c: &CallExpr,
+        via: &str,
+        depth: u32,
+        out: &mut Vec<Guard>,
+    ) {
+        if depth > 8 {
+            return;
+        }
+        if let Some(target) = self.idx.resolve_expr(file, scope, &c.func) {
+            self.classify_target(file, scope, &c.func, Some(c), &target, via, depth, out);
+        }
+    }
+
+    /// Classify a guard expression whose callee (the expression itself when
+    /// `call` is `None`) has been resolved to `target`.
     #[allow(clippy::too_many_arguments)]
     fn classify_target(
         &self,
         file: usize,
         scope: Option<usize>,
-        e: &Expr,
+        callee_expr: &Expr,
+        call: Option<&CallExpr>,
         target: &Target,
         via: &str,
         depth: u32,
         out: &mut Vec<Guard>,
     ) {
         let lc = self.lc(file);
-        let (callee_expr, call) = match e {
-            Expr::Call(c) => (&c.func, Some(c)),
-            other => (other, None),
-        };
-        if let (Expr::Name(..), Target::Var(..)) = (e, target) {
+        if let (None, Expr::Name(..), Target::Var(..)) = (call, callee_expr, target) {
             // A name bound to a list (`permission_classes = PERMS`).
-            let (vf, vs, v) = self.idx.value_of(file, scope, e);
+            let (vf, vs, v) = self.idx.value_of(file, scope, callee_expr);
             if matches!(v, Expr::List(_)) {
                 return self.classify_into(vf, vs, v, via, depth + 1, out);
             }
         }
-        let pos = e.pos().or(callee_expr.pos()).unwrap_or_default();
+        let pos = call
+            .map(|c| c.pos)
+            .or(callee_expr.pos())
+            .unwrap_or_default();
         match target {
             Target::External(q) => {
                 if let Some(c) = call {
@@ -290,14 +307,7 @@ impl<'a> Classifier<'a> {
         if file.lang == Lang::Python {
             for (cf, cs, c) in self.dependency_calls(f, d) {
                 let mut found = vec![];
-                self.classify_into(
-                    cf,
-                    cs,
-                    &Expr::Call(Box::new(c)),
-                    "dependency",
-                    0,
-                    &mut found,
-                );
+                self.classify_call(cf, cs, c, "dependency", 0, &mut found);
                 if let Some(g) = found.iter().find(|g| !g.limiter) {
                     return Verdict::Auth(format!("depends on {}", g.r.symbol));
                 }
@@ -367,7 +377,7 @@ impl<'a> Classifier<'a> {
         match file.lang {
             Lang::Python => {
                 for (cf, cs, c) in self.dependency_calls(f, d) {
-                    self.classify_into(cf, cs, &Expr::Call(Box::new(c)), "dependency", 0, &mut out);
+                    self.classify_call(cf, cs, c, "dependency", 0, &mut out);
                 }
                 // A method endpoint of a class-based view (fastapi-utils `@cbv`
                 // and look-alikes): the class's and its bases' attributes
@@ -416,7 +426,7 @@ impl<'a> Classifier<'a> {
         let mut found = vec![];
         for (ci, c) in self.idx.calls_in(f, Some(d)) {
             if let Some(t) = self.idx.callee(f, ci) {
-                self.classify_target(f, Some(d), &c.func, t, "call", 0, &mut found);
+                self.classify_target(f, Some(d), &c.func, None, t, "call", 0, &mut found);
                 out.extend(found.drain(..).filter(|g| g.limiter));
             }
         }
@@ -426,11 +436,7 @@ impl<'a> Classifier<'a> {
     /// Calls in a Python function's parameter defaults and annotations
     /// (`user=Depends(x)`, `Annotated[User, Depends(x)]`), following names bound
     /// to such values (`CurrentUser = Annotated[User, Depends(get_current_user)]`).
-    fn dependency_calls(
-        &self,
-        f: usize,
-        d: usize,
-    ) -> Vec<(usize, Option<usize>, crate::extract::CallExpr)> {
+    fn dependency_calls(&self, f: usize, d: usize) -> Vec<(usize, Option<usize>, &'a CallExpr)> {
         let def = &self.idx.files[f].defs[d];
         let mut out = vec![];
         for p in &def.params {
@@ -439,7 +445,7 @@ impl<'a> Classifier<'a> {
                     Expr::Name(..) => self.idx.value_of(f, def.parent, e),
                     other => (f, def.parent, other),
                 };
-                out.extend(calls_in(v).into_iter().map(|c| (vf, vs, c.clone())));
+                out.extend(calls_in(v).into_iter().map(|c| (vf, vs, c)));
             }
         }
         out
@@ -547,9 +553,9 @@ fn is_route_decorator(e: &Expr) -> bool {
 }
 
 /// Every call inside an expression (parameter defaults and annotations).
-pub fn calls_in(e: &Expr) -> Vec<&crate::extract::CallExpr> {
+pub fn calls_in(e: &Expr) -> Vec<&CallExpr> {
     let mut out = vec![];
-    fn go<'e>(e: &'e Expr, out: &mut Vec<&'e crate::extract::CallExpr>, depth: u32) {
+    fn go<'e>(e: &'e Expr, out: &mut Vec<&'e CallExpr>, depth: u32) {
         if depth > 16 {
             return;
         }
