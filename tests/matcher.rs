@@ -161,22 +161,25 @@ fn matcher_refuses_query_syntax_it_does_not_implement() {
     }
 }
 
-/// Python extraction skips the subtrees of calls it converted completely
-/// (src/extract/python.rs, `Cover`): the facts must be exactly those of a
-/// walk over every node.
-fn pruned_and_full_agree(src: &str, what: &str) -> usize {
+/// Extraction skips the subtrees of calls it converted completely
+/// (src/extract/mod.rs, `Cover`): the facts must be exactly those of a walk
+/// over every node.
+fn pruned_and_full_agree(lang: Lang, src: &str, what: &str) -> usize {
     let mut parser = Parser::new();
-    parser.set_language(&Lang::Python.grammar()).unwrap();
+    parser.set_language(&lang.grammar()).unwrap();
     let tree = parser.parse(src, None).unwrap();
-    let py = threatscan::extract::python::extract_with;
-    let pruned = py(&tree, src.as_bytes(), "x.py".into(), true);
-    let full = py(&tree, src.as_bytes(), "x.py".into(), false);
+    let extract = match lang {
+        Lang::Python => threatscan::extract::python::extract_with,
+        Lang::Rust => threatscan::extract::rust::extract_with,
+    };
+    let pruned = extract(&tree, src.as_bytes(), "x".into(), true);
+    let full = extract(&tree, src.as_bytes(), "x".into(), false);
     assert_eq!(format!("{pruned:?}"), format!("{full:?}"), "{what}");
     full.each_call().count() + full.subscripts.len()
 }
 
 #[test]
-fn pruned_walk_extracts_the_same_python_facts() {
+fn pruned_walk_extracts_the_same_facts() {
     // What a converter leaves out must stop the pruning: calls under each
     // kind of gap, and `environ["KEY"]` subscripts (a query of their own).
     let cases = [
@@ -193,21 +196,34 @@ fn pruned_walk_extracts_the_same_python_facts() {
     let deep = format!("{}x(){}\n", "f(".repeat(60), ")".repeat(60));
     let mut found = 0;
     for src in cases.iter().copied().chain([deep.as_str()]) {
-        found += pruned_and_full_agree(src, src);
+        found += pruned_and_full_agree(Lang::Python, src, src);
     }
     assert!(found > 60, "calls and subscripts compared: {found}");
+    let rust = [
+        "fn f() { a(b(c())); let x = d(e(1, \"s\", &mut y, &z)); }\n",
+        "fn f() { a(|x| { let y = b(); c(y) }); a(|| d(e())); a(vec![f()]); }\n",
+        "fn f() { a(b::<T>(c())); a(Vec::<u8>::new()); a(S { x: g() }); a(x?.h().await); }\n",
+        "fn f() { a(if g() { 1 } else { 2 }, match h() { _ => i() }, [j(); 3], (k(), 1)); }\n",
+        "fn f() { a(|| { fn inner() { b() } struct S; c() }); a(|| return d()); }\n",
+        "fn f() { a(#[cfg(x)] b(), c.d.e(f).g(h)); Router::new().route(\"/\", get(i)).layer(j()); }\n",
+        "const C: T = a(b()); static S: T = c(|| d()); fn f() -> T { e(f()) }\n",
+    ];
+    let deep_rs = format!("fn f() {{ {}x(){} }}\n", "f(".repeat(60), ")".repeat(60));
+    let mut found_rs = 0;
+    for src in rust.iter().copied().chain([deep_rs.as_str()]) {
+        found_rs += pruned_and_full_agree(Lang::Rust, src, src);
+    }
+    assert!(found_rs > 40, "Rust calls compared: {found_rs}");
     let mut paths = vec![];
     files(Path::new("tests/fixtures"), &mut paths);
     if let Ok(dir) = std::env::var("THREATSCAN_MATCHER_CORPUS") {
         files(Path::new(&dir), &mut paths);
     }
     let mut compared = 0;
-    for p in paths
-        .iter()
-        .filter(|p| Lang::from_path(p) == Some(Lang::Python))
-    {
+    for p in &paths {
         if let Ok(src) = std::fs::read_to_string(p) {
-            compared += pruned_and_full_agree(&src, &p.display().to_string());
+            let lang = Lang::from_path(p).unwrap();
+            compared += pruned_and_full_agree(lang, &src, &p.display().to_string());
         }
     }
     assert!(compared > 500, "calls and subscripts compared: {compared}");

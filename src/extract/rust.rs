@@ -57,56 +57,81 @@ static F: LazyLock<Fields> = LazyLock::new(|| {
 });
 
 pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
+    extract_with(tree, src, path, true)
+}
+
+/// [`extract`], with the walk's pruning of complete calls on or off (see
+/// `python::extract_with`; a test asserts both give the same facts).
+pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileFacts {
     let mut ff = FileFacts::new(path, Lang::Rust, src.len());
     ff.has_errors = tree.root_node().has_error();
     let matcher = Lang::Rust.matcher();
     let names = matcher.capture_names();
 
     let mut defs: Vec<Node> = vec![];
-    let mut calls: Vec<Node> = vec![];
     let mut returns: Vec<Node> = vec![];
-    let mut assigns: Vec<(Node, Node, Node)> = vec![];
-    matcher.for_each_match(tree.root_node(), |_, captures| {
-        let (mut target, mut value, mut whole) = (None, None, None);
-        for &(index, node) in captures {
-            match names[index as usize].as_str() {
-                "def.function" | "def.struct" => defs.push(node),
-                "call" | "macro" => calls.push(node),
-                "return" => returns.push(node),
-                "import" => use_tree(
-                    node.child_by_field_id(F.argument.get()),
-                    "",
-                    src,
-                    pos_of(node, src),
-                    &mut ff.imports,
-                ),
-                "mod" => {
-                    if let Some(n) = node.child_by_field_id(F.name.get()) {
-                        ff.mods.push(text(n, src).to_string());
+    // As in Python: `let`/`const`/`static` values and calls are converted
+    // in pre-order during the walk, each call once, and the walk skips the
+    // subtree of a call converted completely (a closure with statements, a
+    // macro, generic arguments... are gaps). Macros always stand on their own.
+    let mut cov = Cover::on();
+    let prune = prune && !ff.has_errors;
+    let mut assigns: Vec<(Node, String, Expr)> = vec![];
+    let mut calls: Vec<(Node, Expr)> = vec![];
+    let skip = std::cell::Cell::new(None);
+    matcher.for_each_match_pruned(
+        tree.root_node(),
+        |_, captures| {
+            let (mut target, mut value, mut whole) = (None, None, None);
+            for &(index, node) in captures {
+                match names[index as usize].as_str() {
+                    "def.function" | "def.struct" => defs.push(node),
+                    "call" | "macro" => {
+                        if !cov.contains(node.id()) {
+                            calls.push((node, conv_c(node, src, 0, &mut cov)));
+                        }
+                        if prune && cov.complete(node.id()) {
+                            skip.set(Some(node.id()));
+                        }
                     }
-                }
-                "impl" => {
-                    if let (Some(t), Some(ty)) = (
-                        node.child_by_field_id(F.trait_.get()),
-                        node.child_by_field_id(F.type_.get()),
-                    ) {
-                        ff.impls.push(Impl {
-                            trait_name: type_name(t, src),
-                            type_name: type_name(ty, src),
-                            pos: pos_of(node, src),
-                        });
+                    "return" => returns.push(node),
+                    "import" => use_tree(
+                        node.child_by_field_id(F.argument.get()),
+                        "",
+                        src,
+                        pos_of(node, src),
+                        &mut ff.imports,
+                    ),
+                    "mod" => {
+                        if let Some(n) = node.child_by_field_id(F.name.get()) {
+                            ff.mods.push(text(n, src).to_string());
+                        }
                     }
+                    "impl" => {
+                        if let (Some(t), Some(ty)) = (
+                            node.child_by_field_id(F.trait_.get()),
+                            node.child_by_field_id(F.type_.get()),
+                        ) {
+                            ff.impls.push(Impl {
+                                trait_name: type_name(t, src),
+                                type_name: type_name(ty, src),
+                                pos: pos_of(node, src),
+                            });
+                        }
+                    }
+                    "assign.target" => target = Some(node),
+                    "assign.value" => value = Some(node),
+                    "assign" => whole = Some(node),
+                    _ => {}
                 }
-                "assign.target" => target = Some(node),
-                "assign.value" => value = Some(node),
-                "assign" => whole = Some(node),
-                _ => {}
             }
-        }
-        if let (Some(t), Some(v), Some(w)) = (target, value, whole) {
-            assigns.push((w, t, v));
-        }
-    });
+            if let (Some(t), Some(v), Some(w)) = (target, value, whole) {
+                let value = conv_c(v, src, 0, &mut cov);
+                assigns.push((w, text(t, src).to_string(), value));
+            }
+        },
+        |n| skip.get() != Some(n.id()),
+    );
 
     defs.sort_by_key(|n| n.start_byte());
     defs.dedup_by_key(|n| n.start_byte());
@@ -214,24 +239,16 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
             ff.defs[scope].returns.push(conv(v, src, 0));
         }
     }
-    // Calls converted inside `let` values are not repeated as calls.
-    let mut cov = Cover::on();
-    for (w, t, v) in assigns {
+    for (w, target, value) in assigns {
         ff.assigns.push(Assign {
-            target: text(t, src).to_string(),
-            value: conv_c(v, src, 0, &mut cov),
+            target,
+            value,
             scope: scope_of(w),
             pos: pos_of(w, src),
         });
     }
-    // Outer calls first; calls converted inside an outer one are not repeated
-    // (macros always stand on their own).
-    calls.sort_by_key(|n| (n.start_byte(), std::cmp::Reverse(n.end_byte())));
-    for n in calls {
-        if cov.contains(n.id()) {
-            continue;
-        }
-        match conv_c(n, src, 0, &mut cov) {
+    for (n, call) in calls {
+        match call {
             Expr::Call(c) => ff.calls.push(Call {
                 call: *c,
                 scope: scope_of(n),
@@ -510,9 +527,11 @@ pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
     conv_c(n, src, depth, &mut Cover::off())
 }
 
-/// [`conv`], recording every call node converted into `cov`.
+/// [`conv`], recording every call node converted into `cov`, and every
+/// child left unconverted as a gap (see [`Cover`]).
 pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
     if depth > MAX_DEPTH {
+        cov.gap();
         return Expr::Other;
     }
     let d = depth + 1;
@@ -521,17 +540,24 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             Expr::Name(text(n, src).to_string(), pos_of(n, src))
         }
         "scoped_identifier" | "scoped_type_identifier" => {
+            // Generic arguments (`Vec::<T>::new`) are dropped from the path.
+            if memchr::memchr(b'<', text(n, src).as_bytes()).is_some() {
+                cov.gap();
+            }
             Expr::Name(path_text(n, src), pos_of(n, src))
         }
-        "generic_function" => n
-            .child_by_field_id(F.function.get())
-            .map(|f| conv_c(f, src, d, cov))
-            .unwrap_or(Expr::Other),
+        "generic_function" => {
+            cov.gap();
+            n.child_by_field_id(F.function.get())
+                .map(|f| conv_c(f, src, d, cov))
+                .unwrap_or(Expr::Other)
+        }
         "field_expression" => {
             let (Some(v), Some(f)) = (
                 n.child_by_field_id(F.value.get()),
                 n.child_by_field_id(F.field.get()),
             ) else {
+                cov.gap();
                 return Expr::Other;
             };
             let field = text(f, src).to_string();
@@ -541,7 +567,10 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             }
         }
         "call_expression" => {
-            cov.mark(n.id());
+            let before = cov.gaps();
+            if n.named_child_count() != 2 {
+                cov.gap();
+            }
             let func = n
                 .child_by_field_id(F.function.get())
                 .map(|f| conv_c(f, src, d, cov))
@@ -551,17 +580,17 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             if let Some(al) = al {
                 let mut w = al.walk();
                 for a in al.named_children(&mut w) {
-                    if !matches!(
-                        node_kind(a),
-                        "line_comment" | "block_comment" | "attribute_item"
-                    ) {
-                        args.push(Arg {
+                    match node_kind(a) {
+                        "line_comment" | "block_comment" => {}
+                        "attribute_item" => cov.gap(),
+                        _ => args.push(Arg {
                             name: None,
                             value: conv_c(a, src, d, cov),
-                        });
+                        }),
                     }
                 }
             }
+            cov.mark_call(n.id(), before);
             // A method call's position is its method name (`.route(` in a chain),
             // a plain call's is its start.
             let pos = match &func {
@@ -588,6 +617,8 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             )
         }
         "macro_invocation" => {
+            // Matched by a query of its own: a gap in any enclosing call.
+            cov.gap();
             let name = n
                 .child_by_field_id(F.macro_.get())
                 .map(|m| path_text(m, src))
@@ -602,7 +633,9 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             Expr::Macro(name, parts, pos_of(n, src))
         }
         "struct_expression" => {
-            // `GovernorLayer { config }` builds a value of that type.
+            // `GovernorLayer { config }` builds a value of that type; the
+            // field values are not converted.
+            cov.gap();
             let name = n
                 .child_by_field_id(F.name.get())
                 .map(|t| path_text(t, src))
@@ -619,17 +652,34 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 .map(|b| conv_c(b, src, d, cov))
                 .unwrap_or(Expr::Other),
         )),
-        "await_expression" | "try_expression" | "parenthesized_expression" => n
-            .named_child(0)
-            .map(|c| conv_c(c, src, d, cov))
-            .unwrap_or(Expr::Other),
-        "reference_expression" => n
-            .child_by_field_id(F.value.get())
-            .map(|c| conv_c(c, src, d, cov))
-            .unwrap_or(Expr::Other),
-        "block" => {
-            // The value of a block is its tail expression.
+        "await_expression" | "try_expression" | "parenthesized_expression" => {
+            if n.named_child_count() != 1 {
+                cov.gap();
+            }
+            n.named_child(0)
+                .map(|c| conv_c(c, src, d, cov))
+                .unwrap_or(Expr::Other)
+        }
+        "reference_expression" => {
+            // `&x`, `&mut x`
             let count = n.named_child_count();
+            let mutable = count == 2
+                && n.named_child(0)
+                    .is_some_and(|c| node_kind(c) == "mutable_specifier");
+            if count != 1 && !mutable {
+                cov.gap();
+            }
+            n.child_by_field_id(F.value.get())
+                .map(|c| conv_c(c, src, d, cov))
+                .unwrap_or(Expr::Other)
+        }
+        "block" => {
+            // The value of a block is its tail expression; statements before
+            // it are not converted.
+            let count = n.named_child_count();
+            if count != 1 {
+                cov.gap();
+            }
             if count == 0 {
                 return Expr::Other;
             }
@@ -639,11 +689,17 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 || node_kind(last).ends_with("_item")
                 || node_kind(last).ends_with("comment")
             {
+                cov.gap();
                 Expr::Other
             } else {
                 conv_c(last, src, d, cov)
             }
         }
-        _ => Expr::Other,
+        _ => {
+            if n.child_count() > 0 {
+                cov.gap();
+            }
+            Expr::Other
+        }
     }
 }
