@@ -63,12 +63,32 @@ pub fn extract(tree: &Tree, src: &[u8], path: String) -> FileFacts {
 /// [`extract`], with the walk's pruning of complete calls on or off (see
 /// `python::extract_with`; a test asserts both give the same facts).
 pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileFacts {
+    extract_inner(tree, src, path, prune, false)
+}
+
+/// `tree_links`: find qualifying items and attributes through the tree's
+/// parent and sibling links even in a tree without errors (tests compare).
+fn extract_inner(
+    tree: &Tree,
+    src: &[u8],
+    path: String,
+    prune: bool,
+    tree_links: bool,
+) -> FileFacts {
     let mut ff = FileFacts::new(path, Lang::Rust, src.len());
     ff.has_errors = tree.root_node().has_error();
     let matcher = Lang::Rust.matcher();
     let names = matcher.capture_names();
 
-    let mut defs: Vec<Node> = vec![];
+    // Definitions with the `impl`/`mod` items that qualify their names
+    // (innermost first, up to an enclosing function) and their outer
+    // attributes, both read off the pre-order walk: `Node::parent` and
+    // `Node::prev_named_sibling` rescan siblings on every call, quadratic in
+    // long files. Trees with syntax errors use those (see `def_context`).
+    let mut defs: Vec<(Node, Vec<Node>, Vec<Node>)> = vec![];
+    let mut open: Vec<Node> = vec![];
+    let mut attrs: Vec<Node> = vec![];
+    let errors = ff.has_errors || tree_links;
     let mut returns: Vec<Node> = vec![];
     // As in Python: `let`/`const`/`static` values and calls are converted
     // in pre-order during the walk, each call once, and the walk skips the
@@ -85,7 +105,26 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             let (mut target, mut value, mut whole) = (None, None, None);
             for &(index, node) in captures {
                 match names[index as usize].as_str() {
-                    "def.function" | "def.struct" => defs.push(node),
+                    "def.function" | "def.struct" => {
+                        close(&mut open, node);
+                        let (quals, outer) = if errors {
+                            def_context(node)
+                        } else {
+                            let quals = open
+                                .iter()
+                                .rev()
+                                .take_while(|o| node_kind(**o) != "function_item")
+                                .copied()
+                                .collect();
+                            (quals, outer_attributes(&attrs, node, src))
+                        };
+                        attrs.clear();
+                        defs.push((node, quals, outer));
+                        if node_kind(node) == "function_item" {
+                            open.push(node);
+                        }
+                    }
+                    "attribute" => attrs.push(node),
                     "call" | "macro" => {
                         if !cov.contains(node.id()) {
                             calls.push((node, conv_c(node, src, 0, &mut cov)));
@@ -103,11 +142,15 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                         &mut ff.imports,
                     ),
                     "mod" => {
+                        close(&mut open, node);
+                        open.push(node);
                         if let Some(n) = node.child_by_field_id(F.name.get()) {
                             ff.mods.push(text(n, src).to_string());
                         }
                     }
                     "impl" => {
+                        close(&mut open, node);
+                        open.push(node);
                         if let (Some(t), Some(ty)) = (
                             node.child_by_field_id(F.trait_.get()),
                             node.child_by_field_id(F.type_.get()),
@@ -133,64 +176,47 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
         |n| skip.get() != Some(n.id()),
     );
 
-    defs.sort_by_key(|n| n.start_byte());
-    defs.dedup_by_key(|n| n.start_byte());
+    defs.sort_by_key(|d| d.0.start_byte());
+    defs.dedup_by_key(|d| d.0.start_byte());
     let ranges: Vec<(usize, usize)> = defs
         .iter()
-        .map(|n| (n.start_byte(), n.end_byte()))
+        .map(|d| (d.0.start_byte(), d.0.end_byte()))
         .collect();
     let scopes = Scopes::new(&ranges);
     let scope_of = |n: Node| -> Option<usize> { scopes.enclosing(n.start_byte(), n.end_byte()) };
-    for (i, &n) in defs.iter().enumerate() {
+    for (i, (n, quals, outer)) in defs.iter().enumerate() {
+        let n = *n;
         let base = n
             .child_by_field_id(F.name.get())
             .map(|x| text(x, src))
             .unwrap_or("");
         // Qualify with inline `mod` blocks and the `impl` type.
         let mut parts = vec![base.to_string()];
-        let mut cur = n.parent();
-        while let Some(p) = cur {
-            match node_kind(p) {
-                "impl_item" => {
-                    if let Some(t) = p.child_by_field_id(F.type_.get()) {
-                        parts.push(type_name(t, src));
-                    }
-                }
-                "mod_item" => {
-                    if let Some(m) = p.child_by_field_id(F.name.get()) {
-                        parts.push(text(m, src).to_string());
-                    }
-                }
-                "function_item" => break,
-                _ => {}
-            }
-            cur = p.parent();
+        for &p in quals {
+            let name = match node_kind(p) {
+                "impl_item" => p
+                    .child_by_field_id(F.type_.get())
+                    .map(|t| type_name(t, src)),
+                _ => p
+                    .child_by_field_id(F.name.get())
+                    .map(|m| text(m, src).to_string()),
+            };
+            parts.extend(name);
         }
         parts.reverse();
         // Only functions nest scopes in Rust (struct items inside a fn do too).
         let parent = scopes
             .parent(i)
-            .filter(|&p| node_kind(defs[p]) == "function_item");
+            .filter(|&p| node_kind(defs[p].0) == "function_item");
         let name = match parent {
             Some(p) => format!("{}::{}", ff.defs[p].name, base),
             None => parts.join("::"),
         };
-        // Outer attributes are the preceding siblings.
-        let mut decorators = vec![];
-        let mut prev = n.prev_named_sibling();
-        while let Some(p) = prev {
-            match node_kind(p) {
-                "attribute_item" => {
-                    if let Some(a) = p.named_child(0) {
-                        decorators.push(attribute(a, src));
-                    }
-                }
-                "line_comment" | "block_comment" => {}
-                _ => break,
-            }
-            prev = p.prev_named_sibling();
-        }
-        decorators.reverse();
+        let decorators = outer
+            .iter()
+            .filter_map(|p| p.named_child(0))
+            .map(|a| attribute(a, src))
+            .collect();
         let mut params = vec![];
         if let Some(ps) = n.child_by_field_id(F.parameters.get()) {
             let mut w = ps.walk();
@@ -271,6 +297,94 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
     }
     ff.shrink();
     ff
+}
+
+/// Close the `impl`/`mod`/`fn` items that end before `n` starts.
+fn close(open: &mut Vec<Node>, n: Node) {
+    while open.last().is_some_and(|o| o.end_byte() <= n.start_byte()) {
+        open.pop();
+    }
+}
+
+/// The outer attributes of `item` among the attributes seen since the
+/// previous definition: those that end, one after another, right before it
+/// with only whitespace and comments in between (what its preceding named
+/// siblings would be).
+fn outer_attributes<'t>(seen: &[Node<'t>], item: Node<'t>, src: &[u8]) -> Vec<Node<'t>> {
+    let mut out = vec![];
+    let mut next = item.start_byte();
+    for &a in seen.iter().rev() {
+        if a.end_byte() > next || !only_space_and_comments(&src[a.end_byte()..next]) {
+            break;
+        }
+        out.push(a);
+        next = a.start_byte();
+    }
+    out.reverse();
+    out
+}
+
+fn only_space_and_comments(mut b: &[u8]) -> bool {
+    loop {
+        b = b.trim_ascii_start();
+        if b.is_empty() {
+            return true;
+        }
+        if let Some(rest) = b.strip_prefix(b"//") {
+            b = match memchr::memchr(b'\n', rest) {
+                Some(i) => &rest[i + 1..],
+                None => &[],
+            };
+        } else if let Some(rest) = b.strip_prefix(b"/*") {
+            // Block comments nest in Rust.
+            let mut depth = 1;
+            let mut i = 0;
+            while depth > 0 {
+                match rest.get(i..i + 2) {
+                    Some(b"/*") => {
+                        depth += 1;
+                        i += 2;
+                    }
+                    Some(b"*/") => {
+                        depth -= 1;
+                        i += 2;
+                    }
+                    Some(_) => i += 1,
+                    None => return false,
+                }
+            }
+            b = &rest[i..];
+        } else {
+            return false;
+        }
+    }
+}
+
+/// [`extract`]'s qualifying items and outer attributes of a definition in a
+/// tree with syntax errors, from the tree's parent and sibling links.
+fn def_context(n: Node) -> (Vec<Node>, Vec<Node>) {
+    let mut quals = vec![];
+    let mut cur = n.parent();
+    while let Some(p) = cur {
+        match node_kind(p) {
+            "impl_item" | "mod_item" => quals.push(p),
+            "function_item" => break,
+            _ => {}
+        }
+        cur = p.parent();
+    }
+    let mut outer = vec![];
+    let mut prev = n.prev_named_sibling();
+    while let Some(p) = prev {
+        match node_kind(p) {
+            "attribute_item" => outer.push(p),
+            "line_comment" | "block_comment" => {}
+            _ => break,
+        }
+        prev = p.prev_named_sibling();
+    }
+    outer.reverse();
+    (quals, outer)
 }
 
 /// The name of a type, without generics or references: `FromRequestParts<S>` → `FromRequestParts`.
@@ -701,5 +815,62 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             }
             Expr::Other
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(src: &str) -> (String, String) {
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&Lang::Rust.grammar()).unwrap();
+        let tree = parser.parse(src, None).unwrap();
+        let walk = extract_inner(&tree, src.as_bytes(), "x.rs".into(), true, false);
+        let links = extract_inner(&tree, src.as_bytes(), "x.rs".into(), true, true);
+        (format!("{walk:?}"), format!("{links:?}"))
+    }
+
+    /// Names and attributes read off the walk are those the tree's parent
+    /// and sibling links give.
+    #[test]
+    fn walk_context_matches_tree_links() {
+        let cases = [
+            "#[get(\"/a\")]\n/// doc\n// note\n/* block /* nested */ */\n#[inline]\npub async fn a() {}\n",
+            "mod m { impl S { #[post(\"/b\")] fn b() { #[cfg(x)] fn inner() {} struct In; } } }\n",
+            "#[derive(Debug)]\nenum E { A }\nfn after_enum() {}\n#![allow(x)]\nfn f() {}\n",
+            "struct S { #[serde(x)] f: u8 }\nfn g() {}\ntrait T { #[x] fn m(); fn d() {} }\n",
+            "impl<T> X for Y<T> { fn a() {} } mod n { fn b() { mod deep { fn c() {} } } }\n",
+            "#[a] #[b] fn two() {} #[c] // trailing\nfn one() {}\n",
+        ];
+        let mut paths = vec![];
+        fn rs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    rs(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        rs(std::path::Path::new("tests/fixtures"), &mut paths);
+        assert!(paths.len() > 5);
+        let files: Vec<String> = paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        let mut decorated = 0;
+        for src in cases
+            .iter()
+            .copied()
+            .chain(files.iter().map(String::as_str))
+        {
+            let (walk, links) = both(src);
+            assert_eq!(walk, links, "{src}");
+            decorated +=
+                walk.matches("decorators: [N").count() + walk.matches("decorators: [C").count();
+        }
+        assert!(decorated > 10, "definitions with attributes: {decorated}");
     }
 }
