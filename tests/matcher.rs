@@ -191,6 +191,8 @@ fn pruned_walk_extracts_the_same_facts() {
         "x = f(g())\ny: T = h(i())\nz += j(k())\na, b = l(m())\nwith n(o()) as p: pass\n",
         "@app.get('/x', dependencies=[Depends(auth())])\nasync def r(u=Depends(cur())):\n    return q(s())\n",
         "f(  # comment\n  g(),\n)\nf(a)(b())\nf().g(h())\nf(x)[y()](z())\n",
+        // Only f-strings interpolate: other strings are skipped whole.
+        "x = Rf'{a()}' + b'{b()}' + u'{c()}' + F\"{d(e['k'])}\" + \"\"\"{f()}\"\"\"\n",
     ];
     // Deeper than the converter goes: the inner calls are left to the walk.
     let deep = format!("{}x(){}\n", "f(".repeat(60), ")".repeat(60));
@@ -207,6 +209,7 @@ fn pruned_walk_extracts_the_same_facts() {
         "fn f() { a(|| { fn inner() { b() } struct S; c() }); a(|| return d()); }\n",
         "fn f() { a(#[cfg(x)] b(), c.d.e(f).g(h)); Router::new().route(\"/\", get(i)).layer(j()); }\n",
         "const C: T = a(b()); static S: T = c(|| d()); fn f() -> T { e(f()) }\n",
+        "fn f() { println!(\"{}\", g(h())); a(format!(\"{}\", b())); }\n",
     ];
     let deep_rs = format!("fn f() {{ {}x(){} }}\n", "f(".repeat(60), ")".repeat(60));
     let mut found_rs = 0;

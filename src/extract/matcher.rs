@@ -92,10 +92,10 @@ impl Matcher {
         self.for_each_match_pruned(root, f, |_| true);
     }
 
-    /// [`Matcher::for_each_match`], asking `descend(node)` after the matches
-    /// rooted at a node: `false` skips that node's subtree (the caller has
-    /// taken everything it needs from it). Nodes where no pattern is rooted
-    /// are always descended into.
+    /// [`Matcher::for_each_match`], asking `descend(node)` at every node,
+    /// after the matches rooted there: `false` skips the node's subtree (the
+    /// caller has taken everything it needs from it, or knows it holds no
+    /// match).
     pub fn for_each_match_pruned<'t>(
         &self,
         root: Node<'t>,
@@ -114,7 +114,7 @@ impl Matcher {
             if rooted {
                 self.at_node(node, roots, &mut caps, &mut f);
             }
-            if (!rooted || descend(node)) && cursor.goto_first_child() {
+            if descend(node) && cursor.goto_first_child() {
                 continue;
             }
             loop {

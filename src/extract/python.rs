@@ -35,6 +35,17 @@ fn node_kind(n: Node) -> &'static str {
     KINDS.of(n)
 }
 
+static STRING: LazyLock<u16> =
+    LazyLock::new(|| Lang::Python.grammar().id_for_node_kind("string", true));
+
+/// A string literal whose prefix (`r`, `b`, `u`, none) rules out interpolation.
+fn plain_string(n: Node, src: &[u8]) -> bool {
+    src[n.start_byte()..]
+        .iter()
+        .take_while(|b| !matches!(b, b'"' | b'\''))
+        .all(|b| matches!(b, b'r' | b'R' | b'b' | b'B' | b'u' | b'U'))
+}
+
 static F: LazyLock<Fields> = LazyLock::new(|| {
     let id = |name| field_id(Lang::Python, name);
     Fields {
@@ -126,7 +137,11 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                 subs.push((w, v, k));
             }
         },
-        |n| skip.get() != Some(n.id()),
+        // A string without an `f` prefix has no interpolation: nothing below
+        // it can match.
+        |n| {
+            skip.get() != Some(n.id()) && !(prune && n.kind_id() == *STRING && plain_string(n, src))
+        },
     );
 
     // Definitions first: everything else is scoped by them.

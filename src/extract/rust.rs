@@ -30,6 +30,9 @@ struct Fields {
 /// Node kind names by kind id (see [`KindNames`]).
 static KINDS: LazyLock<KindNames> = LazyLock::new(|| KindNames::new(Lang::Rust));
 
+static TOKEN_TREE: LazyLock<u16> =
+    LazyLock::new(|| Lang::Rust.grammar().id_for_node_kind("token_tree", true));
+
 fn node_kind(n: Node) -> &'static str {
     KINDS.of(n)
 }
@@ -173,7 +176,8 @@ fn extract_inner(
                 assigns.push((w, text(t, src).to_string(), value));
             }
         },
-        |n| skip.get() != Some(n.id()),
+        // Macro arguments are token trees: tokens, not expressions.
+        |n| skip.get() != Some(n.id()) && !(prune && n.kind_id() == *TOKEN_TREE),
     );
 
     defs.sort_by_key(|d| d.0.start_byte());
