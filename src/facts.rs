@@ -120,8 +120,22 @@ pub fn sort(facts: &mut Vec<Fact>) {
             .cmp(&(b.0, b.1, b.2))
             .then_with(|| facts[a.3 as usize].kind.cmp(facts[b.3 as usize].kind))
     });
-    let mut slots: Vec<Option<Fact>> = std::mem::take(facts).into_iter().map(Some).collect();
-    facts.extend(order.iter().filter_map(|o| slots[o.3 as usize].take()));
+    // Apply the permutation in place, one cycle at a time (no second copy
+    // of every record): position i receives the fact at perm[i].
+    let mut perm: Vec<u32> = order.iter().map(|o| o.3).collect();
+    drop(order);
+    for i in 0..perm.len() {
+        let mut j = i;
+        loop {
+            let k = perm[j] as usize;
+            perm[j] = j as u32;
+            if k == i {
+                break;
+            }
+            facts.swap(j, k);
+            j = k;
+        }
+    }
     let mut start = 0;
     while start < facts.len() {
         let key = primary(&facts[start]);

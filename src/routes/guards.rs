@@ -423,9 +423,27 @@ impl<'a> Classifier<'a> {
             }
         }
         // Limiters used inside the handler body (`if not bucket.allow(): ...`).
+        // Only limiters are kept, so callees that cannot be one are passed
+        // over before a guard is built: an external API the catalogue does
+        // not list as a limiter, a definition whose verdict is not one.
+        let lc = self.lc(f);
         let mut found = vec![];
         for (ci, c) in self.idx.calls_in(f, Some(d)) {
-            if let Some(t) = self.idx.callee(f, ci) {
+            let Some(t) = self.idx.callee(f, ci) else {
+                continue;
+            };
+            let may_limit = match t {
+                Target::External(q) => {
+                    lc.guards.rate_limit.first(q).is_some() && lc.guards.not_auth.first(q).is_none()
+                }
+                Target::Def(df, dd) => {
+                    let (df, dd) = self.owner(*df, *dd);
+                    matches!(self.verdict(df, dd), Verdict::Limiter(_))
+                }
+                Target::Var(..) => true,
+                Target::Module(_) => false,
+            };
+            if may_limit {
                 self.classify_target(f, Some(d), &c.func, None, t, "call", 0, &mut found);
                 out.extend(found.drain(..).filter(|g| g.limiter));
             }
