@@ -417,7 +417,21 @@ fn interpolations(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Vec<Expr>
     out
 }
 
+static STRING_CONTENT: LazyLock<u16> = LazyLock::new(|| {
+    Lang::Python
+        .grammar()
+        .id_for_node_kind("string_content", true)
+});
+
 fn string_value(n: Node, src: &[u8]) -> Option<String> {
+    // Most strings are start, one run of content, end.
+    if n.child_count() == 3 {
+        if let Some(c) = n.child(1).filter(|c| c.kind_id() == *STRING_CONTENT) {
+            let mut out = String::new();
+            push_capped(&mut out, text(c, src));
+            return Some(out);
+        }
+    }
     let mut out = String::new();
     let mut w = n.walk();
     for c in n.named_children(&mut w) {
