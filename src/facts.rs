@@ -167,7 +167,7 @@ pub fn sinks(
         let function = |scope: Option<usize>| scope.map(|s| idx.def_symbol(fi, s));
         for (ci, &(call, scope)) in idx.calls(fi).iter().enumerate() {
             let api = match idx.callee(fi, ci) {
-                Some(Target::External(api)) => api.as_str(),
+                Some(Target::External(api)) => &**api,
                 _ => "",
             };
             let sink = lc.sink_for(api);
@@ -180,7 +180,7 @@ pub fn sinks(
                 {
                     if let Some(spec) = lc.argument_sink_for(&arg) {
                         let mut fact = Fact::new(&spec.kind, f, call.start);
-                        fact.api = Some(arg);
+                        fact.api = Some(arg.to_string());
                         fact.function = function(scope);
                         fact.via = Some(api.to_string());
                         record_flags(idx, fi, scope, call, &spec.flags, &mut fact);
@@ -252,7 +252,7 @@ pub fn sinks(
             if let Some(Target::External(base)) = idx.resolve_expr(fi, s.scope, &s.base) {
                 if lc.secrets.env_apis.first(&base).is_some() && cat.secret_name(&s.key) {
                     let mut fact = Fact::new("secret", f, s.pos);
-                    fact.api = Some(base);
+                    fact.api = Some(base.to_string());
                     fact.name = Some(s.key.clone());
                     fact.function = s.scope.map(|sc| idx.def_symbol(fi, sc));
                     fact.reason = Some("environment read of a secret-named variable".into());

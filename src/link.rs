@@ -20,7 +20,7 @@ pub enum Target {
     /// A repository module: file index.
     Module(usize),
     /// Not defined in the repository: the fully qualified name.
-    External(String),
+    External(std::rc::Rc<str>),
 }
 
 const MAX_HOPS: u32 = 12;
@@ -459,7 +459,7 @@ impl<'a> Index<'a> {
                     }
                 }
             }
-            return Some(Target::External(name.to_string()));
+            return Some(Target::External(name.into()));
         }
         // 5. Python glob imports, then builtins.
         for (i, _) in f.imports.iter().enumerate().filter(|(_, im)| im.glob) {
@@ -474,7 +474,7 @@ impl<'a> Index<'a> {
             }
         }
         if PY_BUILTINS.contains(&head) {
-            return Some(Target::External(format!("builtins.{name}")));
+            return Some(Target::External(format!("builtins.{name}").into()));
         }
         None
     }
@@ -490,10 +490,9 @@ impl<'a> Index<'a> {
                 if let Some(&m) = self.defs[file].get(want.as_str()) {
                     return Some(Target::Def(file, m));
                 }
-                Some(Target::External(format!(
-                    "{}{sep}{rest}",
-                    self.def_symbol(file, d)
-                )))
+                Some(Target::External(
+                    format!("{}{sep}{rest}", self.def_symbol(file, d)).into(),
+                ))
             }
             Target::Var(file, a) => {
                 // An instance: its type is what built it.
@@ -501,17 +500,16 @@ impl<'a> Index<'a> {
                 let sep = self.sep(file);
                 match self.type_of(file, v.scope, &v.value, hops + 1) {
                     Some(ty) => self.method_of(&ty, rest, sep, hops),
-                    None => Some(Target::External(format!(
-                        "{}{sep}{rest}",
-                        self.var_symbol(file, a)
-                    ))),
+                    None => Some(Target::External(
+                        format!("{}{sep}{rest}", self.var_symbol(file, a)).into(),
+                    )),
                 }
             }
             Target::Module(file) => {
                 let sep = self.sep(file);
                 self.resolve_qualified(&format!("{}{sep}{rest}", self.module[file]), hops + 1)
             }
-            Target::External(q) => Some(Target::External(format!("{q}.{rest}"))),
+            Target::External(q) => Some(Target::External(format!("{q}.{rest}").into())),
         }
     }
 
@@ -519,7 +517,7 @@ impl<'a> Index<'a> {
     fn method_of(&self, ty: &Target, rest: &str, sep: &str, hops: u32) -> Option<Target> {
         match ty {
             Target::Def(tf, td) => self.member(Target::Def(*tf, *td), Some(rest), hops + 1),
-            Target::External(q) => Some(Target::External(format!("{q}{sep}{rest}"))),
+            Target::External(q) => Some(Target::External(format!("{q}{sep}{rest}").into())),
             other => Some(other.clone()),
         }
     }
@@ -528,7 +526,7 @@ impl<'a> Index<'a> {
     /// the symbol in that module (following re-exports); otherwise external.
     pub fn resolve_qualified(&self, q: &str, hops: u32) -> Option<Target> {
         if hops > MAX_HOPS {
-            return Some(Target::External(q.to_string()));
+            return Some(Target::External(q.into()));
         }
         let rust = q.contains("::")
             || (!q.contains('.')
@@ -548,10 +546,10 @@ impl<'a> Index<'a> {
                 }
                 return self
                     .resolve_name_n(mf, None, &q[end + sep.len()..], hops + 1)
-                    .or_else(|| Some(Target::External(q.to_string())));
+                    .or_else(|| Some(Target::External(q.into())));
             }
         }
-        Some(Target::External(q.to_string()))
+        Some(Target::External(q.into()))
     }
 
     /// `self.method` / `cls.method` / `Self::method` inside a method: the
@@ -625,7 +623,7 @@ impl<'a> Index<'a> {
                         if !last.starts_with(|c: char| c.is_lowercase()) {
                             Some(Target::External(q))
                         } else if is_constructor(last) {
-                            Some(Target::External(ty.to_string()))
+                            Some(Target::External(ty.into()))
                         } else {
                             // A method's return type is unknown without type information.
                             None
@@ -664,7 +662,7 @@ impl<'a> Index<'a> {
             Target::Def(f, d) => self.def_symbol(*f, *d),
             Target::Var(f, a) => self.var_symbol(*f, *a),
             Target::Module(f) => self.module[*f].clone(),
-            Target::External(q) => q.clone(),
+            Target::External(q) => q.to_string(),
         }
     }
 

@@ -182,9 +182,9 @@ impl<'a> CallGraph<'a> {
                     if let Some(Target::External(q)) = idx.resolve_expr(fi, d.parent, func) {
                         if let Some(spec) = lc.entry_decorator_for(&q) {
                             groups.insert(idx.def_symbol(fi, di), spec.kind.clone());
-                            out.push((spec.kind.clone(), (fi, Some(di)), q, d.pos));
+                            out.push((spec.kind.clone(), (fi, Some(di)), q.to_string(), d.pos));
                         } else {
-                            pending.push((q, (fi, Some(di)), d.pos));
+                            pending.push((q.to_string(), (fi, Some(di)), d.pos));
                         }
                     }
                 }

@@ -143,7 +143,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
     /// The framework whose class builds an assignment's value (`app = FastAPI()`).
     fn framework_of_assign(&self, fi: usize, ai: usize) -> Option<String> {
         match self.idx.assign_callee(fi, ai)? {
-            Target::External(q) => self.gc.cat.python.frameworks.get(&q).cloned(),
+            Target::External(q) => self.gc.cat.python.frameworks.get(&*q).cloned(),
             _ => None,
         }
     }

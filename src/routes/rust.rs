@@ -144,7 +144,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 Target::External(q) => {
                     let fws = &self.gc.cat.rust.frameworks;
                     let ty = q.strip_suffix("::new").unwrap_or(&q);
-                    let fw = fws.get(ty).or_else(|| fws.get(&q))?;
+                    let fw = fws.get(ty).or_else(|| fws.get(&*q))?;
                     let fw: &'static str = match fw.as_str() {
                         "axum" => "axum",
                         "actix-web" => "actix-web",
@@ -227,7 +227,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
                 Some(Target::External(q)) => {
                     let fws = &self.gc.cat.rust.frameworks;
                     let ty = q.strip_suffix("::new").unwrap_or(&q);
-                    fws.contains_key(ty) || fws.contains_key(&q)
+                    fws.contains_key(ty) || fws.contains_key(&*q)
                 }
                 Some(Target::Def(df, dd)) => self.idx.files[df].defs[dd]
                     .returns
@@ -448,7 +448,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
         let mut steps: Vec<(String, Vec<&Expr>, Pos)> = vec![];
         if let Expr::Call(bc) = &base {
             let name = match self.idx.resolve_expr(fi, scope, &bc.func) {
-                Some(Target::External(q)) => q,
+                Some(Target::External(q)) => q.to_string(),
                 _ => bc.func.display(),
             };
             let last = name.rsplit("::").next().unwrap_or(&name).to_string();

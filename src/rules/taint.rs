@@ -102,7 +102,7 @@ impl<'a> Taint<'a> {
                         let full = if n.len() > first.len() {
                             format!("{api}{}", &n[first.len()..])
                         } else {
-                            api
+                            api.to_string()
                         };
                         self.lc
                             .taint
