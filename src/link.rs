@@ -60,11 +60,11 @@ pub struct Index<'a> {
     /// Per file, per assignment whose value is a call: that call's position
     /// in `calls` (`u32::MAX` for other values).
     assign_calls: Vec<Vec<u32>>,
-    /// Memo of module-level name resolution by (file, hops), then name.
-    module_level: std::cell::RefCell<ModuleLevelMemo>,
+    /// Memo of module-level name resolution: per file, per hop count, by name.
+    module_level: Vec<std::cell::RefCell<Vec<ModuleLevelMemo>>>,
 }
 
-type ModuleLevelMemo = HashMap<(usize, u32), HashMap<Box<str>, Option<Target>>>;
+type ModuleLevelMemo = HashMap<Box<str>, Option<Target>>;
 
 impl<'a> Index<'a> {
     pub fn build(root: &Path, files: &'a [FileFacts]) -> Index<'a> {
@@ -171,7 +171,7 @@ impl<'a> Index<'a> {
             calls_by_scope,
             callees,
             assign_calls,
-            module_level: Default::default(),
+            module_level: (0..files.len()).map(|_| Default::default()).collect(),
         };
         idx.import_abs = files
             .iter()
@@ -388,21 +388,16 @@ impl<'a> Index<'a> {
         // Past the local scopes, the answer depends on the file, the name and
         // the hop count only: handlers of one module resolve the same names
         // (`Depends`, `router.get`, `subprocess.run`), so it is kept.
-        let key = (file, hops);
-        if let Some(hit) = self
-            .module_level
-            .borrow()
-            .get(&key)
-            .and_then(|m| m.get(name))
-        {
+        let memo = &self.module_level[file];
+        if let Some(hit) = memo.borrow().get(hops as usize).and_then(|m| m.get(name)) {
             return hit.clone();
         }
         let t = self.resolve_module_level(file, name, head, rest, hops);
-        self.module_level
-            .borrow_mut()
-            .entry(key)
-            .or_default()
-            .insert(name.into(), t.clone());
+        let mut memo = memo.borrow_mut();
+        if memo.len() <= hops as usize {
+            memo.resize_with(hops as usize + 1, Default::default);
+        }
+        memo[hops as usize].insert(name.into(), t.clone());
         t
     }
 
