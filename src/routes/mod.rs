@@ -121,6 +121,11 @@ pub fn join(prefix: &str, pattern: &str) -> String {
     }
 }
 
+/// Guard application sites: file → (line, column, limiter) → symbol → the
+/// guard and the routes it covers.
+type Sites =
+    BTreeMap<String, BTreeMap<(u32, u32, bool), BTreeMap<String, (Guard, BTreeSet<String>)>>>;
+
 /// Build the graph for every file and emit route, auth_guard and rate_limiter facts.
 pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     let mut g = Graph::default();
@@ -137,37 +142,40 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     }
 
     // Guard and limiter facts: one per guard application site, with the routes it covers.
-    // (file, line, column, symbol, limiter) → (guard, routes it covers)
-    #[allow(clippy::type_complexity)]
-    let mut sites: BTreeMap<(String, u32, u32, String, bool), (Guard, BTreeSet<String>)> =
-        BTreeMap::new();
+    // file → (line, column, limiter) → symbol → (guard, routes it covers); looked up by
+    // reference, so a site seen before costs no copies of its path and symbol.
+    let mut sites: Sites = BTreeMap::new();
     for (route, gs) in emitted {
         let f = &idx.files[route.file];
+        let label = format!("{} {}", route.methods.join(","), route.pattern);
         let mut fact = Fact::new("route", f, route.pos);
-        fact.framework = Some(route.framework.clone());
-        fact.methods = Some(route.methods.clone());
-        fact.pattern = Some(route.pattern.clone());
-        fact.handler = Some(route.handler_symbol.clone());
-        fact.router = Some(route.router.clone());
+        fact.framework = Some(route.framework);
+        fact.methods = Some(route.methods);
+        fact.pattern = Some(route.pattern);
+        fact.handler = Some(route.handler_symbol);
+        fact.router = Some(route.router);
         let mut auth: Vec<GuardRef> = vec![];
         let mut limits: Vec<GuardRef> = vec![];
-        let mut all = gs.clone();
+        let mut all = gs;
         if let Some((hf, hd)) = route.handler {
             all.extend(gc.handler_guards(hf, hd));
         }
-        let label = format!("{} {}", route.methods.join(","), route.pattern);
         for gd in all {
-            sites
-                .entry((
-                    gd.r.file.clone(),
-                    gd.r.line,
-                    gd.column,
-                    gd.r.symbol.clone(),
-                    gd.limiter,
-                ))
-                .or_insert_with(|| (gd.clone(), BTreeSet::new()))
-                .1
-                .insert(label.clone());
+            if !sites.contains_key(gd.r.file.as_str()) {
+                sites.insert(gd.r.file.clone(), BTreeMap::new());
+            }
+            let Some(by_pos) = sites.get_mut(gd.r.file.as_str()) else {
+                continue;
+            };
+            let by_symbol = by_pos
+                .entry((gd.r.line, gd.column, gd.limiter))
+                .or_default();
+            if !by_symbol.contains_key(gd.r.symbol.as_str()) {
+                by_symbol.insert(gd.r.symbol.clone(), (gd.clone(), BTreeSet::new()));
+            }
+            if let Some(site) = by_symbol.get_mut(gd.r.symbol.as_str()) {
+                site.1.insert(label.clone());
+            }
             let list = if gd.limiter { &mut limits } else { &mut auth };
             if !list.iter().any(|x| x.symbol == gd.r.symbol) {
                 list.push(gd.r);
@@ -180,29 +188,30 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
         out.push(fact);
     }
     let mut limiter_symbols = BTreeSet::new();
-    for ((file, line, column, _, limiter), (gd, routes)) in sites {
+    for (file, by_pos) in sites {
         let Some(fi) = idx.file_index(&file) else {
             continue;
         };
         let f = &idx.files[fi];
-        let mut fact = Fact::new(
-            if limiter {
-                "rate_limiter"
-            } else {
-                "auth_guard"
-            },
-            f,
-            Pos { line, column },
-        );
-        fact.name = Some(gd.r.name.clone());
-        fact.symbol = Some(gd.r.symbol.clone());
-        fact.via = Some(gd.r.via.clone());
-        fact.reason = Some(gd.r.reason.clone());
-        fact.applied_to = routes.into_iter().collect();
-        if limiter {
-            limiter_symbols.insert(gd.r.symbol.clone());
+        for ((line, column, limiter), by_symbol) in by_pos {
+            for (gd, routes) in by_symbol.into_values() {
+                let kind = if limiter {
+                    "rate_limiter"
+                } else {
+                    "auth_guard"
+                };
+                let mut fact = Fact::new(kind, f, Pos { line, column });
+                if limiter {
+                    limiter_symbols.insert(gd.r.symbol.clone());
+                }
+                fact.name = Some(gd.r.name);
+                fact.symbol = Some(gd.r.symbol);
+                fact.via = Some(gd.r.via);
+                fact.reason = Some(gd.r.reason);
+                fact.applied_to = routes.into_iter().collect();
+                out.push(fact);
+            }
         }
-        out.push(fact);
     }
     // Home-grown limiters defined in the repository, applied or not.
     for (fi, di, reason) in gc.limiter_definitions() {
