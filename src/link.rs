@@ -62,6 +62,9 @@ pub struct Index<'a> {
     assign_calls: Vec<Vec<u32>>,
     /// Memo of module-level name resolution: per file, per hop count, by name.
     module_level: Vec<std::cell::RefCell<Vec<ModuleLevelMemo>>>,
+    /// A reused buffer for names built only to be looked up, or copied once
+    /// into an external name (see [`Index::with_scratch`]).
+    scratch: std::cell::RefCell<String>,
 }
 
 type ModuleLevelMemo = HashMap<Box<str>, Option<Target>>;
@@ -172,6 +175,7 @@ impl<'a> Index<'a> {
             callees,
             assign_calls,
             module_level: (0..files.len()).map(|_| Default::default()).collect(),
+            scratch: Default::default(),
         };
         idx.import_abs = files
             .iter()
@@ -247,25 +251,51 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// `pkg.mod:Qual.name` / `crate::mod::Qual::name` for a repository definition.
-    pub fn def_symbol(&self, file: usize, def: usize) -> String {
-        let d = &self.files[file].defs[def];
+    /// `parts` joined in the scratch buffer, handed to `f`, which must not
+    /// use the buffer itself (nothing that resolves names does).
+    fn with_scratch<R>(&self, parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
+        let mut buf = self.scratch.borrow_mut();
+        buf.clear();
+        for p in parts {
+            buf.push_str(p);
+        }
+        f(&buf)
+    }
+
+    /// An external name made of `parts`, allocated once.
+    fn external(&self, parts: &[&str]) -> Target {
+        self.with_scratch(parts, |name| Target::External(name.into()))
+    }
+
+    /// The separator between a module and a symbol in its qualified name.
+    fn symbol_sep(&self, file: usize) -> &'static str {
         match self.files[file].lang {
-            Lang::Python => format!("{}:{}", self.module[file], d.name),
-            Lang::Rust => format!("{}::{}", self.module[file], d.name),
+            Lang::Python => ":",
+            Lang::Rust => "::",
         }
     }
 
+    /// `pkg.mod:Qual.name` / `crate::mod::Qual::name` for a repository definition.
+    pub fn def_symbol(&self, file: usize, def: usize) -> String {
+        let name = &self.files[file].defs[def].name;
+        concat(&[&self.module[file], self.symbol_sep(file), name])
+    }
+
+    /// `pkg.mod:name` / `pkg.mod:func.name` for a module or local variable.
     pub fn var_symbol(&self, file: usize, assign: usize) -> String {
-        let a = &self.files[file].assigns[assign];
-        let scope = a
-            .scope
-            .map(|s| format!("{}.", self.files[file].defs[s].name))
-            .unwrap_or_default();
-        match self.files[file].lang {
-            Lang::Python => format!("{}:{}{}", self.module[file], scope, a.target),
-            Lang::Rust => format!("{}::{}{}", self.module[file], scope, a.target),
-        }
+        let f = &self.files[file];
+        let a = &f.assigns[assign];
+        let (scope, dot) = match a.scope {
+            Some(s) => (f.defs[s].name.as_str(), "."),
+            None => ("", ""),
+        };
+        concat(&[
+            &self.module[file],
+            self.symbol_sep(file),
+            scope,
+            dot,
+            &a.target,
+        ])
     }
 
     /// The file index of a repository-relative path.
@@ -469,7 +499,7 @@ impl<'a> Index<'a> {
             }
         }
         if PY_BUILTINS.contains(&head) {
-            return Some(Target::External(format!("builtins.{name}").into()));
+            return Some(self.external(&["builtins.", name]));
         }
         None
     }
@@ -480,14 +510,15 @@ impl<'a> Index<'a> {
         match t {
             Target::Def(file, d) => {
                 let sep = self.sep(file);
-                let f = &self.files[file];
-                let want = format!("{}{sep}{rest}", f.defs[d].name);
-                if let Some(&m) = self.defs[file].get(want.as_str()) {
+                let name = &self.files[file].defs[d].name;
+                let member = self.with_scratch(&[name, sep, rest], |want| {
+                    self.defs[file].get(want).copied()
+                });
+                if let Some(m) = member {
                     return Some(Target::Def(file, m));
                 }
-                Some(Target::External(
-                    format!("{}{sep}{rest}", self.def_symbol(file, d)).into(),
-                ))
+                let module = &self.module[file];
+                Some(self.external(&[module, self.symbol_sep(file), name, sep, rest]))
             }
             Target::Var(file, a) => {
                 // An instance: its type is what built it.
@@ -495,16 +526,14 @@ impl<'a> Index<'a> {
                 let sep = self.sep(file);
                 match self.type_of(file, v.scope, &v.value, hops + 1) {
                     Some(ty) => self.method_of(&ty, rest, sep, hops),
-                    None => Some(Target::External(
-                        format!("{}{sep}{rest}", self.var_symbol(file, a)).into(),
-                    )),
+                    None => Some(self.external(&[&self.var_symbol(file, a), sep, rest])),
                 }
             }
             Target::Module(file) => {
                 let sep = self.sep(file);
                 self.resolve_qualified(&format!("{}{sep}{rest}", self.module[file]), hops + 1)
             }
-            Target::External(q) => Some(Target::External(format!("{q}.{rest}").into())),
+            Target::External(q) => Some(self.external(&[&q, ".", rest])),
         }
     }
 
@@ -512,7 +541,7 @@ impl<'a> Index<'a> {
     fn method_of(&self, ty: &Target, rest: &str, sep: &str, hops: u32) -> Option<Target> {
         match ty {
             Target::Def(tf, td) => self.member(Target::Def(*tf, *td), Some(rest), hops + 1),
-            Target::External(q) => Some(Target::External(format!("{q}{sep}{rest}").into())),
+            Target::External(q) => Some(self.external(&[q, sep, rest])),
             other => Some(other.clone()),
         }
     }
@@ -701,6 +730,15 @@ impl<'a> Index<'a> {
 }
 
 /// Associated functions that conventionally return `Self`.
+/// `parts` joined into one allocation.
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
 fn is_constructor(name: &str) -> bool {
     matches!(
         name,
