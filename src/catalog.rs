@@ -225,17 +225,27 @@ impl Catalog {
 
 /// Lower-case with `_` and `-` removed: `API_Secret-Key` → `apisecretkey`.
 pub fn normalise(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    normalise_into(name, &mut out);
+    out
+}
+
+/// [`normalise`] into `out` (cleared first).
+fn normalise_into(name: &str, out: &mut String) {
+    out.clear();
     if name.is_ascii() {
-        return name
-            .bytes()
-            .filter(|b| *b != b'_' && *b != b'-')
-            .map(|b| b.to_ascii_lowercase() as char)
-            .collect();
+        out.extend(
+            name.bytes()
+                .filter(|b| *b != b'_' && *b != b'-')
+                .map(|b| b.to_ascii_lowercase() as char),
+        );
+    } else {
+        out.extend(
+            name.chars()
+                .filter(|c| *c != '_' && *c != '-')
+                .flat_map(char::to_lowercase),
+        );
     }
-    name.chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// Catalogue name match: exact; `a.b.*` matches one more segment (`a.b.get`,
@@ -425,8 +435,15 @@ impl LangCatalog {
     }
 
     pub fn words_match(words: &[String], name: &str) -> Option<String> {
-        let n = normalise(name);
-        words.iter().find(|w| n.contains(w.as_str())).cloned()
+        // Asked for every definition: normalise into a reused buffer.
+        thread_local! {
+            static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        BUF.with(|buf| {
+            let mut n = buf.borrow_mut();
+            normalise_into(name, &mut n);
+            words.iter().find(|w| n.contains(w.as_str())).cloned()
+        })
     }
 }
 

@@ -101,24 +101,34 @@ impl Graph {
 
 /// Join URL parts with exactly one `/` between them; regex anchors dropped; always leading `/`.
 pub fn join(prefix: &str, pattern: &str) -> String {
-    let clean = |s: &str| -> String {
+    fn clean(s: &str) -> &str {
         let s = s.strip_prefix('^').unwrap_or(s);
-        let s = s.strip_suffix('$').unwrap_or(s);
-        s.to_string()
-    };
-    let (a, b) = (clean(prefix), clean(pattern));
-    let joined = if a.is_empty() {
-        b
-    } else if b.is_empty() {
-        a
-    } else {
-        format!("{}/{}", a.trim_end_matches('/'), b.trim_start_matches('/'))
-    };
-    if joined.starts_with('/') {
-        joined
-    } else {
-        format!("/{joined}")
+        s.strip_suffix('$').unwrap_or(s)
     }
+    let (a, b) = (clean(prefix), clean(pattern));
+    // `first`, then `/` and `second` when both parts are non-empty.
+    let (first, second) = if a.is_empty() {
+        (b, None)
+    } else if b.is_empty() {
+        (a, None)
+    } else {
+        (a.trim_end_matches('/'), Some(b.trim_start_matches('/')))
+    };
+    let leading = if second.is_some() {
+        first.starts_with('/') || first.is_empty()
+    } else {
+        first.starts_with('/')
+    };
+    let mut out = String::with_capacity(first.len() + second.map_or(0, str::len) + 2);
+    if !leading {
+        out.push('/');
+    }
+    out.push_str(first);
+    if let Some(second) = second {
+        out.push('/');
+        out.push_str(second);
+    }
+    out
 }
 
 /// Guard application sites: file → (line, column, limiter) → symbol → the
@@ -147,7 +157,9 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     let mut sites: Sites = BTreeMap::new();
     for (route, gs) in emitted {
         let f = &idx.files[route.file];
-        let label = format!("{} {}", route.methods.join(","), route.pattern);
+        let mut label = route.methods.join(",");
+        label.push(' ');
+        label.push_str(&route.pattern);
         let mut fact = Fact::new("route", f, route.pos);
         fact.framework = Some(route.framework);
         fact.methods = Some(route.methods);
@@ -259,11 +271,11 @@ fn walk(
             Item::Route(r) => {
                 let mut r = r.clone();
                 r.pattern = join(&p, &r.pattern);
-                r.router = if p.is_empty() {
-                    key.to_string()
-                } else {
-                    format!("{key} {}", join(&p, ""))
-                };
+                r.router = key.to_string();
+                if !p.is_empty() {
+                    r.router.push(' ');
+                    r.router.push_str(&join(&p, ""));
+                }
                 gs.extend(r.guards.iter().cloned());
                 out.push((r, gs));
             }
@@ -327,5 +339,8 @@ mod tests {
         );
         assert_eq!(join("/items", ""), "/items");
         assert_eq!(join("", ""), "/");
+        assert_eq!(join("///", "/x"), "/x");
+        assert_eq!(join("api", "v1/"), "/api/v1/");
+        assert_eq!(join("^api/$", "^$"), "/api/");
     }
 }
