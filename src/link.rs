@@ -396,12 +396,15 @@ impl<'a> Index<'a> {
         // Split the head off: Python `a.b.c`; Rust `a::b::c` or field access `a.b`.
         // Separators are ASCII, so byte searches cut at character boundaries.
         let (head, rest) = match f.lang {
-            Lang::Python => match memchr::memchr(b'.', name.as_bytes()) {
+            Lang::Python => match name.bytes().position(|b| b == b'.') {
                 Some(cut) => (&name[..cut], Some(&name[cut + 1..])),
                 None => (name, None),
             },
             Lang::Rust => {
-                let cut = memchr::memchr2(b'.', b':', name.as_bytes()).unwrap_or(name.len());
+                let cut = name
+                    .bytes()
+                    .position(|b| b == b'.' || b == b':')
+                    .unwrap_or(name.len());
                 let h = &name[..cut];
                 let r = name[cut..].trim_start_matches(['.', ':']);
                 (h, if r.is_empty() { None } else { Some(r) })

@@ -208,7 +208,7 @@ impl<'a> Classifier<'a> {
     ) -> Option<Guard> {
         let (reason, limiter) = catalogued(self.lc(file), q)?;
         let sym = symbol_of_external(q);
-        Some(self.guard(file, pos, &callee.display(), &sym, via, reason, limiter))
+        Some(self.guard(file, pos, short_display(callee), sym, via, reason, limiter))
     }
 
     /// A guard for a repository definition that is auth or a limiter.
@@ -227,7 +227,7 @@ impl<'a> Classifier<'a> {
             Verdict::No => return None,
         };
         let sym = self.idx.def_symbol(df, dd);
-        Some(self.guard(file, pos, &callee.display(), &sym, via, reason, limiter))
+        Some(self.guard(file, pos, short_display(callee), sym, via, reason, limiter))
     }
 
     /// A method stands for its class: `TokenBucket.allow` → `TokenBucket`.
@@ -253,17 +253,16 @@ impl<'a> Classifier<'a> {
         &self,
         file: usize,
         pos: Pos,
-        name: &str,
-        symbol: &str,
+        short: String,
+        symbol: String,
         via: &str,
         reason: String,
         limiter: bool,
     ) -> Guard {
-        let short = name.rsplit(['.', ':']).next().unwrap_or(name).to_string();
         Guard {
             r: GuardRef {
                 name: short,
-                symbol: symbol.to_string(),
+                symbol,
                 via: via.to_string(),
                 reason,
                 file: self.idx.files[file].path.clone(),
@@ -483,8 +482,8 @@ impl<'a> Classifier<'a> {
                     out.push(self.guard(
                         f,
                         *pos,
-                        n,
-                        &sym,
+                        short_name(n).to_string(),
+                        sym,
                         "extractor",
                         format!("implements a request-extractor trait; {r}"),
                         false,
@@ -496,8 +495,8 @@ impl<'a> Classifier<'a> {
                     out.push(self.guard(
                         f,
                         *pos,
-                        n,
-                        &q,
+                        short_name(n).to_string(),
+                        q.to_string(),
                         "extractor",
                         format!("catalogued auth extractor ({p})"),
                         false,
@@ -547,6 +546,16 @@ fn catalogued(lc: &LangCatalog, q: &str) -> Option<(String, bool)> {
         .auth
         .first(q)
         .map(|p| (format!("catalogued auth API ({p})"), false))
+}
+
+/// The last segment of an expression's rendering (a guard's short name),
+/// without rendering a name or an attribute first.
+fn short_display(e: &Expr) -> String {
+    match e {
+        Expr::Name(n, _) => short_name(n).to_string(),
+        Expr::Attr(_, m, _) => short_name(m).to_string(),
+        other => short_name(&other.display()).to_string(),
+    }
 }
 
 /// `Governor::new` stands for `Governor`; other names are kept.
