@@ -434,12 +434,6 @@ impl Cover {
     pub fn on() -> Cover {
         Cover(Some(Default::default()))
     }
-    /// A call node converted, completeness unknown.
-    pub fn mark(&mut self, id: usize) {
-        if let Some(s) = &mut self.0 {
-            s.calls.insert(id, false);
-        }
-    }
     /// Gaps recorded so far: taken before converting a call's children and
     /// handed to [`Cover::mark_call`] after.
     pub fn gaps(&self) -> u32 {
