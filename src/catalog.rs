@@ -94,6 +94,147 @@ pub struct Guards {
     pub auth_words: Vec<String>,
     #[serde(default)]
     pub limiter_words: Vec<String>,
+    /// Keyword values that make a library guard optional (`auto_error=False`).
+    #[serde(default)]
+    pub optional_when: BTreeMap<String, toml::Value>,
+    /// Set an identity but reject nothing (Starlette's AuthenticationMiddleware).
+    #[serde(default)]
+    pub identity_only: Patterns,
+    /// Rejection types of extractors that never reject (`Infallible`).
+    #[serde(default)]
+    pub infallible: Patterns,
+    /// Keywords of a limiter decorator that name the methods it covers.
+    #[serde(default)]
+    pub limiter_method_keywords: Vec<String>,
+    /// Class attributes that attach guards to every endpoint of the class.
+    #[serde(default)]
+    pub class_attrs: Vec<ClassAttr>,
+}
+
+/// A class attribute holding guards (`permission_classes = [IsAuthenticated]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassAttr {
+    pub name: String,
+    /// How the guards are attached (`permission_class`, `decorator`, ...).
+    pub via: String,
+}
+
+/// What a rejection means: the status class a guard answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectStatus {
+    /// 401, 407: no valid credential.
+    Unauthorized,
+    /// 403: not allowed.
+    Forbidden,
+    /// 429: too many requests.
+    TooMany,
+    /// The status is an argument of the call (`abort(403)`).
+    Argument,
+}
+
+/// A catalogued call or exception that rejects a request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectSpec {
+    pub status: RejectStatus,
+    pub apis: Vec<String>,
+}
+
+/// Base classes whose subclasses reject by returning False from a method
+/// the framework calls (DRF permissions).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PermissionBase {
+    pub apis: Patterns,
+    pub methods: Vec<String>,
+    pub status: RejectStatus,
+}
+
+/// What function summaries ([`crate::summary`]) read as rejecting a request,
+/// checking a credential, authorizing and limiting (`[behaviour]`).
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    #[serde(default)]
+    pub statuses: BTreeMap<String, RejectStatus>,
+    #[serde(default)]
+    pub status_names: BTreeMap<String, RejectStatus>,
+    #[serde(default)]
+    pub status_attrs: Vec<String>,
+    #[serde(default)]
+    pub redirect_apis: Patterns,
+    #[serde(default)]
+    pub login_words: Vec<String>,
+    #[serde(default)]
+    pub close_methods: Vec<String>,
+    #[serde(default)]
+    pub close_receivers: Vec<String>,
+    #[serde(default)]
+    pub credential_apis: Patterns,
+    /// Verifiers that raise on a bad credential (`jwt.decode`): the request
+    /// fails there unless the caller catches it.
+    #[serde(default)]
+    pub raising_verifiers: Patterns,
+    /// Calls that issue a credential (`login_user`, `jwt.encode`): a handler
+    /// that issues one is where credentials are presented (a login), and its
+    /// own credential checks are not a guard on it.
+    #[serde(default)]
+    pub credential_issuers: Patterns,
+    /// Name segments and literals of a credential presented in the request
+    /// itself (`creds.password`): a handler checking one is a login, not a
+    /// guarded endpoint.
+    #[serde(default)]
+    pub presented_words: Vec<String>,
+    #[serde(default)]
+    pub credential_sources: Patterns,
+    #[serde(default)]
+    pub credential_attrs: Vec<String>,
+    #[serde(default)]
+    pub credential_literals: Vec<String>,
+    #[serde(default)]
+    pub authz_attrs: Vec<String>,
+    /// Words in the name of an error value that say what failed
+    /// (`Err(ErrorType::IncorrectLogin)`): read when no status is literal.
+    #[serde(default)]
+    pub error_words: BTreeMap<RejectStatus, Vec<String>>,
+    #[serde(default)]
+    pub reject: Vec<RejectSpec>,
+    #[serde(default)]
+    pub permission_base: Vec<PermissionBase>,
+    /// `reject` compiled for lookup on first use.
+    #[serde(skip)]
+    reject_lookup: OnceLock<Lookup>,
+}
+
+impl Behaviour {
+    /// The status of a catalogued rejecting call or exception.
+    pub fn reject_for(&self, api: &str) -> Option<RejectStatus> {
+        let l = self.reject_lookup.get_or_init(|| {
+            Lookup::new(
+                self.reject
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, r)| r.apis.iter().map(move |p| (p.as_str(), i))),
+            )
+        });
+        l.first(api).map(|i| self.reject[i].status)
+    }
+
+    /// The status a literal stands for: `401`, `status.HTTP_403_FORBIDDEN`.
+    pub fn status_of_literal(&self, e: &crate::extract::Expr) -> Option<RejectStatus> {
+        use crate::extract::Expr;
+        match e {
+            Expr::Num(n) => self.statuses.get(n.as_str()).copied(),
+            Expr::Name(n, _) => {
+                let last = n.rsplit(['.', ':']).next().unwrap_or(n);
+                self.status_names.get(last).copied()
+            }
+            Expr::Attr(_, m, _) => self.status_names.get(m.as_str()).copied(),
+            _ => None,
+        }
+    }
 }
 
 /// An entry point other than a route (rules/catalog: `[[entry]]`).
@@ -128,6 +269,8 @@ pub struct LangCatalog {
     pub frameworks: BTreeMap<String, String>,
     #[serde(default)]
     pub taint: Taint,
+    #[serde(default)]
+    pub behaviour: Behaviour,
     /// `sink`, `sink` with `via_argument`, `evidence` and `entry` calls,
     /// compiled for lookup on first use.
     #[serde(skip)]

@@ -8,14 +8,37 @@ use crate::link::{Index, Target};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+/// A guard attached to a route: what it is, how it is attached, how sure.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GuardRef {
     pub name: String,
     pub symbol: String,
+    /// `decorator`, `dependency`, `middleware`, `extractor`, `mixin`,
+    /// `permission_class`, `throttle_class`, `hook`, `in-handler`, `call`.
     pub via: String,
+    /// `authentication`, `authorization` (auth guards) or `rate_limit`.
+    pub kind: &'static str,
+    /// Auth: a request without a valid credential is rejected (false: the
+    /// credential is used when present, anonymous requests pass).
+    pub required: bool,
     pub reason: String,
     pub file: String,
     pub line: u32,
+    /// Rate limits that cover only some HTTP methods (`@ratelimit(method="POST")`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<String>,
+    /// The code that decides it: the check, then the rejection.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceRef>,
+}
+
+/// A location in the code and what happens there.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EvidenceRef {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub what: String,
 }
 
 #[derive(Clone, Debug, Serialize, Default)]
@@ -356,7 +379,9 @@ fn secret_mentioned(
             }
             None
         }
-        Expr::Mix(xs) | Expr::List(xs) => xs.iter().find_map(rec),
+        Expr::Mix(xs) | Expr::List(xs) | Expr::Logic(_, xs) => xs.iter().find_map(rec),
+        Expr::Not(x) => rec(x),
+        Expr::Dict(kv) => kv.iter().find_map(|(_, v)| rec(v)),
         _ => None,
     }
 }

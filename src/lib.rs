@@ -12,6 +12,7 @@ pub mod model;
 pub mod report;
 pub mod routes;
 pub mod rules;
+pub mod summary;
 pub mod verify;
 pub mod walk;
 

@@ -5,3 +5,9 @@
 (class_definition) @def.class
 ; Returned values: an app factory returns its app, a helper returns a router.
 (return_statement) @return
+; What a function does with control: `raise`, and branch conditions with the
+; block they guard (function summaries: does it reject a request, and when).
+(raise_statement) @raise
+(if_statement condition: (_) @branch.cond consequence: (block) @branch.body) @branch
+(elif_clause condition: (_) @branch.cond consequence: (block) @branch.body) @branch
+(if_statement condition: (_) @branch.cond alternative: (else_clause body: (block) @branch.else)) @branch

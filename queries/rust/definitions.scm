@@ -6,3 +6,12 @@
 (impl_item) @impl
 (struct_item) @def.struct
 (return_expression) @return
+; Enums are types too (an error enum whose IntoResponse answers 401).
+(enum_item) @def.struct
+; Associated types of trait impls: `type Rejection = Infallible;`.
+(type_item name: (type_identifier) @assoc.name type: (_) @assoc.type) @assoc
+; What a function does with control (function summaries): branch conditions
+; with the block they guard, `let ... else` blocks, and match arm values.
+(if_expression condition: (_) @branch.cond consequence: (block) @branch.body) @branch
+(let_declaration value: (_) @branch.cond alternative: (block) @branch.body) @branch
+(match_arm value: (_) @arm.value) @arm

@@ -41,8 +41,15 @@ pub enum Expr {
     /// A closure or lambda: its body.
     Closure(Box<Expr>),
     /// A value computed from these parts: `a + b`, `"%s" % x`, an f-string's
-    /// interpolations. Kept so data flow can see which names a value mentions.
+    /// interpolations, a comparison. Kept so data flow can see which names a
+    /// value mentions.
     Mix(Vec<Expr>),
+    /// `not x`, `!x`, and tests that hold when a value is absent: `x is None`.
+    Not(Box<Expr>),
+    /// `a and b` / `a && b` (`true`), `a or b` / `a || b` (`false`).
+    Logic(bool, Vec<Expr>),
+    /// A dict literal's (key, value) pairs: `{"shell": True}`.
+    Dict(Vec<(Expr, Expr)>),
     /// Anything else (`a.await`, `a?`, `&a`, `(a)` keep their inner value instead).
     Other,
 }
@@ -97,7 +104,9 @@ impl Expr {
             Expr::Subscript(b, _) => format!("{}[…]", b.display()),
             Expr::Macro(n, _, _) => format!("{n}!(…)"),
             Expr::Closure(_) => "|…| …".into(),
-            Expr::Mix(_) | Expr::Other => "…".into(),
+            Expr::Not(x) => format!("not {}", x.display()),
+            Expr::Dict(_) => "{…}".into(),
+            Expr::Mix(_) | Expr::Logic(..) | Expr::Other => "…".into(),
         }
     }
 }
@@ -228,6 +237,35 @@ pub struct Impl {
     pub trait_name: String,
     pub type_name: String,
     pub pos: Pos,
+    /// Associated types: `type Rejection = AuthError;` → (`Rejection`, `AuthError`).
+    pub assoc: Vec<(String, Expr)>,
+}
+
+/// What a statement does with control: the function summaries
+/// ([`crate::summary`]) read from these whether a function rejects a request
+/// and on what condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StmtKind {
+    /// `return x` (Python), `return x` and `Err(..)?`-free tails (Rust).
+    Return,
+    /// `raise X(...)`.
+    Raise,
+    /// `if cond:` / `if cond {` / `let P = v else {`: `value` is the
+    /// condition, `body` the extent of the block run when it holds.
+    Branch,
+    /// A Rust `match` arm's value.
+    Arm,
+}
+
+#[derive(Clone, Debug)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub value: Expr,
+    /// Innermost enclosing definition.
+    pub scope: Option<usize>,
+    pub pos: Pos,
+    /// Branches: where the guarded block starts and ends (exclusive).
+    pub body: Option<(Pos, Pos)>,
 }
 
 #[derive(Clone, Debug)]
@@ -240,6 +278,8 @@ pub struct FileFacts {
     pub assigns: Vec<Assign>,
     pub impls: Vec<Impl>,
     pub subscripts: Vec<Subscript>,
+    /// Returns, raises, branch conditions and match arms, in source order.
+    pub stmts: Vec<Stmt>,
     /// Rust `mod x;` declarations (name, inline?) — informational.
     pub mods: Vec<String>,
     /// The tree had syntax errors; facts come from the valid parts.
@@ -291,6 +331,7 @@ impl FileFacts {
             assigns: vec![],
             impls: vec![],
             subscripts: vec![],
+            stmts: vec![],
             mods: vec![],
             has_errors: false,
             bytes,
@@ -325,6 +366,7 @@ impl FileFacts {
         self.assigns.shrink_to_fit();
         self.impls.shrink_to_fit();
         self.subscripts.shrink_to_fit();
+        self.stmts.shrink_to_fit();
     }
 
     /// The innermost definition whose byte range contains `byte`.
@@ -353,8 +395,14 @@ fn nested_calls<'a>(c: &'a CallExpr, out: &mut Vec<&'a CallExpr>) {
 fn nested_in<'a>(e: &'a Expr, out: &mut Vec<&'a CallExpr>) {
     match e {
         Expr::Call(c) => nested_calls(c, out),
-        Expr::Attr(b, _, _) | Expr::Closure(b) => nested_in(b, out),
-        Expr::List(xs) | Expr::Mix(xs) => xs.iter().for_each(|x| nested_in(x, out)),
+        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) => nested_in(b, out),
+        Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) => {
+            xs.iter().for_each(|x| nested_in(x, out))
+        }
+        Expr::Dict(kv) => kv.iter().for_each(|(k, v)| {
+            nested_in(k, out);
+            nested_in(v, out);
+        }),
         Expr::Subscript(b, xs) => {
             nested_in(b, out);
             xs.iter().for_each(|x| nested_in(x, out));

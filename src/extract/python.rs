@@ -10,11 +10,13 @@ const MAX_DEPTH: u32 = 48;
 /// Field ids of the grammar (see [`field_id`]).
 struct Fields {
     alias: FieldId,
+    argument: FieldId,
     arguments: FieldId,
     attribute: FieldId,
     body: FieldId,
     expression: FieldId,
     function: FieldId,
+    key: FieldId,
     left: FieldId,
     module_name: FieldId,
     name: FieldId,
@@ -50,11 +52,13 @@ static F: LazyLock<Fields> = LazyLock::new(|| {
     let id = |name| field_id(Lang::Python, name);
     Fields {
         alias: id("alias"),
+        argument: id("argument"),
         arguments: id("arguments"),
         attribute: id("attribute"),
         body: id("body"),
         expression: id("expression"),
         function: id("function"),
+        key: id("key"),
         left: id("left"),
         module_name: id("module_name"),
         name: id("name"),
@@ -84,6 +88,9 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
     let mut defs: Vec<Node> = vec![];
     let mut imports: Vec<Node> = vec![];
     let mut returns: Vec<Node> = vec![];
+    let mut raises: Vec<Node> = vec![];
+    // (statement, condition, guarded block, is it the `else` block)
+    let mut branches: Vec<(Node, Node, Node, bool)> = vec![];
     let mut subs: Vec<(Node, Node, Node)> = vec![];
     // Assignments and calls are converted during the walk, in pre-order (an
     // assignment before the calls in its value, an outer call before the
@@ -103,6 +110,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             let mut value = None;
             let mut whole = None;
             let (mut sv, mut sk, mut sw) = (None, None, None);
+            let (mut bc, mut bb, mut bw, mut be) = (None, None, None, None);
             for &(index, node) in captures {
                 match names[index as usize].as_str() {
                     "sub.value" => sv = Some(node),
@@ -121,6 +129,11 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                     }
                     "import" | "import.from" => imports.push(node),
                     "return" => returns.push(node),
+                    "raise" => raises.push(node),
+                    "branch.cond" => bc = Some(node),
+                    "branch.body" => bb = Some(node),
+                    "branch" => bw = Some(node),
+                    "branch.else" => be = Some(node),
                     "assign.target" => target = Some(node),
                     "assign.value" => value = Some(node),
                     "assign" => whole = Some(node),
@@ -135,6 +148,12 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             }
             if let (Some(v), Some(k), Some(w)) = (sv, sk, sw) {
                 subs.push((w, v, k));
+            }
+            if let (Some(c), Some(b), Some(w)) = (bc, bb, bw) {
+                branches.push((w, c, b, false));
+            }
+            if let (Some(c), Some(e), Some(w)) = (bc, be, bw) {
+                branches.push((w, c, e, true));
             }
         },
         // A string without an `f` prefix has no interpolation: nothing below
@@ -218,11 +237,69 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
     for n in imports {
         import(n, src, &mut ff.imports);
     }
+    // Statements: converted without the walk's cover, so that the calls in
+    // them stay calls of their own.
+    let mut stmts: Vec<(usize, Stmt)> = Vec::with_capacity(returns.len() + raises.len());
     for n in returns {
-        if let (Some(scope), Some(v)) = (scope_of(n), n.named_child(0)) {
-            ff.defs[scope].returns.push(conv(v, src, 0));
+        let scope = scope_of(n);
+        let value = n.named_child(0).map(|v| conv(v, src, 0));
+        if let (Some(s), Some(v)) = (scope, &value) {
+            ff.defs[s].returns.push(v.clone());
+        }
+        stmts.push((
+            n.start_byte(),
+            Stmt {
+                kind: StmtKind::Return,
+                value: value.unwrap_or(Expr::NoneLit),
+                scope,
+                pos: pos_of(n, src),
+                body: None,
+            },
+        ));
+    }
+    for n in raises {
+        // A bare `raise` re-raises: nothing new is decided there.
+        if let Some(v) = n.named_child(0) {
+            let v = if node_kind(v) == "expression_list" {
+                v.named_child(0).unwrap_or(v)
+            } else {
+                v
+            };
+            stmts.push((
+                n.start_byte(),
+                Stmt {
+                    kind: StmtKind::Raise,
+                    value: conv(v, src, 0),
+                    scope: scope_of(n),
+                    pos: pos_of(n, src),
+                    body: None,
+                },
+            ));
         }
     }
+    for (w, c, b, negated) in branches {
+        let cond = conv(c, src, 0);
+        stmts.push((
+            if negated {
+                b.start_byte()
+            } else {
+                w.start_byte()
+            },
+            Stmt {
+                kind: StmtKind::Branch,
+                value: if negated {
+                    Expr::Not(Box::new(cond))
+                } else {
+                    cond
+                },
+                scope: scope_of(w),
+                pos: pos_of(if negated { b } else { w }, src),
+                body: Some((pos_of(b, src), end_pos_of(b, src))),
+            },
+        ));
+    }
+    stmts.sort_by_key(|s| s.0);
+    ff.stmts = stmts.into_iter().map(|s| s.1).collect();
     for (w, target, value) in assigns {
         let scope = scope_of(w);
         if let Some(s) = scope.filter(|&s| ff.defs[s].kind == DefKind::Class) {
@@ -565,6 +642,95 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 }
                 (a, b) => Expr::Mix(vec![a, b]),
             }
+        }
+        "not_operator" => match n.child_by_field_id(F.argument.get()) {
+            Some(a) => Expr::Not(Box::new(conv_c(a, src, d, cov))),
+            None => {
+                cov.gap();
+                Expr::Other
+            }
+        },
+        "boolean_operator" => {
+            let (Some(l), Some(r)) = (
+                n.child_by_field_id(F.left.get()),
+                n.child_by_field_id(F.right.get()),
+            ) else {
+                cov.gap();
+                return Expr::Other;
+            };
+            let and = n
+                .child_by_field_id(F.operator.get())
+                .is_some_and(|o| text(o, src) == "and");
+            let mut parts = vec![];
+            for side in [l, r] {
+                // `a and b and c` nests to the left: flatten runs of one operator.
+                match conv_c(side, src, d, cov) {
+                    Expr::Logic(a, xs) if a == and => parts.extend(xs),
+                    x => parts.push(x),
+                }
+            }
+            Expr::Logic(and, parts)
+        }
+        "comparison_operator" => {
+            // `x is None`, `x == None`: true when `x` is absent; `x is not
+            // None`: when present. Other comparisons keep their operands.
+            let mut w = n.walk();
+            let operands: Vec<Node> = n.named_children(&mut w).collect();
+            let mut w = n.walk();
+            let ops: Vec<&str> = n
+                .children(&mut w)
+                .filter(|c| !c.is_named())
+                .map(|c| text(c, src))
+                .collect();
+            if operands.len() == 2 && ops.len() == 1 {
+                // `x is None` / `x is False` hold when `x` is falsy; `x is True`
+                // / `x is not None` when it is truthy.
+                let falsy = |x: Node| matches!(node_kind(x), "none" | "false");
+                let truthy = |x: Node| node_kind(x) == "true";
+                let (other, negate) = if falsy(operands[1]) || truthy(operands[1]) {
+                    (Some(operands[0]), falsy(operands[1]))
+                } else if falsy(operands[0]) || truthy(operands[0]) {
+                    (Some(operands[1]), falsy(operands[0]))
+                } else {
+                    (None, false)
+                };
+                if let Some(o) = other {
+                    let v = conv_c(o, src, d, cov);
+                    let equal = matches!(ops[0], "is" | "==");
+                    return if equal == negate {
+                        Expr::Not(Box::new(v))
+                    } else {
+                        v
+                    };
+                }
+            }
+            Expr::Mix(
+                operands
+                    .into_iter()
+                    .map(|o| conv_c(o, src, d, cov))
+                    .collect(),
+            )
+        }
+        "dictionary" => {
+            let mut w = n.walk();
+            let mut pairs = vec![];
+            for c in n.named_children(&mut w) {
+                match node_kind(c) {
+                    "pair" => match (
+                        c.child_by_field_id(F.key.get()),
+                        c.child_by_field_id(F.value.get()),
+                    ) {
+                        (Some(k), Some(v)) => {
+                            pairs.push((conv_c(k, src, d, cov), conv_c(v, src, d, cov)))
+                        }
+                        _ => cov.gap(),
+                    },
+                    "comment" => {}
+                    // `{**base, ...}`, comprehensions
+                    _ => cov.gap(),
+                }
+            }
+            Expr::Dict(pairs)
         }
         "integer" | "float" => Expr::Num(text(n, src).to_string()),
         "true" => Expr::Bool(true),

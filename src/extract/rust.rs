@@ -15,12 +15,15 @@ struct Fields {
     body: FieldId,
     field: FieldId,
     function: FieldId,
+    left: FieldId,
     list: FieldId,
     macro_: FieldId,
     name: FieldId,
+    operator: FieldId,
     parameters: FieldId,
     path: FieldId,
     pattern: FieldId,
+    right: FieldId,
     trait_: FieldId,
     type_: FieldId,
     type_arguments: FieldId,
@@ -46,12 +49,15 @@ static F: LazyLock<Fields> = LazyLock::new(|| {
         body: id("body"),
         field: id("field"),
         function: id("function"),
+        left: id("left"),
         list: id("list"),
         macro_: id("macro"),
         name: id("name"),
+        operator: id("operator"),
         parameters: id("parameters"),
         path: id("path"),
         pattern: id("pattern"),
+        right: id("right"),
         trait_: id("trait"),
         type_: id("type"),
         type_arguments: id("type_arguments"),
@@ -93,6 +99,10 @@ fn extract_inner(
     let mut attrs: Vec<Node> = vec![];
     let errors = ff.has_errors || tree_links;
     let mut returns: Vec<Node> = vec![];
+    let mut branches: Vec<(Node, Node, Node)> = vec![];
+    let mut arms: Vec<(Node, Node)> = vec![];
+    // Trait impls seen (index into `ff.impls`), for their associated types.
+    let mut impl_nodes: Vec<(Node, usize)> = vec![];
     // As in Python: `let`/`const`/`static` values and calls are converted
     // in pre-order during the walk, each call once, and the walk skips the
     // subtree of a call converted completely (a closure with statements, a
@@ -106,6 +116,9 @@ fn extract_inner(
         tree.root_node(),
         |_, captures| {
             let (mut target, mut value, mut whole) = (None, None, None);
+            let (mut bc, mut bb, mut bw) = (None, None, None);
+            let (mut arm_value, mut arm) = (None, None);
+            let (mut assoc_name, mut assoc_type, mut assoc) = (None, None, None);
             for &(index, node) in captures {
                 match names[index as usize].as_str() {
                     "def.function" | "def.struct" => {
@@ -137,6 +150,14 @@ fn extract_inner(
                         }
                     }
                     "return" => returns.push(node),
+                    "branch.cond" => bc = Some(node),
+                    "branch.body" => bb = Some(node),
+                    "branch" => bw = Some(node),
+                    "arm.value" => arm_value = Some(node),
+                    "arm" => arm = Some(node),
+                    "assoc.name" => assoc_name = Some(node),
+                    "assoc.type" => assoc_type = Some(node),
+                    "assoc" => assoc = Some(node),
                     "import" => use_tree(
                         node.child_by_field_id(F.argument.get()),
                         "",
@@ -158,10 +179,12 @@ fn extract_inner(
                             node.child_by_field_id(F.trait_.get()),
                             node.child_by_field_id(F.type_.get()),
                         ) {
+                            impl_nodes.push((node, ff.impls.len()));
                             ff.impls.push(Impl {
                                 trait_name: type_name(t, src),
                                 type_name: type_name(ty, src),
                                 pos: pos_of(node, src),
+                                assoc: vec![],
                             });
                         }
                     }
@@ -174,6 +197,22 @@ fn extract_inner(
             if let (Some(t), Some(v), Some(w)) = (target, value, whole) {
                 let value = conv_c(v, src, 0, &mut cov);
                 assigns.push((w, text(t, src).to_string(), value));
+            }
+            if let (Some(c), Some(b), Some(w)) = (bc, bb, bw) {
+                branches.push((w, c, b));
+            }
+            if let (Some(v), Some(a)) = (arm_value, arm) {
+                arms.push((a, v));
+            }
+            if let (Some(n), Some(t), Some(a)) = (assoc_name, assoc_type, assoc) {
+                // The innermost trait impl containing it (impls open in pre-order).
+                if let Some(&(_, i)) = impl_nodes.iter().rev().find(|(im, _)| {
+                    im.start_byte() <= a.start_byte() && a.end_byte() <= im.end_byte()
+                }) {
+                    ff.impls[i]
+                        .assoc
+                        .push((text(n, src).to_string(), ty_expr(t, src)));
+                }
             }
         },
         // Macro arguments are token trees: tokens, not expressions.
@@ -222,6 +261,38 @@ fn extract_inner(
             .map(|a| attribute(a, src))
             .collect();
         let mut params = vec![];
+        // A struct's fields are its parameters: `struct MaybeUser(Option<User>)`,
+        // `struct S { user: Option<User> }` (names are empty for tuple fields).
+        if node_kind(n) == "struct_item" {
+            if let Some(body) = n.child_by_field_id(F.body.get()) {
+                let mut w = body.walk();
+                for fd in body.named_children(&mut w) {
+                    let (name, ty) = match node_kind(fd) {
+                        "field_declaration" => (
+                            fd.child_by_field_id(F.name.get())
+                                .map(|x| text(x, src).to_string())
+                                .unwrap_or_default(),
+                            fd.child_by_field_id(F.type_.get()),
+                        ),
+                        "line_comment"
+                        | "block_comment"
+                        | "attribute_item"
+                        | "visibility_modifier" => continue,
+                        _ if node_kind(body) == "ordered_field_declaration_list" => {
+                            (String::new(), Some(fd))
+                        }
+                        _ => continue,
+                    };
+                    if let Some(t) = ty {
+                        params.push(Param {
+                            name,
+                            ty: Some(ty_expr(t, src)),
+                            default: None,
+                        });
+                    }
+                }
+            }
+        }
         if let Some(ps) = n.child_by_field_id(F.parameters.get()) {
             let mut w = ps.walk();
             for p in ps.named_children(&mut w) {
@@ -245,7 +316,7 @@ fn extract_inner(
                 returns_v.push(tail);
             }
         }
-        let kind = if node_kind(n) == "struct_item" {
+        let kind = if matches!(node_kind(n), "struct_item" | "enum_item") {
             DefKind::Struct
         } else {
             DefKind::Function
@@ -264,11 +335,58 @@ fn extract_inner(
             end_byte: n.end_byte(),
         });
     }
+    // Statements, converted without the walk's cover (their calls stay
+    // calls of their own).
+    let mut stmts: Vec<(usize, Stmt)> = Vec::with_capacity(returns.len());
     for n in returns {
-        if let (Some(scope), Some(v)) = (scope_of(n), n.named_child(0)) {
-            ff.defs[scope].returns.push(conv(v, src, 0));
+        let scope = scope_of(n);
+        let value = n.named_child(0).map(|v| conv(v, src, 0));
+        if let (Some(s), Some(v)) = (scope, &value) {
+            ff.defs[s].returns.push(v.clone());
         }
+        stmts.push((
+            n.start_byte(),
+            Stmt {
+                kind: StmtKind::Return,
+                value: value.unwrap_or(Expr::Other),
+                scope,
+                pos: pos_of(n, src),
+                body: None,
+            },
+        ));
     }
+    for (w, c, b) in branches {
+        // `if let P = v {`: the value tested is `v`.
+        let c = if node_kind(c) == "let_condition" {
+            c.child_by_field_id(F.value.get()).unwrap_or(c)
+        } else {
+            c
+        };
+        stmts.push((
+            w.start_byte(),
+            Stmt {
+                kind: StmtKind::Branch,
+                value: conv(c, src, 0),
+                scope: scope_of(w),
+                pos: pos_of(w, src),
+                body: Some((pos_of(b, src), end_pos_of(b, src))),
+            },
+        ));
+    }
+    for (a, v) in arms {
+        stmts.push((
+            a.start_byte(),
+            Stmt {
+                kind: StmtKind::Arm,
+                value: conv(v, src, 0),
+                scope: scope_of(a),
+                pos: pos_of(v, src),
+                body: None,
+            },
+        ));
+    }
+    stmts.sort_by_key(|s| s.0);
+    ff.stmts = stmts.into_iter().map(|s| s.1).collect();
     for (w, target, value) in assigns {
         ff.assigns.push(Assign {
             target,
@@ -725,6 +843,44 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         "string_literal" | "raw_string_literal" => Expr::Str(string_value(n, src)),
         "integer_literal" | "float_literal" => Expr::Num(text(n, src).to_string()),
         "boolean_literal" => Expr::Bool(text(n, src) == "true"),
+        "unary_expression" if n.child(0).is_some_and(|c| node_kind(c) == "!") => {
+            if n.named_child_count() != 1 {
+                cov.gap();
+            }
+            Expr::Not(Box::new(
+                n.named_child(0)
+                    .map(|c| conv_c(c, src, d, cov))
+                    .unwrap_or(Expr::Other),
+            ))
+        }
+        "binary_expression" => {
+            let (Some(l), Some(r)) = (
+                n.child_by_field_id(F.left.get()),
+                n.child_by_field_id(F.right.get()),
+            ) else {
+                cov.gap();
+                return Expr::Other;
+            };
+            let op = n
+                .child_by_field_id(F.operator.get())
+                .map(|o| text(o, src))
+                .unwrap_or("");
+            let (l, r) = (conv_c(l, src, d, cov), conv_c(r, src, d, cov));
+            match op {
+                "&&" | "||" => {
+                    let and = op == "&&";
+                    let mut parts = vec![];
+                    for x in [l, r] {
+                        match x {
+                            Expr::Logic(a, xs) if a == and => parts.extend(xs),
+                            x => parts.push(x),
+                        }
+                    }
+                    Expr::Logic(and, parts)
+                }
+                _ => Expr::Mix(vec![l, r]),
+            }
+        }
         "array_expression" | "tuple_expression" => {
             let mut w = n.walk();
             Expr::List(

@@ -1,64 +1,44 @@
-//! Which expressions are authentication guards or rate limiters, and why.
+//! Which attached expressions are authentication guards or rate limiters,
+//! and why.
 //!
 //! A guard is recognised from how it is attached (decorator, dependency,
-//! middleware, extractor, mixin, permission class) and counts as auth or as a
-//! limiter because the catalogue lists its resolved name, because its
-//! repository definition is named like one (`rules/catalog/*.toml`
-//! `auth_words`/`limiter_words`), or because that definition calls a
-//! catalogued auth API.
+//! middleware, extractor, mixin, permission class, a check in the handler's
+//! body) and counts as auth or as a limiter because of what it does: the
+//! function summary of its code ([`crate::summary`]) says it rejects a
+//! request on a failed credential or permission check, or on an exhausted
+//! limit. Library guards the repository cannot show are catalogue data
+//! (`rules/catalog/*.toml` `[guards]`). A guard's name is only a hint shown
+//! in its reason.
 
 use super::Guard;
 use crate::catalog::{Catalog, LangCatalog};
 use crate::extract::{CallExpr, DefKind, Expr, Pos};
-use crate::facts::GuardRef;
+use crate::facts::{EvidenceRef, GuardRef};
 use crate::lang::Lang;
 use crate::link::{Index, Target};
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-
-#[derive(Clone, Debug, PartialEq)]
-enum Verdict {
-    Auth(String),
-    Limiter(String),
-    No,
-}
+use crate::summary::{AuthKind, Ev, Summaries, Summary};
 
 pub struct Classifier<'a> {
     pub idx: &'a Index<'a>,
     pub cat: &'a Catalog,
-    memo: RefCell<HashMap<(usize, usize), Verdict>>,
-    /// Repository types that implement an extractor / request-guard trait.
-    extractors: HashSet<(usize, usize)>,
+    pub sum: Summaries<'a>,
 }
 
 const DECORATOR_SKIP: &[&str] = &["staticmethod", "classmethod", "property"];
 
+/// How deep attached expressions are followed (lists, containers, variables).
+const MAX_DEPTH: u32 = 8;
+
 impl<'a> Classifier<'a> {
     pub fn new(idx: &'a Index<'a>, cat: &'a Catalog) -> Self {
-        let mut extractors = HashSet::new();
-        for (fi, f) in idx.files.iter().enumerate() {
-            if f.lang != Lang::Rust {
-                continue;
-            }
-            let traits = &cat.rust.guards.extractor_traits;
-            for im in &f.impls {
-                let last = im.trait_name.rsplit("::").next().unwrap_or(&im.trait_name);
-                if traits.iter().any(|t| t == &im.trait_name || t == last) {
-                    if let Some(Target::Def(tf, td)) = idx.resolve_name(fi, None, &im.type_name) {
-                        extractors.insert((tf, td));
-                    }
-                }
-            }
-        }
         Classifier {
             idx,
             cat,
-            memo: RefCell::new(HashMap::new()),
-            extractors,
+            sum: Summaries::new(idx, cat),
         }
     }
 
-    fn lc(&self, file: usize) -> &LangCatalog {
+    fn lc(&self, file: usize) -> &'a LangCatalog {
         self.cat.lang(self.idx.files[file].lang)
     }
 
@@ -78,7 +58,7 @@ impl<'a> Classifier<'a> {
         depth: u32,
         out: &mut Vec<Guard>,
     ) {
-        if depth > 8 {
+        if depth > MAX_DEPTH {
             return;
         }
         match e {
@@ -96,7 +76,6 @@ impl<'a> Classifier<'a> {
         }
     }
 
-    /// [`Classifier::classify_into`] for a call (`Depends(current_user)`).
     fn classify_call(
         &self,
         file: usize,
@@ -106,7 +85,7 @@ impl<'a> Classifier<'a> {
         depth: u32,
         out: &mut Vec<Guard>,
     ) {
-        if depth > 8 {
+        if depth > MAX_DEPTH {
             return;
         }
         if let Some(target) = self.idx.resolve_expr(file, scope, &c.func) {
@@ -129,13 +108,6 @@ impl<'a> Classifier<'a> {
         out: &mut Vec<Guard>,
     ) {
         let lc = self.lc(file);
-        if let (None, Expr::Name(..), Target::Var(..)) = (call, callee_expr, target) {
-            // A name bound to a list (`permission_classes = PERMS`).
-            let (vf, vs, v) = self.idx.value_of(file, scope, callee_expr);
-            if matches!(v, Expr::List(_)) {
-                return self.classify_into(vf, vs, v, via, depth + 1, out);
-            }
-        }
         let pos = call
             .map(|c| c.pos)
             .or(callee_expr.pos())
@@ -143,24 +115,26 @@ impl<'a> Classifier<'a> {
         match target {
             Target::External(q) => {
                 if let Some(c) = call {
-                    if lc.guards.containers.first(q).is_some() {
+                    if lc.guards.containers.first(q).is_some()
+                        || lc.guards.wrapper_auth.first(q).is_some()
+                    {
+                        // `Depends(get_user)`, `middleware::from_fn(require_auth)`,
+                        // `Middleware(AuthMiddleware)`: what they hold decides.
                         for a in c.args.iter().filter(|a| a.name.is_none()) {
                             self.classify_into(file, scope, &a.value, via, depth + 1, out);
                         }
-                        return;
-                    }
-                    if lc.guards.wrapper_auth.first(q).is_some() {
-                        // `middleware::from_fn(require_auth)`: the wrapped function decides.
-                        for a in c.args.iter().filter(|a| a.name.is_none()) {
-                            self.classify_into(file, scope, &a.value, via, depth + 1, out);
+                        if let Some(d) = c.kwarg("dependency") {
+                            self.classify_into(file, scope, d, via, depth + 1, out);
                         }
                         return;
                     }
                 }
-                if lc.guards.not_auth.first(q).is_some() {
+                if lc.guards.not_auth.first(q).is_some()
+                    || lc.guards.identity_only.first(q).is_some()
+                {
                     return;
                 }
-                if let Some(g) = self.external_guard(file, pos, callee_expr, q, via) {
+                if let Some(g) = self.external_guard(file, pos, callee_expr, call, q, via) {
                     out.push(g);
                     return;
                 }
@@ -177,24 +151,120 @@ impl<'a> Classifier<'a> {
                 }
             }
             Target::Def(df, dd) => {
-                let (df, dd) = self.owner(*df, *dd);
-                out.extend(self.def_guard(file, pos, callee_expr, df, dd, via));
+                let (df, dd) = (*df, *dd);
+                let s = self.attached_summary(file, scope, call, df, dd, via);
+                let methods = call
+                    .map(|c| self.limiter_methods(file, c))
+                    .unwrap_or_default();
+                out.extend(self.def_guards(file, pos, callee_expr, df, dd, via, &s, methods));
             }
             Target::Var(vf, va) => {
-                // An instance of a limiter or guard class: classify its type.
                 let v = &self.idx.files[*vf].assigns[*va];
-                match self.idx.type_of(*vf, v.scope, &v.value, 0) {
-                    Some(Target::Def(df, dd)) => {
-                        out.extend(self.def_guard(file, pos, callee_expr, df, dd, via))
+                match &v.value {
+                    // A value bound before it is attached:
+                    // `let auth = HttpAuthentication::bearer(check)`, `PERMS = [IsAdmin]`.
+                    Expr::Call(_) | Expr::List(_) if call.is_none() => {
+                        let before = out.len();
+                        self.classify_into(*vf, v.scope, &v.value, via, depth + 1, out);
+                        // Report the guard where it is attached.
+                        for g in &mut out[before..] {
+                            g.r.file = self.idx.files[file].path.clone();
+                            g.r.line = pos.line;
+                            g.column = pos.column;
+                        }
                     }
-                    Some(Target::External(q)) => {
-                        out.extend(self.external_guard(file, pos, callee_expr, &q, via))
+                    _ => {
+                        // `limiter.limit(...)` on an instance: its type decides.
+                        match self.idx.type_of(*vf, v.scope, &v.value, 0) {
+                            Some(Target::Def(df, dd)) => {
+                                let s = self.sum.of(df, dd);
+                                out.extend(self.def_guards(
+                                    file,
+                                    pos,
+                                    callee_expr,
+                                    df,
+                                    dd,
+                                    via,
+                                    &s,
+                                    vec![],
+                                ));
+                            }
+                            Some(Target::External(q)) => out.extend(self.external_guard(
+                                file,
+                                pos,
+                                callee_expr,
+                                call,
+                                &q,
+                                via,
+                            )),
+                            _ => {}
+                        }
                     }
-                    _ => {}
                 }
             }
             Target::Module(_) => {}
         }
+    }
+
+    /// What an attached repository definition runs: a dependency or a
+    /// decorator is called (a class's constructor and `__call__`); a class
+    /// attached as middleware, a permission class or a mixin acts through
+    /// its methods; a factory call (`Depends(require("x"))`) runs the
+    /// factory and the callables given to it.
+    fn attached_summary(
+        &self,
+        file: usize,
+        scope: Option<usize>,
+        call: Option<&CallExpr>,
+        df: usize,
+        dd: usize,
+        via: &str,
+    ) -> Summary {
+        let class = self.idx.files[df].defs[dd].kind == DefKind::Class;
+        let mut s = if class && matches!(via, "dependency" | "decorator") {
+            (*self.sum.callable(df, dd)).clone()
+        } else {
+            (*self.sum.of(df, dd)).clone()
+        };
+        if let Some(c) = call {
+            // Callables passed to a factory: `PermissionsDependency([Edit])`.
+            for a in &c.args {
+                let items: Vec<&Expr> = match &a.value {
+                    Expr::List(xs) => xs.iter().collect(),
+                    other => vec![other],
+                };
+                for it in items {
+                    if let Expr::Name(..) = it {
+                        if let Some(Target::Def(af, ad)) = self.idx.resolve_expr(file, scope, it) {
+                            let inner = self.sum.callable(af, ad);
+                            let keep = s.clone();
+                            s = keep;
+                            merge_into(&mut s, &inner);
+                        }
+                    }
+                }
+            }
+        }
+        s
+    }
+
+    /// Methods a limiter decorator says it covers: `@ratelimit(method="POST")`.
+    fn limiter_methods(&self, file: usize, c: &CallExpr) -> Vec<String> {
+        let mut out = vec![];
+        for k in &self.lc(file).guards.limiter_method_keywords {
+            match c.kwarg(k) {
+                Some(Expr::Str(s)) => out.push(s.to_ascii_uppercase()),
+                Some(Expr::List(xs)) => out.extend(
+                    xs.iter()
+                        .filter_map(|x| x.as_str())
+                        .map(|s| s.to_ascii_uppercase()),
+                ),
+                _ => {}
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// A guard for an external API the catalogue lists as auth or a limiter.
@@ -203,16 +273,52 @@ impl<'a> Classifier<'a> {
         file: usize,
         pos: Pos,
         callee: &Expr,
+        call: Option<&CallExpr>,
         q: &str,
         via: &str,
     ) -> Option<Guard> {
-        let (reason, limiter) = catalogued(self.lc(file), q)?;
+        let lc = self.lc(file);
+        let (reason, limiter) = catalogued(lc, q)?;
         let sym = symbol_of_external(q);
-        Some(self.guard(file, pos, short_display(callee), sym, via, reason, limiter))
+        let optional = call.is_some_and(|c| optional_by_keyword(lc, c))
+            || call.is_none() && self.optional_instance(file, callee);
+        let mut g = self.guard(
+            file,
+            pos,
+            short_display(callee),
+            sym,
+            via,
+            if optional {
+                format!("{reason}; optional: anonymous requests pass")
+            } else {
+                reason
+            },
+            limiter,
+        );
+        g.r.required = !optional;
+        if !limiter {
+            g.r.kind = "authentication";
+        }
+        if let Some(c) = call.filter(|_| limiter) {
+            g.r.methods = self.limiter_methods(file, c);
+        }
+        Some(g)
     }
 
-    /// A guard for a repository definition that is auth or a limiter.
-    fn def_guard(
+    /// A name bound to a security scheme built with `auto_error=False`.
+    fn optional_instance(&self, file: usize, callee: &Expr) -> bool {
+        let Expr::Name(..) = callee else { return false };
+        let (_, _, v) = self.idx.value_of(file, None, callee);
+        match v {
+            Expr::Call(c) => optional_by_keyword(self.lc(file), c),
+            _ => false,
+        }
+    }
+
+    /// Guards for a repository definition, from its summary: auth (required
+    /// or optional), a limiter, or both.
+    #[allow(clippy::too_many_arguments)]
+    fn def_guards(
         &self,
         file: usize,
         pos: Pos,
@@ -220,32 +326,195 @@ impl<'a> Classifier<'a> {
         df: usize,
         dd: usize,
         via: &str,
-    ) -> Option<Guard> {
-        let (reason, limiter) = match self.verdict(df, dd) {
-            Verdict::Auth(r) => (r, false),
-            Verdict::Limiter(r) => (r, true),
-            Verdict::No => return None,
-        };
+        s: &Summary,
+        methods: Vec<String>,
+    ) -> Vec<Guard> {
+        let mut out = vec![];
         let sym = self.idx.def_symbol(df, dd);
-        Some(self.guard(file, pos, short_display(callee), sym, via, reason, limiter))
+        let name = short_display(callee);
+        let hint = self.name_hint(df, dd);
+        if let Some(kind) = s.auth_required() {
+            let ev = s.auth_evidence();
+            let mut g = self.guard(
+                file,
+                pos,
+                name.clone(),
+                sym.clone(),
+                via,
+                format!("{}: rejects {}{hint}", kind.name(), describe(&ev, self.idx)),
+                false,
+            );
+            g.r.kind = kind.name();
+            g.r.evidence = self.evidence(&ev);
+            out.push(g);
+        } else if s.auth_optional() {
+            let ev: Vec<Ev> = s.credential.iter().cloned().collect();
+            let mut g = self.guard(
+                file,
+                pos,
+                name.clone(),
+                sym.clone(),
+                via,
+                format!(
+                    "optional authentication: {}; anonymous requests pass{hint}",
+                    describe(&ev, self.idx)
+                ),
+                false,
+            );
+            g.r.required = false;
+            g.r.evidence = self.evidence(&ev);
+            out.push(g);
+        }
+        if s.limits() {
+            let ev = s.limit_evidence();
+            let mut g = self.guard(
+                file,
+                pos,
+                name,
+                sym,
+                via,
+                format!("rate limit: {}{hint}", describe(&ev, self.idx)),
+                true,
+            );
+            g.r.evidence = self.evidence(&ev);
+            g.r.methods = methods;
+            out.push(g);
+        }
+        out
     }
 
-    /// A method stands for its class: `TokenBucket.allow` → `TokenBucket`.
-    fn owner(&self, f: usize, d: usize) -> (usize, usize) {
-        let def = &self.idx.files[f].defs[d];
-        if let Some(p) = def.parent {
-            if self.idx.files[f].defs[p].kind == DefKind::Class {
-                return (f, p);
-            }
+    /// A Rust extractor parameter's guard: required unless it is wrapped in
+    /// `Option`/`Result` or its rejection type never rejects.
+    fn extractor_guard(&self, f: usize, ty: &Expr, out: &mut Vec<Guard>) {
+        let Some(((tf, td), wrapped)) = self.sum.extractor_of(f, ty) else {
+            self.catalogued_extractor(f, ty, out);
+            return;
+        };
+        let s = self.sum.of(tf, td);
+        let pos = name_pos(ty).unwrap_or_default();
+        let name = self.idx.files[tf].defs[td].name.clone();
+        let sym = self.idx.def_symbol(tf, td);
+        let hint = self.name_hint(tf, td);
+        let kind = s.auth_required();
+        // An extractor that reads a credential rejects when it fails, unless
+        // its rejection type cannot be built.
+        let auth = kind.is_some() || (s.credential.is_some() && !s.infallible);
+        if auth {
+            let holds_option = self.sum.wraps_optional_identity(tf, td);
+            let required = !wrapped && !s.infallible && !holds_option;
+            let ev = s.auth_evidence();
+            let kind = kind.unwrap_or(AuthKind::Authentication);
+            let reason = if required {
+                format!(
+                    "{}: a request extractor that rejects {}{hint}",
+                    kind.name(),
+                    describe(&ev, self.idx)
+                )
+            } else if holds_option {
+                format!(
+                    "optional authentication: its value holds an Option of an identity, None for anonymous requests ({}){hint}",
+                    describe(&ev, self.idx)
+                )
+            } else if wrapped {
+                format!(
+                    "optional authentication: the extractor is wrapped in Option/Result, so anonymous requests pass ({}){hint}",
+                    describe(&ev, self.idx)
+                )
+            } else {
+                format!(
+                    "optional authentication: its rejection type never rejects ({}){hint}",
+                    describe(&ev, self.idx)
+                )
+            };
+            let mut g = self.guard(
+                f,
+                pos,
+                short_name(&name).to_string(),
+                sym.clone(),
+                "extractor",
+                reason,
+                false,
+            );
+            g.r.kind = kind.name();
+            g.r.required = required;
+            g.r.evidence = self.evidence(&ev);
+            out.push(g);
         }
-        if let Some((ty, _)) = def.name.rsplit_once("::") {
-            if let Some(Target::Def(tf, td)) = self.idx.resolve_name(f, None, ty) {
-                if tf == f && self.idx.files[f].defs[td].kind == DefKind::Struct {
-                    return (tf, td);
+        if s.limits() && !wrapped {
+            let ev = s.limit_evidence();
+            let mut g = self.guard(
+                f,
+                pos,
+                short_name(&name).to_string(),
+                sym,
+                "extractor",
+                format!("rate limit: {}", describe(&ev, self.idx)),
+                true,
+            );
+            g.r.evidence = self.evidence(&ev);
+            out.push(g);
+        }
+    }
+
+    /// A handler parameter typed with a catalogued auth extractor (`BearerAuth`).
+    fn catalogued_extractor(&self, f: usize, ty: &Expr, out: &mut Vec<Guard>) {
+        let (e, wrapped) = match ty {
+            Expr::Subscript(b, xs) => match b.as_ref() {
+                Expr::Name(n, _) if matches!(short_name(n), "Option" | "Result") => {
+                    match xs.first() {
+                        Some(x) => (x, true),
+                        None => return,
+                    }
                 }
+                _ => (ty, false),
+            },
+            _ => (ty, false),
+        };
+        let e = match e {
+            Expr::Subscript(b, _) => b.as_ref(),
+            o => o,
+        };
+        let Expr::Name(n, pos) = e else { return };
+        if let Some(Target::External(q)) = self.idx.resolve_name(f, None, n) {
+            if let Some(p) = self.lc(f).guards.auth.first(&q) {
+                let mut g = self.guard(
+                    f,
+                    *pos,
+                    short_name(n).to_string(),
+                    q.to_string(),
+                    "extractor",
+                    format!("catalogued auth extractor ({p})"),
+                    false,
+                );
+                g.r.kind = "authentication";
+                g.r.required = !wrapped;
+                out.push(g);
             }
         }
-        (f, d)
+    }
+
+    fn evidence(&self, ev: &[Ev]) -> Vec<EvidenceRef> {
+        ev.iter()
+            .map(|e| EvidenceRef {
+                file: self.idx.files[e.file].path.clone(),
+                line: e.pos.line,
+                column: e.pos.column,
+                what: e.what.clone(),
+            })
+            .collect()
+    }
+
+    /// "; its name also suggests auth" when the catalogue's words say so.
+    fn name_hint(&self, f: usize, d: usize) -> String {
+        let lc = self.lc(f);
+        let short = short_name(&self.idx.files[f].defs[d].name);
+        if let Some(w) = LangCatalog::words_match(&lc.guards.limiter_words, short) {
+            return format!(" (its name, with '{w}', agrees)");
+        }
+        if let Some(w) = LangCatalog::words_match(&lc.guards.auth_words, short) {
+            return format!(" (its name, with '{w}', agrees)");
+        }
+        String::new()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -264,105 +533,80 @@ impl<'a> Classifier<'a> {
                 name: short,
                 symbol,
                 via: via.to_string(),
+                kind: if limiter {
+                    "rate_limit"
+                } else {
+                    "authentication"
+                },
+                required: true,
                 reason,
                 file: self.idx.files[file].path.clone(),
                 line: pos.line,
+                methods: vec![],
+                evidence: vec![],
             },
             column: pos.column,
             limiter,
         }
     }
 
-    /// Is a repository definition an auth guard or a limiter? By name first
-    /// (limiter words win over auth words: `TokenBucket` is a limiter), then by
-    /// what it calls.
-    fn verdict(&self, f: usize, d: usize) -> Verdict {
-        if let Some(v) = self.memo.borrow().get(&(f, d)) {
-            return v.clone();
-        }
-        self.memo.borrow_mut().insert((f, d), Verdict::No);
-        let lc = self.lc(f);
-        let def = &self.idx.files[f].defs[d];
-        let short = short_name(&def.name);
-        let v = if let Some(w) = LangCatalog::words_match(&lc.guards.limiter_words, short) {
-            Verdict::Limiter(format!(
-                "defined in the repository; its name contains '{w}'"
-            ))
-        } else if let Some(w) = LangCatalog::words_match(&lc.guards.auth_words, short) {
-            Verdict::Auth(format!(
-                "defined in the repository; its name contains '{w}'"
-            ))
-        } else {
-            self.verdict_by_calls(f, d)
-        };
-        self.memo.borrow_mut().insert((f, d), v.clone());
-        v
-    }
-
-    fn verdict_by_calls(&self, f: usize, d: usize) -> Verdict {
-        let lc = self.lc(f);
-        let file = &self.idx.files[f];
-        // A function whose own dependencies authenticate (`def admin(user: CurrentUser)`).
-        if file.lang == Lang::Python {
-            for (cf, cs, c) in self.dependency_calls(f, d) {
-                let mut found = vec![];
-                self.classify_call(cf, cs, c, "dependency", 0, &mut found);
-                if let Some(g) = found.iter().find(|g| !g.limiter) {
-                    return Verdict::Auth(format!("depends on {}", g.r.symbol));
-                }
-            }
-        }
-        // Calls made inside this definition and the definitions nested in it
-        // (contiguous after it, by start byte), or, for a Rust type, its methods.
-        let defs = &file.defs;
-        let mut scopes: Vec<usize> = (d..defs.len())
-            .take_while(|&s| s == d || defs[s].start_byte < defs[d].end_byte)
-            .collect();
-        if defs[d].kind == DefKind::Struct {
-            let type_prefix = format!("{}::", defs[d].name);
-            scopes.extend((0..defs.len()).filter(|&s| defs[s].name.starts_with(&type_prefix)));
-        }
-        for s in scopes {
-            for (ci, _) in self.idx.calls_in(f, Some(s)) {
-                if let Some(Target::External(q)) = self.idx.callee(f, ci) {
-                    if let Some(p) = lc.guards.auth.first(q) {
-                        return Verdict::Auth(format!("calls {q} (catalogued auth API {p})"));
-                    }
-                }
-            }
-        }
-        Verdict::No
-    }
-
-    /// Guards attached to a handler itself: decorators, dependency parameters,
-    /// extractor parameters, class mixins and permission classes, limiters it calls.
-    fn class_dependencies(&self, f: usize, c: usize, depth: u32, out: &mut Vec<Guard>) {
-        if depth > 8 {
+    /// Guards on the class of a method endpoint or a class endpoint:
+    /// dependency attributes (`user = Depends(current_user)`, fastapi-utils
+    /// `@cbv`), guard attributes (`permission_classes`, `method_decorators`),
+    /// and the same on base classes, in resolution order.
+    fn class_guards(&self, f: usize, c: usize, depth: u32, out: &mut Vec<Guard>) {
+        if depth > MAX_DEPTH {
             return;
         }
         let file = &self.idx.files[f];
         let cls = &file.defs[c];
+        let attrs = &self.lc(f).guards.class_attrs;
         for &ai in &cls.attrs {
-            let v = &file.assigns[ai].value;
-            if matches!(v, Expr::Call(_)) {
+            let a = &file.assigns[ai];
+            let v = &a.value;
+            if let Some(spec) = attrs.iter().find(|s| s.name == a.target) {
+                self.classify_into(f, Some(c), v, &spec.via, 0, out);
+            } else if matches!(v, Expr::Call(_)) && self.is_container_call(f, Some(c), v) {
                 self.classify_into(f, Some(c), v, "dependency", 0, out);
             }
         }
         for b in &cls.bases {
-            if let Some(Target::Def(bf, bd)) = self.idx.resolve_expr(f, cls.parent, b) {
-                if self.idx.files[bf].defs[bd].kind == DefKind::Class {
-                    self.class_dependencies(bf, bd, depth + 1, out);
+            match self.idx.resolve_expr(f, cls.parent, b) {
+                Some(Target::Def(bf, bd)) if self.idx.files[bf].defs[bd].kind == DefKind::Class => {
+                    self.class_guards(bf, bd, depth + 1, out)
                 }
+                // A catalogued mixin (`LoginRequiredMixin`).
+                Some(Target::External(_)) => self.classify_into(f, cls.parent, b, "mixin", 0, out),
+                _ => {}
             }
         }
     }
 
-    pub fn handler_guards(&self, f: usize, d: usize) -> Vec<Guard> {
+    fn is_container_call(&self, f: usize, scope: Option<usize>, v: &Expr) -> bool {
+        let Expr::Call(c) = v else { return false };
+        matches!(self.idx.resolve_expr(f, scope, &c.func),
+            Some(Target::External(q)) if self.lc(f).guards.containers.first(&q).is_some())
+    }
+
+    /// Guards attached to a handler itself. `registered_at`: where a route
+    /// decorator registered it; decorators above that one wrap what was
+    /// registered, not the route.
+    pub fn handler_guards(&self, f: usize, d: usize, registered_at: Option<Pos>) -> Vec<Guard> {
         let file = &self.idx.files[f];
         let def = &file.defs[d];
         let scope = def.parent;
         let mut out = vec![];
-        for dec in &def.decorators {
+        // Python applies decorators bottom-up: the route decorator registers
+        // the function as wrapped by the decorators below it.
+        let first = match (file.lang, registered_at) {
+            (Lang::Python, Some(at)) => def
+                .decorators
+                .iter()
+                .position(|dec| matches!(dec, Expr::Call(c) if c.pos == at))
+                .map_or(0, |i| i + 1),
+            _ => 0,
+        };
+        for dec in &def.decorators[first..] {
             if is_route_decorator(dec) {
                 continue;
             }
@@ -375,139 +619,96 @@ impl<'a> Classifier<'a> {
         }
         match file.lang {
             Lang::Python => {
-                for (cf, cs, c) in self.dependency_calls(f, d) {
+                for (cf, cs, c) in crate::summary::dependency_calls(self.idx, f, d) {
                     self.classify_call(cf, cs, c, "dependency", 0, &mut out);
                 }
-                // A method endpoint of a class-based view (fastapi-utils `@cbv`
-                // and look-alikes): the class's and its bases' attributes
-                // `user: User = Depends(current_user)` are its dependencies.
                 if let Some(p) = scope.filter(|&p| file.defs[p].kind == DefKind::Class) {
-                    self.class_dependencies(f, p, 0, &mut out);
+                    self.class_guards(f, p, 0, &mut out);
                 }
             }
             Lang::Rust => {
                 for p in &def.params {
                     if let Some(t) = &p.ty {
-                        self.extractor(f, t, &mut out);
+                        self.extractor_guard(f, t, &mut out);
                     }
                 }
             }
         }
         if def.kind == DefKind::Class {
-            for b in &def.bases {
-                self.classify_into(f, scope, b, "mixin", 0, &mut out);
-            }
-            for &ai in &def.attrs {
-                let a = &self.idx.files[f].assigns[ai];
-                let v = &a.value;
-                match a.target.as_str() {
-                    "permission_classes" | "authentication_classes" => {
-                        self.classify_into(f, Some(d), v, "permission_class", 0, &mut out)
+            self.class_guards(f, d, 0, &mut out);
+        } else {
+            // Checks in the handler's own body, before its first sink.
+            let stop = self.first_sink(f, d);
+            for g in self.sum.in_handler(f, d, stop) {
+                // A call to a guard names it (a method stands for its class:
+                // `bucket.allow()` → `TokenBucket`); a check written in the
+                // body names the handler.
+                let (gf, gdef) = match g.callee {
+                    Some((cf, cd)) => {
+                        let p = self.idx.files[cf].defs[cd].parent;
+                        match p.filter(|&p| self.idx.files[cf].defs[p].kind == DefKind::Class) {
+                            Some(p) => (cf, p),
+                            None => (cf, cd),
+                        }
                     }
-                    "throttle_classes" => {
-                        self.classify_into(f, Some(d), v, "throttle_class", 0, &mut out)
-                    }
-                    _ => {}
-                }
-            }
-            // Guards on the class's HTTP method handlers.
-            let prefix = format!("{}.", def.name);
-            for (mi, m) in file.defs.iter().enumerate() {
-                if m.parent == Some(d)
-                    && m.name.starts_with(&prefix)
-                    && super::http_method(&m.name[prefix.len()..]).is_some()
-                {
-                    out.extend(self.handler_guards(f, mi));
-                }
-            }
-        }
-        // Limiters used inside the handler body (`if not bucket.allow(): ...`).
-        // Only limiters are kept, so callees that cannot be one are passed
-        // over before a guard is built: an external API the catalogue does
-        // not list as a limiter, a definition whose verdict is not one.
-        let lc = self.lc(f);
-        let mut found = vec![];
-        for (ci, c) in self.idx.calls_in(f, Some(d)) {
-            let Some(t) = self.idx.callee(f, ci) else {
-                continue;
-            };
-            let may_limit = match t {
-                Target::External(q) => {
-                    lc.guards.rate_limit.first(q).is_some() && lc.guards.not_auth.first(q).is_none()
-                }
-                Target::Def(df, dd) => {
-                    let (df, dd) = self.owner(*df, *dd);
-                    matches!(self.verdict(df, dd), Verdict::Limiter(_))
-                }
-                Target::Var(..) => true,
-                Target::Module(_) => false,
-            };
-            if may_limit {
-                self.classify_target(f, Some(d), &c.func, None, t, "call", 0, &mut found);
-                out.extend(found.drain(..).filter(|g| g.limiter));
-            }
-        }
-        out
-    }
-
-    /// Calls in a Python function's parameter defaults and annotations
-    /// (`user=Depends(x)`, `Annotated[User, Depends(x)]`), following names bound
-    /// to such values (`CurrentUser = Annotated[User, Depends(get_current_user)]`).
-    fn dependency_calls(&self, f: usize, d: usize) -> Vec<(usize, Option<usize>, &'a CallExpr)> {
-        let def = &self.idx.files[f].defs[d];
-        let mut out = vec![];
-        for p in &def.params {
-            for e in p.default.iter().chain(p.ty.iter()) {
-                let (vf, vs, v) = match e {
-                    Expr::Name(..) => self.idx.value_of(f, def.parent, e),
-                    other => (f, def.parent, other),
+                    None => (f, d),
                 };
-                out.extend(calls_in(v).into_iter().map(|c| (vf, vs, c)));
+                let mut gd = self.guard(
+                    f,
+                    g.pos,
+                    short_name(&self.idx.files[gf].defs[gdef].name).to_string(),
+                    self.idx.def_symbol(gf, gdef),
+                    "in-handler",
+                    match g.kind {
+                        Some(k) => format!(
+                            "{}: the handler {} ({})",
+                            k.name(),
+                            g.what,
+                            describe(&g.evidence, self.idx)
+                        ),
+                        None => format!(
+                            "rate limit: the handler {} ({})",
+                            g.what,
+                            describe(&g.evidence, self.idx)
+                        ),
+                    },
+                    g.limiter,
+                );
+                if let Some(k) = g.kind {
+                    gd.r.kind = k.name();
+                    gd.r.required = g.required;
+                    if !g.required {
+                        gd.r.reason = format!(
+                            "optional {}: anonymous requests are rejected only for some request data: {}",
+                            k.name(),
+                            gd.r.reason
+                        );
+                    }
+                }
+                gd.r.evidence = self.evidence(&g.evidence);
+                gd.r.methods = g.methods.clone();
+                out.push(gd);
             }
         }
         out
     }
 
-    /// A Rust handler parameter whose type is a request extractor / guard.
-    fn extractor(&self, f: usize, ty: &Expr, out: &mut Vec<Guard>) {
-        let e = match ty {
-            Expr::Subscript(b, _) => b.as_ref(),
-            other => other,
-        };
-        let Expr::Name(n, pos) = e else { return };
-        match self.idx.resolve_name(f, None, n) {
-            Some(Target::Def(tf, td)) if self.extractors.contains(&(tf, td)) => {
-                if let Verdict::Auth(r) = self.verdict(tf, td) {
-                    let sym = self.idx.def_symbol(tf, td);
-                    out.push(self.guard(
-                        f,
-                        *pos,
-                        short_name(n).to_string(),
-                        sym,
-                        "extractor",
-                        format!("implements a request-extractor trait; {r}"),
-                        false,
-                    ));
-                }
-            }
-            Some(Target::External(q)) => {
-                if let Some(p) = self.cat.rust.guards.auth.first(&q) {
-                    out.push(self.guard(
-                        f,
-                        *pos,
-                        short_name(n).to_string(),
-                        q.to_string(),
-                        "extractor",
-                        format!("catalogued auth extractor ({p})"),
-                        false,
-                    ));
-                }
-            }
-            _ => {}
-        }
+    /// Where a handler first reaches a catalogued sink: checks after it do
+    /// not guard the work before it.
+    fn first_sink(&self, f: usize, d: usize) -> Option<Pos> {
+        let lc = self.lc(f);
+        self.idx
+            .calls_in(f, Some(d))
+            .filter(|(ci, _)| {
+                matches!(self.idx.callee(f, *ci), Some(Target::External(q)) if lc.sink_for(q).is_some())
+            })
+            .map(|(_, c)| c.start)
+            .min()
     }
 
-    /// Repository classes and functions that are rate limiters by name.
+    /// Repository classes and functions that are rate limiters by what they
+    /// do, considered when their name suggests one (the verdict is the
+    /// summary's): reported even when no route uses them.
     pub fn limiter_definitions(&self) -> Vec<(usize, usize, String)> {
         let mut out = vec![];
         for (fi, f) in self.idx.files.iter().enumerate() {
@@ -517,18 +718,57 @@ impl<'a> Classifier<'a> {
                 if !top_level_type {
                     continue;
                 }
-                // Limiters are recognised by name alone (see `verdict`), so
-                // this needs no call analysis.
                 let short = short_name(&d.name);
                 if LangCatalog::words_match(&self.lc(fi).guards.limiter_words, short).is_none() {
                     continue;
                 }
-                if let Verdict::Limiter(r) = self.verdict(fi, di) {
-                    out.push((fi, di, r));
+                let s = self.sum.of(fi, di);
+                if s.limits() {
+                    out.push((
+                        fi,
+                        di,
+                        format!("rate limit: {}", describe(&s.limit_evidence(), self.idx)),
+                    ));
                 }
             }
         }
         out
+    }
+}
+
+fn merge_into(s: &mut Summary, o: &Summary) {
+    for (r, e) in &o.rejects {
+        if !s.rejects.iter().any(|(k, _)| k == r) {
+            s.rejects.push((*r, e.clone()));
+        }
+    }
+    if s.credential.is_none() {
+        s.credential = o.credential.clone();
+    }
+    if s.authz.is_none() {
+        s.authz = o.authz.clone();
+    }
+    if s.limit.is_none() {
+        s.limit = o.limit.clone();
+    }
+}
+
+/// `what (file:line); what (file:line)`.
+fn describe(ev: &[Ev], idx: &Index) -> String {
+    if ev.is_empty() {
+        return "(no evidence)".into();
+    }
+    ev.iter()
+        .map(|e| format!("{} ({}:{})", e.what, idx.files[e.file].path, e.pos.line))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn name_pos(ty: &Expr) -> Option<Pos> {
+    match ty {
+        Expr::Name(_, p) => Some(*p),
+        Expr::Subscript(b, xs) => name_pos(b).or_else(|| xs.first().and_then(name_pos)),
+        _ => None,
     }
 }
 
@@ -548,8 +788,18 @@ fn catalogued(lc: &LangCatalog, q: &str) -> Option<(String, bool)> {
         .map(|p| (format!("catalogued auth API ({p})"), false))
 }
 
-/// The last segment of an expression's rendering (a guard's short name),
-/// without rendering a name or an attribute first.
+/// A library guard made optional by a keyword (`auto_error=False`).
+fn optional_by_keyword(lc: &LangCatalog, c: &CallExpr) -> bool {
+    lc.guards.optional_when.iter().any(|(k, v)| {
+        c.kwarg(k).is_some_and(|e| match (e, v) {
+            (Expr::Bool(b), toml::Value::Boolean(w)) => b == w,
+            (Expr::Str(s), toml::Value::String(w)) => s == w,
+            _ => false,
+        })
+    })
+}
+
+/// The last segment of an expression's rendering (a guard's short name).
 fn short_display(e: &Expr) -> String {
     match e {
         Expr::Name(n, _) => short_name(n).to_string(),
@@ -579,23 +829,4 @@ fn is_route_decorator(e: &Expr) -> bool {
     route_like && matches!(c.args.first().map(|a| &a.value), Some(Expr::Str(_)))
 }
 
-/// Every call inside an expression (parameter defaults and annotations).
-pub fn calls_in(e: &Expr) -> Vec<&CallExpr> {
-    let mut out = vec![];
-    fn go<'e>(e: &'e Expr, out: &mut Vec<&'e CallExpr>, depth: u32) {
-        if depth > 16 {
-            return;
-        }
-        match e {
-            Expr::Call(c) => out.push(c),
-            Expr::List(xs) => xs.iter().for_each(|x| go(x, out, depth + 1)),
-            Expr::Subscript(b, xs) => {
-                go(b, out, depth + 1);
-                xs.iter().for_each(|x| go(x, out, depth + 1));
-            }
-            _ => {}
-        }
-    }
-    go(e, &mut out, 0);
-    out
-}
+pub use crate::summary::calls_in;

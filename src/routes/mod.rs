@@ -156,48 +156,73 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     // reference, so a site seen before costs no copies of its path and symbol.
     let mut sites: Sites = BTreeMap::new();
     for (route, gs) in emitted {
-        let f = &idx.files[route.file];
-        let mut label = route.methods.join(",");
-        label.push(' ');
-        label.push_str(&route.pattern);
-        let mut fact = Fact::new("route", f, route.pos);
-        fact.framework = Some(route.framework);
-        fact.methods = Some(route.methods);
-        fact.pattern = Some(route.pattern);
-        fact.handler = Some(route.handler_symbol);
-        fact.router = Some(route.router);
-        let mut auth: Vec<GuardRef> = vec![];
-        let mut limits: Vec<GuardRef> = vec![];
         let mut all = gs;
         if let Some((hf, hd)) = route.handler {
-            all.extend(gc.handler_guards(hf, hd));
+            all.extend(gc.handler_guards(hf, hd, Some(route.pos).filter(|_| route.file == hf)));
         }
-        for gd in all {
-            if !sites.contains_key(gd.r.file.as_str()) {
-                sites.insert(gd.r.file.clone(), BTreeMap::new());
-            }
-            let Some(by_pos) = sites.get_mut(gd.r.file.as_str()) else {
-                continue;
+        // A guard that covers only some methods (`@ratelimit(method="POST")`)
+        // splits the route: one fact per method, each with its own guards.
+        let split = route.methods.len() > 1
+            && all.iter().any(|g| {
+                !g.r.methods.is_empty() && route.methods.iter().any(|m| !g.r.methods.contains(m))
+            });
+        let groups: Vec<Vec<String>> = if split {
+            route.methods.iter().map(|m| vec![m.clone()]).collect()
+        } else {
+            vec![route.methods.clone()]
+        };
+        for methods in groups {
+            let covered = |g: &Guard| {
+                g.r.methods.is_empty()
+                    || methods
+                        .iter()
+                        .any(|m| m == "ANY" || g.r.methods.contains(m))
             };
-            let by_symbol = by_pos
-                .entry((gd.r.line, gd.column, gd.limiter))
-                .or_default();
-            if !by_symbol.contains_key(gd.r.symbol.as_str()) {
-                by_symbol.insert(gd.r.symbol.clone(), (gd.clone(), BTreeSet::new()));
+            let f = &idx.files[route.file];
+            let mut label = methods.join(",");
+            label.push(' ');
+            label.push_str(&route.pattern);
+            let mut fact = Fact::new("route", f, route.pos);
+            fact.framework = Some(route.framework.clone());
+            fact.methods = Some(methods.clone());
+            fact.pattern = Some(route.pattern.clone());
+            fact.handler = Some(route.handler_symbol.clone());
+            fact.router = Some(route.router.clone());
+            let mut auth: Vec<GuardRef> = vec![];
+            let mut limits: Vec<GuardRef> = vec![];
+            for gd in all.iter().filter(|g| covered(g)) {
+                if !sites.contains_key(gd.r.file.as_str()) {
+                    sites.insert(gd.r.file.clone(), BTreeMap::new());
+                }
+                let Some(by_pos) = sites.get_mut(gd.r.file.as_str()) else {
+                    continue;
+                };
+                let by_symbol = by_pos
+                    .entry((gd.r.line, gd.column, gd.limiter))
+                    .or_default();
+                if !by_symbol.contains_key(gd.r.symbol.as_str()) {
+                    by_symbol.insert(gd.r.symbol.clone(), (gd.clone(), BTreeSet::new()));
+                }
+                if let Some(site) = by_symbol.get_mut(gd.r.symbol.as_str()) {
+                    site.1.insert(label.clone());
+                }
+                let list = if gd.limiter { &mut limits } else { &mut auth };
+                match list.iter_mut().find(|x| x.symbol == gd.r.symbol) {
+                    // The same guard attached twice: a required attachment wins.
+                    Some(x) => {
+                        if gd.r.required && !x.required {
+                            *x = gd.r.clone();
+                        }
+                    }
+                    None => list.push(gd.r.clone()),
+                }
             }
-            if let Some(site) = by_symbol.get_mut(gd.r.symbol.as_str()) {
-                site.1.insert(label.clone());
-            }
-            let list = if gd.limiter { &mut limits } else { &mut auth };
-            if !list.iter().any(|x| x.symbol == gd.r.symbol) {
-                list.push(gd.r);
-            }
+            auth.sort();
+            limits.sort();
+            fact.auth = Some(auth);
+            fact.rate_limit = Some(limits);
+            out.push(fact);
         }
-        auth.sort();
-        limits.sort();
-        fact.auth = Some(auth);
-        fact.rate_limit = Some(limits);
-        out.push(fact);
     }
     let mut limiter_symbols = BTreeSet::new();
     for (file, by_pos) in sites {

@@ -130,7 +130,11 @@ impl<'a> Taint<'a> {
             }
             Expr::Attr(b, _, _) => rec(b),
             Expr::Subscript(b, xs) => rec(b) || xs.iter().any(rec),
-            Expr::List(xs) | Expr::Mix(xs) | Expr::Macro(_, xs, _) => xs.iter().any(rec),
+            Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) | Expr::Macro(_, xs, _) => {
+                xs.iter().any(rec)
+            }
+            Expr::Dict(kv) => kv.iter().any(|(_, v)| rec(v)),
+            Expr::Not(x) => rec(x),
             _ => false,
         }
     }

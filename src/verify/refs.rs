@@ -659,8 +659,14 @@ fn visit_names(e: &Expr, f: &mut dyn FnMut(&Expr)) {
                 visit_names(&a.value, f);
             }
         }
-        Expr::Attr(b, _, _) | Expr::Closure(b) => visit_names(b, f),
-        Expr::List(xs) | Expr::Mix(xs) | Expr::Macro(_, xs, _) => {
+        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) => visit_names(b, f),
+        Expr::Dict(kv) => {
+            for (k, v) in kv {
+                visit_names(k, f);
+                visit_names(v, f);
+            }
+        }
+        Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) | Expr::Macro(_, xs, _) => {
             xs.iter().for_each(|x| visit_names(x, f))
         }
         Expr::Subscript(b, xs) => {
