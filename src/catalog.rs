@@ -109,6 +109,10 @@ pub struct Guards {
     /// Class attributes that attach guards to every endpoint of the class.
     #[serde(default)]
     pub class_attrs: Vec<ClassAttr>,
+    /// Methods a framework calls on an attached class (middleware, mixin,
+    /// permission class) before the endpoint: what such a class does.
+    #[serde(default)]
+    pub class_entry_methods: Vec<String>,
 }
 
 /// A class attribute holding guards (`permission_classes = [IsAuthenticated]`).
@@ -195,6 +199,10 @@ pub struct Behaviour {
     pub credential_literals: Vec<String>,
     #[serde(default)]
     pub authz_attrs: Vec<String>,
+    /// Error conversions whose status argument is the error returned by `?`:
+    /// `.ok_or(StatusCode::UNAUTHORIZED)?`, `.map_err(|_| Status::Forbidden)?`.
+    #[serde(default)]
+    pub error_combinators: Vec<String>,
     /// Words in the name of an error value that say what failed
     /// (`Err(ErrorType::IncorrectLogin)`): read when no status is literal.
     #[serde(default)]

@@ -1,18 +1,40 @@
-//! Every fixture repository under tests/fixtures/ has an `expected.toml`
+//! Every fixture repository under tests/fixtures/ with an `expected.toml`
+//! (found by listing the directory) is checked against it. The file is
 //! written by hand: the complete list of routes (methods, full pattern,
-//! handler, auth and rate-limit symbols) and of sinks. The scan must match it
-//! exactly — a missing or an extra route or sink fails.
+//! handler, auth and rate-limit symbols) and of sinks, and, where it has
+//! `[[guard]]` tables, every guard on every route with how it is attached,
+//! its kind, whether it is required, the methods it covers and the lines of
+//! its evidence. The scan must match exactly: a missing or an extra route,
+//! sink or guard fails.
 
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::Path;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Expected {
     #[serde(default)]
     route: Vec<Route>,
     #[serde(default)]
     sink: Vec<Sink>,
+    #[serde(default)]
+    guard: Vec<GuardExp>,
+}
+
+/// One guard on one route: `route` is `"GET,POST /path"` (the fact's methods and pattern).
+#[derive(Deserialize, Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
+#[serde(deny_unknown_fields)]
+struct GuardExp {
+    route: String,
+    symbol: String,
+    via: String,
+    kind: String,
+    required: bool,
+    #[serde(default)]
+    methods: Vec<String>,
+    /// `file:line` of each piece of evidence, in order.
+    evidence: Vec<String>,
 }
 
 #[derive(Deserialize, Debug, PartialEq, Eq, PartialOrd, Ord, Clone)]
@@ -149,46 +171,73 @@ fn check(name: &str) {
             ));
         }
     }
+    if !expected.guard.is_empty() {
+        let want: BTreeSet<GuardExp> = expected.guard.iter().cloned().collect();
+        let got: BTreeSet<GuardExp> = facts
+            .iter()
+            .filter(|f| f.kind == "route")
+            .flat_map(|f| {
+                let route = format!(
+                    "{} {}",
+                    f.methods.clone().unwrap().join(","),
+                    f.pattern.clone().unwrap()
+                );
+                f.auth
+                    .iter()
+                    .flatten()
+                    .chain(f.rate_limit.iter().flatten())
+                    .map(move |g| GuardExp {
+                        route: route.clone(),
+                        symbol: g.symbol.clone(),
+                        via: g.via.clone(),
+                        kind: g.kind.to_string(),
+                        required: g.required,
+                        methods: g.methods.clone(),
+                        evidence: g
+                            .evidence
+                            .iter()
+                            .map(|e| format!("{}:{}", e.file, e.line))
+                            .collect(),
+                    })
+            })
+            .collect();
+        for m in want.difference(&got) {
+            problems.push(format!("missing guard {m:?}"));
+        }
+        for e in got.difference(&want) {
+            problems.push(format!("unexpected guard {e:?}"));
+        }
+    }
     assert!(problems.is_empty(), "{name}:\n  {}", problems.join("\n  "));
 }
 
-#[test]
-fn py_fastapi() {
-    check("py_fastapi");
+/// Fixture directories with an `expected.toml`.
+fn fixtures() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut out: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("expected.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    out.sort();
+    out
 }
+
 #[test]
-fn py_starlette() {
-    check("py_starlette");
-}
-#[test]
-fn py_flask() {
-    check("py_flask");
-}
-#[test]
-fn py_django() {
-    check("py_django");
-}
-#[test]
-fn py_aiohttp() {
-    check("py_aiohttp");
-}
-#[test]
-fn py_custom_router() {
-    check("py_custom_router");
-}
-#[test]
-fn rs_axum() {
-    check("rs_axum");
-}
-#[test]
-fn rs_actix() {
-    check("rs_actix");
-}
-#[test]
-fn rs_rocket() {
-    check("rs_rocket");
-}
-#[test]
-fn py_fastapi_deps() {
-    check("py_fastapi_deps");
+fn every_fixture_matches_its_expected_toml() {
+    let all = fixtures();
+    assert!(all.len() >= 12, "fixtures found: {all:?}");
+    let failed: Vec<String> = all
+        .iter()
+        .filter_map(|name| {
+            std::panic::catch_unwind(|| check(name))
+                .err()
+                .map(|e| match e.downcast::<String>() {
+                    Ok(s) => *s,
+                    Err(_) => format!("{name}: panicked"),
+                })
+        })
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }

@@ -588,7 +588,9 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
         };
         // Evidence available to every interaction of this entry point.
         let mut base_ev: Vec<Evidence> = vec![];
-        for g in &e.auth {
+        // Only auth that rejects anonymous requests gates the route; an
+        // optional identity does not mitigate spoofing.
+        for g in e.auth.iter().filter(|g| g.required) {
             base_ev.push(guard_evidence("auth", g));
         }
         for g in &e.rate_limit {
@@ -693,7 +695,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
     for it in &interactions {
         let Some(s) = &it.sink else { continue };
         let ep = &entry_points[entry_index(&it.entry)];
-        if !NETWORK_ENTRIES.contains(&ep.kind.as_str()) || !ep.auth.is_empty() {
+        if !NETWORK_ENTRIES.contains(&ep.kind.as_str()) || ep.auth.iter().any(|g| g.required) {
             continue;
         }
         let Some(rule) = mr.scoring.impact.iter().find(|r| {
@@ -713,7 +715,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             mr.scoring.likelihood_indirect
         };
         let why = format!(
-            "likelihood {likelihood}: {} has no auth guard and reaches the sink {}; impact {}: {} {}",
+            "likelihood {likelihood}: {} has no required auth guard and reaches the sink {}; impact {}: {} {}",
             entry_label(ep),
             match hops {
                 0 => "in its handler".to_string(),
@@ -761,7 +763,9 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             entry_points: entry_points.len(),
             unauthenticated_entry_points: entry_points
                 .iter()
-                .filter(|e| NETWORK_ENTRIES.contains(&e.kind.as_str()) && e.auth.is_empty())
+                .filter(|e| {
+                    NETWORK_ENTRIES.contains(&e.kind.as_str()) && !e.auth.iter().any(|g| g.required)
+                })
                 .count(),
             interactions: interactions.len(),
             gaps,

@@ -99,7 +99,10 @@ pub fn markdown(m: &Model, title: &str) -> String {
             cellx(&sf.name),
             sf.kind,
             eps.len(),
-            eps.iter().filter(net).filter(|e| e.auth.is_empty()).count(),
+            eps.iter()
+                .filter(net)
+                .filter(|e| !e.auth.iter().any(|g| g.required))
+                .count(),
             eps.iter().filter(|e| !e.rate_limit.is_empty()).count()
         );
     }
@@ -121,7 +124,13 @@ pub fn markdown(m: &Model, title: &str) -> String {
             let auth: Vec<String> = e
                 .auth
                 .iter()
-                .map(|g| format!("{} ({})", code(&g.name), g.via))
+                .map(|g| {
+                    if g.required {
+                        format!("{} ({})", code(&g.name), g.via)
+                    } else {
+                        format!("{} ({}, optional)", code(&g.name), g.via)
+                    }
+                })
                 .collect();
             let lim: Vec<String> = e.rate_limit.iter().map(|g| code(&g.name)).collect();
             let mut reaches: BTreeMap<String, usize> = BTreeMap::new();
@@ -138,7 +147,7 @@ pub fn markdown(m: &Model, title: &str) -> String {
                 cellx(&code(&entry_label(e))),
                 code(&e.handler),
                 loc(&e.file, e.line),
-                if auth.is_empty() {
+                if !e.auth.iter().any(|g| g.required) && auth.is_empty() {
                     "**none**".into()
                 } else {
                     cellx(&auth.join(", "))

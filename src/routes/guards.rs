@@ -221,8 +221,11 @@ impl<'a> Classifier<'a> {
         via: &str,
     ) -> Summary {
         let class = self.idx.files[df].defs[dd].kind == DefKind::Class;
+        let python = self.idx.files[df].lang == Lang::Python;
         let mut s = if class && matches!(via, "dependency" | "decorator") {
             (*self.sum.callable(df, dd)).clone()
+        } else if class && python {
+            (*self.sum.attached_class(df, dd)).clone()
         } else {
             (*self.sum.of(df, dd)).clone()
         };
@@ -398,7 +401,10 @@ impl<'a> Classifier<'a> {
         let kind = s.auth_required();
         // An extractor that reads a credential rejects when it fails, unless
         // its rejection type cannot be built.
-        let auth = kind.is_some() || (s.credential.is_some() && !s.infallible);
+        // An extractor that reads a credential is auth: required when it can
+        // reject, optional when it never does (its rejection type is
+        // `Infallible`) or it is wrapped in `Option`/`Result`.
+        let auth = kind.is_some() || s.credential.is_some();
         if auth {
             let holds_option = self.sum.wraps_optional_identity(tf, td);
             let required = !wrapped && !s.infallible && !holds_option;
@@ -573,6 +579,8 @@ impl<'a> Classifier<'a> {
         for b in &cls.bases {
             match self.idx.resolve_expr(f, cls.parent, b) {
                 Some(Target::Def(bf, bd)) if self.idx.files[bf].defs[bd].kind == DefKind::Class => {
+                    // A repository mixin guards by what its dispatch does.
+                    self.classify_into(f, cls.parent, b, "mixin", 0, out);
                     self.class_guards(bf, bd, depth + 1, out)
                 }
                 // A catalogued mixin (`LoginRequiredMixin`).

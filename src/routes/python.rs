@@ -238,7 +238,11 @@ impl<'a, 'b> Ctx<'a, 'b> {
             fi,
             d.parent,
             &Expr::Name(d.name.clone(), d.pos),
-            "middleware",
+            if method_name(func) == Some("middleware") {
+                "middleware"
+            } else {
+                "hook"
+            },
         );
         g.obj(&key, &fw, (fi, d.pos)).guards.extend(guards);
     }
@@ -409,7 +413,7 @@ impl<'a, 'b> Ctx<'a, 'b> {
             "before_request" => {
                 let (key, fw) = self.receiver(g, fi, scope, &recv);
                 if let Some(m) = c.positional(0) {
-                    let gs = self.gc.classify(fi, scope, m, "middleware");
+                    let gs = self.gc.classify(fi, scope, m, "hook");
                     g.obj(&key, &fw, (fi, pos)).guards.extend(gs);
                 }
             }

@@ -425,8 +425,10 @@ fn entry_matches(w: &When, e: &EntryPoint) -> bool {
             return false;
         }
     }
+    // `auth = false`: no guard rejects anonymous requests (an optional
+    // identity does not count).
     if let Some(a) = w.auth {
-        if a == e.auth.is_empty() {
+        if a != e.auth.iter().any(|g| g.required) {
             return false;
         }
     }

@@ -399,6 +399,43 @@ impl<'a> Summaries<'a> {
         s
     }
 
+    /// An attached class (middleware, mixin, permission class): the methods
+    /// the framework calls on it before the endpoint, from the class and its
+    /// repository bases, and what catalogued bases do.
+    pub fn attached_class(&self, file: usize, class: usize) -> Rc<Summary> {
+        let f = self.file(file);
+        let d = &f.defs[class];
+        let entry = &self.lc(file).guards.class_entry_methods;
+        let mut b = Summary::default();
+        let prefix = format!("{}.", d.name);
+        for (mi, m) in f.defs.iter().enumerate() {
+            if m.parent == Some(class)
+                && m.name
+                    .strip_prefix(&prefix)
+                    .is_some_and(|short| entry.iter().any(|e| e == short))
+            {
+                b.merge(&self.of(file, mi), Reach::Anyone);
+            }
+        }
+        for base in &d.bases {
+            if let Some(Target::Def(bf, bd)) = self.idx.resolve_expr(file, d.parent, base) {
+                if self.file(bf).defs[bd].kind == DefKind::Class && (bf, bd) != (file, class) {
+                    b.merge(&self.attached_class(bf, bd), Reach::Anyone);
+                }
+            }
+        }
+        // Catalogued bases (DRF permissions) and exception bases.
+        let mut only_bases = Summary::default();
+        self.guarded(|| {
+            self.bases(&mut only_bases, file, class, false);
+            Summary::default()
+        });
+        for (r, e) in only_bases.rejects {
+            b.add_reject(r, e, Reach::Anyone);
+        }
+        Rc::new(b)
+    }
+
     /// A class called as a constructor (or raised): its `__init__`, its
     /// class attributes and its bases; not every method it has.
     pub fn constructed(&self, file: usize, class: usize) -> Rc<Summary> {
@@ -972,6 +1009,22 @@ impl<'a> Summaries<'a> {
                 }
             }
         }
+        // An error conversion with a status: `.ok_or(StatusCode::UNAUTHORIZED)?`.
+        if let Some(m) = crate::extract::method_name(&c.func) {
+            if beh.error_combinators.iter().any(|x| x == m) {
+                if let Some(r) = self.status_in_args(file, c) {
+                    b.add_reject(
+                        r,
+                        Ev {
+                            file,
+                            pos: c.start,
+                            what: format!("{m}(…) {}", r.describe()),
+                        },
+                        known,
+                    );
+                }
+            }
+        }
         // A Rust error macro with a status: `err_code!("too many", 429)`.
         if let Expr::Name(n, _) = &c.func {
             if n.ends_with('!') {
@@ -1076,12 +1129,19 @@ impl<'a> Summaries<'a> {
         &self,
         b: &mut Summary,
         file: usize,
-        _scope: Option<usize>,
+        scope: Option<usize>,
         v: &Expr,
         pos: Pos,
         known: Reach,
     ) {
         let beh = &self.lc(file).behaviour;
+        // A returned test (`return request.user.is_authenticated`) tests the identity.
+        if matches!(
+            v,
+            Expr::Logic(..) | Expr::Not(_) | Expr::Name(..) | Expr::Attr(..) | Expr::Mix(_)
+        ) {
+            self.mentions(b, file, scope, v, pos);
+        }
         match v {
             Expr::NoneLit => b.returns_none = true,
             Expr::Name(n, _) if n == "None" => b.returns_none = true,
@@ -1215,6 +1275,11 @@ impl<'a> Summaries<'a> {
         }));
         let mut probe = Summary::default();
         self.mentions(&mut probe, file, scope, &func, c.start);
+        for e in probe.credential.iter_mut().chain(probe.authz.iter_mut()) {
+            if let Some(n) = e.what.strip_prefix("tests ") {
+                e.what = format!("calls {n}");
+            }
+        }
         for a in &c.args {
             if matches!(a.value, Expr::Name(..) | Expr::Attr(..)) {
                 self.mentions(&mut probe, file, scope, &a.value, c.start);
@@ -1272,8 +1337,25 @@ impl<'a> Summaries<'a> {
     fn reach(&self, file: usize, scope: Option<usize>, pos: Pos) -> Reach {
         let mut data = false;
         let mut identity = false;
+        let encloses = |s: &Stmt, p: Pos| s.body.is_some_and(|(a, z)| a <= p && p < z);
         for s in self.stmts_in(file, scope) {
-            if s.kind != StmtKind::Branch || !s.body.is_some_and(|(a, z)| a <= pos && pos < z) {
+            if s.kind != StmtKind::Branch {
+                continue;
+            }
+            if !encloses(s, pos) {
+                // An earlier branch that an anonymous request takes and that
+                // returns: `if not token: return None` leaves what follows to
+                // requests that carry one.
+                if s.body.is_some_and(|(_, z)| z <= pos)
+                    && self.returns_in(file, scope, s)
+                    && self.stmts_in(file, scope).all(|o| {
+                        o.kind != StmtKind::Branch || !encloses(o, s.pos) || encloses(o, pos)
+                    })
+                    && self.anonymous(file, scope, &s.value, 0) == Tri::True
+                    && self.tests_identity(file, scope, &s.value)
+                {
+                    return Reach::Known;
+                }
                 continue;
             }
             match self.anonymous(file, scope, &s.value, 0) {
@@ -1288,6 +1370,23 @@ impl<'a> Summaries<'a> {
         } else {
             Reach::Anyone
         }
+    }
+
+    /// Does a branch's block return (directly, not in a nested block)?
+    fn returns_in(&self, file: usize, scope: Option<usize>, b: &Stmt) -> bool {
+        let Some((a, z)) = b.body else { return false };
+        let nested: Vec<(Pos, Pos)> = self
+            .stmts_in(file, scope)
+            .filter(|n| n.kind == StmtKind::Branch && !std::ptr::eq(*n, b))
+            .filter_map(|n| n.body)
+            .filter(|(x, y)| a <= *x && *y <= z && (*x, *y) != (a, z))
+            .collect();
+        self.stmts_in(file, scope).any(|s| {
+            matches!(s.kind, StmtKind::Return | StmtKind::Raise)
+                && a <= s.pos
+                && s.pos < z
+                && !nested.iter().any(|(x, y)| *x <= s.pos && s.pos < *y)
+        })
     }
 
     /// The truth of a condition for a request without an identity.

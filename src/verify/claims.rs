@@ -108,7 +108,7 @@ impl<'a> Evidence<'a> {
                     } else {
                         &r.rate_limit
                     };
-                    for g in guards.iter().flatten() {
+                    for g in guards.iter().flatten().filter(|g| g.required) {
                         f.locs.push(Location {
                             file: g.file.clone(),
                             line: g.line,
