@@ -344,7 +344,7 @@ impl<'a> Classifier<'a> {
                 name.clone(),
                 sym.clone(),
                 via,
-                format!("{}: rejects {}{hint}", kind.name(), describe(&ev, self.idx)),
+                format!("{}: {}{hint}", kind.name(), describe(&ev, self.idx)),
                 false,
             );
             g.r.kind = kind.name();
@@ -412,7 +412,7 @@ impl<'a> Classifier<'a> {
             let kind = kind.unwrap_or(AuthKind::Authentication);
             let reason = if required {
                 format!(
-                    "{}: a request extractor that rejects {}{hint}",
+                    "{}: a request extractor; {}{hint}",
                     kind.name(),
                     describe(&ev, self.idx)
                 )
@@ -750,8 +750,11 @@ fn merge_into(s: &mut Summary, o: &Summary) {
             s.rejects.push((*r, e.clone()));
         }
     }
-    if s.credential.is_none() {
+    if o.credential.is_some()
+        && (s.credential.is_none() || (s.credential_weak && !o.credential_weak))
+    {
         s.credential = o.credential.clone();
+        s.credential_weak = o.credential_weak;
     }
     if s.authz.is_none() {
         s.authz = o.authz.clone();

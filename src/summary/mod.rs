@@ -86,6 +86,9 @@ pub struct Summary {
     /// Rejections only a request that carries an identity can meet.
     pub rejects_known: Vec<(Reject, Ev)>,
     pub credential: Option<Ev>,
+    /// The credential evidence is only a name or literal that looks like one
+    /// (a catalogued verification or source replaces it).
+    pub credential_weak: bool,
     pub authz: Option<Ev>,
     pub limit: Option<Ev>,
     /// It issues a credential (a login: `login_user`, `jwt.encode`).
@@ -224,8 +227,11 @@ impl Summary {
         for (r, e) in &o.rejects_known {
             self.add_reject(*r, e.clone(), Reach::Known);
         }
-        if self.credential.is_none() {
+        if o.credential.is_some()
+            && (self.credential.is_none() || (self.credential_weak && !o.credential_weak))
+        {
             self.credential = o.credential.clone();
+            self.credential_weak = o.credential_weak;
         }
         if self.authz.is_none() {
             self.authz = o.authz.clone();
@@ -775,8 +781,9 @@ impl<'a> Summaries<'a> {
             return;
         }
         if lc.guards.auth.first(q).is_some() {
-            if b.credential.is_none() {
+            if b.credential.is_none() || b.credential_weak {
                 b.credential = Some(ev(q.to_string()));
+                b.credential_weak = false;
             }
             if !optional_by_keyword(lc, c) {
                 b.add_reject(
@@ -789,9 +796,10 @@ impl<'a> Summaries<'a> {
             }
         } else if (beh.credential_apis.first(q).is_some()
             || beh.credential_sources.first(q).is_some())
-            && b.credential.is_none()
+            && (b.credential.is_none() || b.credential_weak)
         {
-            b.credential = Some(ev(q.to_string()));
+            b.credential = Some(ev(format!("calls {q}")));
+            b.credential_weak = false;
         }
         if beh.raising_verifiers.first(q).is_some() {
             let short = q.rsplit(['.', ':']).next().unwrap_or(q);
@@ -1229,6 +1237,7 @@ impl<'a> Summaries<'a> {
                 pos: at(p),
                 what: format!("tests {n}"),
             });
+            b.credential_weak = true;
         }
         if let (None, Some((p, n))) = (&b.authz, authz) {
             b.authz = Some(Ev {
@@ -1264,6 +1273,7 @@ impl<'a> Summaries<'a> {
                     pos: c.start,
                     what: format!("reads {s:?}"),
                 });
+                b.credential_weak = true;
                 return;
             }
         }
@@ -1285,8 +1295,9 @@ impl<'a> Summaries<'a> {
                 self.mentions(&mut probe, file, scope, &a.value, c.start);
             }
         }
-        if b.credential.is_none() {
+        if b.credential.is_none() && probe.credential.is_some() {
             b.credential = probe.credential;
+            b.credential_weak = true;
         }
         if b.authz.is_none() {
             b.authz = probe.authz;
