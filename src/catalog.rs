@@ -134,6 +134,8 @@ pub enum RejectStatus {
     Forbidden,
     /// 429: too many requests.
     TooMany,
+    /// 405: the method is not allowed (a method-restricting wrapper).
+    NotAllowed,
     /// The status is an argument of the call (`abort(403)`).
     Argument,
 }

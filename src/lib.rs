@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod extract;
 pub mod facts;
+pub mod frameworks;
 pub mod lang;
 pub mod link;
 pub mod model;

@@ -520,6 +520,11 @@ impl<'a> Index<'a> {
                 if let Some(m) = member {
                     return Some(Target::Def(file, m));
                 }
+                // A class attribute (`API_V1_STR: str = "/api/v1"` on a
+                // settings class), also through its repository bases.
+                if let Some(v) = self.class_attr(file, d, rest, 0) {
+                    return Some(v);
+                }
                 let module = &self.module[file];
                 Some(self.external(&[module, self.symbol_sep(file), name, sep, rest]))
             }
@@ -538,6 +543,26 @@ impl<'a> Index<'a> {
             }
             Target::External(q) => Some(self.external(&[&q, ".", rest])),
         }
+    }
+
+    /// A class attribute assigned in a class body or a repository base's.
+    fn class_attr(&self, file: usize, class: usize, name: &str, depth: u32) -> Option<Target> {
+        let f = &self.files[file];
+        let d = &f.defs[class];
+        if d.kind != DefKind::Class || depth > 6 {
+            return None;
+        }
+        if let Some(&a) = self.assigns[file].get(&(Some(class), name)) {
+            return Some(Target::Var(file, a));
+        }
+        for b in &d.bases {
+            if let Some(Target::Def(bf, bd)) = self.resolve_expr(file, d.parent, b) {
+                if let Some(t) = self.class_attr(bf, bd, name, depth + 1) {
+                    return Some(t);
+                }
+            }
+        }
+        None
     }
 
     /// A method or attribute of a type: a repository class's method, or an external `Type.method`.
@@ -662,6 +687,22 @@ impl<'a> Index<'a> {
                         if let Some((ty, _)) = name.rsplit_once("::") {
                             if let Some(&td) = self.defs[f].get(ty) {
                                 return Some(Target::Def(f, td));
+                            }
+                        }
+                        // A Python function returning a constructed object
+                        // (`def get_settings(): return Settings()`).
+                        if self.files[f].lang == Lang::Python {
+                            let def = &self.files[f].defs[d];
+                            for r in &def.returns {
+                                if let Expr::Call(_) = r {
+                                    if let Some(t @ Target::Def(tf, td)) =
+                                        self.type_of(f, Some(d), r, hops + 1)
+                                    {
+                                        if self.files[tf].defs[td].kind == DefKind::Class {
+                                            return Some(t);
+                                        }
+                                    }
+                                }
                             }
                         }
                         Some(Target::Def(f, d))

@@ -473,12 +473,17 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
     }
 }
 
-/// The expressions interpolated into an f-string.
+/// An f-string's parts in order: its literal text and the expressions
+/// interpolated into it.
 fn interpolations(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Vec<Expr> {
     let mut out = vec![];
     let mut w = n.walk();
     for c in n.named_children(&mut w) {
-        if node_kind(c) == "interpolation" {
+        if node_kind(c) == "string_content" {
+            let mut s = String::new();
+            push_capped(&mut s, text(c, src));
+            out.push(Expr::Str(s));
+        } else if node_kind(c) == "interpolation" {
             // A conversion (`!r`) or a format spec (`:{width}`) is not converted.
             if c.named_child_count() != 1 {
                 cov.gap();
@@ -732,6 +737,11 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             }
             Expr::Dict(pairs)
         }
+        // `[*router.urls, path(...)]`: the spread value stands in the list.
+        "list_splat" => n
+            .named_child(0)
+            .map(|c| conv_c(c, src, d, cov))
+            .unwrap_or(Expr::Other),
         "integer" | "float" => Expr::Num(text(n, src).to_string()),
         "true" => Expr::Bool(true),
         "false" => Expr::Bool(false),

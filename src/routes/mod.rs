@@ -8,8 +8,6 @@
 //! collecting guards on the way down.
 
 pub mod guards;
-pub mod python;
-pub mod rust;
 
 use crate::catalog::Catalog;
 use crate::extract::Pos;
@@ -58,6 +56,9 @@ pub struct Obj {
     pub prefix: String,
     pub items: Vec<Item>,
     pub guards: Vec<Guard>,
+    /// Only these methods reach the object (actix `.guard(guard::Post())`);
+    /// empty: any.
+    pub methods: Vec<String>,
     /// (file, pos) where the object is defined, for ordering.
     pub origin: (usize, Pos),
 }
@@ -140,15 +141,14 @@ type Sites =
 pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     let mut g = Graph::default();
     let gc = guards::Classifier::new(idx, cat);
-    python::build(idx, &gc, &mut g);
-    rust::build(idx, &gc, &mut g);
+    crate::frameworks::build(idx, &gc, &mut g);
 
     let mut roots: Vec<&String> = g.objs.keys().filter(|k| !g.mounted.contains(*k)).collect();
     roots.sort();
     let mut emitted: Vec<(RouteDraft, Vec<Guard>)> = vec![];
     for r in roots {
         let mut stack = vec![];
-        walk(&g, r, "", &[], &mut stack, &mut emitted);
+        walk(&g, r, "", &[], &[], &mut stack, &mut emitted);
     }
 
     // Guard and limiter facts: one per guard application site, with the routes it covers.
@@ -268,11 +268,13 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn walk(
     g: &Graph,
     key: &str,
     prefix: &str,
     inherited: &[Guard],
+    allowed: &[String],
     stack: &mut Vec<String>,
     out: &mut Vec<(RouteDraft, Vec<Guard>)>,
 ) {
@@ -280,6 +282,16 @@ fn walk(
         return;
     }
     let Some(obj) = g.objs.get(key) else { return };
+    // Method restrictions narrow on the way down.
+    let allowed: Vec<String> = match (allowed.is_empty(), obj.methods.is_empty()) {
+        (true, _) => obj.methods.clone(),
+        (false, true) => allowed.to_vec(),
+        (false, false) => allowed
+            .iter()
+            .filter(|m| obj.methods.contains(m))
+            .cloned()
+            .collect(),
+    };
     stack.push(key.to_string());
     let p = join_prefix(prefix, &obj.prefix);
     let mut base: Vec<Guard> = inherited.to_vec();
@@ -295,6 +307,22 @@ fn walk(
         match item {
             Item::Route(r) => {
                 let mut r = r.clone();
+                if !allowed.is_empty() {
+                    // `ANY` becomes what the object lets through; other
+                    // methods it does not are never served.
+                    r.methods = if r.methods.iter().any(|m| m == "ANY") {
+                        allowed.clone()
+                    } else {
+                        r.methods
+                            .iter()
+                            .filter(|m| allowed.contains(m))
+                            .cloned()
+                            .collect()
+                    };
+                    if r.methods.is_empty() {
+                        continue;
+                    }
+                }
                 r.pattern = join(&p, &r.pattern);
                 r.router = key.to_string();
                 if !p.is_empty() {
@@ -310,7 +338,15 @@ fn walk(
                 guards,
             } => {
                 gs.extend(guards.iter().cloned());
-                walk(g, child, &join_prefix(&p, prefix), &gs, stack, out);
+                walk(
+                    g,
+                    child,
+                    &join_prefix(&p, prefix),
+                    &gs,
+                    &allowed,
+                    stack,
+                    out,
+                );
             }
             Item::Layer(_) => {}
         }

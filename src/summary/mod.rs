@@ -40,6 +40,8 @@ pub enum Reject {
     Forbidden,
     /// 429.
     TooMany,
+    /// 405: a method-restricting wrapper.
+    NotAllowed,
     /// A socket closed before it is served.
     Closed,
     /// An error whose status is not known (`Err(e)`, `abort(code)`).
@@ -53,6 +55,7 @@ impl Reject {
             Reject::Login => "redirects to a login page",
             Reject::Forbidden => "answers 403",
             Reject::TooMany => "answers 429",
+            Reject::NotAllowed => "answers 405",
             Reject::Closed => "closes the connection",
             Reject::Failure => "fails the request",
         }
@@ -63,6 +66,7 @@ impl Reject {
             RejectStatus::Unauthorized => Reject::Unauthorized,
             RejectStatus::Forbidden => Reject::Forbidden,
             RejectStatus::TooMany => Reject::TooMany,
+            RejectStatus::NotAllowed => Reject::NotAllowed,
             RejectStatus::Argument => Reject::Failure,
         }
     }
@@ -94,6 +98,8 @@ pub struct Summary {
     /// It issues a credential (a login: `login_user`, `jwt.encode`).
     pub issues: Option<Ev>,
     pub returns_none: bool,
+    /// It answers 405 on some path: it restricts methods.
+    pub not_allowed: bool,
     /// A Rust extractor whose rejection type is `Infallible`.
     pub infallible: bool,
 }
@@ -201,6 +207,10 @@ impl Summary {
     }
 
     fn add_reject(&mut self, r: Reject, ev: Ev, reach: Reach) {
+        if r == Reject::NotAllowed {
+            self.not_allowed = true;
+            return;
+        }
         let list = match reach {
             Reach::Anyone => &mut self.rejects,
             Reach::Conditional => &mut self.rejects_cond,
@@ -242,6 +252,7 @@ impl Summary {
         if self.issues.is_none() {
             self.issues = o.issues.clone();
         }
+        self.not_allowed |= o.not_allowed;
     }
 }
 
