@@ -62,6 +62,10 @@ pub struct Fact {
     /// that holds the route, and the prefix it is mounted under.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub router: Option<String>,
+    /// Routes: parts of the pattern that could not be evaluated, shown in it
+    /// as `{name}` placeholders (`{settings.API_PREFIX}/items`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unresolved: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<Vec<GuardRef>>,
     #[serde(skip_serializing_if = "Option::is_none")]

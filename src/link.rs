@@ -410,13 +410,18 @@ impl<'a> Index<'a> {
                 (h, if r.is_empty() { None } else { Some(r) })
             }
         };
-        // 1. Local variables of the enclosing scopes.
+        // 1. Local variables of the enclosing scopes; a parameter shadows
+        // every name outside its function.
         let mut s = scope;
         while let Some(sc) = s {
             if let Some(&a) = self.assigns[file].get(&(Some(sc), head)) {
                 return self.member(Target::Var(file, a), rest, hops);
             }
-            s = f.defs[sc].parent;
+            let d = &f.defs[sc];
+            if d.kind == DefKind::Function && d.params.iter().any(|p| param_name(&p.name) == head) {
+                return None;
+            }
+            s = d.parent;
         }
         // Past the local scopes, the answer depends on the file, the name and
         // the hop count only: handlers of one module resolve the same names
@@ -476,15 +481,43 @@ impl<'a> Index<'a> {
             if self.modules.contains_key(&child) {
                 return self.resolve_qualified(&join_path(&self.module[file], name), hops + 1);
             }
-            // Names from glob imports (`use crate::handlers::*;`).
+            // Another crate of the workspace (`lemmy_api_routes::config`).
+            if rest.is_some() && self.modules.contains_key(head) {
+                return self.resolve_qualified(name, hops + 1);
+            }
+            // Names from glob imports (`use crate::handlers::*;`), the
+            // module's own imports included (`use super::*;` in a child
+            // module sees what its parent imported).
             for (i, _) in f.imports.iter().enumerate().filter(|(_, im)| im.glob) {
                 let base = self.import_target(file, i);
                 if let Some(&mf) = self.modules.get(base) {
-                    if self.defs[mf].contains_key(head)
-                        || self.assigns[mf].contains_key(&(None, head))
+                    if mf != file
+                        && (self.defs[mf].contains_key(head)
+                            || self.assigns[mf].contains_key(&(None, head))
+                            || self.imports[mf].contains_key(head))
                     {
                         return self.resolve_qualified(&join_path(base, name), hops + 1);
                     }
+                }
+            }
+            // A name no repository module defines may come from a glob import
+            // of an external module (`use actix_web::web::*;` then `scope(..)`):
+            // with exactly one such glob, it is that module's.
+            let mut external = f
+                .imports
+                .iter()
+                .enumerate()
+                .filter(|(_, im)| im.glob)
+                .map(|(i, _)| self.import_target(file, i))
+                .filter(|b| {
+                    let first = b.split("::").next().unwrap_or(b);
+                    !self.modules.contains_key(*b)
+                        && !self.modules.contains_key(first)
+                        && !matches!(first, "crate" | "self" | "super" | "std" | "core")
+                });
+            if let (Some(base), None) = (external.next(), external.next()) {
+                if head.starts_with(|c: char| c.is_ascii_alphabetic()) && head != "Self" {
+                    return Some(self.external(&[base, "::", name]));
                 }
             }
             return Some(Target::External(name.into()));
@@ -771,6 +804,12 @@ impl<'a> Index<'a> {
             .map(|(i, _)| i)
             .collect()
     }
+}
+
+/// The name a parameter binds: `mut cfg` → `cfg`, `*args` → `args`.
+fn param_name(p: &str) -> &str {
+    let p = p.trim_start_matches(['*', '&']);
+    p.strip_prefix("mut ").unwrap_or(p).trim()
 }
 
 /// Associated functions that conventionally return `Self`.

@@ -181,6 +181,10 @@ struct Engine<'a, 'b> {
     /// Variables whose chains are being read (a name used in its own value
     /// refers to an earlier binding), and the nesting depth.
     building: RefCell<FxHashSet<(usize, usize)>>,
+    /// Functions handed to `.configure(f)`.
+    configured_fns: RefCell<FxHashSet<(usize, usize)>>,
+    /// Attribute routes that count only when a collection mounts them.
+    mounted_only: RefCell<Vec<String>>,
     nesting: std::cell::Cell<u32>,
 }
 
@@ -216,6 +220,8 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
         attr_routes: Default::default(),
         pending: Default::default(),
         building: Default::default(),
+        configured_fns: Default::default(),
+        mounted_only: Default::default(),
         nesting: Default::default(),
     };
     e.objects(g);
@@ -224,9 +230,10 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
     e.chains(g);
     e.parameter_mounts(g);
     e.replay(g);
-    // Parameter objects nobody hands an object to are not routers.
+    // Parameter objects nobody hands an object to are not routers, and
+    // attribute routes that only a collection mounts do not stand alone.
     let params: Vec<String> = e.params.borrow().values().cloned().collect();
-    for k in params {
+    for k in params.into_iter().chain(e.mounted_only.take()) {
         if !g.mounted.contains(&k) {
             g.objs.remove(&k);
         }
@@ -1788,6 +1795,9 @@ impl<'a, 'b> Engine<'a, 'b> {
                                     .borrow_mut()
                                     .insert(key.clone(), (Lang::Rust, si));
                             }
+                            if a.mounted_only {
+                                self.mounted_only.borrow_mut().push(key.clone());
+                            }
                             self.attr_routes.borrow_mut().insert((fi, di), key);
                         }
                     }
@@ -1822,7 +1832,8 @@ impl<'a, 'b> Engine<'a, 'b> {
                 if self.chain_base(g, fi, a.scope, &a.value, 0).is_some() {
                     let key = self.idx.var_symbol(fi, ai);
                     self.vars.borrow_mut().insert((fi, ai), key.clone());
-                    self.build_chain(g, fi, a.scope, &a.value, &key, 0);
+                    let k = self.build_chain(g, fi, a.scope, &a.value, &key, 0);
+                    self.vars.borrow_mut().insert((fi, ai), k);
                 }
                 self.building.borrow_mut().remove(&(fi, ai));
             }
@@ -1937,8 +1948,9 @@ impl<'a, 'b> Engine<'a, 'b> {
                 let out = if base {
                     let key = self.idx.var_symbol(fi, ai);
                     self.vars.borrow_mut().insert((fi, ai), key.clone());
-                    self.build_chain(g, fi, a.scope, &a.value, &key, 1);
-                    Some(key)
+                    let k = self.build_chain(g, fi, a.scope, &a.value, &key, 1);
+                    self.vars.borrow_mut().insert((fi, ai), k.clone());
+                    Some(k)
                 } else {
                     None
                 };
@@ -1952,13 +1964,22 @@ impl<'a, 'b> Engine<'a, 'b> {
                 // A parameter: an object when its type is one, or when the
                 // function is configured onto one (`.configure(f)`).
                 let key = self.param_object(g, fi, scope, n)?;
-                Some(key)
+                let typed = self.kinds.borrow().contains_key(&key);
+                let configured = self.params.borrow().iter().any(|((f2, d2, _), k)| {
+                    *k == key && self.configured_fns.borrow().contains(&(*f2, *d2))
+                });
+                if typed || configured {
+                    Some(key)
+                } else {
+                    None
+                }
             }
             _ => None,
         }
     }
 
-    /// Read a builder chain into object `key`.
+    /// Read a builder chain into object `key`; the object it ends up in is
+    /// returned (`let app = app.wrap(..)` continues the object `app` was).
     fn build_chain(
         &self,
         g: &mut Graph,
@@ -1967,13 +1988,14 @@ impl<'a, 'b> Engine<'a, 'b> {
         e: &Expr,
         key: &str,
         depth: u32,
-    ) {
+    ) -> String {
         if depth > 8 || self.nesting.get() > MAX_NESTING {
-            return;
+            return key.to_string();
         }
         self.nesting.set(self.nesting.get() + 1);
-        self.build_chain_inner(g, fi, scope, e, key, depth);
+        let k = self.build_chain_inner(g, fi, scope, e, key, depth);
         self.nesting.set(self.nesting.get() - 1);
+        k
     }
 
     fn build_chain_inner(
@@ -1984,7 +2006,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         e: &Expr,
         key: &str,
         depth: u32,
-    ) {
+    ) -> String {
         let (_, ops) = flatten(e);
         let origin = (fi, e.pos().unwrap_or_default());
         match self.chain_base(g, fi, scope, e, depth) {
@@ -2005,27 +2027,20 @@ impl<'a, 'b> Engine<'a, 'b> {
                 }
             }
             Some(Base::Obj(k)) => {
-                if k != key {
-                    // `let app = app.layer(..)`: the same router continued.
-                    g.mounted.insert(key.to_string());
-                    let fw = self.framework_of(g, &k);
-                    g.obj(key, &fw, origin);
-                    self.apply_ops(g, fi, scope, &k, &ops, depth);
-                    // The new name stands for the same object.
-                    g.mount(key, &fw, origin, String::new(), k.clone(), vec![]);
-                    g.mounted.remove(key);
-                    g.mounted.insert(key.to_string());
-                    return;
-                }
+                // `let app = app.layer(..)`: the same router continued; the
+                // new name stands for it.
+                self.apply_ops(g, fi, scope, &k, &ops, depth);
+                return k;
             }
             Some(Base::Fn(df, dd)) => {
                 let child = self.router_fn(g, df, dd, depth);
                 let fw = self.framework_of(g, &child);
                 g.mount(key, &fw, origin, String::new(), child, vec![]);
             }
-            None => return,
+            None => return key.to_string(),
         }
         self.apply_ops(g, fi, scope, key, &ops, depth);
+        key.to_string()
     }
 
     fn router_fn(&self, g: &mut Graph, df: usize, dd: usize, depth: u32) -> String {
@@ -2357,6 +2372,7 @@ impl<'a, 'b> Engine<'a, 'b> {
             .to_string();
         let key = format!("{}#{}", self.idx.def_symbol(ff, fd), pname);
         self.params.borrow_mut().insert((ff, fd, 0), key.clone());
+        self.configured_fns.borrow_mut().insert((ff, fd));
         if !g.objs.contains_key(&key) {
             g.obj(&key, "custom", (ff, d.pos));
         }

@@ -143,6 +143,28 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     let gc = guards::Classifier::new(idx, cat);
     crate::frameworks::build(idx, &gc, &mut g);
 
+    if std::env::var_os("THREATSCAN_DEBUG_ROUTES").is_some() {
+        for (k, o) in &g.objs {
+            eprintln!(
+                "obj {k:?} fw={} prefix={:?} mounted={}",
+                o.framework,
+                o.prefix,
+                g.mounted.contains(k)
+            );
+            for it in &o.items {
+                match it {
+                    Item::Route(r) => eprintln!(
+                        "    route {:?} {:?} {}",
+                        r.methods, r.pattern, r.handler_symbol
+                    ),
+                    Item::Mount { prefix, child, .. } => {
+                        eprintln!("    mount {prefix:?} {child:?}")
+                    }
+                    Item::Layer(l) => eprintln!("    layer {}", l.len()),
+                }
+            }
+        }
+    }
     let mut roots: Vec<&String> = g.objs.keys().filter(|k| !g.mounted.contains(*k)).collect();
     roots.sort();
     let mut emitted: Vec<(RouteDraft, Vec<Guard>)> = vec![];
@@ -185,7 +207,10 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
             let mut fact = Fact::new("route", f, route.pos);
             fact.framework = Some(route.framework.clone());
             fact.methods = Some(methods.clone());
-            fact.pattern = Some(route.pattern.clone());
+            let (pattern, unresolved) = placeholders(&route.pattern);
+            label = format!("{} {pattern}", methods.join(","));
+            fact.pattern = Some(pattern);
+            fact.unresolved = unresolved;
             fact.handler = Some(route.handler_symbol.clone());
             fact.router = Some(route.router.clone());
             let mut auth: Vec<GuardRef> = vec![];
@@ -352,6 +377,29 @@ fn walk(
         }
     }
     stack.pop();
+}
+
+/// A pattern with its unknown parts (`{\u{1}name}`) shown as `{name}`, and
+/// those names.
+fn placeholders(p: &str) -> (String, Vec<String>) {
+    if !p.contains(crate::frameworks::UNKNOWN) {
+        return (p.to_string(), vec![]);
+    }
+    let mut names = vec![];
+    let mut out = String::with_capacity(p.len());
+    let mut rest = p;
+    while let Some(i) = rest.find(crate::frameworks::UNKNOWN) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + crate::frameworks::UNKNOWN.len_utf8()..];
+        let end = after.find('}').unwrap_or(after.len());
+        names.push(after[..end].to_string());
+        out.push_str(&after[..end]);
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    names.sort();
+    names.dedup();
+    (out, names)
 }
 
 fn join_prefix(a: &str, b: &str) -> String {

@@ -44,6 +44,21 @@ def norm_pattern(p: str) -> str:
     return p
 
 
+def variants(route: dict) -> list[str]:
+    """A route's normalised pattern, and, when parts of it could not be
+    evaluated (`unresolved`, shown as `{name}`), the pattern with those parts
+    empty: the truth records the default configuration."""
+    p = route.get("pattern", "")
+    out = [norm_pattern(p)]
+    unresolved = route.get("unresolved") or []
+    if unresolved:
+        q = p
+        for name in unresolved:
+            q = q.replace("{" + name + "}", "")
+        out.append(norm_pattern(q))
+    return list(dict.fromkeys(out))
+
+
 def auth_state(route: dict) -> str:
     guards = route.get("auth") or []
     if not guards:
@@ -91,7 +106,8 @@ def main() -> int:
     reported = [f for f in facts["facts"] if f["kind"] == "route"]
     by_pattern: dict[str, list[dict]] = {}
     for r in reported:
-        by_pattern.setdefault(norm_pattern(r.get("pattern", "")), []).append(r)
+        for p in variants(r):
+            by_pattern.setdefault(p, []).append(r)
 
     routes = truth["routes"]
     found = right_method = 0
@@ -151,10 +167,8 @@ def main() -> int:
             continue
         for m in r.get("methods", []):
             in_scope += 1
-            key = (m, norm_pattern(r.get("pattern", "")))
-            if key in truth_keys or (m == "ANY" and key[1] in truth_patterns):
-                continue
-            if any((tm, key[1]) in truth_keys for tm in ("ANY",)):
+            keys = [(m, p) for p in variants(r)]
+            if any(k in truth_keys or (m == "ANY" and k[1] in truth_patterns) or ("ANY", k[1]) in truth_keys for k in keys):
                 continue
             invented += 1
             problems.append(f"invented   {m} {r.get('pattern')} ({r['file']}:{r['line']})")
