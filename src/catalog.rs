@@ -100,6 +100,10 @@ pub struct Guards {
     /// Set an identity but reject nothing (Starlette's AuthenticationMiddleware).
     #[serde(default)]
     pub identity_only: Patterns,
+    /// Extractor traits used only for `Option<T>` parameters
+    /// (`OptionalFromRequestParts`): their impls say nothing of `T` alone.
+    #[serde(default)]
+    pub optional_extractor_traits: Vec<String>,
     /// Rejection types of extractors that never reject (`Infallible`).
     #[serde(default)]
     pub infallible: Patterns,

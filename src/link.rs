@@ -237,11 +237,18 @@ impl<'a> Index<'a> {
     /// `cls.method(...)` / `Self::method(...)` inside a method, which name a
     /// sibling method of the enclosing class or type.
     pub fn call_target(&self, file: usize, i: usize) -> Option<Target> {
-        if let Some(t) = self.callee(file, i) {
-            return Some(t.clone());
-        }
         let (c, scope) = self.calls[file][i];
-        self.sibling_method(file, scope, &c.func)
+        match self.callee(file, i) {
+            // `self.helper()` may read as an external name; a sibling method wins.
+            Some(Target::External(q))
+                if q.starts_with("self.") || q.starts_with("Self::") || q.starts_with("cls.") =>
+            {
+                self.sibling_method(file, scope, &c.func)
+                    .or_else(|| Some(Target::External(q.clone())))
+            }
+            Some(t) => Some(t.clone()),
+            None => self.sibling_method(file, scope, &c.func),
+        }
     }
 
     pub fn sep(&self, file: usize) -> &'static str {
@@ -418,8 +425,28 @@ impl<'a> Index<'a> {
                 return self.member(Target::Var(file, a), rest, hops);
             }
             let d = &f.defs[sc];
-            if d.kind == DefKind::Function && d.params.iter().any(|p| param_name(&p.name) == head) {
-                return None;
+            if d.kind == DefKind::Function {
+                if let Some(p) = d.params.iter().find(|p| param_name(&p.name) == head) {
+                    // A typed parameter's members are its type's:
+                    // `db: Session` then `db.execute` is `Session.execute`.
+                    let (Some(rest), Some(ty)) = (rest, &p.ty) else {
+                        return None;
+                    };
+                    let ty = param_type(ty)?;
+                    let t = self.resolve_expr_n(file, d.parent, ty, hops + 1)?;
+                    return match t {
+                        Target::Def(tf, td)
+                            if matches!(
+                                self.files[tf].defs[td].kind,
+                                DefKind::Class | DefKind::Struct
+                            ) =>
+                        {
+                            self.member(t, Some(rest), hops + 1)
+                        }
+                        Target::External(_) => self.member(t, Some(rest), hops + 1),
+                        _ => None,
+                    };
+                }
             }
             s = d.parent;
         }
@@ -494,7 +521,8 @@ impl<'a> Index<'a> {
                     if mf != file
                         && (self.defs[mf].contains_key(head)
                             || self.assigns[mf].contains_key(&(None, head))
-                            || self.imports[mf].contains_key(head))
+                            || self.imports[mf].contains_key(head)
+                            || self.modules.contains_key(&join_path(base, head)))
                     {
                         return self.resolve_qualified(&join_path(base, name), hops + 1);
                     }
@@ -803,6 +831,27 @@ impl<'a> Index<'a> {
             .filter(|(_, a)| a.scope.is_none() && a.target == name)
             .map(|(i, _)| i)
             .collect()
+    }
+}
+
+/// The type a parameter annotation names: `Annotated[Session, Depends(..)]`,
+/// `Optional[Session]` and `Option<T>` name their first argument; other
+/// generic types their base (`Data<State>` → `Data`).
+fn param_type(ty: &Expr) -> Option<&Expr> {
+    match ty {
+        Expr::Name(..) => Some(ty),
+        Expr::Subscript(b, xs) => match b.as_ref() {
+            Expr::Name(n, _)
+                if matches!(
+                    n.rsplit(['.', ':']).next(),
+                    Some("Annotated" | "Optional" | "Option")
+                ) =>
+            {
+                xs.first().and_then(param_type)
+            }
+            other => param_type(other),
+        },
+        _ => None,
     }
 }
 

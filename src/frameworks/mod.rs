@@ -185,6 +185,9 @@ struct Engine<'a, 'b> {
     configured_fns: RefCell<FxHashSet<(usize, usize)>>,
     /// Attribute routes that count only when a collection mounts them.
     mounted_only: RefCell<Vec<String>>,
+    /// Chains already read, by file and position (a returned chain is also a
+    /// statement of its function).
+    seen: RefCell<FxHashSet<(usize, Pos)>>,
     nesting: std::cell::Cell<u32>,
 }
 
@@ -222,6 +225,7 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
         building: Default::default(),
         configured_fns: Default::default(),
         mounted_only: Default::default(),
+        seen: Default::default(),
         nesting: Default::default(),
     };
     e.objects(g);
@@ -1860,10 +1864,26 @@ impl<'a, 'b> Engine<'a, 'b> {
                 {
                     continue;
                 }
-                if let Expr::Name(..) = base {
-                    if let Some(key) = self.object_of_rust(g, fi, scope, &base) {
-                        self.apply_ops(g, fi, scope, &key, &ops, 0);
+                if self.seen.borrow().contains(&(fi, c.pos)) {
+                    continue;
+                }
+                match &base {
+                    Expr::Name(..) => {
+                        if let Some(key) = self.object_of_rust(g, fi, scope, &base) {
+                            self.apply_ops(g, fi, scope, &key, &ops, 0);
+                        }
                     }
+                    // `App::new().configure(..)` as a statement: an object of its own.
+                    Expr::Call(_) => {
+                        if matches!(
+                            self.chain_base(g, fi, scope, &whole, 0),
+                            Some(Base::New(..))
+                        ) {
+                            let key = format!("{}@{}:{}", f.path, c.pos.line, c.pos.column);
+                            self.build_chain(g, fi, scope, &whole, &key, 0);
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -1993,6 +2013,9 @@ impl<'a, 'b> Engine<'a, 'b> {
             return key.to_string();
         }
         self.nesting.set(self.nesting.get() + 1);
+        if let Some(p) = e.pos() {
+            self.seen.borrow_mut().insert((fi, p));
+        }
         let k = self.build_chain_inner(g, fi, scope, e, key, depth);
         self.nesting.set(self.nesting.get() - 1);
         k
@@ -2150,6 +2173,21 @@ impl<'a, 'b> Engine<'a, 'b> {
                 ChainOp::Wrap => {
                     let Some(t) = target else { continue };
                     let gs = self.gc.classify(fi, scope, t, "middleware");
+                    if std::env::var_os("THREATSCAN_DEBUG_ROUTES").is_some() {
+                        eprintln!(
+                            "wrap {} -> {:?} ({} guards)",
+                            t.display(),
+                            self.idx.resolve_expr(
+                                fi,
+                                scope,
+                                match t {
+                                    Expr::Call(c) => &c.func,
+                                    o => o,
+                                }
+                            ),
+                            gs.len()
+                        );
+                    }
                     g.obj(key, &fw, (fi, c.pos)).guards.extend(gs);
                 }
                 ChainOp::Configure => {

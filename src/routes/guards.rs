@@ -88,8 +88,22 @@ impl<'a> Classifier<'a> {
         if depth > MAX_DEPTH {
             return;
         }
-        if let Some(target) = self.idx.resolve_expr(file, scope, &c.func) {
-            self.classify_target(file, scope, &c.func, Some(c), &target, via, depth, out);
+        match self.idx.resolve_expr(file, scope, &c.func) {
+            Some(target) => {
+                self.classify_target(file, scope, &c.func, Some(c), &target, via, depth, out)
+            }
+            // A Rust layer built by a call we cannot resolve
+            // (`ServiceBuilder::new().layer(GovernorLayer::new(cfg))`): what
+            // it is built from decides.
+            None if self.idx.files[file].lang == Lang::Rust => {
+                for a in &c.args {
+                    self.classify_into(file, scope, &a.value, via, depth + 1, out);
+                }
+                if let Some((recv, _)) = crate::extract::split_method(&c.func) {
+                    self.classify_into(file, scope, &recv, via, depth + 1, out);
+                }
+            }
+            None => {}
         }
     }
 

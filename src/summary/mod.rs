@@ -340,9 +340,12 @@ impl<'a> Summaries<'a> {
                 }
             }
             let traits = &cat.rust.guards.extractor_traits;
+            let optional = &cat.rust.guards.optional_extractor_traits;
             for im in &f.impls {
                 let last = im.trait_name.rsplit("::").next().unwrap_or(&im.trait_name);
-                if !traits.iter().any(|t| t == &im.trait_name || t == last) {
+                if !traits.iter().any(|t| t == &im.trait_name || t == last)
+                    || optional.iter().any(|t| t == &im.trait_name || t == last)
+                {
                     continue;
                 }
                 if let Some(Target::Def(tf, td)) = idx.resolve_name(fi, None, &im.type_name) {
