@@ -544,7 +544,11 @@ impl<'a> Index<'a> {
                         && !matches!(first, "crate" | "self" | "super" | "std" | "core")
                 });
             if let (Some(base), None) = (external.next(), external.next()) {
-                if head.starts_with(|c: char| c.is_ascii_alphabetic()) && head != "Self" {
+                // Only a single name: `utoipa::path` starts at a crate.
+                if rest.is_none()
+                    && head.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && head != "Self"
+                {
                     return Some(self.external(&[base, "::", name]));
                 }
             }

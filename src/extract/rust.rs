@@ -759,6 +759,29 @@ fn string_value(n: Node, src: &[u8]) -> String {
     out
 }
 
+/// Longest builder chain converted along its spine (past it, the rest nests).
+const MAX_CHAIN: usize = 256;
+
+/// A call's arguments.
+fn call_args(n: Node, src: &[u8], d: u32, cov: &mut Cover) -> Vec<Arg> {
+    let al = n.child_by_field_id(F.arguments.get());
+    let mut args = Vec::with_capacity(al.map_or(0, |a| a.named_child_count()));
+    if let Some(al) = al {
+        let mut w = al.walk();
+        for a in al.named_children(&mut w) {
+            match node_kind(a) {
+                "line_comment" | "block_comment" => {}
+                "attribute_item" => cov.gap(),
+                _ => args.push(Arg {
+                    name: None,
+                    value: conv_c(a, src, d, cov),
+                }),
+            }
+        }
+    }
+    args
+}
+
 pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
     conv_c(n, src, depth, &mut Cover::off())
 }
@@ -803,6 +826,56 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             }
         }
         "call_expression" => {
+            // A builder chain (`App::new().service(a).service(b)...`) is
+            // converted along its spine iteratively: real route tables chain
+            // dozens of calls, deeper than the recursion bound.
+            let mut frames: Vec<(Node, Node)> = vec![];
+            let mut cur = n;
+            while frames.len() < MAX_CHAIN && node_kind(cur) == "call_expression" {
+                let Some(fe) = cur
+                    .child_by_field_id(F.function.get())
+                    .filter(|f| node_kind(*f) == "field_expression")
+                else {
+                    break;
+                };
+                let (Some(v), Some(field)) = (
+                    fe.child_by_field_id(F.value.get()),
+                    fe.child_by_field_id(F.field.get()),
+                ) else {
+                    break;
+                };
+                frames.push((cur, field));
+                cur = v;
+            }
+            if frames.len() > 1 {
+                let before = cov.gaps();
+                let mut value = conv_c(cur, src, d, cov);
+                for (call, field) in frames.into_iter().rev() {
+                    if call.named_child_count() != 2 {
+                        cov.gap();
+                    }
+                    let name = text(field, src).to_string();
+                    let func = match value {
+                        Expr::Name(b, p) if !b.contains("::") => {
+                            Expr::Name(format!("{b}.{name}"), p)
+                        }
+                        other => Expr::Attr(Box::new(other), name, pos_of(field, src)),
+                    };
+                    let args = call_args(call, src, d, cov);
+                    cov.mark_call(call.id(), before);
+                    let pos = match &func {
+                        Expr::Attr(_, _, p) => *p,
+                        _ => pos_of(call, src),
+                    };
+                    value = Expr::Call(Box::new(CallExpr {
+                        func,
+                        args,
+                        pos,
+                        start: pos_of(call, src),
+                    }));
+                }
+                return value;
+            }
             let before = cov.gaps();
             if n.named_child_count() != 2 {
                 cov.gap();
