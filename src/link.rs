@@ -535,7 +535,7 @@ impl<'a> Index<'a> {
                 .imports
                 .iter()
                 .enumerate()
-                .filter(|(_, im)| im.glob)
+                .filter(|(_, im)| im.glob && !im.in_function)
                 .map(|(i, _)| self.import_target(file, i))
                 .filter(|b| {
                     let first = b.split("::").next().unwrap_or(b);

@@ -206,6 +206,9 @@ pub struct Import {
     /// `from x import *` / `use x::*`: `local` is empty.
     pub glob: bool,
     pub pos: Pos,
+    /// Written inside a function (`fn f() { use chrono::prelude::*; }`): it
+    /// binds names there only.
+    pub in_function: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -711,7 +714,8 @@ mod tests {
         let src =
             "fn r() { let app = Router::new().route(\"/\", get(h)).layer(x(y())); f(vec![g()]); }";
         let names = callee_names(Lang::Rust, src);
-        // `new`, `route`, `layer` are the chain; `vec!` is a macro call of its own.
+        // `new`, `route`, `layer` are the chain; `vec!` is a macro call of its
+        // own, and `g()` written in its arguments a call too.
         assert_eq!(
             names,
             [
@@ -719,6 +723,7 @@ mod tests {
                 "Router::new(…).route",
                 "Router::new(…).route(…).layer",
                 "f",
+                "g",
                 "get",
                 "vec!",
                 "x",

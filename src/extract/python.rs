@@ -235,7 +235,12 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
     }
 
     for n in imports {
+        let before = ff.imports.len();
         import(n, src, &mut ff.imports);
+        let inside = scope_of(n).is_some_and(|s| ff.defs[s].kind == DefKind::Function);
+        for im in &mut ff.imports[before..] {
+            im.in_function = inside;
+        }
     }
     // Statements: converted without the walk's cover, so that the calls in
     // them stay calls of their own.
@@ -378,6 +383,7 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
                         level: 0,
                         glob: false,
                         pos,
+                        in_function: false,
                     });
                 }
                 "aliased_import" => {
@@ -391,6 +397,7 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
                             level: 0,
                             glob: false,
                             pos,
+                            in_function: false,
                         });
                     }
                 }
@@ -438,6 +445,7 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
                     level,
                     glob: false,
                     pos,
+                    in_function: false,
                 });
             }
             "aliased_import" => {
@@ -451,6 +459,7 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
                         level,
                         glob: false,
                         pos,
+                        in_function: false,
                     });
                 }
             }
@@ -468,6 +477,7 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
                 level,
                 glob: true,
                 pos,
+                in_function: false,
             });
         }
     }

@@ -145,6 +145,19 @@ fn extract_inner(
                         if !cov.contains(node.id()) {
                             calls.push((node, conv_c(node, src, 0, &mut cov)));
                         }
+                        // Calls written inside a macro's arguments
+                        // (`try_outcome!(Headers::from_request(req).await)`).
+                        if node_kind(node) == "macro_invocation" {
+                            let mut w = node.walk();
+                            let tt = node
+                                .named_children(&mut w)
+                                .find(|c| node_kind(*c) == "token_tree");
+                            if let Some(tt) = tt {
+                                for c in token_calls(tt, src, 0) {
+                                    calls.push((node, Expr::Call(Box::new(c))));
+                                }
+                            }
+                        }
                         if prune && cov.complete(node.id()) {
                             skip.set(Some(node.id()));
                         }
@@ -158,13 +171,24 @@ fn extract_inner(
                     "assoc.name" => assoc_name = Some(node),
                     "assoc.type" => assoc_type = Some(node),
                     "assoc" => assoc = Some(node),
-                    "import" => use_tree(
-                        node.child_by_field_id(F.argument.get()),
-                        "",
-                        src,
-                        pos_of(node, src),
-                        &mut ff.imports,
-                    ),
+                    "import" => {
+                        let before = ff.imports.len();
+                        use_tree(
+                            node.child_by_field_id(F.argument.get()),
+                            "",
+                            src,
+                            pos_of(node, src),
+                            &mut ff.imports,
+                        );
+                        let inside = open.iter().any(|o| {
+                            node_kind(*o) == "function_item"
+                                && o.start_byte() <= node.start_byte()
+                                && node.end_byte() <= o.end_byte()
+                        });
+                        for im in &mut ff.imports[before..] {
+                            im.in_function = inside;
+                        }
+                    }
                     "mod" => {
                         close(&mut open, node);
                         open.push(node);
@@ -587,6 +611,7 @@ fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<I
                     level: 0,
                     glob: false,
                     pos,
+                    in_function: false,
                 });
             } else {
                 out.push(Import {
@@ -595,6 +620,7 @@ fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<I
                     level: 0,
                     glob: false,
                     pos,
+                    in_function: false,
                 });
             }
         }
@@ -609,6 +635,7 @@ fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<I
                     level: 0,
                     glob: false,
                     pos,
+                    in_function: false,
                 });
             }
         }
@@ -634,6 +661,7 @@ fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<I
                 level: 0,
                 glob: true,
                 pos,
+                in_function: false,
             });
         }
         _ => {}
@@ -756,6 +784,61 @@ fn string_value(n: Node, src: &[u8]) -> String {
             .and_then(|s| s.strip_suffix('"'))
             .unwrap_or(t),
     );
+    out
+}
+
+/// Calls in a macro's token tree: `a::b(x, y)` and `recv.method(x)`, their
+/// arguments read as tokens (literals and paths), nested trees searched too
+/// (bounded depth).
+fn token_calls(tt: Node, src: &[u8], depth: u32) -> Vec<CallExpr> {
+    let mut out = vec![];
+    if depth > 8 {
+        return out;
+    }
+    let mut w = tt.walk();
+    let toks: Vec<Node> = tt.children(&mut w).collect();
+    let mut i = 0;
+    while i < toks.len() {
+        let t = toks[i];
+        if node_kind(t) == "token_tree" {
+            out.extend(token_calls(t, src, depth + 1));
+            i += 1;
+            continue;
+        }
+        if !matches!(node_kind(t), "identifier" | "self" | "crate" | "super") {
+            i += 1;
+            continue;
+        }
+        // A path `a::b::c` or a dotted access `a.b`, then `(`.
+        let start = i;
+        let mut path = text(t, src).to_string();
+        let mut j = i + 1;
+        while j + 1 < toks.len()
+            && matches!(text(toks[j], src), "::" | ".")
+            && matches!(node_kind(toks[j + 1]), "identifier" | "self" | "super")
+        {
+            path.push_str(text(toks[j], src));
+            path.push_str(text(toks[j + 1], src));
+            j += 2;
+        }
+        if j < toks.len()
+            && node_kind(toks[j]) == "token_tree"
+            && text(toks[j], src).starts_with('(')
+            && !(start > 0 && text(toks[start - 1], src) == "!")
+        {
+            let p = pos_of(toks[start], src);
+            out.push(CallExpr {
+                func: Expr::Name(path, p),
+                args: token_args(toks[j], src),
+                pos: p,
+                start: p,
+            });
+            out.extend(token_calls(toks[j], src, depth + 1));
+            i = j + 1;
+            continue;
+        }
+        i = j.max(i + 1);
+    }
     out
 }
 

@@ -1731,7 +1731,7 @@ impl<'a, 'b> Engine<'a, 'b> {
             }
             let sp = self.specs(fi);
             for (di, d) in f.defs.iter().enumerate() {
-                for dec in &d.decorators {
+                'dec: for dec in &d.decorators {
                     let Expr::Call(c) = dec else { continue };
                     let Expr::Name(attr, _) = &c.func else {
                         continue;
@@ -1803,6 +1803,8 @@ impl<'a, 'b> Engine<'a, 'b> {
                                 self.mounted_only.borrow_mut().push(key.clone());
                             }
                             self.attr_routes.borrow_mut().insert((fi, di), key);
+                            // One route per attribute, whichever spec read it.
+                            continue 'dec;
                         }
                     }
                 }
