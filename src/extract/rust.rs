@@ -10,6 +10,8 @@ const MAX_DEPTH: u32 = 64;
 /// Field ids of the grammar (see [`field_id`]).
 struct Fields {
     alias: FieldId,
+    alternative: FieldId,
+    consequence: FieldId,
     argument: FieldId,
     arguments: FieldId,
     body: FieldId,
@@ -44,6 +46,8 @@ static F: LazyLock<Fields> = LazyLock::new(|| {
     let id = |name| field_id(Lang::Rust, name);
     Fields {
         alias: id("alias"),
+        alternative: id("alternative"),
+        consequence: id("consequence"),
         argument: id("argument"),
         arguments: id("arguments"),
         body: id("body"),
@@ -714,7 +718,11 @@ fn token_args(tt: Node, src: &[u8]) -> Vec<Arg> {
     } else {
         &children[..]
     };
-    for &c in inner.iter().chain(std::iter::once(&tt)) {
+    for &c in inner
+        .iter()
+        .filter(|c| !node_kind(**c).ends_with("comment"))
+        .chain(std::iter::once(&tt))
+    {
         if c == tt || node_kind(c) == "," {
             if !group.is_empty() {
                 args.push(token_group(&group, src));
@@ -1076,6 +1084,32 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 pos: pos_of(n, src),
                 start: pos_of(n, src),
             }))
+        }
+        // `if c { a } else { b }` as a value: one of its branches' values.
+        // The condition is not converted (a gap).
+        "if_expression" => {
+            cov.gap();
+            let mut parts = vec![];
+            let mut cur = Some(n);
+            let mut guard = 0;
+            while let Some(node) = cur.filter(|_| guard < 32) {
+                guard += 1;
+                if let Some(b) = node.child_by_field_id(F.consequence.get()) {
+                    parts.push(conv_c(b, src, d, cov));
+                }
+                cur = node
+                    .child_by_field_id(F.alternative.get())
+                    .and_then(|e| e.named_child(0))
+                    .filter(|x| {
+                        if node_kind(*x) == "block" {
+                            parts.push(conv_c(*x, src, d, cov));
+                            false
+                        } else {
+                            node_kind(*x) == "if_expression"
+                        }
+                    });
+            }
+            Expr::Mix(parts)
         }
         "closure_expression" => Expr::Closure(Box::new(
             n.child_by_field_id(F.body.get())

@@ -1759,6 +1759,10 @@ impl<'a, 'b> Engine<'a, 'b> {
                             let Some(path) = path_e.as_str() else {
                                 continue;
                             };
+                            let path = match a.query.as_deref().and_then(|q| path.find(q)) {
+                                Some(i) => &path[..i],
+                                None => path,
+                            };
                             let methods = if methods.is_empty() {
                                 // `#[utoipa::path(get, path = "/x")]`
                                 c.args
@@ -2316,22 +2320,41 @@ impl<'a, 'b> Engine<'a, 'b> {
         self.collections.borrow_mut().insert((df, dd), vec![]);
         let d = &self.idx.files[df].defs[dd];
         let mut out = vec![];
-        for r in &d.returns {
-            match r {
-                Expr::Macro(..) => out.extend(self.children(g, df, Some(dd), r, fw, depth + 1)),
-                Expr::Name(..) => {
-                    out.extend(self.collection_var(g, df, Some(dd), r, fw, depth + 1))
-                }
-                Expr::Call(c) if matches!(&c.func, Expr::Name(n, _) if n.ends_with('!')) => {
-                    out.extend(self.children(g, df, Some(dd), r, fw, depth + 1))
-                }
-                Expr::Call(c) => {
-                    if let Some(Target::Def(f2, d2)) = self.idx.resolve_expr(df, Some(dd), &c.func)
-                    {
-                        out.extend(self.collection_fn(g, f2, d2, fw, depth + 1));
+        // What it returns, and the arms of a `match` it may return through.
+        let arms: Vec<&Expr> = self.idx.files[df]
+            .stmts
+            .iter()
+            .filter(|s| s.scope == Some(dd) && s.kind == crate::extract::StmtKind::Arm)
+            .map(|s| &s.value)
+            .filter(|v| {
+                matches!(v, Expr::Macro(..))
+                    || matches!(v, Expr::Call(c) if matches!(&c.func, Expr::Name(n, _) if n.ends_with('!')))
+            })
+            .collect();
+        for r in d.returns.iter().chain(arms) {
+            let parts: Vec<&Expr> = match r {
+                // `if c { routes![a] } else { routes![b] }`
+                Expr::Mix(xs) => xs.iter().collect(),
+                other => vec![other],
+            };
+            for r in parts {
+                match r {
+                    Expr::Macro(..) => out.extend(self.children(g, df, Some(dd), r, fw, depth + 1)),
+                    Expr::Name(..) => {
+                        out.extend(self.collection_var(g, df, Some(dd), r, fw, depth + 1))
                     }
+                    Expr::Call(c) if matches!(&c.func, Expr::Name(n, _) if n.ends_with('!')) => {
+                        out.extend(self.children(g, df, Some(dd), r, fw, depth + 1))
+                    }
+                    Expr::Call(c) => {
+                        if let Some(Target::Def(f2, d2)) =
+                            self.idx.resolve_expr(df, Some(dd), &c.func)
+                        {
+                            out.extend(self.collection_fn(g, f2, d2, fw, depth + 1));
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
         }
         out.sort();

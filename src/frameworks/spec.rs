@@ -285,6 +285,10 @@ pub struct AttributeSpec {
     /// The attribute resolves under one of these paths (`rocket::`).
     pub resolves_under: Vec<String>,
     pub path: Arg,
+    /// Where a query part starts in the path (`/sync?<data..>` in Rocket): it
+    /// is not part of the URL path.
+    #[serde(default)]
+    pub query: Option<String>,
     /// Routes it registers are mounted by [`ChainOp::Routes`] or
     /// [`ChainOp::Mount`] of a `collection` macro, not standalone.
     #[serde(default)]
