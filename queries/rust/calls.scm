@@ -2,3 +2,5 @@
 ; field_expression), and macros such as `routes![...]`.
 (call_expression) @call
 (macro_invocation) @macro
+; `f(..)?` / `f(..).await?`: the call's error propagates (function summaries).
+(try_expression) @try

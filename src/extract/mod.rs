@@ -283,6 +283,8 @@ pub struct FileFacts {
     pub subscripts: Vec<Subscript>,
     /// Returns, raises, branch conditions and match arms, in source order.
     pub stmts: Vec<Stmt>,
+    /// Rust: where calls whose error propagates (`f(..)?`) start, sorted.
+    pub tried: Vec<Pos>,
     /// Rust `mod x;` declarations (name, inline?) — informational.
     pub mods: Vec<String>,
     /// The tree had syntax errors; facts come from the valid parts.
@@ -335,6 +337,7 @@ impl FileFacts {
             impls: vec![],
             subscripts: vec![],
             stmts: vec![],
+            tried: vec![],
             mods: vec![],
             has_errors: false,
             bytes,
@@ -476,6 +479,9 @@ struct CoverSet {
     /// Converted call nodes by id: complete or not.
     calls: rustc_hash::FxHashMap<usize, bool>,
     gaps: u32,
+    /// Rust calls under `?` met while converting (a walk that skips a
+    /// converted call does not see them).
+    tried: Vec<Pos>,
 }
 
 impl Cover {
@@ -502,6 +508,19 @@ impl Cover {
             let complete = s.gaps == before;
             s.calls.insert(id, complete);
         }
+    }
+    /// A call whose error propagates (`f(..)?`), met while converting.
+    pub fn tried(&mut self, at: Pos) {
+        if let Some(s) = &mut self.0 {
+            s.tried.push(at);
+        }
+    }
+    /// The calls recorded by [`Cover::tried`].
+    pub fn take_tried(&mut self) -> Vec<Pos> {
+        self.0
+            .as_mut()
+            .map(|s| std::mem::take(&mut s.tried))
+            .unwrap_or_default()
     }
     pub fn contains(&self, id: usize) -> bool {
         self.0.as_ref().is_some_and(|s| s.calls.contains_key(&id))

@@ -167,6 +167,16 @@ fn extract_inner(
                         }
                     }
                     "return" => returns.push(node),
+                    "try" => {
+                        // The call under `?` (through `.await`).
+                        let mut inner = node.named_child(0);
+                        while let Some(x) = inner.filter(|x| node_kind(*x) == "await_expression") {
+                            inner = x.named_child(0);
+                        }
+                        if let Some(x) = inner.filter(|x| node_kind(*x) == "call_expression") {
+                            ff.tried.push(pos_of(x, src));
+                        }
+                    }
                     "branch.cond" => bc = Some(node),
                     "branch.body" => bb = Some(node),
                     "branch" => bw = Some(node),
@@ -233,6 +243,14 @@ fn extract_inner(
                 arms.push((a, v));
             }
             if let (Some(n), Some(t), Some(a)) = (assoc_name, assoc_type, assoc) {
+                // A type alias outside any impl binds a name like `let`:
+                // `pub type SendHeaders = send::SendHeaders;`.
+                let in_impl = impl_nodes.iter().any(|(im, _)| {
+                    im.start_byte() <= a.start_byte() && a.end_byte() <= im.end_byte()
+                });
+                if !in_impl {
+                    assigns.push((a, text(n, src).to_string(), ty_expr(t, src)));
+                }
                 // The innermost trait impl containing it (impls open in pre-order).
                 if let Some(&(_, i)) = impl_nodes.iter().rev().find(|(im, _)| {
                     im.start_byte() <= a.start_byte() && a.end_byte() <= im.end_byte()
@@ -415,6 +433,9 @@ fn extract_inner(
     }
     stmts.sort_by_key(|s| s.0);
     ff.stmts = stmts.into_iter().map(|s| s.1).collect();
+    ff.tried.extend(cov.take_tried());
+    ff.tried.sort();
+    ff.tried.dedup();
     for (w, target, value) in assigns {
         ff.assigns.push(Assign {
             target,
@@ -1119,6 +1140,15 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         "await_expression" | "try_expression" | "parenthesized_expression" => {
             if n.named_child_count() != 1 {
                 cov.gap();
+            }
+            if node_kind(n) == "try_expression" {
+                let mut inner = n.named_child(0);
+                while let Some(x) = inner.filter(|x| node_kind(*x) == "await_expression") {
+                    inner = x.named_child(0);
+                }
+                if let Some(x) = inner.filter(|x| node_kind(*x) == "call_expression") {
+                    cov.tried(pos_of(x, src));
+                }
             }
             n.named_child(0)
                 .map(|c| conv_c(c, src, d, cov))

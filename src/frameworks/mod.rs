@@ -1858,8 +1858,36 @@ impl<'a, 'b> Engine<'a, 'b> {
                     }
                 }
             }
+            // Statements, and chains nested in a statement's arguments
+            // (`Ok(if c { router.layer(l) } else { router })`).
+            let mut stmts: Vec<(CallExpr, Option<usize>)> = vec![];
             for call in &f.calls {
-                let (c, scope) = (&call.call, call.scope);
+                stmts.push((call.call.clone(), call.scope));
+                let mut stack: Vec<(&Expr, u32)> =
+                    call.call.args.iter().map(|a| (&a.value, 0)).collect();
+                while let Some((e, d)) = stack.pop() {
+                    if d > 4 {
+                        continue;
+                    }
+                    match e {
+                        Expr::Mix(xs) | Expr::List(xs) => {
+                            stack.extend(xs.iter().map(|x| (x, d + 1)))
+                        }
+                        Expr::Call(inner)
+                            if matches!(flatten(e).0, Expr::Name(..))
+                                && !flatten(e).1.is_empty() =>
+                        {
+                            stmts.push(((**inner).clone(), call.scope));
+                        }
+                        Expr::Call(inner) => {
+                            stack.extend(inner.args.iter().map(|a| (&a.value, d + 1)))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for (c, scope) in &stmts {
+                let (c, scope) = (c, *scope);
                 // Statements on an existing object: `cfg.service(...)`, `app.route(...)`.
                 let whole = Expr::Call(Box::new(c.clone()));
                 let (base, ops) = flatten(&whole);
@@ -2533,7 +2561,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         let mut layer: Vec<Guard> = vec![];
         let mut restrict: Vec<String> = vec![];
         for (m, args, p) in steps {
-            if spec.to.iter().any(|t| *t == m) {
+            if spec.to.contains(&m) {
                 if let Some(h) = args.first() {
                     let method = restrict
                         .first()
@@ -2554,7 +2582,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                 }
                 continue;
             }
-            if spec.layers.iter().any(|l| *l == m) {
+            if spec.layers.contains(&m) {
                 if let Some(x) = args.first() {
                     layer.extend(self.gc.classify(fi, scope, x, "middleware"));
                 }

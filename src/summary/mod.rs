@@ -1000,7 +1000,17 @@ impl<'a> Summaries<'a> {
                 } else {
                     self.of(df, dd)
                 };
-                b.merge(&s, known);
+                if self.propagates(file, scope, c) {
+                    b.merge(&s, known);
+                } else {
+                    // A Rust error the caller consumes (`check(..).is_ok()`)
+                    // rejects nothing; what the callee reads still counts.
+                    let mut quiet = (*s).clone();
+                    quiet.rejects.clear();
+                    quiet.rejects_cond.clear();
+                    quiet.rejects_known.clear();
+                    b.merge(&quiet, known);
+                }
             }
             _ => {}
         }
@@ -1063,6 +1073,24 @@ impl<'a> Summaries<'a> {
                 }
             }
         }
+    }
+
+    /// Does a call's failure reach the caller's caller? In Python an
+    /// exception does; in Rust the error must be propagated (`f(..)?`) or
+    /// returned (`return f(..)`, a tail `f(..)`).
+    fn propagates(&self, file: usize, scope: Option<usize>, c: &CallExpr) -> bool {
+        let f = self.file(file);
+        if f.lang != Lang::Rust {
+            return true;
+        }
+        if f.tried.binary_search(&c.start).is_ok() {
+            return true;
+        }
+        let returned = |e: &Expr| matches!(e, Expr::Call(x) if x.start == c.start);
+        scope.is_some_and(|s| f.defs[s].returns.iter().any(returned))
+            || self
+                .stmts_in(file, scope)
+                .any(|s| matches!(s.kind, StmtKind::Return | StmtKind::Arm) && returned(&s.value))
     }
 
     /// `raise X(...)`: a catalogued exception, a repository exception
@@ -1613,7 +1641,18 @@ impl<'a> Summaries<'a> {
             o => o,
         };
         let Expr::Name(n, _) = e else { return None };
-        match self.idx.resolve_name(file, None, n)? {
+        let mut t = self.idx.resolve_name(file, None, n)?;
+        // Through type aliases (`type SendHeaders = send::SendHeaders;`).
+        for _ in 0..4 {
+            match t {
+                Target::Var(vf, va) => match &self.file(vf).assigns[va].value {
+                    Expr::Name(alias, _) => t = self.idx.resolve_name(vf, None, alias)?,
+                    _ => return None,
+                },
+                _ => break,
+            }
+        }
+        match t {
             Target::Def(tf, td) if self.extractors.contains(&(tf, td)) => {
                 Some(((tf, td), optional))
             }
@@ -1709,6 +1748,9 @@ impl<'a> Summaries<'a> {
         let f = self.file(file);
         for (ci, c) in self.idx.calls_in(file, Some(def)) {
             if !before(c.start) {
+                continue;
+            }
+            if !self.propagates(file, Some(def), c) {
                 continue;
             }
             let target = self.idx.call_target(file, ci);
@@ -2087,4 +2129,32 @@ pub fn calls_in(e: &Expr) -> Vec<&CallExpr> {
     }
     go(e, &mut out, 0);
     out
+}
+
+#[cfg(test)]
+mod debug_tests {
+    #[test]
+    #[ignore]
+    fn dump() {
+        let dir = std::env::var("DUMP_DIR").unwrap();
+        let want = std::env::var("DUMP_DEF").unwrap();
+        let scan = crate::scan(&crate::Options::new(&dir)).unwrap();
+        let idx = crate::link::Index::build(&scan.root, &scan.files);
+        let cat = crate::catalog::Catalog::builtin();
+        let s = super::Summaries::new(&idx, cat);
+        for (fi, f) in idx.files.iter().enumerate() {
+            for (di, d) in f.defs.iter().enumerate() {
+                if d.name.contains(&want) {
+                    eprintln!(
+                        "{} {} {:?} ext={} {:?}",
+                        f.path,
+                        d.name,
+                        d.kind,
+                        s.extractors.contains(&(fi, di)),
+                        s.of(fi, di)
+                    );
+                }
+            }
+        }
+    }
 }
