@@ -66,6 +66,10 @@ pub struct Fact {
     /// as `{name}` placeholders (`{settings.API_PREFIX}/items`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unresolved: Vec<String>,
+    /// Routes: an earlier registration of the same method and path under the
+    /// same application answers first; this one is never served.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shadowed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<Vec<GuardRef>>,
     #[serde(skip_serializing_if = "Option::is_none")]

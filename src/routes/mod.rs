@@ -168,16 +168,36 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     let mut roots: Vec<&String> = g.objs.keys().filter(|k| !g.mounted.contains(*k)).collect();
     roots.sort();
     let mut emitted: Vec<(RouteDraft, Vec<Guard>)> = vec![];
+    // Per application (root), in registration order: the first registration
+    // of a method and path answers; later ones are shadowed.
+    let mut shadowed: BTreeSet<usize> = BTreeSet::new();
     for r in roots {
         let mut stack = vec![];
+        let from = emitted.len();
         walk(&g, r, "", &[], &[], &mut stack, &mut emitted);
+        let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
+        for (i, (d, _)) in emitted.iter().enumerate().skip(from) {
+            for m in &d.methods {
+                let key = (m.clone(), d.pattern.trim_end_matches('/').to_string());
+                match seen.get(&key) {
+                    Some(h) if *h != d.handler_symbol => {
+                        shadowed.insert(i);
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(key, d.handler_symbol.clone());
+                    }
+                }
+            }
+        }
     }
 
     // Guard and limiter facts: one per guard application site, with the routes it covers.
     // file → (line, column, limiter) → symbol → (guard, routes it covers); looked up by
     // reference, so a site seen before costs no copies of its path and symbol.
     let mut sites: Sites = BTreeMap::new();
-    for (route, gs) in emitted {
+    for (ri, (route, gs)) in emitted.into_iter().enumerate() {
+        let is_shadowed = shadowed.contains(&ri);
         let mut all = gs;
         if let Some((hf, hd)) = route.handler {
             all.extend(gc.handler_guards(hf, hd, Some(route.pos).filter(|_| route.file == hf)));
@@ -211,6 +231,7 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
             label = format!("{} {pattern}", methods.join(","));
             fact.pattern = Some(pattern);
             fact.unresolved = unresolved;
+            fact.shadowed = is_shadowed;
             fact.handler = Some(route.handler_symbol.clone());
             fact.router = Some(route.router.clone());
             let mut auth: Vec<GuardRef> = vec![];
