@@ -70,6 +70,10 @@ pub struct Fact {
     /// same application answers first; this one is never served.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub shadowed: bool,
+    /// Routes: the condition of the `if` the registration is written under
+    /// (`settings.OPEN_SIGNUP`): the route exists only when it holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<Vec<GuardRef>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -388,7 +392,7 @@ fn secret_mentioned(
             None
         }
         Expr::Mix(xs) | Expr::List(xs) | Expr::Logic(_, xs) => xs.iter().find_map(rec),
-        Expr::Not(x) => rec(x),
+        Expr::Not(x) | Expr::Element(x) => rec(x),
         Expr::Dict(kv) => kv.iter().find_map(|(_, v)| rec(v)),
         _ => None,
     }

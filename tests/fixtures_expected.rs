@@ -46,6 +46,15 @@ struct Route {
     auth: Vec<String>,
     #[serde(default)]
     rate_limit: Vec<String>,
+    /// Never served: an earlier registration answers first.
+    #[serde(default)]
+    shadowed: bool,
+    /// Placeholders for parts of the pattern that could not be evaluated.
+    #[serde(default)]
+    unresolved: Vec<String>,
+    /// The `if` condition the registration is written under.
+    #[serde(default)]
+    condition: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -59,8 +68,17 @@ struct Sink {
     name: Option<String>,
 }
 
-/// (method, pattern, handler, auth, rate_limit)
-type Flat = (String, String, String, Vec<String>, Vec<String>);
+/// (method, pattern, handler, auth, rate_limit, shadowed, unresolved, condition)
+type Flat = (
+    String,
+    String,
+    String,
+    Vec<String>,
+    Vec<String>,
+    bool,
+    Vec<String>,
+    Option<String>,
+);
 
 const SINK_KINDS: &[&str] = &[
     "file_io",
@@ -96,6 +114,9 @@ fn check(name: &str) {
                     r.handler.clone(),
                     a.clone(),
                     l.clone(),
+                    r.shadowed,
+                    r.unresolved.clone(),
+                    r.condition.clone(),
                 )
             })
             .collect()
@@ -123,6 +144,9 @@ fn check(name: &str) {
                     .iter()
                     .map(|g| g.symbol.clone())
                     .collect(),
+                shadowed: f.shadowed,
+                unresolved: f.unresolved.clone(),
+                condition: f.condition.clone(),
             })
         })
         .collect();

@@ -2,4 +2,6 @@
 ; `SECRET_KEY = "..."`); `with X() as y` binds like an assignment.
 (assignment left: (_) @assign.target right: (_) @assign.value) @assign
 (with_item value: (as_pattern (_) @assign.value alias: (as_pattern_target (identifier) @assign.target))) @assign
+; `for x in xs:` binds x to each element of xs.
+(for_statement left: (identifier) @assign.target right: (_) @loop.value) @assign
 (augmented_assignment left: (identifier) @assign.target right: (_) @assign.value) @assign

@@ -50,6 +50,9 @@ pub enum Expr {
     Logic(bool, Vec<Expr>),
     /// A dict literal's (key, value) pairs: `{"shell": True}`.
     Dict(Vec<(Expr, Expr)>),
+    /// One element of a collection: the variable of `for x in xs:` is
+    /// `Element(xs)`.
+    Element(Box<Expr>),
     /// Anything else (`a.await`, `a?`, `&a`, `(a)` keep their inner value instead).
     Other,
 }
@@ -90,6 +93,11 @@ impl Expr {
             _ => None,
         }
     }
+    /// A string, number, boolean or None written in the source.
+    pub fn is_literal(&self) -> bool {
+        matches!(self, Expr::Str(_) | Expr::Num(_) | Expr::Bool(_) | Expr::NoneLit)
+    }
+
     /// Short source-like rendering, used in fact details and messages.
     pub fn display(&self) -> String {
         match self {
@@ -99,12 +107,28 @@ impl Expr {
             Expr::NoneLit => "None".into(),
             Expr::Name(n, _) => n.clone(),
             Expr::Attr(b, m, _) => format!("{}.{m}", b.display()),
+            // Literal arguments are shown: `os.getenv("API_PREFIX")`.
+            Expr::Call(c) if c.args.len() <= 2 && c.args.iter().all(|a| a.value.is_literal()) => {
+                let args: Vec<String> = c
+                    .args
+                    .iter()
+                    .map(|a| match &a.name {
+                        Some(k) => format!("{k}={}", a.value.display()),
+                        None => a.value.display(),
+                    })
+                    .collect();
+                format!("{}({})", c.func.display(), args.join(", "))
+            }
             Expr::Call(c) => format!("{}(…)", c.func.display()),
             Expr::List(_) => "[…]".into(),
+            Expr::Subscript(b, k) if k.len() == 1 && k[0].is_literal() => {
+                format!("{}[{}]", b.display(), k[0].display())
+            }
             Expr::Subscript(b, _) => format!("{}[…]", b.display()),
             Expr::Macro(n, _, _) => format!("{n}!(…)"),
             Expr::Closure(_) => "|…| …".into(),
             Expr::Not(x) => format!("not {}", x.display()),
+            Expr::Element(x) => format!("<element of {}>", x.display()),
             Expr::Dict(_) => "{…}".into(),
             Expr::Mix(_) | Expr::Logic(..) | Expr::Other => "…".into(),
         }
@@ -401,7 +425,9 @@ fn nested_calls<'a>(c: &'a CallExpr, out: &mut Vec<&'a CallExpr>) {
 fn nested_in<'a>(e: &'a Expr, out: &mut Vec<&'a CallExpr>) {
     match e {
         Expr::Call(c) => nested_calls(c, out),
-        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) => nested_in(b, out),
+        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) | Expr::Element(b) => {
+            nested_in(b, out)
+        }
         Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) => {
             xs.iter().for_each(|x| nested_in(x, out))
         }

@@ -109,6 +109,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             let mut target = None;
             let mut value = None;
             let mut whole = None;
+            let mut looped = false;
             let (mut sv, mut sk, mut sw) = (None, None, None);
             let (mut bc, mut bb, mut bw, mut be) = (None, None, None, None);
             for &(index, node) in captures {
@@ -136,13 +137,20 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                     "branch.else" => be = Some(node),
                     "assign.target" => target = Some(node),
                     "assign.value" => value = Some(node),
+                    "loop.value" => {
+                        value = Some(node);
+                        looped = true;
+                    }
                     "assign" => whole = Some(node),
                     _ => {}
                 }
             }
             if let (Some(t), Some(v), Some(w)) = (target, value, whole) {
                 if matches!(node_kind(t), "identifier" | "attribute") {
-                    let value = conv_c(v, src, 0, &mut cov);
+                    let mut value = conv_c(v, src, 0, &mut cov);
+                    if looped {
+                        value = Expr::Element(Box::new(value));
+                    }
                     assigns.push((w, text(t, src).to_string(), value));
                 }
             }

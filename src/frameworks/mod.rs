@@ -22,7 +22,7 @@
 
 pub mod spec;
 
-use crate::extract::{split_method, CallExpr, DefKind, Expr, Pos};
+use crate::extract::{split_method, CallExpr, DefKind, Expr, Pos, StmtKind};
 use crate::lang::Lang;
 use crate::link::{Index, Target};
 use crate::routes::guards::Classifier;
@@ -539,6 +539,48 @@ impl<'a, 'b> Engine<'a, 'b> {
             },
             _ => None,
         }
+    }
+
+    /// Objects a loop variable stands for, one per element of the static
+    /// list it runs over: `for m in [billing, reports]: ...(m.router)`.
+    fn elements_of(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        e: &Expr,
+    ) -> Vec<String> {
+        let Expr::Name(n, p) = e else { return vec![] };
+        let sep = self.idx.sep(fi);
+        let (head, rest) = match n.split_once(sep) {
+            Some((h, r)) => (h, Some(r)),
+            None => (n.as_str(), None),
+        };
+        let Some(Target::Var(vf, va)) =
+            self.idx.resolve_expr(fi, scope, &Expr::Name(head.to_string(), *p))
+        else {
+            return vec![];
+        };
+        let v = &self.idx.files[vf].assigns[va];
+        let Expr::Element(iter) = &v.value else {
+            return vec![];
+        };
+        let (lf, ls, list) = self.idx.value_of(vf, v.scope, iter);
+        let Expr::List(items) = list else {
+            return vec![];
+        };
+        let mut out = vec![];
+        for it in items.clone() {
+            let Expr::Name(xn, xp) = &it else { continue };
+            let full = match rest {
+                Some(r) => format!("{xn}{sep}{r}"),
+                None => xn.clone(),
+            };
+            if let Some(k) = self.object_of(g, lf, ls, &Expr::Name(full, *xp)) {
+                out.push(k);
+            }
+        }
+        out
     }
 
     /// The object a function returns (`def create_app(): app = Flask(...); return app`).
@@ -1065,6 +1107,20 @@ impl<'a, 'b> Engine<'a, 'b> {
                 }
             }
             let fw = self.framework_of(g, &key);
+            // `for m in [a, b]: app.include_router(m.router)` mounts each.
+            let each = self.elements_of(g, fi, scope, child_e);
+            if !each.is_empty() {
+                for child in each {
+                    if ms.mode == PrefixMode::Replace && prefix.is_some() {
+                        if let Some(o) = g.objs.get_mut(&child) {
+                            o.prefix.clear();
+                        }
+                    }
+                    let p = prefix.clone().unwrap_or_default();
+                    g.mount(&key, &fw, (fi, c.pos), p, child, guards.clone());
+                }
+                return;
+            }
             let child = match self.object_of(g, fi, scope, child_e) {
                 Some(k) => k,
                 None => {
@@ -1141,14 +1197,6 @@ impl<'a, 'b> Engine<'a, 'b> {
             Expr::Mix(xs) => xs.clone(),
             _ => return false,
         };
-        // `urlpatterns += [...]` further down the module.
-        let mut items = items;
-        if depth == 0 && scope.is_none() {
-            if let Expr::Name(n, _) = e {
-                let _ = n;
-            }
-        }
-        let _ = &mut items;
         for it in &items {
             match it {
                 Expr::List(_) | Expr::Mix(_) => {
@@ -1707,7 +1755,16 @@ impl<'a, 'b> Engine<'a, 'b> {
         pos: Pos,
         framework: &str,
     ) -> RouteDraft {
+        // The innermost `if` whose block holds the registration.
+        let condition = self.idx.files[file]
+            .stmts
+            .iter()
+            .filter(|s| s.kind == StmtKind::Branch)
+            .filter(|s| s.body.is_some_and(|(a, b)| a <= pos && pos < b))
+            .last()
+            .map(|s| s.value.display());
         RouteDraft {
+            condition,
             router: String::new(),
             methods,
             pattern,

@@ -36,6 +36,8 @@ pub struct RouteDraft {
     /// Set when emitted: the router object holding the route and the prefix
     /// it is mounted under (the route's surface in the threat model).
     pub router: String,
+    /// The condition of the `if` the registration is written under.
+    pub condition: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -232,6 +234,7 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
             fact.pattern = Some(pattern);
             fact.unresolved = unresolved;
             fact.shadowed = is_shadowed;
+            fact.condition = route.condition.clone();
             fact.handler = Some(route.handler_symbol.clone());
             fact.router = Some(route.router.clone());
             let mut auth: Vec<GuardRef> = vec![];

@@ -134,7 +134,7 @@ impl<'a> Taint<'a> {
                 xs.iter().any(rec)
             }
             Expr::Dict(kv) => kv.iter().any(|(_, v)| rec(v)),
-            Expr::Not(x) => rec(x),
+            Expr::Not(x) | Expr::Element(x) => rec(x),
             _ => false,
         }
     }

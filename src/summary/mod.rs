@@ -2050,7 +2050,9 @@ pub fn visit(e: &Expr, depth: u32, f: &mut dyn FnMut(&Expr)) {
                 visit(&a.value, depth + 1, f);
             }
         }
-        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) => visit(b, depth + 1, f),
+        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) | Expr::Element(b) => {
+            visit(b, depth + 1, f)
+        }
         Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) | Expr::Macro(_, xs, _) => {
             for x in xs {
                 visit(x, depth + 1, f);

@@ -659,7 +659,9 @@ fn visit_names(e: &Expr, f: &mut dyn FnMut(&Expr)) {
                 visit_names(&a.value, f);
             }
         }
-        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) => visit_names(b, f),
+        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) | Expr::Element(b) => {
+            visit_names(b, f)
+        }
         Expr::Dict(kv) => {
             for (k, v) in kv {
                 visit_names(k, f);
