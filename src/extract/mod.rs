@@ -765,8 +765,8 @@ mod tests {
             names,
             [
                 "Router::new",
-                "Router::new(…).route",
-                "Router::new(…).route(…).layer",
+                "Router::new().route",
+                "Router::new().route(…).layer",
                 "f",
                 "g",
                 "get",
