@@ -495,11 +495,6 @@ fn judge_safety(
     }
 }
 
-/// Is this catalogue a Python one? Small helper for shared passes.
-pub fn is_python(l: Lang) -> bool {
-    l == Lang::Python
-}
-
 pub fn lang_catalog(cat: &Catalog, l: Lang) -> &LangCatalog {
     cat.lang(l)
 }

@@ -77,6 +77,9 @@ pub struct Timings {
 pub struct Scan {
     pub root: PathBuf,
     pub files: Vec<FileFacts>,
+    /// Package names declared by manifests, by directory (`""` for the
+    /// root): `crates/api` → `site_api`.
+    pub manifests: std::collections::BTreeMap<String, String>,
     pub skipped: Vec<Skipped>,
     pub stats: Stats,
 }
@@ -96,24 +99,24 @@ impl std::fmt::Display for Error {
 }
 
 thread_local! {
-    static PARSERS: RefCell<Option<(tree_sitter::Parser, tree_sitter::Parser)>> = const { RefCell::new(None) };
+    static PARSERS: RefCell<Vec<tree_sitter::Parser>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Run `f` with this thread's parser for `lang` (created once per thread, reused).
 fn with_parser<T>(lang: Lang, f: impl FnOnce(&mut tree_sitter::Parser) -> T) -> T {
     PARSERS.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        let (py, rs) = cell.get_or_insert_with(|| {
-            let mut py = tree_sitter::Parser::new();
-            py.set_language(&Lang::Python.grammar()).ok();
-            let mut rs = tree_sitter::Parser::new();
-            rs.set_language(&Lang::Rust.grammar()).ok();
-            (py, rs)
-        });
-        f(match lang {
-            Lang::Python => py,
-            Lang::Rust => rs,
-        })
+        let mut parsers = cell.borrow_mut();
+        if parsers.is_empty() {
+            *parsers = Lang::ALL
+                .iter()
+                .map(|l| {
+                    let mut p = tree_sitter::Parser::new();
+                    p.set_language(&l.grammar()).ok();
+                    p
+                })
+                .collect();
+        }
+        f(&mut parsers[lang as usize])
     })
 }
 
@@ -134,10 +137,7 @@ pub fn extract_timed(
         let t = Instant::now();
         let tree = parser.parse(src, None)?;
         let mut parse = t.elapsed();
-        let mut ff = match lang {
-            Lang::Python => extract::python::extract(&tree, src, path),
-            Lang::Rust => extract::rust::extract(&tree, src, path),
-        };
+        let mut ff = lang.extract(&tree, src, path);
         ff.suppressions = extract::suppressions(&tree, src);
         if !rule_queries.is_empty() {
             ff.query_hits = extract::query_hits(&tree, src, lang, rule_queries);
@@ -230,6 +230,18 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             Outcome::Skip(s) => skipped.push(s),
         }
     }
+    let mut manifests = std::collections::BTreeMap::new();
+    for (rel, abs, lang) in &walked.manifests {
+        // A manifest that cannot be read or parsed names no package; the
+        // files under it get the default crate name.
+        let Ok(text) = std::fs::read_to_string(abs) else {
+            continue;
+        };
+        if let Some(name) = lang.manifest_name(&text) {
+            let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+            manifests.insert(dir.to_string(), name);
+        }
+    }
     skipped.sort();
     let stats = Stats {
         files_scanned: files.len(),
@@ -247,6 +259,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     Ok(Scan {
         root,
         files,
+        manifests,
         skipped,
         stats,
     })
@@ -254,7 +267,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
 
 /// The facts inventory of a scanned repository, sorted.
 pub fn facts(scan: &Scan) -> Vec<Fact> {
-    let idx = link::Index::build(&scan.root, &scan.files);
+    let idx = link::Index::build(scan);
     linked_facts(&idx, None)
 }
 

@@ -6,9 +6,8 @@
 //! external qualified name such as `yaml.load` or `std::process::Command::new`.
 
 use crate::extract::{Arg, CallExpr, DefKind, Expr, FileFacts};
-use crate::lang::Lang;
+use crate::lang::{ImportStyle, Lang};
 use rustc_hash::FxHashMap as HashMap;
-use std::path::Path;
 
 /// What a name resolves to.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,21 +69,18 @@ pub struct Index<'a> {
 type ModuleLevelMemo = HashMap<Box<str>, Option<Target>>;
 
 impl<'a> Index<'a> {
-    pub fn build(root: &Path, files: &'a [FileFacts]) -> Index<'a> {
+    pub fn build(scan: &'a crate::Scan) -> Index<'a> {
+        let files = &scan.files[..];
         let path_index: HashMap<&str, usize> = files
             .iter()
             .enumerate()
             .map(|(i, f)| (f.path.as_str(), i))
             .collect();
         let paths: rustc_hash::FxHashSet<&str> = path_index.keys().copied().collect();
-        let mut crate_cache: HashMap<String, Option<(String, String)>> = HashMap::default();
         let mut module = Vec::with_capacity(files.len());
         let mut modules: HashMap<String, usize> = HashMap::default();
         for (i, f) in files.iter().enumerate() {
-            let names = match f.lang {
-                Lang::Python => python_modules(&f.path, &paths),
-                Lang::Rust => vec![rust_module(root, &f.path, &mut crate_cache)],
-            };
+            let names = f.lang.module_names(&f.path, &paths, &scan.manifests);
             for n in &names {
                 modules.entry(n.clone()).or_insert(i);
             }
@@ -252,10 +248,7 @@ impl<'a> Index<'a> {
     }
 
     pub fn sep(&self, file: usize) -> &'static str {
-        match self.files[file].lang {
-            Lang::Python => ".",
-            Lang::Rust => "::",
-        }
+        self.files[file].lang.syntax().sep
     }
 
     /// `parts` joined in the scratch buffer, handed to `f`, which must not
@@ -276,10 +269,7 @@ impl<'a> Index<'a> {
 
     /// The separator between a module and a symbol in its qualified name.
     fn symbol_sep(&self, file: usize) -> &'static str {
-        match self.files[file].lang {
-            Lang::Python => ":",
-            Lang::Rust => "::",
-        }
+        self.files[file].lang.syntax().symbol_sep
     }
 
     /// `pkg.mod:Qual.name` / `crate::mod::Qual::name` for a repository definition.
@@ -321,14 +311,18 @@ impl<'a> Index<'a> {
 
     fn import_target_uncached(&self, file: usize, imp: &crate::extract::Import) -> String {
         let f = &self.files[file];
-        match f.lang {
-            Lang::Python => {
+        let syn = f.lang.syntax();
+        match syn.imports {
+            ImportStyle::Dotted => {
                 if imp.level == 0 {
                     return imp.target.clone();
                 }
                 let mut base: Vec<&str> = self.module[file].split('.').collect();
                 // A package's __init__ is its own package; a module's package is its parent.
-                let is_pkg = f.path.ends_with("__init__.py") || f.path.ends_with("__init__.pyi");
+                let is_pkg = syn
+                    .package_markers
+                    .iter()
+                    .any(|m| f.path == *m || f.path.ends_with(&format!("/{m}")));
                 let drop = if is_pkg { imp.level - 1 } else { imp.level };
                 for _ in 0..drop {
                     base.pop();
@@ -340,7 +334,7 @@ impl<'a> Index<'a> {
                     (false, false) => format!("{base}.{}", imp.target),
                 }
             }
-            Lang::Rust => {
+            ImportStyle::Paths => {
                 let abs = self.rust_absolute(file, &imp.target);
                 let first = abs.split("::").next().unwrap_or("");
                 let child = join_path(&self.module[file], first);
@@ -402,20 +396,13 @@ impl<'a> Index<'a> {
         let f = &self.files[file];
         // Split the head off: Python `a.b.c`; Rust `a::b::c` or field access `a.b`.
         // Separators are ASCII, so byte searches cut at character boundaries.
-        let (head, rest) = match f.lang {
-            Lang::Python => match name.bytes().position(|b| b == b'.') {
-                Some(cut) => (&name[..cut], Some(&name[cut + 1..])),
-                None => (name, None),
-            },
-            Lang::Rust => {
-                let cut = name
-                    .bytes()
-                    .position(|b| b == b'.' || b == b':')
-                    .unwrap_or(name.len());
-                let h = &name[..cut];
-                let r = name[cut..].trim_start_matches(['.', ':']);
-                (h, if r.is_empty() { None } else { Some(r) })
+        let ends = f.lang.syntax().head_ends;
+        let (head, rest) = match name.bytes().position(|b| ends.contains(&b)) {
+            Some(cut) => {
+                let r = name[cut..].trim_start_matches(|c: char| ends.contains(&(c as u8)));
+                (&name[..cut], if r.is_empty() { None } else { Some(r) })
             }
+            None => (name, None),
         };
         // 1. Local variables of the enclosing scopes; a parameter shadows
         // every name outside its function.
@@ -479,14 +466,15 @@ impl<'a> Index<'a> {
         let f = &self.files[file];
         let sep = self.sep(file);
         // 2. Rust path prefixes.
-        if f.lang == Lang::Rust && matches!(head, "crate" | "self" | "super") {
+        let syn = f.lang.syntax();
+        if syn.relative_heads.contains(&head) {
             return self.resolve_qualified(&self.rust_absolute(file, name), hops + 1);
         }
         // 3. Module-level definitions, then assignments, then imports.
         if let Some(&d) = self.defs[file].get(head) {
             // In Rust, `x::y` never goes through a function named `x`.
             let fn_path =
-                f.lang == Lang::Rust && rest.is_some() && f.defs[d].kind == DefKind::Function;
+                !syn.function_paths && rest.is_some() && f.defs[d].kind == DefKind::Function;
             if f.defs[d].parent.is_none() && !fn_path {
                 return self.member(Target::Def(file, d), rest, hops);
             }
@@ -502,8 +490,8 @@ impl<'a> Index<'a> {
             };
             return self.resolve_qualified(&full, hops + 1);
         }
-        // 4. Rust: child modules of this module (`mod api;` then `api::router()`).
-        if f.lang == Lang::Rust {
+        // 4. Child modules of this module (`mod api;` then `api::router()`).
+        if syn.child_modules_by_name {
             let child = join_path(&self.module[file], head);
             if self.modules.contains_key(&child) {
                 return self.resolve_qualified(&join_path(&self.module[file], name), hops + 1);
@@ -541,7 +529,8 @@ impl<'a> Index<'a> {
                     let first = b.split("::").next().unwrap_or(b);
                     !self.modules.contains_key(*b)
                         && !self.modules.contains_key(first)
-                        && !matches!(first, "crate" | "self" | "super" | "std" | "core")
+                        && !f.lang.syntax().relative_heads.contains(&first)
+                        && !f.lang.syntax().standard_library.contains(&first)
                 });
             if let (Some(base), None) = (external.next(), external.next()) {
                 // Only a single name: `utoipa::path` starts at a crate.
@@ -645,13 +634,14 @@ impl<'a> Index<'a> {
         if hops > MAX_HOPS {
             return Some(Target::External(q.into()));
         }
-        let rust = q.contains("::")
-            || (!q.contains('.')
-                && self
-                    .modules
-                    .get(q)
-                    .is_some_and(|&f| self.files[f].lang == Lang::Rust));
-        let sep = if rust { "::" } else { "." };
+        // The separator the name is written with (the longest that occurs;
+        // a name without one is a module or nothing).
+        let sep = Lang::ALL
+            .iter()
+            .map(|l| l.syntax().sep)
+            .filter(|s| q.contains(s))
+            .max_by_key(|s| s.len())
+            .unwrap_or(".");
         // Prefixes at each separator (as `split` finds them), longest first:
         // slices of `q` rather than joined copies.
         let mut ends: Vec<usize> = q.match_indices(sep).map(|(i, _)| i).collect();
@@ -674,17 +664,20 @@ impl<'a> Index<'a> {
     fn sibling_method(&self, file: usize, scope: Option<usize>, func: &Expr) -> Option<Target> {
         let Expr::Name(n, _) = func else { return None };
         let f = &self.files[file];
-        let method = n
-            .strip_prefix("self.")
-            .or_else(|| n.strip_prefix("cls."))
-            .or_else(|| n.strip_prefix("Self::"))?;
+        let method = f
+            .lang
+            .syntax()
+            .receivers
+            .iter()
+            .find_map(|r| n.strip_prefix(r))?;
         if method.contains(['.', ':']) {
             return None;
         }
         let d = &f.defs[scope?];
-        let owner = match f.lang {
-            Lang::Python => f.defs[d.parent?].name.clone(),
-            Lang::Rust => d.name.rsplit_once("::")?.0.to_string(),
+        let owner = if f.lang.syntax().methods_nested {
+            f.defs[d.parent?].name.clone()
+        } else {
+            d.name.rsplit_once(self.sep(file))?.0.to_string()
         };
         let want = format!("{owner}{}{method}", self.sep(file));
         self.defs[file]
@@ -756,7 +749,7 @@ impl<'a> Index<'a> {
                         }
                         // A Python function returning a constructed object
                         // (`def get_settings(): return Settings()`).
-                        if self.files[f].lang == Lang::Python {
+                        if self.files[f].lang.syntax().constructor_functions {
                             let def = &self.files[f].defs[d];
                             for r in &def.returns {
                                 if let Expr::Call(_) = r {
@@ -890,109 +883,6 @@ fn join_path(a: &str, b: &str) -> String {
         (_, true) => a.to_string(),
         _ => format!("{a}::{b}"),
     }
-}
-
-/// Module names of a Python file: the package-based name (walking up through
-/// `__init__.py`) first when the file sits in a package, and the path-based name
-/// (leading `src/` dropped).
-fn python_modules(path: &str, paths: &rustc_hash::FxHashSet<&str>) -> Vec<String> {
-    let no_ext = path
-        .strip_suffix(".py")
-        .or_else(|| path.strip_suffix(".pyi"))
-        .unwrap_or(path);
-    let mut parts: Vec<&str> = no_ext.split('/').collect();
-    if parts.last() == Some(&"__init__") {
-        parts.pop();
-    }
-    let path_based = {
-        let p = if parts.first() == Some(&"src") && parts.len() > 1 {
-            &parts[1..]
-        } else {
-            &parts[..]
-        };
-        p.join(".")
-    };
-    // Package-based: keep the trailing directories that are packages.
-    let dirs: Vec<&str> = path.split('/').collect();
-    let dirs = &dirs[..dirs.len() - 1];
-    let mut keep = 0;
-    for i in (0..dirs.len()).rev() {
-        let d = dirs[..=i].join("/");
-        if paths.contains(format!("{d}/__init__.py").as_str())
-            || paths.contains(format!("{d}/__init__.pyi").as_str())
-        {
-            keep += 1;
-        } else {
-            break;
-        }
-    }
-    let mut out = vec![];
-    if keep > 0 || dirs.is_empty() {
-        let start = dirs.len() - keep;
-        let mut p: Vec<&str> = dirs[start..].to_vec();
-        let stem = no_ext.rsplit('/').next().unwrap_or(no_ext);
-        if stem != "__init__" {
-            p.push(stem);
-        }
-        out.push(p.join("."));
-    }
-    if !out.contains(&path_based) {
-        out.push(path_based);
-    }
-    out.retain(|m| !m.is_empty());
-    if out.is_empty() {
-        out.push(String::new());
-    }
-    out
-}
-
-/// Rust module path: crate name from the nearest `Cargo.toml` (`-` → `_`),
-/// `src/main.rs`/`src/lib.rs` = crate root, `src/a/mod.rs` and `src/a.rs` = `crate::a`.
-fn rust_module(
-    root: &Path,
-    path: &str,
-    cache: &mut HashMap<String, Option<(String, String)>>,
-) -> String {
-    let mut dir = Path::new(path).parent();
-    let mut krate: Option<(String, String)> = None;
-    while let Some(d) = dir {
-        let key = d.to_string_lossy().to_string();
-        let found = cache
-            .entry(key.clone())
-            .or_insert_with(|| {
-                let manifest = root.join(d).join("Cargo.toml");
-                let text = std::fs::read_to_string(&manifest).ok()?;
-                let v: toml::Value = toml::from_str(&text).ok()?;
-                let name = v.get("package")?.get("name")?.as_str()?.replace('-', "_");
-                Some((key.clone(), name))
-            })
-            .clone();
-        if found.is_some() {
-            krate = found;
-            break;
-        }
-        dir = d.parent();
-    }
-    let (base, name) = krate.unwrap_or_else(|| (String::new(), "crate".to_string()));
-    let rel = if base.is_empty() {
-        path
-    } else {
-        path.strip_prefix(&format!("{base}/")).unwrap_or(path)
-    };
-    let rel = rel.strip_prefix("src/").unwrap_or(rel);
-    let rel = rel.strip_suffix(".rs").unwrap_or(rel);
-    let mut segs: Vec<&str> = rel.split('/').collect();
-    if matches!(segs.last(), Some(&"mod") | Some(&"main") | Some(&"lib")) {
-        segs.pop();
-    }
-    let mut out = name;
-    for s in segs {
-        if !s.is_empty() {
-            out.push_str("::");
-            out.push_str(s);
-        }
-    }
-    out
 }
 
 /// Helper used by classifiers: the literal string of an argument.

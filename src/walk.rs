@@ -17,6 +17,8 @@ pub struct Skipped {
 pub struct Walked {
     /// (repo-relative path with `/`, absolute path, language), sorted by path.
     pub files: Vec<(String, PathBuf, Lang)>,
+    /// Package manifests (`Cargo.toml`): (repo-relative path, absolute path, language).
+    pub manifests: Vec<(String, PathBuf, Lang)>,
     pub skipped: Vec<Skipped>,
 }
 
@@ -27,6 +29,7 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
     let meta = std::fs::metadata(root)
         .map_err(|e| WalkError(format!("cannot read {}: {}", root.display(), plain_io(&e))))?;
     let mut files = vec![];
+    let mut manifests = vec![];
     let mut skipped = vec![];
     if meta.is_file() {
         // A single file: its directory is the root.
@@ -47,7 +50,11 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
                 )))
             }
         }
-        return Ok(Walked { files, skipped });
+        return Ok(Walked {
+            files,
+            manifests: vec![],
+            skipped,
+        });
     }
     let mut ob = OverrideBuilder::new(root);
     for g in excludes {
@@ -80,7 +87,11 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
         let Some(ft) = entry.file_type() else {
             continue;
         };
-        let Some(lang) = Lang::from_path(path) else {
+        let manifest = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(Lang::of_manifest);
+        let Some(lang) = Lang::from_path(path).or(manifest) else {
             continue;
         };
         let rel = rel_path(root, path);
@@ -111,11 +122,20 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
             }
             _ => {}
         }
-        files.push((rel, path.to_path_buf(), lang));
+        if manifest.is_some() {
+            manifests.push((rel, path.to_path_buf(), lang));
+        } else {
+            files.push((rel, path.to_path_buf(), lang));
+        }
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
+    manifests.sort_by(|a, b| a.0.cmp(&b.0));
     skipped.sort();
-    Ok(Walked { files, skipped })
+    Ok(Walked {
+        files,
+        manifests,
+        skipped,
+    })
 }
 
 fn too_big(max: u64) -> String {

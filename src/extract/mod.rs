@@ -95,7 +95,10 @@ impl Expr {
     }
     /// A string, number, boolean or None written in the source.
     pub fn is_literal(&self) -> bool {
-        matches!(self, Expr::Str(_) | Expr::Num(_) | Expr::Bool(_) | Expr::NoneLit)
+        matches!(
+            self,
+            Expr::Str(_) | Expr::Num(_) | Expr::Bool(_) | Expr::NoneLit
+        )
     }
 
     /// Short source-like rendering, used in fact details and messages.

@@ -58,6 +58,12 @@ pub struct Specs {
     list_attrs: FxHashSet<String>,
     /// Every method name any spec looks at: most calls are passed over on it.
     names: FxHashSet<String>,
+    /// Some spec registers routes by attributes on handlers (`#[get("/")]`).
+    attributes: bool,
+    /// Some spec reads builder chains (`Router::new().route(..)`).
+    chains: bool,
+    /// Some spec registers by decorators, calls on objects or route lists.
+    registrations: bool,
 }
 
 impl Specs {
@@ -136,6 +142,14 @@ impl Specs {
                 s.lists.entry(l.clone()).or_insert(si);
             }
             s.view_calls.extend(f.view_calls.iter().cloned());
+            s.attributes |= !f.attribute.is_empty();
+            s.chains |= !f.chain.is_empty();
+            s.registrations |= !(f.register.is_empty()
+                && f.mount.is_empty()
+                && f.hook.is_empty()
+                && f.item.is_empty()
+                && f.lists.is_empty()
+                && f.viewset.is_empty());
         }
         s
     }
@@ -229,7 +243,7 @@ pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
         nesting: Default::default(),
     };
     e.objects(g);
-    e.python(g);
+    e.registrations(g);
     e.attributes(g);
     e.chains(g);
     e.parameter_mounts(g);
@@ -322,8 +336,28 @@ impl<'a, 'b> Engine<'a, 'b> {
                     self.path_into(file, scope, p, depth + 1, out);
                 }
             }
+            // `concat!("/", "api")`
+            Expr::Macro(m, parts, _)
+                if self.idx.files[file]
+                    .lang
+                    .syntax()
+                    .concat_macros
+                    .contains(&last(m)) =>
+            {
+                for x in parts {
+                    self.path_into(file, scope, x, depth + 1, out);
+                }
+            }
             // `[base, "/api"].concat()`
-            Expr::Call(c) if crate::extract::method_name(&c.func) == Some("concat") => {
+            Expr::Call(c)
+                if crate::extract::method_name(&c.func).is_some_and(|m| {
+                    self.idx.files[file]
+                        .lang
+                        .syntax()
+                        .concat_methods
+                        .contains(&m)
+                }) =>
+            {
                 if let Some((Expr::List(xs), _)) = c.method() {
                     for x in &xs {
                         self.path_into(file, scope, x, depth + 1, out);
@@ -377,18 +411,17 @@ impl<'a, 'b> Engine<'a, 'b> {
                         self.obj(g, &key, f.lang, si, (fi, a.pos));
                     }
                 }
-                if f.lang != Lang::Python {
+                if !f.lang.syntax().objects_by_assignment {
                     continue;
                 }
                 let Expr::Call(_) = &a.value else { continue };
                 let Some(Target::External(q)) = self.idx.assign_callee(fi, ai) else {
                     continue;
                 };
-                if let Some(&(si, oi)) = sp.ctor.get(&*q) {
+                if let Some(&(si, _)) = sp.ctor.get(&*q) {
                     let key = self.idx.var_symbol(fi, ai);
                     self.obj(g, &key, f.lang, si, (fi, a.pos));
                     self.vars.borrow_mut().insert((fi, ai), key);
-                    let _ = oi;
                 }
             }
         }
@@ -543,13 +576,7 @@ impl<'a, 'b> Engine<'a, 'b> {
 
     /// Objects a loop variable stands for, one per element of the static
     /// list it runs over: `for m in [billing, reports]: ...(m.router)`.
-    fn elements_of(
-        &self,
-        g: &mut Graph,
-        fi: usize,
-        scope: Option<usize>,
-        e: &Expr,
-    ) -> Vec<String> {
+    fn elements_of(&self, g: &mut Graph, fi: usize, scope: Option<usize>, e: &Expr) -> Vec<String> {
         let Expr::Name(n, p) = e else { return vec![] };
         let sep = self.idx.sep(fi);
         let (head, rest) = match n.split_once(sep) {
@@ -557,7 +584,8 @@ impl<'a, 'b> Engine<'a, 'b> {
             None => (n.as_str(), None),
         };
         let Some(Target::Var(vf, va)) =
-            self.idx.resolve_expr(fi, scope, &Expr::Name(head.to_string(), *p))
+            self.idx
+                .resolve_expr(fi, scope, &Expr::Name(head.to_string(), *p))
         else {
             return vec![];
         };
@@ -677,9 +705,11 @@ impl<'a, 'b> Engine<'a, 'b> {
                     continue;
                 };
                 let callee = &self.idx.files[df].defs[dd];
-                let skip_self = callee.params.first().is_some_and(|p| {
-                    p.name == "self" || p.name == "cls" || p.name.ends_with("self")
-                });
+                let syn = self.idx.files[df].lang.syntax();
+                let skip_self = callee
+                    .params
+                    .first()
+                    .is_some_and(|p| syn.is_receiver(&p.name));
                 for (pi, key) in ps {
                     let Some(pname) = callee
                         .params
@@ -711,14 +741,15 @@ impl<'a, 'b> Engine<'a, 'b> {
         }
     }
 
-    // ------------------------------------------------------------ python
+    // ------------------------------------------------- registrations
 
-    fn python(&self, g: &mut Graph) {
+    /// Decorators, calls on objects and route lists.
+    fn registrations(&self, g: &mut Graph) {
         for (fi, f) in self.idx.files.iter().enumerate() {
-            if f.lang != Lang::Python {
+            let sp = self.specs(fi);
+            if !sp.registrations {
                 continue;
             }
-            let sp = self.specs(fi);
             // Route lists (`urlpatterns = [...]`, `urlpatterns += [...]`).
             for (ai, a) in f.assigns.iter().enumerate() {
                 if a.scope.is_none() && sp.lists.contains_key(a.target.as_str()) {
@@ -1231,6 +1262,22 @@ impl<'a, 'b> Engine<'a, 'b> {
         true
     }
 
+    /// `api.urls`: an attribute standing for an object's routes.
+    fn list_attr_object(
+        &self,
+        g: &mut Graph,
+        fi: usize,
+        scope: Option<usize>,
+        e: &Expr,
+    ) -> Option<String> {
+        let Expr::Name(n, p) = e else { return None };
+        let (base, attr) = n.rsplit_once(self.idx.sep(fi))?;
+        if !self.specs(fi).list_attrs.contains(attr) {
+            return None;
+        }
+        self.object_of(g, fi, scope, &Expr::Name(base.to_string(), *p))
+    }
+
     /// One element of a route list.
     fn list_item(
         &self,
@@ -1282,8 +1329,11 @@ impl<'a, 'b> Engine<'a, 'b> {
                     let Some(h) = it.handler.as_ref().and_then(|a| a.of(c)) else {
                         continue;
                     };
-                    // `path("api/", include(...))`
-                    if let Some(child) = self.include(g, fi, scope, h, c.pos, depth) {
+                    // `path("api/", include(...))`, `path("api/", api.urls)`
+                    if let Some(child) = self
+                        .include(g, fi, scope, h, c.pos, depth)
+                        .or_else(|| self.list_attr_object(g, fi, scope, h))
+                    {
                         g.mount(key, &fw, (fi, c.pos), pattern, child, vec![]);
                         return;
                     }
@@ -1783,10 +1833,10 @@ impl<'a, 'b> Engine<'a, 'b> {
     /// a mount adopts (`.service(h)`, `routes![h]`).
     fn attributes(&self, g: &mut Graph) {
         for (fi, f) in self.idx.files.iter().enumerate() {
-            if f.lang != Lang::Rust {
+            let sp = self.specs(fi);
+            if !sp.attributes {
                 continue;
             }
-            let sp = self.specs(fi);
             for (di, d) in f.defs.iter().enumerate() {
                 'dec: for dec in &d.decorators {
                     let Expr::Call(c) = dec else { continue };
@@ -1856,9 +1906,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                                 .items
                                 .push(Item::Route(draft));
                             if fwname != "custom" {
-                                self.kinds
-                                    .borrow_mut()
-                                    .insert(key.clone(), (Lang::Rust, si));
+                                self.kinds.borrow_mut().insert(key.clone(), (f.lang, si));
                             }
                             if a.mounted_only {
                                 self.mounted_only.borrow_mut().push(key.clone());
@@ -1877,7 +1925,7 @@ impl<'a, 'b> Engine<'a, 'b> {
     /// returned values, closure bodies, statements (`cfg.service(...)`).
     fn chains(&self, g: &mut Graph) {
         for (fi, f) in self.idx.files.iter().enumerate() {
-            if f.lang != Lang::Rust {
+            if !self.specs(fi).chains {
                 continue;
             }
             // Functions returning an object: their own object.
@@ -2134,7 +2182,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                         .unwrap_or_default(),
                     _ => String::new(),
                 };
-                self.obj(g, key, Lang::Rust, si, origin);
+                self.obj(g, key, self.idx.files[fi].lang, si, origin);
                 if let Some(o) = g.objs.get_mut(key) {
                     o.framework = self.spec(fi, si).name.clone();
                     o.prefix = prefix;
@@ -2211,7 +2259,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                 }
                 self.kinds
                     .borrow_mut()
-                    .insert(key.to_string(), (Lang::Rust, si));
+                    .insert(key.to_string(), (self.idx.files[fi].lang, si));
             }
             let fw = self.framework_of(g, key);
             let target = ch.target.as_ref().and_then(|a| a.of(c));

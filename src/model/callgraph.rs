@@ -8,7 +8,6 @@
 use super::Step;
 use crate::catalog::Catalog;
 use crate::extract::{DefKind, Expr, Pos};
-use crate::lang::Lang;
 use crate::link::{Index, Target};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::RefCell;
@@ -160,10 +159,10 @@ impl<'a> CallGraph<'a> {
         for (fi, f) in idx.files.iter().enumerate() {
             let lc = cat.lang(f.lang);
             for (di, d) in f.defs.iter().enumerate() {
-                if f.lang == Lang::Rust
-                    && d.parent.is_none()
+                // Free functions the catalogue names (`main`).
+                if d.parent.is_none()
                     && d.kind == DefKind::Function
-                    && !d.name.contains("::")
+                    && !d.name.contains(idx.sep(fi))
                 {
                     if let Some(spec) = lc.entry.iter().find(|e| e.functions.contains(&d.name)) {
                         out.push((

@@ -332,7 +332,7 @@ struct Entry {
 
 /// Build the model of a scanned repository.
 pub fn build(scan: &Scan, opts: &ModelOptions) -> Model {
-    let idx = Index::build(&scan.root, &scan.files);
+    let idx = Index::build(scan);
     build_linked(scan, &idx, opts).model
 }
 

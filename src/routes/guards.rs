@@ -14,7 +14,6 @@ use super::Guard;
 use crate::catalog::{Catalog, LangCatalog};
 use crate::extract::{CallExpr, DefKind, Expr, Pos};
 use crate::facts::{EvidenceRef, GuardRef};
-use crate::lang::Lang;
 use crate::link::{Index, Target};
 use crate::summary::{AuthKind, Ev, Summaries, Summary};
 
@@ -95,7 +94,7 @@ impl<'a> Classifier<'a> {
             // A Rust layer built by a call we cannot resolve
             // (`ServiceBuilder::new().layer(GovernorLayer::new(cfg))`): what
             // it is built from decides.
-            None if self.idx.files[file].lang == Lang::Rust => {
+            None if self.idx.files[file].lang.syntax().builder_values => {
                 for a in &c.args {
                     self.classify_into(file, scope, &a.value, via, depth + 1, out);
                 }
@@ -154,7 +153,7 @@ impl<'a> Classifier<'a> {
                 }
                 // Rust layer expressions: look inside builder chains and arguments.
                 if let Some(c) = call {
-                    if self.idx.files[file].lang == Lang::Rust {
+                    if self.idx.files[file].lang.syntax().builder_values {
                         for a in &c.args {
                             self.classify_into(file, scope, &a.value, via, depth + 1, out);
                         }
@@ -235,10 +234,9 @@ impl<'a> Classifier<'a> {
         via: &str,
     ) -> Summary {
         let class = self.idx.files[df].defs[dd].kind == DefKind::Class;
-        let python = self.idx.files[df].lang == Lang::Python;
         let mut s = if class && matches!(via, "dependency" | "decorator") {
             (*self.sum.callable(df, dd)).clone()
-        } else if class && python {
+        } else if class {
             (*self.sum.attached_class(df, dd)).clone()
         } else {
             (*self.sum.of(df, dd)).clone()
@@ -620,8 +618,8 @@ impl<'a> Classifier<'a> {
         let mut out = vec![];
         // Python applies decorators bottom-up: the route decorator registers
         // the function as wrapped by the decorators below it.
-        let first = match (file.lang, registered_at) {
-            (Lang::Python, Some(at)) => def
+        let first = match (file.lang.syntax().decorators_wrap, registered_at) {
+            (true, Some(at)) => def
                 .decorators
                 .iter()
                 .position(|dec| matches!(dec, Expr::Call(c) if c.pos == at))
@@ -639,20 +637,19 @@ impl<'a> Classifier<'a> {
             }
             self.classify_into(f, scope, dec, "decorator", 0, &mut out);
         }
-        match file.lang {
-            Lang::Python => {
-                for (cf, cs, c) in crate::summary::dependency_calls(self.idx, f, d) {
-                    self.classify_call(cf, cs, c, "dependency", 0, &mut out);
-                }
-                if let Some(p) = scope.filter(|&p| file.defs[p].kind == DefKind::Class) {
-                    self.class_guards(f, p, 0, &mut out);
-                }
+        let syn = file.lang.syntax();
+        if syn.injected_dependencies {
+            for (cf, cs, c) in crate::summary::dependency_calls(self.idx, f, d) {
+                self.classify_call(cf, cs, c, "dependency", 0, &mut out);
             }
-            Lang::Rust => {
-                for p in &def.params {
-                    if let Some(t) = &p.ty {
-                        self.extractor_guard(f, t, &mut out);
-                    }
+        }
+        if let Some(p) = scope.filter(|&p| file.defs[p].kind == DefKind::Class) {
+            self.class_guards(f, p, 0, &mut out);
+        }
+        if syn.typed_extractors {
+            for p in &def.params {
+                if let Some(t) = &p.ty {
+                    self.extractor_guard(f, t, &mut out);
                 }
             }
         }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 /// Run every rule over a scanned repository: findings sorted by location,
 /// with inline suppressions applied and fingerprints computed.
 pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
-    let idx = Index::build(&scan.root, &scan.files);
+    let idx = Index::build(scan);
     let built = crate::model::build_linked(scan, &idx, opts);
     let model = &built.model;
     let graph = CallGraph::new(&idx);
@@ -335,11 +335,8 @@ fn note_more(f: &mut Finding, n: &mut usize) {
     *n = 0;
 }
 
-fn comment_word(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Python => "`# threatscan: ignore`",
-        Lang::Rust => "`// threatscan: ignore`",
-    }
+fn comment_word(lang: Lang) -> String {
+    format!("`{} threatscan: ignore`", lang.syntax().line_comment)
 }
 
 /// FNV-1a, 64-bit: stable across runs, platforms and versions (unlike std's hasher).

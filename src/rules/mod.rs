@@ -432,13 +432,22 @@ fn add_file(
             if w.on != On::Query {
                 continue;
             }
-            let lang = match w.language.as_deref() {
-                Some("python") => Lang::Python,
-                Some("rust") => Lang::Rust,
-                other => {
+            let lang = match w
+                .language
+                .as_deref()
+                .and_then(|n| Lang::ALL.into_iter().find(|l| l.name() == n))
+            {
+                Some(l) => l,
+                None => {
+                    let names: Vec<String> = Lang::ALL
+                        .iter()
+                        .map(|l| format!("{:?}", l.name()))
+                        .collect();
                     return Err(format!(
-                        "{at}: a query condition needs language = \"python\" or \"rust\" (got {other:?})"
-                    ))
+                        "{at}: a query condition needs language = {} (got {:?})",
+                        names.join(" or "),
+                        w.language
+                    ));
                 }
             };
             let q = match (&w.query, &w.query_file) {

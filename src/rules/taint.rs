@@ -35,9 +35,10 @@ impl<'a> Taint<'a> {
             return FxHashSet::default();
         };
         let def = &self.idx.files[fi].defs[di];
+        let syn = self.idx.files[fi].lang.syntax();
         def.params
             .iter()
-            .filter(|p| p.name != "self" && p.name != "cls" && !p.name.is_empty())
+            .filter(|p| !syn.is_receiver(&p.name) && !p.name.is_empty())
             .filter(|p| {
                 !matches!(&p.default, Some(Expr::Call(c)) if self.is_container(fi, Some(di), c))
             })
@@ -164,7 +165,8 @@ impl<'a> Taint<'a> {
         } else {
             target.params.iter().map(|p| p.name.as_str()).collect()
         };
-        let skip_self = params.first().is_some_and(|p| *p == "self" || *p == "cls");
+        let syn = idx.files[fi].lang.syntax();
+        let skip_self = params.first().is_some_and(|p| syn.is_receiver(p));
         let positional: Vec<&str> = params.iter().skip(skip_self as usize).copied().collect();
         for s in crate::model::callgraph::scopes_of(&idx.files[fi], cd) {
             for (ci, c) in idx.calls_in(fi, s) {

@@ -20,7 +20,6 @@
 
 use crate::catalog::{Catalog, LangCatalog, RejectStatus};
 use crate::extract::{CallExpr, DefKind, Expr, FileFacts, Pos, Stmt, StmtKind};
-use crate::lang::Lang;
 use crate::link::{Index, Target};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::{Cell, RefCell};
@@ -313,7 +312,8 @@ impl<'a> Summaries<'a> {
         let mut extractors = FxHashSet::default();
         let mut rejections: FxHashMap<(usize, usize), Vec<(usize, &Expr)>> = FxHashMap::default();
         for (fi, f) in idx.files.iter().enumerate() {
-            if f.lang != Lang::Rust {
+            // Extractors are types whose impl blocks the framework calls.
+            if !f.lang.syntax().typed_extractors {
                 continue;
             }
             let mut owners: FxHashMap<&str, Option<(usize, usize)>> = FxHashMap::default();
@@ -497,15 +497,15 @@ impl<'a> Summaries<'a> {
         let f = self.file(file);
         let d = &f.defs[def];
         let mut b = Summary::default();
-        match (f.lang, d.kind) {
-            (_, DefKind::Function) => {
+        match d.kind {
+            DefKind::Function => {
                 self.decorators(&mut b, file, def);
                 for s in crate::model::callgraph::scopes_of(f, Some(def)) {
                     self.scan_scope(&mut b, file, s, None);
                 }
                 self.parameters(&mut b, file, def);
             }
-            (Lang::Python, DefKind::Class) => {
+            DefKind::Class => {
                 let end = d.end_byte;
                 for s in (def..f.defs.len()).take_while(|&s| s == def || f.defs[s].start_byte < end)
                 {
@@ -513,7 +513,7 @@ impl<'a> Summaries<'a> {
                 }
                 self.bases(&mut b, file, def, false);
             }
-            (_, _) => {
+            DefKind::Struct => {
                 // A Rust type: its methods, and what its rejection type answers.
                 for &(mf, md) in self.methods.get(&(file, def)).into_iter().flatten() {
                     b.merge(&self.of(mf, md), Reach::Anyone);
@@ -615,7 +615,7 @@ impl<'a> Summaries<'a> {
     /// dispatches to).
     fn decorators(&self, b: &mut Summary, file: usize, def: usize) {
         let f = self.file(file);
-        if f.lang != Lang::Python {
+        if !f.lang.syntax().decorators_wrap {
             return;
         }
         let d = &f.defs[def];
@@ -649,19 +649,18 @@ impl<'a> Summaries<'a> {
     fn parameters(&self, b: &mut Summary, file: usize, def: usize) {
         let f = self.file(file);
         let d = &f.defs[def];
-        match f.lang {
-            Lang::Python => {
-                for (cf, cs, c) in dependency_calls(self.idx, file, def) {
-                    self.dependency(b, cf, cs, c, Reach::Anyone);
-                }
+        let syn = f.lang.syntax();
+        if syn.injected_dependencies {
+            for (cf, cs, c) in dependency_calls(self.idx, file, def) {
+                self.dependency(b, cf, cs, c, Reach::Anyone);
             }
-            Lang::Rust => {
-                for p in &d.params {
-                    let Some(ty) = &p.ty else { continue };
-                    if let Some((t, optional)) = self.extractor_of(file, ty) {
-                        if !optional {
-                            b.merge(&self.of(t.0, t.1), Reach::Anyone);
-                        }
+        }
+        if syn.typed_extractors {
+            for p in &d.params {
+                let Some(ty) = &p.ty else { continue };
+                if let Some((t, optional)) = self.extractor_of(file, ty) {
+                    if !optional {
+                        b.merge(&self.of(t.0, t.1), Reach::Anyone);
                     }
                 }
             }
@@ -760,7 +759,7 @@ impl<'a> Summaries<'a> {
     /// constructor and `__call__`.
     pub fn callable(&self, file: usize, def: usize) -> Rc<Summary> {
         let f = self.file(file);
-        if f.lang == Lang::Python && f.defs[def].kind == DefKind::Class {
+        if f.defs[def].kind == DefKind::Class {
             let mut s = (*self.constructed(file, def)).clone();
             let call = format!("{}.__call__", f.defs[def].name);
             if let Some(i) = f.defs.iter().position(|d| d.name == call) {
@@ -993,9 +992,7 @@ impl<'a> Summaries<'a> {
             // Building a Rust value (`AuthUser { id }`, `Wrapper(x)`) runs none of its methods.
             Some(Target::Def(df, dd)) if self.file(df).defs[dd].kind == DefKind::Struct => {}
             Some(Target::Def(df, dd)) => {
-                let s = if self.file(df).defs[dd].kind == DefKind::Class
-                    && self.file(df).lang == Lang::Python
-                {
+                let s = if self.file(df).defs[dd].kind == DefKind::Class {
                     self.constructed(df, dd)
                 } else {
                     self.of(df, dd)
@@ -1080,7 +1077,7 @@ impl<'a> Summaries<'a> {
     /// returned (`return f(..)`, a tail `f(..)`).
     fn propagates(&self, file: usize, scope: Option<usize>, c: &CallExpr) -> bool {
         let f = self.file(file);
-        if f.lang != Lang::Rust {
+        if !f.lang.syntax().explicit_errors {
             return true;
         }
         if f.tried.binary_search(&c.start).is_ok() {
@@ -1362,7 +1359,8 @@ impl<'a> Summaries<'a> {
             return false;
         }
         let head = n.split(['.']).next().unwrap_or(n);
-        let head = if self.file(file).lang == Lang::Rust {
+        // Paths name one item whole (`headers::AUTHORIZATION`).
+        let head = if self.file(file).lang.syntax().sep != "." {
             n
         } else {
             head
@@ -1588,10 +1586,11 @@ impl<'a> Summaries<'a> {
     /// module constant, an import, a definition or an attribute of `self`;
     /// request data when it is a local value or a parameter.
     fn config_or_data(&self, file: usize, scope: Option<usize>, n: &str) -> Tri {
-        let head = n.split(['.', ':']).next().unwrap_or(n);
-        if matches!(head, "self" | "cls" | "Self") {
+        let syn = self.file(file).lang.syntax();
+        if syn.receivers.iter().any(|r| n.starts_with(r)) || syn.is_receiver(n) {
             return Tri::Config;
         }
+        let head = n.split(['.', ':']).next().unwrap_or(n);
         match self.idx.resolve_name(file, scope, head) {
             Some(Target::Var(vf, va)) => {
                 if self.file(vf).assigns[va].scope.is_none() {
@@ -1763,9 +1762,7 @@ impl<'a> Summaries<'a> {
                     continue
                 }
                 Some(Target::Def(df, dd)) => {
-                    if self.file(df).defs[dd].kind == DefKind::Class
-                        && self.file(df).lang == Lang::Python
-                    {
+                    if self.file(df).defs[dd].kind == DefKind::Class {
                         self.constructed(df, dd)
                     } else {
                         self.of(df, dd)
@@ -2141,7 +2138,7 @@ mod debug_tests {
         let dir = std::env::var("DUMP_DIR").unwrap();
         let want = std::env::var("DUMP_DEF").unwrap();
         let scan = crate::scan(&crate::Options::new(&dir)).unwrap();
-        let idx = crate::link::Index::build(&scan.root, &scan.files);
+        let idx = crate::link::Index::build(&scan);
         let cat = crate::catalog::Catalog::builtin();
         let s = super::Summaries::new(&idx, cat);
         for (fi, f) in idx.files.iter().enumerate() {

@@ -177,7 +177,7 @@ fn plain_refs(
 
 /// Verify documents (already read) against a scanned repository.
 pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
-    let idx = Index::build(&scan.root, &scan.files);
+    let idx = Index::build(scan);
     // The model is built only when a reviewed model JSON needs comparing.
     let (facts, extra, model) = if docs.iter().any(|(_, d)| matches!(d, Document::Model(..))) {
         let b = crate::model::build_linked(scan, &idx, &crate::model::ModelOptions::default());

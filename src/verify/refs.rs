@@ -2,7 +2,7 @@
 //! The symbol table and the "is it used" set are built once per run.
 
 use crate::extract::{DefKind, Expr};
-use crate::lang::Lang;
+use crate::lang::ImportStyle;
 use crate::link::{Index, Target};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -265,7 +265,8 @@ impl<'a> Symbols<'a> {
             // Also by dotted file path (`saleor.tests.x` for a test directory
             // without __init__.py, whose module name is shorter), with and
             // without a leading `src.`.
-            if f.lang == Lang::Python {
+            let dotted = f.lang.syntax().imports == ImportStyle::Dotted;
+            if dotted {
                 let p = f.path.trim_end_matches(".pyi").trim_end_matches(".py");
                 let p = p.trim_end_matches("/__init__").replace('/', ".");
                 if let Some(top) = p.split('.').next() {
@@ -276,7 +277,7 @@ impl<'a> Symbols<'a> {
                 }
                 modules.entry(p).or_insert(fi);
             }
-            if f.lang == Lang::Python {
+            if dotted {
                 if let Some(top) = m.split('.').next() {
                     top_packages.insert(top.to_string());
                 }

@@ -1,0 +1,90 @@
+//! Python: module naming, name syntax and the language's semantics that the
+//! generic passes ask about.
+
+use super::{ImportStyle, Syntax};
+use rustc_hash::FxHashSet;
+
+pub const SYNTAX: Syntax = Syntax {
+    extensions: &["py", "pyi"],
+    sep: ".",
+    symbol_sep: ":",
+    head_ends: b".",
+    relative_heads: &[],
+    standard_library: &[],
+    receiver_params: &["self", "cls"],
+    receivers: &["self.", "cls."],
+    methods_nested: true,
+    decorators_wrap: true,
+    explicit_errors: false,
+    line_comment: "#",
+    child_modules_by_name: false,
+    function_paths: true,
+    builder_values: false,
+    objects_by_assignment: true,
+    builder_chains: false,
+    injected_dependencies: true,
+    typed_extractors: false,
+    constructor_functions: true,
+    concat_macros: &[],
+    concat_methods: &[],
+    imports: ImportStyle::Dotted,
+    manifest: None,
+    package_markers: &["__init__.py", "__init__.pyi"],
+    file_module_names: &[],
+};
+
+/// Module names of a Python file: the package-based name (walking up through
+/// `__init__.py`) first when the file sits in a package, and the path-based
+/// name (leading `src/` dropped).
+pub fn module_names(path: &str, paths: &FxHashSet<&str>) -> Vec<String> {
+    let no_ext = path
+        .strip_suffix(".py")
+        .or_else(|| path.strip_suffix(".pyi"))
+        .unwrap_or(path);
+    let mut parts: Vec<&str> = no_ext.split('/').collect();
+    if parts.last() == Some(&"__init__") {
+        parts.pop();
+    }
+    let path_based = {
+        let p = if parts.first() == Some(&"src") && parts.len() > 1 {
+            &parts[1..]
+        } else {
+            &parts[..]
+        };
+        p.join(".")
+    };
+    // Package-based: keep the trailing directories that are packages.
+    let dirs: Vec<&str> = path.split('/').collect();
+    let dirs = &dirs[..dirs.len() - 1];
+    let mut keep = 0;
+    for i in (0..dirs.len()).rev() {
+        let d = dirs[..=i].join("/");
+        if SYNTAX
+            .package_markers
+            .iter()
+            .any(|m| paths.contains(format!("{d}/{m}").as_str()))
+        {
+            keep += 1;
+        } else {
+            break;
+        }
+    }
+    let mut out = vec![];
+    if keep > 0 || dirs.is_empty() {
+        let start = dirs.len() - keep;
+        let mut p: Vec<&str> = dirs[start..].to_vec();
+        let stem = no_ext.rsplit('/').next().unwrap_or(no_ext);
+        if stem != "__init__" {
+            p.push(stem);
+        }
+        out.push(p.join("."));
+    }
+    if !out.contains(&path_based) {
+        out.push(path_based);
+    }
+    out.retain(|m| !m.is_empty());
+    if out.is_empty() {
+        out.push(String::new());
+    }
+    out
+}
