@@ -184,6 +184,7 @@ fn bench(c: &mut Criterion) {
             let scan = threatscan::Scan {
                 root: std::path::PathBuf::from("/nonexistent"),
                 files: ff,
+                manifests: Default::default(),
                 skipped: vec![],
                 stats: Default::default(),
             };

@@ -1809,9 +1809,9 @@ impl<'a, 'b> Engine<'a, 'b> {
         let condition = self.idx.files[file]
             .stmts
             .iter()
+            .rev()
             .filter(|s| s.kind == StmtKind::Branch)
-            .filter(|s| s.body.is_some_and(|(a, b)| a <= pos && pos < b))
-            .last()
+            .find(|s| s.body.is_some_and(|(a, b)| a <= pos && pos < b))
             .map(|s| s.value.display());
         RouteDraft {
             condition,
