@@ -185,6 +185,7 @@ fn bench(c: &mut Criterion) {
                 root: std::path::PathBuf::from("/nonexistent"),
                 files: ff,
                 manifests: Default::default(),
+                frameworks: vec![],
                 skipped: vec![],
                 stats: Default::default(),
             };

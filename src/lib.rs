@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod extract;
 pub mod facts;
 pub mod frameworks;
+pub mod fsread;
 pub mod lang;
 pub mod link;
 pub mod model;
@@ -77,6 +78,9 @@ pub struct Timings {
 pub struct Scan {
     pub root: PathBuf,
     pub files: Vec<FileFacts>,
+    /// The repository's own `[[framework]]` specs (`.threatscan.toml`
+    /// `[catalog] frameworks`).
+    pub frameworks: Vec<frameworks::spec::FrameworkSpec>,
     /// Package names declared by manifests, by directory (`""` for the
     /// root): `crates/api` → `site_api`.
     pub manifests: std::collections::BTreeMap<String, String>,
@@ -171,6 +175,14 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     let walked = walk::walk(&opts.root, &opts.excludes, opts.max_file_size)
         .map_err(|e| Error::Input(e.0))?;
     let t_walk = t0.elapsed();
+    // The repository's configuration: its own framework specs.
+    let frameworks = if opts.root.is_dir() {
+        rules::Config::load(&opts.root)
+            .and_then(|c| c.frameworks())
+            .map_err(Error::Input)?
+    } else {
+        vec![]
+    };
     let root = if opts.root.is_file() {
         opts.root
             .parent()
@@ -259,6 +271,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     Ok(Scan {
         root,
         files,
+        frameworks,
         manifests,
         skipped,
         stats,

@@ -36,6 +36,8 @@ const PY_BUILTINS: &[&str] = &[
 ];
 
 pub struct Index<'a> {
+    /// The repository's own framework specs (see [`crate::frameworks`]).
+    pub frameworks: &'a [crate::frameworks::spec::FrameworkSpec],
     pub files: &'a [FileFacts],
     /// Primary module name of each file (`pkg.mod` / `crate_name::a::b`).
     pub module: Vec<String>,
@@ -158,6 +160,7 @@ impl<'a> Index<'a> {
             })
             .collect();
         let mut idx = Index {
+            frameworks: &scan.frameworks,
             files,
             module,
             modules,

@@ -405,9 +405,12 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
     } else {
         rules::Config::default()
     };
-    let mut dirs = config.scan.rules.clone();
-    dirs.extend(a.rules.iter().cloned());
-    let set = match RuleSet::load(&dirs, &config.scan.disable) {
+    let set = match RuleSet::load_in(
+        &a.rules,
+        &config.scan.rules,
+        config.confined.as_deref(),
+        &config.scan.disable,
+    ) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -506,7 +509,7 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
 
 fn run_rules(a: RulesArgs) -> ExitCode {
     use threatscan::rules::{rules_markdown, RuleSet};
-    let set = match RuleSet::load(&a.rules, &[]) {
+    let set = match RuleSet::load(&a.rules, &[], &[]) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };

@@ -36,8 +36,8 @@ pub const UNKNOWN: char = '\u{1}';
 
 /// The specs of one language, indexed for lookup.
 #[derive(Default)]
-pub struct Specs {
-    pub all: Vec<&'static FrameworkSpec>,
+pub struct Specs<'s> {
+    pub all: Vec<&'s FrameworkSpec>,
     /// Constructor API → (spec, object spec).
     ctor: FxHashMap<String, (usize, usize)>,
     /// Parameter types that are objects handed in by callers.
@@ -66,8 +66,8 @@ pub struct Specs {
     registrations: bool,
 }
 
-impl Specs {
-    pub fn new(specs: &[&'static FrameworkSpec]) -> Specs {
+impl<'s> Specs<'s> {
+    pub fn new(specs: &[&'s FrameworkSpec]) -> Specs<'s> {
         let mut s = Specs {
             all: specs.to_vec(),
             ..Default::default()
@@ -155,21 +155,20 @@ impl Specs {
     }
 }
 
-/// The specs of both languages, built once.
-pub fn specs(lang: Lang) -> &'static Specs {
-    static PY: std::sync::OnceLock<Specs> = std::sync::OnceLock::new();
-    static RS: std::sync::OnceLock<Specs> = std::sync::OnceLock::new();
-    let cell = match lang {
-        Lang::Python => &PY,
-        Lang::Rust => &RS,
-    };
-    cell.get_or_init(|| {
-        let all: Vec<&'static FrameworkSpec> = spec::builtin()
-            .iter()
-            .filter(|f| f.language == lang)
-            .collect();
-        Specs::new(&all)
-    })
+/// The specs of each language (indexed by [`Lang`]): the repository's own
+/// first (they win where both name the same API), then the built-in ones.
+pub fn specs_for(user: &[FrameworkSpec]) -> Vec<Specs<'_>> {
+    Lang::ALL
+        .iter()
+        .map(|&lang| {
+            let all: Vec<&FrameworkSpec> = user
+                .iter()
+                .chain(spec::builtin())
+                .filter(|f| f.language == lang)
+                .collect();
+            Specs::new(&all)
+        })
+        .collect()
 }
 
 /// A path or prefix as far as it is known.
@@ -178,6 +177,8 @@ struct PathText(String);
 
 struct Engine<'a, 'b> {
     idx: &'a Index<'a>,
+    /// Per language (indexed by [`Lang`]).
+    specs: Vec<Specs<'a>>,
     gc: &'b Classifier<'a>,
     /// Objects by key: (language, spec index) of the framework.
     kinds: RefCell<FxHashMap<String, (Lang, usize)>>,
@@ -229,6 +230,7 @@ enum PendingHandler {
 pub fn build(idx: &Index, gc: &Classifier, g: &mut Graph) {
     let e = Engine {
         idx,
+        specs: specs_for(idx.frameworks),
         gc,
         kinds: Default::default(),
         vars: Default::default(),
@@ -263,17 +265,17 @@ fn last(n: &str) -> &str {
 }
 
 impl<'a, 'b> Engine<'a, 'b> {
-    fn specs(&self, file: usize) -> &'static Specs {
-        specs(self.idx.files[file].lang)
+    fn specs(&self, file: usize) -> &Specs<'a> {
+        &self.specs[self.idx.files[file].lang as usize]
     }
 
-    fn spec(&self, file: usize, si: usize) -> &'static FrameworkSpec {
+    fn spec(&self, file: usize, si: usize) -> &'a FrameworkSpec {
         self.specs(file).all[si]
     }
 
     /// Create (or find) an object of spec `si`.
     fn obj(&self, g: &mut Graph, key: &str, lang: Lang, si: usize, origin: (usize, Pos)) {
-        let name = &specs(lang).all[si].name;
+        let name = &self.specs[lang as usize].all[si].name;
         g.obj(key, name, origin);
         self.kinds
             .borrow_mut()
@@ -879,7 +881,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                     let kind = self.kinds.borrow().get(&pk).copied();
                     if let Some(kind) = kind {
                         self.kinds.borrow_mut().insert(k.clone(), kind);
-                        let name = specs(kind.0).all[kind.1].name.clone();
+                        let name = self.specs[kind.0 as usize].all[kind.1].name.clone();
                         if let Some(o) = g.objs.get_mut(k) {
                             o.framework = name;
                         }

@@ -364,6 +364,19 @@ pub fn parse(name: &str, text: &str) -> Result<Vec<FrameworkSpec>, String> {
         .map_err(|e| format!("{name}: {}", e.message()))
 }
 
+/// Parse a user specs file: errors point at a line and column, never quote it.
+pub fn parse_file(path: &std::path::Path, text: &str) -> Result<Vec<FrameworkSpec>, String> {
+    toml::from_str::<File>(text)
+        .map(|f| f.framework)
+        .map_err(|e| {
+            format!(
+                "{}: {}",
+                path.display(),
+                crate::fsread::toml_error(text, &e)
+            )
+        })
+}
+
 /// The built-in specs, parsed once.
 pub fn builtin() -> &'static [FrameworkSpec] {
     static S: std::sync::OnceLock<Vec<FrameworkSpec>> = std::sync::OnceLock::new();

@@ -234,13 +234,31 @@ const BUILTIN_QUERIES: &[(&str, &str)] = &[(
     include_str!("../../rules/scan/queries/debug-setting.scm"),
 )];
 
-/// The repository's `.threatscan.toml` (`[scan] rules = [...]`, `disable = [...]`).
+/// The repository's `.threatscan.toml` (`[scan] rules = [...]`, `disable = [...]`,
+/// `[catalog] frameworks = [...]`).
 #[derive(Deserialize, Default, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
     pub scan: ScanConfig,
+    #[serde(default)]
+    pub catalog: CatalogConfig,
+    /// Set when loaded from a repository: what its files must stay in.
+    #[serde(skip)]
+    pub confined: Option<PathBuf>,
 }
+
+/// Catalogue files of the repository's own, loaded with the built-in ones.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// `[[framework]]` spec files, relative to the repository root.
+    #[serde(default)]
+    pub frameworks: Vec<PathBuf>,
+}
+
+/// The largest configuration, rule, query or catalogue file read.
+pub const MAX_CONFIG_SIZE: u64 = 1 << 20;
 
 #[derive(Deserialize, Default, Debug)]
 #[serde(deny_unknown_fields)]
@@ -256,41 +274,81 @@ pub struct ScanConfig {
 pub const CONFIG_FILE: &str = ".threatscan.toml";
 
 impl Config {
-    /// Read `ROOT/.threatscan.toml` if there is one.
+    /// Read `ROOT/.threatscan.toml` if there is one. The file and every path
+    /// it names must be regular files or directories inside the repository:
+    /// a repository under review is untrusted, and its configuration must not
+    /// make threatscan read (or print) anything else. Errors give positions,
+    /// never contents.
     pub fn load(root: &Path) -> Result<Config, String> {
+        use crate::fsread;
         let path = root.join(CONFIG_FILE);
-        if !path.is_file() {
-            return Ok(Config::default());
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            format!(
-                "cannot read {}: {}",
-                path.display(),
-                crate::walk::plain_io(&e)
-            )
-        })?;
+        let text = match fsread::read_text(&path, MAX_CONFIG_SIZE, Some(root)) {
+            Ok(t) => t,
+            Err(fsread::ReadError::Missing) => return Ok(Config::default()),
+            Err(e) => return Err(fsread::message("", &path, &e)),
+        };
         let mut c: Config = toml::from_str(&text)
-            .map_err(|e| format!("{}: {}", path.display(), one_line(&e.to_string())))?;
+            .map_err(|e| format!("{}: {}", path.display(), fsread::toml_error(&text, &e)))?;
+        let confine = |r: &Path| {
+            fsread::join_confined(root, r)
+                .ok()
+                .filter(|p| !p.exists() || fsread::within(root, p))
+                .ok_or_else(|| {
+                    format!(
+                        "{}: {} is outside the repository",
+                        path.display(),
+                        r.display()
+                    )
+                })
+        };
         for r in &mut c.scan.rules {
-            *r = root.join(&*r);
+            *r = confine(r)?;
         }
+        for f in &mut c.catalog.frameworks {
+            *f = confine(f)?;
+        }
+        c.confined = Some(root.to_path_buf());
         Ok(c)
     }
-}
 
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    /// The repository's framework specs.
+    pub fn frameworks(&self) -> Result<Vec<crate::frameworks::spec::FrameworkSpec>, String> {
+        use crate::fsread;
+        let mut out = vec![];
+        for p in &self.catalog.frameworks {
+            let text = fsread::read_text(p, MAX_CONFIG_SIZE, self.confined.as_deref())
+                .map_err(|e| fsread::message("framework file ", p, &e))?;
+            out.extend(crate::frameworks::spec::parse_file(p, &text)?);
+        }
+        Ok(out)
+    }
 }
 
 impl RuleSet {
     /// The built-in rules only.
     pub fn builtin() -> RuleSet {
-        RuleSet::load(&[], &[]).expect("built-in rules are valid (checked by a unit test)")
+        RuleSet::load(&[], &[], &[]).expect("built-in rules are valid (checked by a unit test)")
     }
 
     /// Built-in rules, then every `*.toml` of each directory (sorted by name),
-    /// minus the disabled ids or names.
-    pub fn load(dirs: &[PathBuf], disable: &[String]) -> Result<RuleSet, String> {
+    /// minus the disabled ids or names. `repo` directories come from a
+    /// repository's configuration: their rule and query files must stay in
+    /// the repository (`root`); `user` directories are the command line's.
+    /// Files are read through [`crate::fsread`] either way (regular files,
+    /// no symbolic links, size-capped).
+    pub fn load(user: &[PathBuf], repo: &[PathBuf], disable: &[String]) -> Result<RuleSet, String> {
+        RuleSet::load_in(user, repo, None, disable)
+    }
+
+    /// [`RuleSet::load`] with the repository root the `repo` directories'
+    /// files are confined to.
+    pub fn load_in(
+        user: &[PathBuf],
+        repo: &[PathBuf],
+        root: Option<&Path>,
+        disable: &[String],
+    ) -> Result<RuleSet, String> {
+        use crate::fsread;
         let mut rules: Vec<Rule> = vec![];
         let mut query_texts: Vec<(usize, Lang, String, String)> = vec![];
         for (file, text) in BUILTIN {
@@ -304,7 +362,17 @@ impl RuleSet {
             };
             add_file(&origin, text, &lookup, &mut rules, &mut query_texts)?;
         }
-        for dir in dirs {
+        let dirs = repo
+            .iter()
+            .map(|d| (d, root))
+            .chain(user.iter().map(|d| (d, None)));
+        for (dir, confine) in dirs {
+            if confine.is_some_and(|r| dir.exists() && !fsread::within(r, dir)) {
+                return Err(format!(
+                    "rule directory {} is outside the repository",
+                    dir.display()
+                ));
+            }
             let entries = std::fs::read_dir(dir).map_err(|e| {
                 format!(
                     "cannot read rule directory {}: {}",
@@ -318,23 +386,19 @@ impl RuleSet {
                 .collect();
             files.sort();
             for path in files {
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    format!(
-                        "cannot read rule file {}: {}",
-                        path.display(),
-                        crate::walk::plain_io(&e)
-                    )
-                })?;
+                let text = fsread::read_text(&path, MAX_CONFIG_SIZE, confine)
+                    .map_err(|e| fsread::message("rule file ", &path, &e))?;
                 let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
                 let origin = path.display().to_string();
                 let lookup = |rel: &str| {
-                    let p = base.join(rel);
-                    std::fs::read_to_string(&p).map_err(|e| {
-                        format!(
-                            "{origin}: cannot read query file {}: {}",
-                            p.display(),
-                            crate::walk::plain_io(&e)
-                        )
+                    // A repository's query files stay in the repository.
+                    let p = match confine {
+                        Some(_) => fsread::join_confined(&base, Path::new(rel))
+                            .map_err(|e| format!("{origin}: cannot read query file {rel}: {e}"))?,
+                        None => base.join(rel),
+                    };
+                    fsread::read_text(&p, MAX_CONFIG_SIZE, confine).map_err(|e| {
+                        format!("{origin}: {}", fsread::message("query file ", &p, &e))
                     })
                 };
                 add_file(&origin, &text, &lookup, &mut rules, &mut query_texts)?;
@@ -364,10 +428,14 @@ impl RuleSet {
             if new_index[ri] == usize::MAX {
                 continue;
             }
+            // The error's position and kind, not its message: that quotes
+            // the query text, which may come from anywhere.
             let query = tree_sitter::Query::new(&lang.grammar(), &text).map_err(|e| {
                 format!(
-                    "{origin}: query does not compile: {}",
-                    one_line(&e.to_string())
+                    "{origin}: query does not compile: {:?} error at line {}, column {}",
+                    e.kind,
+                    e.row + 1,
+                    e.column + 1
                 )
             })?;
             queries.push(RuleQuery { lang, query });
@@ -409,8 +477,8 @@ fn add_file(
     rules: &mut Vec<Rule>,
     queries: &mut Vec<(usize, Lang, String, String)>,
 ) -> Result<(), String> {
-    let file: RuleFile =
-        toml::from_str(text).map_err(|e| format!("{origin}: {}", one_line(&e.to_string())))?;
+    let file: RuleFile = toml::from_str(text)
+        .map_err(|e| format!("{origin}: {}", crate::fsread::toml_error(text, &e)))?;
     for mut r in file.rule {
         let at = format!("{origin}: rule {}", r.id);
         validate(&r).map_err(|e| format!("{at}: {e}"))?;
