@@ -64,6 +64,10 @@ enum Command {
     Scan(ScanCmdArgs),
     /// List the scan rules, or explain one: `threatscan rules TS1001`.
     Rules(RulesArgs),
+    /// List the web frameworks whose route tables threatscan reads: the
+    /// built-in `[[framework]]` specs, and a repository's own (named in its
+    /// .threatscan.toml under [catalog] frameworks) when PATH is given.
+    Frameworks(FrameworksArgs),
     /// Check a written threat model against the code.
     ///
     /// Documents: Markdown (tables, lists, prose), Microsoft Threat Modeling
@@ -185,6 +189,21 @@ struct RulesArgs {
     rules: Vec<PathBuf>,
 }
 
+#[derive(clap::Args)]
+struct FrameworksArgs {
+    /// A repository whose own framework specs to list too
+    path: Option<PathBuf>,
+    /// Output format (markdown is docs/frameworks.md)
+    #[arg(long, value_enum, default_value_t = FrameworksFormat::Text)]
+    format: FrameworksFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FrameworksFormat {
+    Text,
+    Markdown,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum RulesFormat {
     Text,
@@ -255,6 +274,7 @@ fn main() -> ExitCode {
         Command::Model(a) => run_model(a),
         Command::Scan(a) => run_scan(a),
         Command::Rules(a) => run_rules(a),
+        Command::Frameworks(a) => run_frameworks(a),
         Command::Verify(a) => run_verify(a),
     }
 }
@@ -504,6 +524,51 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn run_frameworks(a: FrameworksArgs) -> ExitCode {
+    use threatscan::frameworks::spec;
+    let own = match &a.path {
+        Some(p) if !p.is_dir() => return fail(format!("{} is not a directory", p.display())),
+        Some(p) => match threatscan::rules::Config::load(p).and_then(|c| c.frameworks()) {
+            Ok(v) => v,
+            Err(e) => return fail(e),
+        },
+        None => vec![],
+    };
+    let n_own = own.len();
+    let all: Vec<spec::FrameworkSpec> = own
+        .into_iter()
+        .chain(spec::builtin().iter().cloned())
+        .collect();
+    let origin = |f: &spec::FrameworkSpec| {
+        let i = all.iter().position(|x| std::ptr::eq(x, f)).unwrap_or(0);
+        if i < n_own {
+            "repository".to_string()
+        } else {
+            "built-in".to_string()
+        }
+    };
+    let text = match a.format {
+        FrameworksFormat::Markdown => spec::markdown(&all, &origin),
+        FrameworksFormat::Text => {
+            let mut s = String::new();
+            for f in &all {
+                s.push_str(&format!(
+                    "{:<14} {:<7} {:<10} {}\n",
+                    f.name,
+                    f.language.name(),
+                    origin(f),
+                    f.docs.as_deref().unwrap_or("")
+                ));
+            }
+            s
+        }
+    };
+    match write_or_fail(None, &text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
     }
 }
 

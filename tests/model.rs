@@ -270,3 +270,15 @@ fn mermaid_parses_with_the_real_parser() {
         "{said}"
     );
 }
+
+#[test]
+fn shadowed_routes_are_not_entry_points() {
+    let m = build("py_route_tables");
+    let about: Vec<_> = m
+        .entry_points
+        .iter()
+        .filter(|e| e.pattern.as_deref() == Some("/pages/about"))
+        .collect();
+    assert_eq!(about.len(), 1, "the first registration only");
+    assert_eq!(about[0].handler, "web.signup:about");
+}

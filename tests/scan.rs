@@ -512,6 +512,33 @@ fn rules_docs_are_current() {
     );
 }
 
+#[test]
+fn frameworks_docs_are_current() {
+    let out = run(&["frameworks", "--format", "markdown"]);
+    assert!(out.status.success());
+    let docs = std::fs::read_to_string(root().join("docs/frameworks.md")).unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout) == docs,
+        "docs/frameworks.md is stale: run `cargo run -- frameworks --format markdown > docs/frameworks.md`"
+    );
+}
+
+#[test]
+fn frameworks_lists_a_repository_s_own_specs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/py_user_framework");
+    let out = run(&["frameworks", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("microweb") && first.contains("repository"),
+        "{text}"
+    );
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with("flask ") && l.contains("built-in")));
+}
+
 /// Microsoft's SARIF Multitool (`tools/sarif-check`, installed by `npm ci`)
 /// validates the SARIF of every fixture with GitHub's and SARIF's rules; any
 /// error or warning fails. Skipped when the tool is not installed, unless

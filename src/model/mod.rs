@@ -380,7 +380,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
 
     // Entry points.
     let mut entries: Vec<Entry> = vec![];
-    for f in facts.iter().filter(|f| f.kind == "route") {
+    for f in facts.iter().filter(|f| f.kind == "route" && !f.shadowed) {
         let methods = f.methods.clone().unwrap_or_default();
         let pattern = f.pattern.clone().unwrap_or_default();
         let kind = if methods.iter().any(|m| m == "WEBSOCKET") {

@@ -385,6 +385,10 @@ fn safe_matches(want: Option<bool>, have: Option<bool>) -> bool {
 }
 
 fn fact_matches(w: &When, f: &Fact) -> bool {
+    // A shadowed route is never served.
+    if f.shadowed {
+        return false;
+    }
     if !w.kinds.is_empty() && !w.kinds.iter().any(|k| k == f.kind) {
         return false;
     }

@@ -189,7 +189,10 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
     };
     let symbols = Symbols::build(&idx);
     let ev = Evidence {
-        routes: facts.iter().filter(|f| f.kind == "route").collect(),
+        routes: facts
+            .iter()
+            .filter(|f| f.kind == "route" && !f.shadowed)
+            .collect(),
         facts: &facts,
         extra: &extra,
     };
