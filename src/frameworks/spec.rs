@@ -391,19 +391,6 @@ pub fn builtin() -> &'static [FrameworkSpec] {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_builtin_spec_parses() {
-        for (name, text) in super::BUILTIN {
-            if let Err(e) = super::parse(name, text) {
-                panic!("{e}");
-            }
-        }
-        assert!(super::builtin().len() >= 10);
-    }
-}
-
 /// `position 0 or keyword path`, for docs.
 fn arg_text(a: &Arg) -> String {
     match (&a.position, &a.keyword) {
@@ -726,4 +713,17 @@ pub fn markdown(specs: &[FrameworkSpec], origin: &dyn Fn(&FrameworkSpec) -> Stri
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_builtin_spec_parses() {
+        for (name, text) in super::BUILTIN {
+            if let Err(e) = super::parse(name, text) {
+                panic!("{e}");
+            }
+        }
+        assert!(super::builtin().len() >= 10);
+    }
 }
