@@ -730,10 +730,15 @@ fn attribute(a: Node, src: &[u8]) -> Expr {
 /// Split a token tree at top-level commas into arguments: string literals,
 /// paths (`a::b`), `name = "value"` pairs.
 fn token_args(tt: Node, src: &[u8]) -> Vec<Arg> {
-    let mut args = vec![];
-    let mut group: Vec<Node> = vec![];
     let mut w = tt.walk();
     let children: Vec<Node> = tt.children(&mut w).collect();
+    token_args_of(tt, &children, src)
+}
+
+/// [`token_args`] with the tree's children already listed.
+fn token_args_of(tt: Node, children: &[Node], src: &[u8]) -> Vec<Arg> {
+    let mut args = vec![];
+    let mut group: Vec<Node> = vec![];
     let inner = if children.len() >= 2 {
         &children[1..children.len() - 1]
     } else {
@@ -821,33 +826,43 @@ fn string_value(n: Node, src: &[u8]) -> String {
 /// (bounded depth).
 fn token_calls(tt: Node, src: &[u8], depth: u32) -> Vec<CallExpr> {
     let mut out = vec![];
-    if depth > 8 {
-        return out;
-    }
     let mut w = tt.walk();
     let toks: Vec<Node> = tt.children(&mut w).collect();
+    token_calls_in(&toks, src, depth, &mut out);
+    out
+}
+
+/// [`token_calls`] over a token tree's children, each tree's children
+/// listed once (they are also the found call's arguments).
+fn token_calls_in<'t>(toks: &[Node<'t>], src: &[u8], depth: u32, out: &mut Vec<CallExpr>) {
+    if depth > 8 {
+        return;
+    }
+    let ident = |n: Node| matches!(node_kind(n), "identifier" | "self" | "crate" | "super");
+    fn children<'t>(n: Node<'t>) -> Vec<Node<'t>> {
+        let mut w = n.walk();
+        n.children(&mut w).collect()
+    }
     let mut i = 0;
     while i < toks.len() {
         let t = toks[i];
         if node_kind(t) == "token_tree" {
-            out.extend(token_calls(t, src, depth + 1));
+            token_calls_in(&children(t), src, depth + 1, out);
             i += 1;
             continue;
         }
-        if !matches!(node_kind(t), "identifier" | "self" | "crate" | "super") {
+        if !ident(t) {
             i += 1;
             continue;
         }
-        // A path `a::b::c` or a dotted access `a.b`, then `(`.
+        // A path `a::b::c` or a dotted access `a.b`, then `(`: found first,
+        // the name built only for a call.
         let start = i;
-        let mut path = text(t, src).to_string();
         let mut j = i + 1;
         while j + 1 < toks.len()
             && matches!(text(toks[j], src), "::" | ".")
             && matches!(node_kind(toks[j + 1]), "identifier" | "self" | "super")
         {
-            path.push_str(text(toks[j], src));
-            path.push_str(text(toks[j + 1], src));
             j += 2;
         }
         if j < toks.len()
@@ -855,20 +870,21 @@ fn token_calls(tt: Node, src: &[u8], depth: u32) -> Vec<CallExpr> {
             && text(toks[j], src).starts_with('(')
             && !(start > 0 && text(toks[start - 1], src) == "!")
         {
+            let path: String = toks[start..j].iter().map(|n| text(*n, src)).collect();
             let p = pos_of(toks[start], src);
+            let inner = children(toks[j]);
             out.push(CallExpr {
                 func: Expr::Name(path, p),
-                args: token_args(toks[j], src),
+                args: token_args_of(toks[j], &inner, src),
                 pos: p,
                 start: p,
             });
-            out.extend(token_calls(toks[j], src, depth + 1));
+            token_calls_in(&inner, src, depth + 1, out);
             i = j + 1;
             continue;
         }
         i = j.max(i + 1);
     }
-    out
 }
 
 /// Longest builder chain converted along its spine (past it, the rest nests).

@@ -1933,16 +1933,21 @@ impl<'a, 'b> Engine<'a, 'b> {
             // Functions returning an object: their own object.
             for (di, d) in f.defs.iter().enumerate() {
                 for r in &d.returns {
-                    let key = self.idx.def_symbol(fi, di);
-                    if !g.objs.contains_key(&key)
-                        && self.chain_base(g, fi, Some(di), r, 0).is_some()
+                    if !matches!(r, Expr::Call(_) | Expr::Name(..))
+                        || self.chain_base(g, fi, Some(di), r, 0).is_none()
                     {
+                        continue;
+                    }
+                    let key = self.idx.def_symbol(fi, di);
+                    if !g.objs.contains_key(&key) {
                         self.build_chain(g, fi, Some(di), r, &key, 0);
                     }
                 }
             }
             for (ai, a) in f.assigns.iter().enumerate() {
-                if self.vars.borrow().contains_key(&(fi, ai)) {
+                if !matches!(a.value, Expr::Call(_) | Expr::Name(..))
+                    || self.vars.borrow().contains_key(&(fi, ai))
+                {
                     continue;
                 }
                 self.building.borrow_mut().insert((fi, ai));
@@ -1967,9 +1972,14 @@ impl<'a, 'b> Engine<'a, 'b> {
             }
             // Statements, and chains nested in a statement's arguments
             // (`Ok(if c { router.layer(l) } else { router })`).
-            let mut stmts: Vec<(CallExpr, Option<usize>)> = vec![];
+            // Only chains with a method some spec reads are looked at, found
+            // without copying anything.
+            let names = &self.specs(fi).names;
+            let mut stmts: Vec<(&CallExpr, Option<usize>)> = vec![];
             for call in &f.calls {
-                stmts.push((call.call.clone(), call.scope));
+                if spine(&call.call, names).0 {
+                    stmts.push((&call.call, call.scope));
+                }
                 let mut stack: Vec<(&Expr, u32)> =
                     call.call.args.iter().map(|a| (&a.value, 0)).collect();
                 while let Some((e, d)) = stack.pop() {
@@ -1980,32 +1990,23 @@ impl<'a, 'b> Engine<'a, 'b> {
                         Expr::Mix(xs) | Expr::List(xs) => {
                             stack.extend(xs.iter().map(|x| (x, d + 1)))
                         }
-                        Expr::Call(inner)
-                            if matches!(flatten(e).0, Expr::Name(..))
-                                && !flatten(e).1.is_empty() =>
-                        {
-                            stmts.push(((**inner).clone(), call.scope));
-                        }
-                        Expr::Call(inner) => {
-                            stack.extend(inner.args.iter().map(|a| (&a.value, d + 1)))
-                        }
+                        Expr::Call(inner) => match spine(inner, names) {
+                            (true, true) => stmts.push((inner, call.scope)),
+                            (false, true) => {}
+                            _ => stack.extend(inner.args.iter().map(|a| (&a.value, d + 1))),
+                        },
                         _ => {}
                     }
                 }
             }
-            for (c, scope) in &stmts {
-                let (c, scope) = (c, *scope);
+            for &(c, scope) in &stmts {
+                if self.seen.borrow().contains(&(fi, c.pos)) {
+                    continue;
+                }
                 // Statements on an existing object: `cfg.service(...)`, `app.route(...)`.
                 let whole = Expr::Call(Box::new(c.clone()));
                 let (base, ops) = flatten(&whole);
-                if ops.is_empty()
-                    || !ops
-                        .iter()
-                        .any(|(m, _)| self.specs(fi).names.contains(m.as_str()))
-                {
-                    continue;
-                }
-                if self.seen.borrow().contains(&(fi, c.pos)) {
+                if ops.is_empty() {
                     continue;
                 }
                 match &base {
@@ -2043,8 +2044,8 @@ impl<'a, 'b> Engine<'a, 'b> {
         if depth > 8 || self.nesting.get() > MAX_NESTING {
             return None;
         }
-        let (base, _) = flatten(e);
-        match &base {
+        let base = chain_root(e);
+        match base.as_ref() {
             Expr::Call(c) => match self.idx.resolve_expr(fi, scope, &c.func)? {
                 Target::External(q) => {
                     let sp = self.specs(fi);
@@ -2749,6 +2750,50 @@ enum Base {
 }
 
 /// `a.b(x).c(y)` → (base `a`, [("b", call), ("c", call)]).
+/// The base of a chain (what [`flatten`] returns first), copied only when it
+/// is the receiver part of a dotted name.
+fn chain_root(e: &Expr) -> std::borrow::Cow<'_, Expr> {
+    let mut cur = e;
+    loop {
+        match cur {
+            Expr::Call(c) => match &c.func {
+                Expr::Attr(recv, _, _) => cur = recv,
+                Expr::Name(n, _) if n.contains('.') && !n.contains("::") => {
+                    return match split_method(&c.func) {
+                        Some((recv, _)) => std::borrow::Cow::Owned(recv),
+                        None => std::borrow::Cow::Borrowed(cur),
+                    };
+                }
+                _ => return std::borrow::Cow::Borrowed(cur),
+            },
+            other => return std::borrow::Cow::Borrowed(other),
+        }
+    }
+}
+
+/// Walk a chain's spine without copying: (does a method on it have one of
+/// these names, is its base a plain name).
+fn spine(c: &CallExpr, names: &FxHashSet<String>) -> (bool, bool) {
+    let mut cur = c;
+    let mut named = false;
+    loop {
+        match &cur.func {
+            Expr::Attr(recv, m, _) => {
+                named |= names.contains(m.as_str());
+                match recv.as_ref() {
+                    Expr::Call(inner) => cur = inner,
+                    base => return (named, matches!(base, Expr::Name(..))),
+                }
+            }
+            Expr::Name(n, _) if n.contains('.') && !n.contains("::") => {
+                let m = n.rsplit('.').next().unwrap_or(n);
+                return (named || names.contains(m), true);
+            }
+            _ => return (named, false),
+        }
+    }
+}
+
 pub fn flatten(e: &Expr) -> (Expr, Vec<(String, &CallExpr)>) {
     let mut calls = vec![];
     let mut cur = e;
