@@ -742,7 +742,7 @@ fn token_args_of(tt: Node, children: &[Node], src: &[u8]) -> Vec<Arg> {
     let inner = if children.len() >= 2 {
         &children[1..children.len() - 1]
     } else {
-        &children[..]
+        children
     };
     for &c in inner
         .iter()
