@@ -54,6 +54,8 @@ pub struct Specs<'s> {
     collection_macros: FxHashMap<String, usize>,
     lists: FxHashMap<String, usize>,
     view_calls: FxHashSet<String>,
+    /// Library class-based views → the HTTP methods they serve.
+    view_bases: FxHashMap<String, Vec<String>>,
     aliases: FxHashSet<String>,
     list_attrs: FxHashSet<String>,
     /// Every method name any spec looks at: most calls are passed over on it.
@@ -142,6 +144,9 @@ impl<'s> Specs<'s> {
                 s.lists.entry(l.clone()).or_insert(si);
             }
             s.view_calls.extend(f.view_calls.iter().cloned());
+            for (k, v) in &f.view_bases {
+                s.view_bases.entry(k.clone()).or_insert_with(|| v.clone());
+            }
             s.attributes |= !f.attribute.is_empty();
             s.chains |= !f.chain.is_empty();
             s.registrations |= !(f.register.is_empty()
@@ -417,7 +422,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                     continue;
                 }
                 let Expr::Call(_) = &a.value else { continue };
-                let Some(Target::External(q)) = self.idx.assign_callee(fi, ai) else {
+                let Some(q) = self.ctor_api(fi, ai) else {
                     continue;
                 };
                 if let Some(&(si, _)) = sp.ctor.get(&*q) {
@@ -439,7 +444,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         for ((fi, ai), key) in built {
             let a = &self.idx.files[fi].assigns[ai];
             let Expr::Call(c) = &a.value else { continue };
-            let Some(Target::External(q)) = self.idx.assign_callee(fi, ai) else {
+            let Some(q) = self.ctor_api(fi, ai) else {
                 continue;
             };
             let Some(&(si, oi)) = self.specs(fi).ctor.get(&*q) else {
@@ -447,6 +452,38 @@ impl<'a, 'b> Engine<'a, 'b> {
             };
             self.construct(g, fi, a.scope, &key, si, oi, c);
         }
+    }
+
+    /// The framework class an assignment constructs: the callee itself, or,
+    /// for a repository subclass (`class CTFdFlask(Flask)`), the catalogued
+    /// class it derives from.
+    fn ctor_api(&self, fi: usize, ai: usize) -> Option<std::rc::Rc<str>> {
+        let mut t = self.idx.assign_callee(fi, ai)?;
+        for _ in 0..8 {
+            match t {
+                Target::External(q) => return Some(q),
+                Target::Def(df, dd) => {
+                    let d = &self.idx.files[df].defs[dd];
+                    if d.kind != DefKind::Class {
+                        return None;
+                    }
+                    let sp = self.specs(df);
+                    let mut next = None;
+                    for b in &d.bases {
+                        match self.idx.resolve_expr(df, d.parent, b) {
+                            Some(Target::External(q)) if sp.ctor.contains_key(&*q) => {
+                                return Some(q)
+                            }
+                            Some(x @ Target::Def(..)) if next.is_none() => next = Some(x),
+                            _ => {}
+                        }
+                    }
+                    t = next?;
+                }
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// Constructor arguments: prefix, guards, a route list, a parent object.
@@ -482,6 +519,9 @@ impl<'a, 'b> Engine<'a, 'b> {
         }
         let lang = self.idx.files[fi].lang;
         self.obj(g, key, lang, si, (fi, c.pos));
+        if os.mounted {
+            g.obj(key, &self.spec(fi, si).name, (fi, c.pos)).needs_mount = true;
+        }
         if let Some(o) = g.objs.get_mut(key) {
             o.prefix = prefix;
             o.guards.extend(guards);
@@ -1375,6 +1415,12 @@ impl<'a, 'b> Engine<'a, 'b> {
                             }
                         }
                     }
+                    // A catalogued library view used directly (`SpectacularAPIView.as_view()`).
+                    if methods.is_empty() && handler.is_none() {
+                        if let Some(ms) = sp.view_bases.get(sym.as_str()) {
+                            methods = ms.clone();
+                        }
+                    }
                     if methods.is_empty() {
                         methods = if it.default.is_empty() {
                             vec!["GET".into()]
@@ -1701,9 +1747,15 @@ impl<'a, 'b> Engine<'a, 'b> {
             .collect();
         if out.is_empty() {
             for b in &file.defs[d].bases {
-                if let Some(Target::Def(bf, bd)) = self.idx.resolve_expr(f, file.defs[d].parent, b)
-                {
-                    out.extend(self.own_methods(bf, bd, depth + 1));
+                match self.idx.resolve_expr(f, file.defs[d].parent, b) {
+                    Some(Target::Def(bf, bd)) => out.extend(self.own_methods(bf, bd, depth + 1)),
+                    // A catalogued library view (`ObtainAuthToken` serves POST).
+                    Some(Target::External(q)) => {
+                        if let Some(ms) = self.specs(f).view_bases.get(&*q) {
+                            out.extend(ms.iter().map(|m| (m.clone(), None)));
+                        }
+                    }
+                    _ => {}
                 }
             }
         }

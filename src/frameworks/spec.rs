@@ -80,6 +80,11 @@ pub struct ObjectSpec {
     /// (`router.urls`).
     #[serde(default)]
     pub list_attrs: Vec<String>,
+    /// Objects of this kind are served only where they are mounted
+    /// (routers, blueprints, namespaces): one nobody is seen mounting has an
+    /// unknown mount point, shown as a placeholder prefix.
+    #[serde(default)]
+    pub mounted: bool,
     /// Rust: handler or function parameters of this type are objects that
     /// callers hand in (`cfg: &mut ServiceConfig`, see [`ChainOp::Configure`]).
     #[serde(default)]
@@ -341,6 +346,10 @@ pub struct FrameworkSpec {
     /// (`View.as_view()`), and the class's methods that are HTTP methods.
     #[serde(default)]
     pub view_calls: Vec<String>,
+    /// Library class-based views and the HTTP methods they serve (their
+    /// subclasses serve them too, unless they define their own).
+    #[serde(default)]
+    pub view_bases: BTreeMap<String, Vec<String>>,
     /// A route registered by another framework whose handler's bases or
     /// decorators resolve under these is this framework's (DRF views in
     /// Django URL lists).
@@ -485,6 +494,9 @@ pub fn markdown(specs: &[FrameworkSpec], origin: &dyn Fn(&FrameworkSpec) -> Stri
             }
             if !o.aliases.is_empty() {
                 let _ = write!(s, "; {} stand for the object", code_list(&o.aliases));
+            }
+            if o.mounted {
+                s.push_str("; served only where mounted (unknown mount point otherwise)");
             }
             if !o.param_types.is_empty() {
                 let _ = write!(
@@ -702,6 +714,17 @@ pub fn markdown(specs: &[FrameworkSpec], origin: &dyn Fn(&FrameworkSpec) -> Stri
                 s,
                 "- Class-based views by {}: one route per HTTP method the class defines.",
                 code_list(&f.view_calls)
+            );
+        }
+        if !f.view_bases.is_empty() {
+            let _ = writeln!(
+                s,
+                "- Library views and the methods they serve: {}.",
+                f.view_bases
+                    .iter()
+                    .map(|(k, v)| format!("`{k}` ({})", v.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         if !f.handler_marks.is_empty() {

@@ -63,6 +63,8 @@ pub struct Obj {
     pub methods: Vec<String>,
     /// (file, pos) where the object is defined, for ordering.
     pub origin: (usize, Pos),
+    /// Served only where mounted (a router, a blueprint).
+    pub needs_mount: bool,
 }
 
 #[derive(Default)]
@@ -106,7 +108,9 @@ impl Graph {
 pub fn join(prefix: &str, pattern: &str) -> String {
     fn clean(s: &str) -> &str {
         let s = s.strip_prefix('^').unwrap_or(s);
-        s.strip_suffix('$').unwrap_or(s)
+        let s = s.strip_suffix('$').unwrap_or(s);
+        // A regex's optional trailing slash (`share/(?P<slug>\w+)/?`): served either way.
+        s.strip_suffix("/?").unwrap_or(s)
     }
     let (a, b) = (clean(prefix), clean(pattern));
     // `first`, then `/` and `second` when both parts are non-empty.
@@ -176,7 +180,14 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     for r in roots {
         let mut stack = vec![];
         let from = emitted.len();
-        walk(&g, r, "", &[], &[], &mut stack, &mut emitted);
+        // A router nobody is seen mounting is served (if at all) under a
+        // prefix only the running program knows.
+        let start = if g.objs[r].needs_mount {
+            format!("{{{}mount point of {r}}}", crate::frameworks::UNKNOWN)
+        } else {
+            String::new()
+        };
+        walk(&g, r, &start, &[], &[], &mut stack, &mut emitted);
         let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
         for (i, (d, _)) in emitted.iter().enumerate().skip(from) {
             for m in &d.methods {

@@ -50,6 +50,9 @@ def variants(route: dict) -> list[str]:
     empty: the truth records the default configuration."""
     p = route.get("pattern", "")
     out = [norm_pattern(p)]
+    # A router nobody is seen mounting has no known path at all.
+    if unknown_mount(route):
+        return out
     unresolved = route.get("unresolved") or []
     if unresolved:
         q = p
@@ -57,6 +60,11 @@ def variants(route: dict) -> list[str]:
             q = q.replace("{" + name + "}", "")
         out.append(norm_pattern(q))
     return list(dict.fromkeys(out))
+
+
+def unknown_mount(route: dict) -> bool:
+    """threatscan says it does not know where the route's router is mounted."""
+    return any(u.startswith("mount point of ") for u in route.get("unresolved") or [])
 
 
 def auth_state(route: dict) -> str:
@@ -164,8 +172,15 @@ def main() -> int:
     truth_patterns = {norm_pattern(t["pattern"]) for t in routes}
     invented = 0
     in_scope = 0
+    unmounted = 0
     for r in reported:
         if r["file"] not in complete or r.get("shadowed"):
+            continue
+        # Reported with an unknown mount point: neither a claim of a path
+        # (not invented) nor a route found (the truth's path is not matched).
+        if unknown_mount(r):
+            unmounted += len(r.get("methods", []))
+            problems.append(f"unmounted  {','.join(r.get('methods', []))} {r.get('pattern')} ({r['file']}:{r['line']})")
             continue
         for m in r.get("methods", []):
             in_scope += 1
@@ -187,6 +202,7 @@ def main() -> int:
         "invented": invented,
         "reported_in_complete_files": in_scope,
         "invented_pct": round(pct(invented, in_scope), 1) if in_scope else 0.0,
+        "unknown_mount": unmounted,
         "auth_agree": auth_ok,
         "auth_checked": auth_n,
         "auth_pct": round(pct(auth_ok, auth_n), 1),
@@ -200,7 +216,9 @@ def main() -> int:
         print(
             f"{scores['project']}: {n} routes; found {found} ({scores['found_pct']}%), "
             f"right method {right_method} ({scores['right_method_pct']}%), "
-            f"invented {invented} of {in_scope} ({scores['invented_pct']}%); "
+            f"invented {invented} of {in_scope} ({scores['invented_pct']}%)"
+            + (f", {unmounted} with an unknown mount point" if unmounted else "")
+            + "; "
             f"auth {auth_ok}/{auth_n} ({scores['auth_pct']}%), "
             f"rate limit {limit_ok}/{limit_n} ({scores['rate_limit_pct']}%)"
         )
