@@ -186,6 +186,7 @@ fn bench(c: &mut Criterion) {
                 files: ff,
                 manifests: Default::default(),
                 frameworks: vec![],
+                max_file_size: threatscan::DEFAULT_MAX_FILE_SIZE,
                 skipped: vec![],
                 stats: Default::default(),
             };

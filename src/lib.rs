@@ -86,6 +86,8 @@ pub struct Scan {
     pub manifests: std::collections::BTreeMap<String, String>,
     pub skipped: Vec<Skipped>,
     pub stats: Stats,
+    /// The size cap files were scanned under (later reads use it too).
+    pub max_file_size: u64,
 }
 
 #[derive(Debug)]
@@ -126,7 +128,7 @@ fn with_parser<T>(lang: Lang, f: impl FnOnce(&mut tree_sitter::Parser) -> T) -> 
 
 /// Parse one source text and extract its facts (one parser per thread, reused).
 pub fn extract_source(path: String, lang: Lang, src: &[u8]) -> Option<FileFacts> {
-    extract_timed(path, lang, src, &[]).map(|(ff, _)| ff)
+    extract_timed(path, lang, src, &[]).ok().map(|(ff, _)| ff)
 }
 
 /// [`extract_source`], also returning the time spent in tree-sitter's parser
@@ -136,10 +138,25 @@ pub fn extract_timed(
     lang: Lang,
     src: &[u8],
     rule_queries: &[extract::RuleQuery],
-) -> Option<(FileFacts, std::time::Duration)> {
+) -> Result<(FileFacts, std::time::Duration), String> {
+    extract::reset_columns();
+    // Inputs the grammar cannot take without aborting the process are
+    // refused before parsing (see `Lang::precheck`).
+    lang.precheck(src)?;
+    // A lone CR ends a line like LF does; the parser only knows LF, so it
+    // sees LF in its place (same length: byte offsets are unchanged).
+    let normalised;
+    let src = if memchr::memchr(b'\r', src).is_some() {
+        normalised = lone_cr_to_lf(src);
+        &normalised[..]
+    } else {
+        src
+    };
     with_parser(lang, |parser| {
         let t = Instant::now();
-        let tree = parser.parse(src, None)?;
+        let tree = parser
+            .parse(src, None)
+            .ok_or_else(|| "parser gave up".to_string())?;
         let mut parse = t.elapsed();
         let mut ff = lang.extract(&tree, src, path);
         ff.suppressions = extract::suppressions(&tree, src);
@@ -150,8 +167,19 @@ pub fn extract_timed(
         let t = Instant::now();
         drop(tree);
         parse += t.elapsed();
-        Some((ff, parse))
+        Ok((ff, parse))
     })
+}
+
+/// `\r` not followed by `\n` replaced by `\n`.
+fn lone_cr_to_lf(src: &[u8]) -> Vec<u8> {
+    let mut out = src.to_vec();
+    for i in memchr::memchr_iter(b'\r', src) {
+        if src.get(i + 1) != Some(&b'\n') {
+            out[i] = b'\n';
+        }
+    }
+    out
 }
 
 /// Parse only (no queries, no extraction): the baseline the benchmark compares against.
@@ -196,12 +224,15 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             .files
             .par_iter()
             .map(|(rel, abs, lang)| {
-                let bytes = match std::fs::read(abs) {
+                let bytes = match fsread::read(abs, opts.max_file_size, None) {
                     Ok(b) => b,
                     Err(e) => {
                         return Outcome::Skip(Skipped {
                             file: rel.clone(),
-                            reason: format!("unreadable: {}", walk::plain_io(&e)),
+                            reason: match e {
+                                fsread::ReadError::Io(m) => format!("unreadable: {m}"),
+                                other => other.to_string(),
+                            },
                         })
                     }
                 };
@@ -212,10 +243,10 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                     });
                 }
                 match extract_timed(rel.clone(), *lang, &bytes, &opts.rule_queries) {
-                    Some((ff, parse)) => Outcome::Ok(Box::new(ff), parse),
-                    None => Outcome::Skip(Skipped {
+                    Ok((ff, parse)) => Outcome::Ok(Box::new(ff), parse),
+                    Err(reason) => Outcome::Skip(Skipped {
                         file: rel.clone(),
-                        reason: "parser gave up".into(),
+                        reason,
                     }),
                 }
             })
@@ -275,6 +306,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         manifests,
         skipped,
         stats,
+        max_file_size: opts.max_file_size,
     })
 }
 

@@ -615,11 +615,94 @@ impl KindNames {
 pub fn pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
     let p = node.start_position();
     let row_start = node.start_byte() - p.column;
-    let col_chars = chars_in(&src[row_start..node.start_byte()]);
     Pos {
         line: p.row as u32 + 1,
-        column: col_chars as u32 + 1,
+        column: column_chars(src, row_start, node.start_byte()) as u32 + 1,
     }
+}
+
+/// Definitions nested deeper than this are named under their ancestor at
+/// this depth (`a.b.….f` → the ancestor's name, then `f`): names stay short
+/// however deep a hostile file nests, and nesting that deep is never real.
+pub const MAX_NAME_NESTING: u32 = 32;
+
+/// Nesting depth of each definition, in definition order, to bound the
+/// length of qualified names (see [`MAX_NAME_NESTING`]).
+#[derive(Default)]
+pub struct Nesting {
+    depth: Vec<u32>,
+    /// For each definition: the definition whose name its children extend.
+    anchor: Vec<usize>,
+}
+
+impl Nesting {
+    /// Record the next definition's parent.
+    pub fn push(&mut self, parent: Option<usize>) {
+        let i = self.depth.len();
+        let (d, a) = match parent {
+            None => (0, i),
+            Some(p) => {
+                let d = self.depth[p] + 1;
+                (
+                    d,
+                    if d >= MAX_NAME_NESTING {
+                        self.anchor[p]
+                    } else {
+                        i
+                    },
+                )
+            }
+        };
+        self.depth.push(d);
+        self.anchor.push(a);
+    }
+
+    /// The name a child of `parent` is qualified with: the parent's own, or,
+    /// past [`MAX_NAME_NESTING`], that of the ancestor at that depth.
+    pub fn prefix<'n>(&self, parent: usize, defs: &'n [Def]) -> &'n str {
+        &defs[self.anchor[parent]].name
+    }
+}
+
+/// Every this many bytes of a long line, the characters before are kept.
+const COLUMN_STRIDE: usize = 4096;
+
+/// Checkpoints of the long line last asked about, per thread: (source
+/// address and length, line start, characters before each stride).
+type ColumnIndex = Option<((usize, usize, usize), Vec<usize>)>;
+
+thread_local! {
+    static COLUMNS: std::cell::RefCell<ColumnIndex> = const { std::cell::RefCell::new(None) };
+}
+
+/// Forget the long-line checkpoints (a new source text starts).
+pub fn reset_columns() {
+    COLUMNS.with(|c| *c.borrow_mut() = None);
+}
+
+/// Characters from `row_start` to `at`: direct on short lines; on long ones
+/// (a minified or generated one-line file) from checkpoints every
+/// [`COLUMN_STRIDE`] bytes, so positions cost the same on any layout.
+fn column_chars(src: &[u8], row_start: usize, at: usize) -> usize {
+    if at - row_start < COLUMN_STRIDE {
+        return chars_in(&src[row_start..at]);
+    }
+    COLUMNS.with(|c| {
+        let mut c = c.borrow_mut();
+        let key = (src.as_ptr() as usize, src.len(), row_start);
+        if c.as_ref().is_none_or(|(k, _)| *k != key) {
+            *c = Some((key, vec![0]));
+        }
+        let (_, marks) = c.as_mut().expect("set above");
+        let k = (at - row_start) / COLUMN_STRIDE;
+        while marks.len() <= k {
+            let i = marks.len();
+            let from = row_start + (i - 1) * COLUMN_STRIDE;
+            let n = marks[i - 1] + chars_in(&src[from..from + COLUMN_STRIDE]);
+            marks.push(n);
+        }
+        marks[k] + chars_in(&src[row_start + k * COLUMN_STRIDE..at])
+    })
 }
 
 /// Characters in UTF-8 bytes (scanned files are valid UTF-8): every byte
@@ -637,10 +720,9 @@ pub fn end_pos_of(node: tree_sitter::Node, src: &[u8]) -> Pos {
     let p = node.end_position();
     let end = node.end_byte();
     let row_start = end - p.column;
-    let col_chars = chars_in(&src[row_start..end]);
     Pos {
         line: p.row as u32 + 1,
-        column: col_chars as u32 + 1,
+        column: column_chars(src, row_start, end) as u32 + 1,
     }
 }
 

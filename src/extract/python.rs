@@ -180,6 +180,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
         .collect();
     let scopes = Scopes::new(&ranges);
     let scope_of = |n: Node| -> Option<usize> { scopes.enclosing(n.start_byte(), n.end_byte()) };
+    let mut nest = super::Nesting::default();
     for (i, &n) in defs.iter().enumerate() {
         let parent = scopes.parent(i);
         let base = n
@@ -187,9 +188,10 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             .map(|x| text(x, src))
             .unwrap_or("");
         let name = match parent {
-            Some(p) => format!("{}.{}", ff.defs[p].name, base),
+            Some(p) => format!("{}.{}", nest.prefix(p, &ff.defs), base),
             None => base.to_string(),
         };
+        nest.push(parent);
         let kind = if node_kind(n) == "class_definition" {
             DefKind::Class
         } else {

@@ -273,6 +273,7 @@ fn extract_inner(
         .collect();
     let scopes = Scopes::new(&ranges);
     let scope_of = |n: Node| -> Option<usize> { scopes.enclosing(n.start_byte(), n.end_byte()) };
+    let mut nest = super::Nesting::default();
     for (i, (n, quals, outer)) in defs.iter().enumerate() {
         let n = *n;
         let base = n
@@ -298,9 +299,10 @@ fn extract_inner(
             .parent(i)
             .filter(|&p| node_kind(defs[p].0) == "function_item");
         let name = match parent {
-            Some(p) => format!("{}::{}", ff.defs[p].name, base),
+            Some(p) => format!("{}::{}", nest.prefix(p, &ff.defs), base),
             None => parts.join("::"),
         };
+        nest.push(parent);
         let decorators = outer
             .iter()
             .filter_map(|p| p.named_child(0))
@@ -560,51 +562,51 @@ fn def_context(n: Node) -> (Vec<Node>, Vec<Node>) {
 
 /// The name of a type, without generics or references: `FromRequestParts<S>` → `FromRequestParts`.
 fn type_name(n: Node, src: &[u8]) -> String {
-    match node_kind(n) {
-        "generic_type" => n
-            .child_by_field_id(F.type_.get())
-            .map(|t| type_name(t, src))
-            .unwrap_or_default(),
-        "reference_type" => n
-            .child_by_field_id(F.type_.get())
-            .map(|t| type_name(t, src))
-            .unwrap_or_default(),
-        "scoped_type_identifier" => {
-            let name = n
-                .child_by_field_id(F.name.get())
-                .map(|x| text(x, src))
-                .unwrap_or("");
-            match n.child_by_field_id(F.path.get()) {
-                Some(p) => format!("{}::{name}", type_name(p, src)),
-                None => name.to_string(),
-            }
+    // Generics and references are stepped through in a loop: a type can be
+    // nested arbitrarily deep (`&&&&…u8`).
+    let mut n = n;
+    for _ in 0..MAX_DEPTH {
+        match node_kind(n) {
+            "generic_type" | "reference_type" => match n.child_by_field_id(F.type_.get()) {
+                Some(t) => n = t,
+                None => return String::new(),
+            },
+            "scoped_type_identifier" => return path_text(n, src),
+            _ => return text(n, src).to_string(),
         }
-        _ => text(n, src).to_string(),
     }
+    String::new()
 }
 
 /// A parameter type as an expression: the named type, generics as subscripts
 /// (`Json<Item>` → `Subscript(Json, [Item])`), references stripped.
 fn ty_expr(n: Node, src: &[u8]) -> Expr {
+    ty_expr_n(n, src, 0)
+}
+
+fn ty_expr_n(n: Node, src: &[u8], depth: u32) -> Expr {
+    if depth > MAX_DEPTH {
+        return Expr::Other;
+    }
     match node_kind(n) {
         "generic_type" => {
             let base = n
                 .child_by_field_id(F.type_.get())
-                .map(|t| ty_expr(t, src))
+                .map(|t| ty_expr_n(t, src, depth + 1))
                 .unwrap_or(Expr::Other);
             let mut subs = vec![];
             if let Some(args) = n.child_by_field_id(F.type_arguments.get()) {
                 let mut w = args.walk();
                 subs = args
                     .named_children(&mut w)
-                    .map(|a| ty_expr(a, src))
+                    .map(|a| ty_expr_n(a, src, depth + 1))
                     .collect();
             }
             Expr::Subscript(Box::new(base), subs)
         }
         "reference_type" => n
             .child_by_field_id(F.type_.get())
-            .map(|t| ty_expr(t, src))
+            .map(|t| ty_expr_n(t, src, depth + 1))
             .unwrap_or(Expr::Other),
         "type_identifier" | "scoped_type_identifier" | "identifier" | "primitive_type" => {
             Expr::Name(type_name(n, src), pos_of(n, src))
@@ -614,7 +616,21 @@ fn ty_expr(n: Node, src: &[u8]) -> Expr {
 }
 
 fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<Import>) {
+    use_tree_n(n, prefix, src, pos, out, 0)
+}
+
+fn use_tree_n(
+    n: Option<Node>,
+    prefix: &str,
+    src: &[u8],
+    pos: Pos,
+    out: &mut Vec<Import>,
+    depth: u32,
+) {
     let Some(n) = n else { return };
+    if depth > MAX_DEPTH {
+        return;
+    }
     let join = |p: &str, s: &str| {
         if p.is_empty() {
             s.to_string()
@@ -669,12 +685,19 @@ fn use_tree(n: Option<Node>, prefix: &str, src: &[u8], pos: Pos, out: &mut Vec<I
                 .child_by_field_id(F.path.get())
                 .map(|p| join(prefix, &path_text(p, src)))
                 .unwrap_or_else(|| prefix.to_string());
-            use_tree(n.child_by_field_id(F.list.get()), &p, src, pos, out);
+            use_tree_n(
+                n.child_by_field_id(F.list.get()),
+                &p,
+                src,
+                pos,
+                out,
+                depth + 1,
+            );
         }
         "use_list" => {
             let mut w = n.walk();
             for c in n.named_children(&mut w) {
-                use_tree(Some(c), prefix, src, pos, out);
+                use_tree_n(Some(c), prefix, src, pos, out, depth + 1);
             }
         }
         "use_wildcard" => {

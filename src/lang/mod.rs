@@ -180,6 +180,15 @@ impl Lang {
         }
     }
 
+    /// Refuse a source the grammar cannot parse without aborting the whole
+    /// process (a C assertion is not an error that can be caught).
+    pub fn precheck(self, src: &[u8]) -> Result<(), String> {
+        match self {
+            Lang::Python => python::precheck(src),
+            Lang::Rust => Ok(()),
+        }
+    }
+
     /// Extract a parsed file's facts.
     pub fn extract(
         self,

@@ -88,3 +88,45 @@ pub fn module_names(path: &str, paths: &FxHashSet<&str>) -> Vec<String> {
     }
     out
 }
+
+/// The most indentation levels a file may nest. tree-sitter-python's
+/// external scanner keeps its indentation stack in a 1,024-byte state buffer
+/// (two bytes a level, plus open string delimiters) and aborts the process
+/// (an assertion) when it overflows, at about 380 levels; no real code comes
+/// near either number.
+pub const MAX_INDENT_LEVELS: usize = 256;
+
+/// Refuse a file nested deeper than [`MAX_INDENT_LEVELS`] indentation
+/// levels, counted from its lines' leading whitespace (an over-estimate:
+/// continuation lines count too, so the real stack is never deeper).
+pub fn precheck(src: &[u8]) -> Result<(), String> {
+    let mut stack: Vec<usize> = vec![0];
+    for line in src.split(|&b| b == b'\n' || b == b'\r') {
+        let mut width = 0usize;
+        let mut rest = line;
+        while let Some((&b, r)) = rest.split_first() {
+            match b {
+                b' ' => width += 1,
+                b'\t' => width = (width / 8 + 1) * 8,
+                b'\x0c' => width = 0,
+                _ => break,
+            }
+            rest = r;
+        }
+        if rest.is_empty() || rest[0] == b'#' {
+            continue;
+        }
+        while stack.len() > 1 && width < *stack.last().unwrap_or(&0) {
+            stack.pop();
+        }
+        if width > *stack.last().unwrap_or(&0) {
+            stack.push(width);
+            if stack.len() > MAX_INDENT_LEVELS {
+                return Err(format!(
+                    "indentation nested deeper than {MAX_INDENT_LEVELS} levels"
+                ));
+            }
+        }
+    }
+    Ok(())
+}

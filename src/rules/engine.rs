@@ -60,6 +60,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                     suppressed: None,
                     baseline: None,
                     snippet: String::new(),
+                    snippet_from: 0,
                 });
             };
             match w.on {
@@ -219,6 +220,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                 suppressed: None,
                 baseline: None,
                 snippet: String::new(),
+                snippet_from: 0,
             });
         }
     }
@@ -254,29 +256,49 @@ fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
         note_more(last, &mut extra_entries);
     }
 
-    let mut sources: FxHashMap<String, Vec<String>> = FxHashMap::default();
+    // Each file read once (through the checked reader, capped like the
+    // scan), split into lines once; per line, its normalised text and, per
+    // rule and function, its fingerprint hash are computed once, so many
+    // findings on one long line cost no more than one.
+    let mut sources: FxHashMap<String, (String, Vec<(usize, usize)>)> = FxHashMap::default();
+    let mut line_hash: FxHashMap<(String, u32, String, Option<String>), u64> = FxHashMap::default();
+    // Per line with findings: its length in characters and, when long, the
+    // byte offset of every character.
+    let mut line_chars: FxHashMap<(String, u32), (usize, Vec<u32>)> = FxHashMap::default();
     let mut seen_hash: FxHashMap<u64, u32> = FxHashMap::default();
     for f in &mut merged {
         if !f.message.ends_with('.') {
             f.message.push('.');
         }
-        let lines = sources.entry(f.file.clone()).or_insert_with(|| {
-            std::fs::read(scan.root.join(&f.file))
-                .map(|b| {
-                    String::from_utf8_lossy(&b)
-                        .lines()
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        });
-        let text = lines
-            .get(f.line.saturating_sub(1) as usize)
-            .cloned()
+        let (src, lines) = sources.entry(f.file.clone()).or_insert_with(|| {
+            let text = crate::fsread::read(
+                &scan.root.join(&f.file),
+                scan.max_file_size,
+                Some(&scan.root),
+            )
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
+            let lines = line_spans(&text);
+            (text, lines)
+        });
+        let text: &str = lines
+            .get(f.line.saturating_sub(1) as usize)
+            .map(|&(a, b)| &src[a..b])
+            .unwrap_or("");
+        let (n_chars, offsets) = line_chars
+            .entry((f.file.clone(), f.line))
+            .or_insert_with(|| {
+                let t = text.trim_end();
+                let offsets = if t.len() > crate::rules::SNIPPET_CHARS {
+                    t.char_indices().map(|(i, _)| i as u32).collect()
+                } else {
+                    vec![]
+                };
+                (t.chars().count(), offsets)
+            });
         if f.end_line == 0 {
             f.end_line = f.line;
-            f.end_column = (text.trim_end().chars().count() as u32 + 1).max(f.column + 1);
+            f.end_column = (*n_chars as u32 + 1).max(f.column + 1);
         }
         // Inline suppression on this line or the line above.
         if let Some(fi) = idx.file_index(&f.file) {
@@ -295,19 +317,75 @@ fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
                 });
             }
         }
-        let norm: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let h = fnv1a(&[
-            f.rule_id.as_bytes(),
-            f.file.as_bytes(),
-            f.function.as_deref().unwrap_or("").as_bytes(),
-            norm.as_bytes(),
-        ]);
+        let key = (
+            f.file.clone(),
+            f.line,
+            f.rule_id.clone(),
+            f.function.clone(),
+        );
+        let h = *line_hash.entry(key).or_insert_with(|| {
+            let norm: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            fnv1a(&[
+                f.rule_id.as_bytes(),
+                f.file.as_bytes(),
+                f.function.as_deref().unwrap_or("").as_bytes(),
+                norm.as_bytes(),
+            ])
+        });
         let n = seen_hash.entry(h).or_insert(0);
         *n += 1;
         f.fingerprint = format!("{h:016x}:{n}");
-        f.snippet = text;
+        let (from, snippet) = window(text, offsets, f.column.saturating_sub(1) as usize);
+        f.snippet_from = from as u32;
+        f.snippet = snippet.to_string();
     }
     merged
+}
+
+/// Byte spans of a text's lines (without their line ending). Lines end at
+/// LF, CRLF or a lone CR, as the extractors count them.
+fn line_spans(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = vec![];
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\n' => {
+                out.push((start, i));
+                start = i + 1;
+            }
+            b'\r' => {
+                out.push((start, i));
+                if b.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < b.len() {
+        out.push((start, b.len()));
+    }
+    out
+}
+
+/// The snippet of a line for a finding at character `col`: the whole line
+/// when short, else [`SNIPPET_CHARS`] characters around the column (found
+/// through the line's character offsets), with the character it starts at.
+fn window<'t>(line: &'t str, offsets: &[u32], col: usize) -> (usize, &'t str) {
+    let line = line.trim_end();
+    if offsets.is_empty() {
+        return (0, line);
+    }
+    let from = col
+        .saturating_sub(crate::rules::SNIPPET_CHARS / 4)
+        .min(offsets.len());
+    let to = (from + crate::rules::SNIPPET_CHARS).min(offsets.len());
+    let at = |i: usize| offsets.get(i).map_or(line.len(), |&o| o as usize);
+    (from, &line[at(from)..at(to)])
 }
 
 fn exclusion(w: &When) -> Option<globset::GlobSet> {

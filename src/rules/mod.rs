@@ -600,10 +600,18 @@ pub struct Finding {
     /// `new`, `unchanged` or `absent` when compared with a baseline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
-    /// The source line the finding starts on.
+    /// The source line the finding starts on, or a window of it around the
+    /// finding when the line is long (see [`SNIPPET_CHARS`]).
     #[serde(skip)]
     pub snippet: String,
+    /// The character of the line the snippet starts at (0 unless windowed).
+    #[serde(skip)]
+    pub snippet_from: u32,
 }
+
+/// The longest snippet shown for a finding, in characters: a window of a
+/// longer line (minified or generated code) around the finding.
+pub const SNIPPET_CHARS: usize = 160;
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Related {

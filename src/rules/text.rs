@@ -59,11 +59,20 @@ pub fn render(rules: &RuleSet, findings: &[Finding], style: &Style) -> String {
             style.paint("1;34", "|"),
             f.snippet.trim_end()
         ));
-        let start = f.column.saturating_sub(1) as usize;
+        // Columns relative to the snippet, which may be a window of a long
+        // line; the carets stay within it.
+        let shown = f.snippet.trim_end().chars().count();
+        let from = f.snippet_from as usize;
+        let start = (f.column.saturating_sub(1) as usize)
+            .saturating_sub(from)
+            .min(shown);
         let end = if f.end_line == f.line {
-            (f.end_column.saturating_sub(1) as usize).max(start + 1)
+            (f.end_column.saturating_sub(1) as usize)
+                .saturating_sub(from)
+                .min(shown.max(start + 1))
+                .max(start + 1)
         } else {
-            f.snippet.trim_end().chars().count().max(start + 1)
+            shown.max(start + 1)
         };
         out.push_str(&format!(
             "{pad} {} {}{}\n",
