@@ -30,6 +30,12 @@ use walk::Skipped;
 
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 5 * 1024 * 1024;
 
+/// Stack size of the extraction workers (virtual; pages are used on demand).
+const WORKER_STACK: usize = 32 << 20;
+
+/// The most worker threads `--threads` accepts.
+pub const MAX_THREADS: usize = 256;
+
 #[derive(Clone, Debug)]
 pub struct Options {
     pub root: PathBuf,
@@ -252,14 +258,15 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             })
             .collect::<Vec<_>>()
     };
-    let outcomes = match opts.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map_err(|e| Error::Input(format!("cannot start {n} threads: {e}")))?
-            .install(work),
-        None => work(),
-    };
+    // Workers get roomy stacks: every recursion over a syntax tree is
+    // bounded, and this is the margin on top.
+    let n = opts.threads.unwrap_or(0).min(MAX_THREADS);
+    let outcomes = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .stack_size(WORKER_STACK)
+        .build()
+        .map_err(|e| Error::Input(format!("cannot start {n} threads: {e}")))?
+        .install(work);
     let t_parse = t0.elapsed() - t_walk;
     let mut files = vec![];
     let mut skipped = walked.skipped;

@@ -250,7 +250,8 @@ struct ScanArgs {
     /// Print timing and throughput to standard error (and add elapsed_ms to JSON stats)
     #[arg(long)]
     stats: bool,
-    /// Worker threads (default: one per core). Output is identical for any value.
+    /// Worker threads, 1 to 256 (default: one per core). Output is identical
+    /// for any value.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Skip files larger than this many bytes
@@ -288,8 +289,13 @@ fn scan_repo_with(
     a: &ScanArgs,
     rule_queries: std::sync::Arc<Vec<threatscan::extract::RuleQuery>>,
 ) -> Result<threatscan::Scan, ExitCode> {
-    if a.threads == Some(0) {
-        return Err(fail("--threads must be at least 1"));
+    if a.threads
+        .is_some_and(|n| !(1..=threatscan::MAX_THREADS).contains(&n))
+    {
+        return Err(fail(format!(
+            "--threads must be between 1 and {}",
+            threatscan::MAX_THREADS
+        )));
     }
     let opts = Options {
         root: a.path.clone(),

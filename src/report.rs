@@ -136,8 +136,40 @@ fn describe(f: &Fact) -> String {
 /// Write an output whole or not at all: regular files through a temporary file
 /// in the same directory and a rename; `-` is standard output; special files
 /// (`/dev/null`, pipes) are written directly and never replaced.
+/// Was standard output closed when the program started (`>&-`)? The Rust
+/// runtime then points descriptor 1 at /dev/null, opened read-write, and
+/// every write "succeeds": the output would be lost without a word. A shell's
+/// `> /dev/null` opens it write-only, so the two can be told apart.
+#[cfg(unix)]
+fn stdout_was_closed() -> bool {
+    // SAFETY: fcntl and fstat only query descriptor 1; `st` is plain data.
+    unsafe {
+        let flags = libc::fcntl(1, libc::F_GETFL);
+        if flags == -1 {
+            return true;
+        }
+        if flags & libc::O_ACCMODE != libc::O_RDWR {
+            return false;
+        }
+        let mut st: libc::stat = std::mem::zeroed();
+        let mut null: libc::stat = std::mem::zeroed();
+        libc::fstat(1, &mut st) == 0
+            && libc::stat(c"/dev/null".as_ptr(), &mut null) == 0
+            && st.st_mode & libc::S_IFMT == libc::S_IFCHR
+            && st.st_rdev == null.st_rdev
+    }
+}
+
+#[cfg(not(unix))]
+fn stdout_was_closed() -> bool {
+    false
+}
+
 pub fn write_output(target: Option<&Path>, content: &str) -> std::io::Result<()> {
     let Some(path) = target.filter(|p| p.as_os_str() != "-") else {
+        if stdout_was_closed() {
+            return Err(std::io::Error::from_raw_os_error(libc::EBADF));
+        }
         let mut out = std::io::stdout().lock();
         return match out.write_all(content.as_bytes()).and_then(|_| out.flush()) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -28,6 +28,18 @@ pub struct WalkError(pub String);
 pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, WalkError> {
     let meta = std::fs::metadata(root)
         .map_err(|e| WalkError(format!("cannot read {}: {}", root.display(), plain_io(&e))))?;
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(WalkError(format!(
+            "{} is not a directory or a regular file ({})",
+            root.display(),
+            crate::fsread::kind_of(&meta.file_type())
+        )));
+    }
+    if meta.is_dir() {
+        // A root that cannot be listed is an error, not an empty repository.
+        std::fs::read_dir(root)
+            .map_err(|e| WalkError(format!("cannot read {}: {}", root.display(), plain_io(&e))))?;
+    }
     let mut files = vec![];
     let mut manifests = vec![];
     let mut skipped = vec![];
@@ -87,6 +99,15 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
         let Some(ft) = entry.file_type() else {
             continue;
         };
+        // FIFOs, sockets and devices are never read (a FIFO would block),
+        // and are reported whatever their name.
+        if !ft.is_file() && !ft.is_dir() && !ft.is_symlink() {
+            skipped.push(Skipped {
+                file: rel_path(root, path),
+                reason: format!("not a regular file ({})", crate::fsread::kind_of(&ft)),
+            });
+            continue;
+        }
         let manifest = path
             .file_name()
             .and_then(|n| n.to_str())

@@ -131,3 +131,102 @@ fn a_fifo_named_by_the_config_is_refused_without_blocking() {
     let o = run_in(&r, &["facts", "."]);
     assert_refused(&o, "FIFO");
 }
+
+#[cfg(unix)]
+#[test]
+fn special_roots_and_entries_are_reported_and_never_read() {
+    let (t, r) = repo();
+    let fifo = t.path().join("root.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let o = run_in(t.path(), &["facts", "root.fifo"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a directory or a regular file (FIFO)"));
+    assert!(Command::new("mkfifo")
+        .arg(r.join("f.py"))
+        .status()
+        .unwrap()
+        .success());
+    let o = run_in(&r, &["facts", ".", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["skipped"][0]["file"], "f.py");
+    assert_eq!(v["skipped"][0]["reason"], "not a regular file (FIFO)");
+}
+
+#[test]
+fn threads_are_bounded() {
+    let (_t, r) = repo();
+    let o = run_in(&r, &["facts", ".", "--threads", "100000"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--threads must be between 1 and 256"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_closed_stdout_is_an_error_and_dev_null_is_not() {
+    let (_t, r) = repo();
+    let closed = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' facts . >&-",
+            env!("CARGO_BIN_EXE_threatscan")
+        ))
+        .current_dir(&r)
+        .output()
+        .unwrap();
+    assert_eq!(closed.status.code(), Some(2), "{}", stderr(&closed));
+    let null = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' facts . >/dev/null",
+            env!("CARGO_BIN_EXE_threatscan")
+        ))
+        .current_dir(&r)
+        .output()
+        .unwrap();
+    assert_eq!(null.status.code(), Some(0));
+}
+
+#[test]
+fn deep_and_long_inputs_are_scanned_or_skipped_without_aborting() {
+    let (_t, r) = repo();
+    let deep_ref = format!("fn f(x: {}u8) {{}}\n", "& ".repeat(3000));
+    std::fs::write(r.join("deep_ref.rs"), deep_ref).unwrap();
+    let nested: String = (0..20000)
+        .map(|i| format!("fn f{i}() {{\n"))
+        .collect::<String>()
+        + &"}\n".repeat(20000);
+    std::fs::write(r.join("nested.rs"), nested).unwrap();
+    let indent: String = (0..511)
+        .map(|i| format!("{}if x:\n", " ".repeat(i)))
+        .collect::<String>()
+        + &" ".repeat(511)
+        + "s = \"x\"\n";
+    std::fs::write(r.join("indent.py"), indent).unwrap();
+    let calls: Vec<String> = (0..20000).map(|i| format!("os.system(x{i})")).collect();
+    std::fs::write(
+        r.join("oneline.py"),
+        format!("import os\n{}\n", calls.join("; ")),
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let o = run_in(
+        &r,
+        &["scan", ".", "--format", "sarif", "--fail-on", "never"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Generous: the run takes well under a second on a 2-core machine.
+    assert!(t0.elapsed().as_secs() < 30, "{:?}", t0.elapsed());
+    let e = stderr(&o);
+    assert!(
+        e.contains("indent.py: indentation nested deeper than 256 levels"),
+        "{e}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 20000);
+}
