@@ -188,6 +188,27 @@ pub fn write_output(target: Option<&Path>, content: &str) -> std::io::Result<()>
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(content.as_bytes())?;
+    // The file replaced keeps its permissions; a new one gets the usual
+    // umask-based mode (the temporary file is created 0600).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = match std::fs::metadata(path) {
+            Ok(m) => m.permissions().mode() & 0o7777,
+            Err(_) => {
+                // SAFETY: umask only swaps the process's file mode mask,
+                // restored at once.
+                let mask = unsafe {
+                    let m = libc::umask(0o022);
+                    libc::umask(m);
+                    m
+                };
+                0o666 & !(mask as u32)
+            }
+        };
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

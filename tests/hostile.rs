@@ -230,3 +230,41 @@ fn deep_and_long_inputs_are_scanned_or_skipped_without_aborting() {
     let results = v["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 20000);
 }
+
+#[cfg(unix)]
+#[test]
+fn output_files_keep_their_mode_and_new_ones_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let (t, r) = repo();
+    let out = t.path().join("facts.json");
+    std::fs::write(&out, "old").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let o = run_in(
+        &r,
+        &[
+            "facts",
+            ".",
+            "--format",
+            "json",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    let fresh = t.path().join("new.json");
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 022 && '{}' facts . --format json -o '{}'",
+            env!("CARGO_BIN_EXE_threatscan"),
+            fresh.display()
+        ))
+        .current_dir(&r)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+}
