@@ -761,18 +761,7 @@ fn merge_into(s: &mut Summary, o: &Summary) {
             s.rejects.push((*r, e.clone()));
         }
     }
-    if o.credential.is_some()
-        && (s.credential.is_none() || (s.credential_weak && !o.credential_weak))
-    {
-        s.credential = o.credential.clone();
-        s.credential_weak = o.credential_weak;
-    }
-    if s.authz.is_none() {
-        s.authz = o.authz.clone();
-    }
-    if s.limit.is_none() {
-        s.limit = o.limit.clone();
-    }
+    s.merge_checks(o);
 }
 
 /// `what (file:line); what (file:line)`.

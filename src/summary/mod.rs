@@ -120,6 +120,23 @@ impl AuthKind {
 }
 
 impl Summary {
+    /// Take the other summary's credential check (a strong one over a weak
+    /// one), authorization and limit evidence where this one has none.
+    pub fn merge_checks(&mut self, o: &Summary) {
+        if o.credential.is_some()
+            && (self.credential.is_none() || (self.credential_weak && !o.credential_weak))
+        {
+            self.credential = o.credential.clone();
+            self.credential_weak = o.credential_weak;
+        }
+        if self.authz.is_none() {
+            self.authz = o.authz.clone();
+        }
+        if self.limit.is_none() {
+            self.limit = o.limit.clone();
+        }
+    }
+
     fn has(&self, r: Reject) -> bool {
         self.rejects.iter().any(|(k, _)| *k == r)
     }
@@ -236,18 +253,7 @@ impl Summary {
         for (r, e) in &o.rejects_known {
             self.add_reject(*r, e.clone(), Reach::Known);
         }
-        if o.credential.is_some()
-            && (self.credential.is_none() || (self.credential_weak && !o.credential_weak))
-        {
-            self.credential = o.credential.clone();
-            self.credential_weak = o.credential_weak;
-        }
-        if self.authz.is_none() {
-            self.authz = o.authz.clone();
-        }
-        if self.limit.is_none() {
-            self.limit = o.limit.clone();
-        }
+        self.merge_checks(o);
         if self.issues.is_none() {
             self.issues = o.issues.clone();
         }
