@@ -188,6 +188,7 @@ fn bench(c: &mut Criterion) {
                 frameworks: vec![],
                 max_file_size: threatscan::DEFAULT_MAX_FILE_SIZE,
                 skipped: vec![],
+                partial: vec![],
                 stats: Default::default(),
             };
             let facts = threatscan::facts(&scan);

@@ -86,7 +86,28 @@ pub fn within(root: &Path, path: &Path) -> bool {
 /// Read a regular file of at most `cap` bytes. With `confine`, the file must
 /// resolve inside that directory.
 pub fn read(path: &Path, cap: u64, confine: Option<&Path>) -> Result<Vec<u8>, ReadError> {
-    let meta = std::fs::symlink_metadata(path).map_err(|e| io(&e))?;
+    read_impl(path, cap, confine, false)
+}
+
+/// [`read`] for a file the user named on the command line (a document, a
+/// baseline): a symbolic link is followed, but what it leads to must still
+/// be a regular file of at most `cap` bytes.
+pub fn read_given(path: &Path, cap: u64) -> Result<Vec<u8>, ReadError> {
+    read_impl(path, cap, None, true)
+}
+
+fn read_impl(
+    path: &Path,
+    cap: u64,
+    confine: Option<&Path>,
+    follow: bool,
+) -> Result<Vec<u8>, ReadError> {
+    let meta = if follow {
+        std::fs::metadata(path)
+    } else {
+        std::fs::symlink_metadata(path)
+    }
+    .map_err(|e| io(&e))?;
     let ft = meta.file_type();
     if ft.is_symlink() {
         return Err(ReadError::Symlink);
@@ -109,7 +130,8 @@ pub fn read(path: &Path, cap: u64, confine: Option<&Path>) -> Result<Vec<u8>, Re
         use std::os::unix::fs::OpenOptionsExt;
         // The checks above and the open are not atomic: a file swapped for a
         // link or a FIFO in between is refused here, without blocking.
-        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        let nofollow = if follow { 0 } else { libc::O_NOFOLLOW };
+        opts.custom_flags(nofollow | libc::O_NONBLOCK);
     }
     let file = opts.open(path).map_err(|e| io(&e))?;
     let meta = file.metadata().map_err(|e| io(&e))?;

@@ -91,6 +91,9 @@ pub struct Scan {
     /// root): `crates/api` → `site_api`.
     pub manifests: std::collections::BTreeMap<String, String>,
     pub skipped: Vec<Skipped>,
+    /// Files analysed only in part, and why (a rule query stopped at its
+    /// budget). Sorted.
+    pub partial: Vec<Skipped>,
     pub stats: Stats,
     /// The size cap files were scanned under (later reads use it too).
     pub max_file_size: u64,
@@ -167,7 +170,7 @@ pub fn extract_timed(
         let mut ff = lang.extract(&tree, src, path);
         ff.suppressions = extract::suppressions(&tree, src);
         if !rule_queries.is_empty() {
-            ff.query_hits = extract::query_hits(&tree, src, lang, rule_queries);
+            (ff.query_hits, ff.partial) = extract::query_hits(&tree, src, lang, rule_queries);
         }
         // Freeing the tree is part of the cost of parsing.
         let t = Instant::now();
@@ -284,7 +287,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     for (rel, abs, lang) in &walked.manifests {
         // A manifest that cannot be read or parsed names no package; the
         // files under it get the default crate name.
-        let Ok(text) = std::fs::read_to_string(abs) else {
+        let Ok(text) = fsread::read_text(abs, crate::rules::MAX_CONFIG_SIZE, None) else {
             continue;
         };
         if let Some(name) = lang.manifest_name(&text) {
@@ -293,6 +296,16 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         }
     }
     skipped.sort();
+    let mut partial: Vec<Skipped> = files
+        .iter()
+        .flat_map(|f| {
+            f.partial.iter().map(|r| Skipped {
+                file: f.path.clone(),
+                reason: r.clone(),
+            })
+        })
+        .collect();
+    partial.sort();
     let stats = Stats {
         files_scanned: files.len(),
         files_skipped: skipped.len(),
@@ -312,6 +325,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         frameworks,
         manifests,
         skipped,
+        partial,
         stats,
         max_file_size: opts.max_file_size,
     })

@@ -112,6 +112,9 @@ struct VerifyArgs {
     /// Exit 1 on missing references (missing), on those or contradicted claims (contradicted), or never
     #[arg(long, value_enum, default_value_t = VerifyFailOn::Contradicted)]
     fail_on: VerifyFailOn,
+    /// Refuse documents larger than this many bytes
+    #[arg(long, value_name = "BYTES", default_value_t = threatscan::verify::MAX_DOCUMENT)]
+    max_document_size: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -144,6 +147,9 @@ struct ScanCmdArgs {
     /// Compare with a previous SARIF run: results become new, unchanged or absent
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
+    /// Refuse a baseline larger than this many bytes
+    #[arg(long, value_name = "BYTES", default_value_t = threatscan::rules::baseline::MAX_BASELINE)]
+    max_baseline_size: u64,
     /// SARIF runAutomationDetails.id category (one per analysis uploaded to GitHub)
     #[arg(long, value_name = "NAME")]
     category: Option<String>,
@@ -305,6 +311,12 @@ fn scan_repo_with(
         rule_queries,
     };
     let scan = threatscan::scan(&opts).map_err(fail)?;
+    for s in &scan.partial {
+        eprintln!(
+            "threatscan: warning: partly scanned {}: {}",
+            s.file, s.reason
+        );
+    }
     for s in &scan.skipped {
         eprintln!("threatscan: warning: skipped {}: {}", s.file, s.reason);
     }
@@ -441,7 +453,7 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let baseline = match &a.baseline {
-        Some(p) => match rules::baseline::Baseline::read(p) {
+        Some(p) => match rules::baseline::Baseline::read_capped(p, a.max_baseline_size) {
             Ok(b) => Some(b),
             Err(e) => return fail(e),
         },
@@ -467,6 +479,7 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
             findings: &findings,
             absent: &absent,
             skipped: &scan.skipped,
+            partial: &scan.partial,
             category: a.category.as_deref(),
         }),
         ScanFormat::Json => {
@@ -485,6 +498,7 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
                 },
                 "findings": findings,
                 "skipped": scan.skipped,
+                "partial": scan.partial,
             });
             let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
             s.push('\n');
@@ -636,7 +650,7 @@ fn run_rules(a: RulesArgs) -> ExitCode {
 fn run_verify(a: VerifyArgs) -> ExitCode {
     let mut docs = vec![];
     for d in &a.docs {
-        match threatscan::verify::read_document(d) {
+        match threatscan::verify::read_document_capped(d, a.max_document_size) {
             Ok(t) => docs.push((d.clone(), t)),
             Err(e) => return fail(e.0),
         }

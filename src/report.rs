@@ -186,30 +186,151 @@ pub fn write_output(target: Option<&Path>, content: &str) -> std::io::Result<()>
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(content.as_bytes())?;
-    // The file replaced keeps its permissions; a new one gets the usual
-    // umask-based mode (the temporary file is created 0600).
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    remove_stale_temporaries(dir, &name);
+    let tmp_path = dir.join(format!(".{name}{TMP_MARK}{}", std::process::id()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = match std::fs::metadata(path) {
-            Ok(m) => m.permissions().mode() & 0o7777,
-            Err(_) => {
-                // SAFETY: umask only swaps the process's file mode mask,
-                // restored at once.
-                let mask = unsafe {
-                    let m = libc::umask(0o022);
-                    libc::umask(m);
-                    m
-                };
-                0o666 & !(mask as u32)
-            }
-        };
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
     }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    let mut file = opts.open(&tmp_path)?;
+    let guard = TempGuard::arm(&tmp_path);
+    let written = (|| {
+        file.write_all(content.as_bytes())?;
+        // The file replaced keeps its permissions; a new one gets the usual
+        // umask-based mode (the temporary file is created 0600).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = match std::fs::metadata(path) {
+                Ok(m) => m.permissions().mode() & 0o7777,
+                Err(_) => {
+                    // SAFETY: umask only swaps the process's file mode mask,
+                    // restored at once.
+                    let mask = unsafe {
+                        let m = libc::umask(0o022);
+                        libc::umask(m);
+                        m
+                    };
+                    0o666 & !(mask as u32)
+                }
+            };
+            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        file.sync_all()?;
+        std::fs::rename(&tmp_path, path)
+    })();
+    drop(guard);
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp_path);
+    }
+    written?;
     Ok(())
+}
+
+/// Temporary output files are named `.NAME.threatscan-tmp.PID` beside the
+/// output: removed when the write fails or the process is interrupted
+/// (SIGINT, SIGTERM, SIGHUP), and, when a process was killed outright, by the
+/// next run that writes the same output.
+const TMP_MARK: &str = ".threatscan-tmp.";
+
+/// Remove `.NAME.threatscan-tmp.PID` files in `dir` whose process is gone.
+fn remove_stale_temporaries(dir: &Path, name: &str) {
+    let prefix = format!(".{name}{TMP_MARK}");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name();
+        let Some(pid) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid as u32 != std::process::id() && !process_alive(pid) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+fn process_alive(pid: i32) -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: signal 0 only checks that the process exists.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
+/// While armed, SIGINT, SIGTERM and SIGHUP remove the temporary file and
+/// end the process with the conventional status (128 + signal).
+struct TempGuard;
+
+#[cfg(unix)]
+static TEMP_PATH: std::sync::atomic::AtomicPtr<libc::c_char> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+#[cfg(unix)]
+extern "C" fn on_signal(sig: libc::c_int) {
+    let p = TEMP_PATH.swap(std::ptr::null_mut(), std::sync::atomic::Ordering::SeqCst);
+    // SAFETY: unlink and _exit are async-signal-safe; p is a leaked CString.
+    unsafe {
+        if !p.is_null() {
+            libc::unlink(p);
+        }
+        libc::_exit(128 + sig);
+    }
+}
+
+impl TempGuard {
+    fn arm(path: &Path) -> TempGuard {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            if let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) {
+                TEMP_PATH.store(c.into_raw(), std::sync::atomic::Ordering::SeqCst);
+                for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                    // SAFETY: installs a handler that only calls
+                    // async-signal-safe functions.
+                    unsafe {
+                        libc::signal(sig, on_signal as *const () as libc::sighandler_t);
+                    }
+                }
+            }
+        }
+        let _ = path;
+        TempGuard
+    }
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        {
+            for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                // SAFETY: restores the default disposition.
+                unsafe {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            let p = TEMP_PATH.swap(std::ptr::null_mut(), std::sync::atomic::Ordering::SeqCst);
+            if !p.is_null() {
+                // SAFETY: p came from CString::into_raw in arm.
+                drop(unsafe { std::ffi::CString::from_raw(p) });
+            }
+        }
+    }
 }

@@ -45,10 +45,7 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
     let mut skipped = vec![];
     if meta.is_file() {
         // A single file: its directory is the root.
-        let name = root
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let name = root.file_name().map(escape_name).unwrap_or_default();
         match Lang::from_path(root) {
             Some(l) if meta.len() <= max_size => files.push((name, root.to_path_buf(), l)),
             Some(_) => skipped.push(Skipped {
@@ -173,12 +170,81 @@ pub fn human_size(n: u64) -> String {
     }
 }
 
+/// A repository-relative path with `/` separators, kept exactly: a byte
+/// that is not part of valid UTF-8 is written `%XX`, and so is `%` itself
+/// (`%25`), so two different names never print alike.
 pub fn rel_path(root: &Path, p: &Path) -> String {
     let r = p.strip_prefix(root).unwrap_or(p);
     r.components()
-        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .map(|c| escape_name(c.as_os_str()))
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// The file a [`rel_path`] names under `root`: `%XX` turned back into the
+/// byte it stands for.
+pub fn abs_path(root: &Path, rel: &str) -> PathBuf {
+    if !rel.contains('%') {
+        return root.join(rel);
+    }
+    let b = rel.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        root.join(std::ffi::OsStr::from_bytes(&out))
+    }
+    #[cfg(not(unix))]
+    {
+        root.join(String::from_utf8_lossy(&out).as_ref())
+    }
+}
+
+/// One file name as text, escaped as [`rel_path`] describes.
+pub fn escape_name(name: &std::ffi::OsStr) -> String {
+    #[cfg(unix)]
+    let bytes = {
+        use std::os::unix::ffi::OsStrExt;
+        name.as_bytes()
+    };
+    #[cfg(not(unix))]
+    let lossy = name.to_string_lossy();
+    #[cfg(not(unix))]
+    let bytes = lossy.as_bytes();
+    if !bytes.contains(&b'%') {
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            return s.to_string();
+        }
+    }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        for part in chunk.valid().split_inclusive('%') {
+            match part.strip_suffix('%') {
+                Some(head) => {
+                    out.push_str(head);
+                    out.push_str("%25");
+                }
+                None => out.push_str(part),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn walk_error(root: &Path, e: &ignore::Error) -> (String, String) {
@@ -210,5 +276,35 @@ pub fn plain_io(e: &std::io::Error) -> String {
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn names_are_escaped_losslessly_and_found_again() {
+        use std::os::unix::ffi::OsStrExt;
+        let names: [&[u8]; 5] = [
+            b"a\xff.py",
+            b"a\xfe.py",
+            b"a%FF.py",
+            b"100%.py",
+            b"plain.py",
+        ];
+        let escaped: Vec<String> = names
+            .iter()
+            .map(|n| escape_name(std::ffi::OsStr::from_bytes(n)))
+            .collect();
+        assert_eq!(
+            escaped,
+            ["a%FF.py", "a%FE.py", "a%25FF.py", "100%25.py", "plain.py"]
+        );
+        for (n, e) in names.iter().zip(&escaped) {
+            let back = abs_path(Path::new("/r"), e);
+            assert_eq!(back.as_os_str().as_bytes(), [b"/r/", *n].concat());
+        }
     }
 }

@@ -268,3 +268,278 @@ fn output_files_keep_their_mode_and_new_ones_follow_the_umask() {
     let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o644);
 }
+
+#[cfg(unix)]
+#[test]
+fn special_files_named_as_documents_or_baselines_are_refused_at_once() {
+    let (t, r) = repo();
+    let fifo = t.path().join("model.md");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let t0 = std::time::Instant::now();
+    for args in [
+        vec!["verify", fifo.to_str().unwrap(), "--repo", "."],
+        vec!["verify", "/dev/zero", "--repo", "."],
+        vec!["scan", ".", "--baseline", "/dev/zero"],
+        vec!["scan", ".", "--baseline", fifo.to_str().unwrap()],
+    ] {
+        let o = run_in(&r, &args);
+        assert_refused(&o, "not a regular file");
+    }
+    assert!(t0.elapsed().as_secs() < 30, "{:?}", t0.elapsed());
+}
+
+#[test]
+fn documents_and_baselines_over_their_caps_are_refused_with_the_option_named() {
+    let (t, r) = repo();
+    let doc = t.path().join("model.md");
+    std::fs::write(&doc, "# Model\n".repeat(200)).unwrap();
+    let o = run_in(
+        &r,
+        &[
+            "verify",
+            doc.to_str().unwrap(),
+            "--repo",
+            ".",
+            "--max-document-size",
+            "1024",
+        ],
+    );
+    assert_refused(&o, "--max-document-size");
+    let base = t.path().join("old.sarif");
+    std::fs::write(
+        &base,
+        format!("{{\"runs\": [], \"pad\": \"{}\"}}", "x".repeat(4096)),
+    )
+    .unwrap();
+    let o = run_in(
+        &r,
+        &[
+            "scan",
+            ".",
+            "--baseline",
+            base.to_str().unwrap(),
+            "--max-baseline-size",
+            "1024",
+        ],
+    );
+    assert_refused(&o, "--max-baseline-size");
+    // Under the cap the same baseline is read.
+    let o = run_in(&r, &["scan", ".", "--baseline", base.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A baseline that is not JSON gives a position, never its text.
+    std::fs::write(&base, "API_TOKEN=hunter2-secret").unwrap();
+    let o = run_in(&r, &["scan", ".", "--baseline", base.to_str().unwrap()]);
+    assert_refused(&o, "line 1, column");
+}
+
+#[test]
+fn verify_never_reads_files_outside_the_repository() {
+    let (t, r) = repo();
+    let doc = t.path().join("model.md");
+    std::fs::write(
+        &doc,
+        "# Model\n\nSee [the secret](../secret.txt#L1-L9) and `/etc/passwd`.\n",
+    )
+    .unwrap();
+    let o = run_in(
+        &r,
+        &[
+            "verify",
+            doc.to_str().unwrap(),
+            "--repo",
+            ".",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let refs = v["documents"][0]["references"].as_array().unwrap();
+    let secret = refs
+        .iter()
+        .find(|x| x["text"].as_str().unwrap_or("").contains("secret.txt"))
+        .expect("the link is a reference");
+    assert_ne!(secret["status"], "resolved", "{secret}");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !text.contains("has 2 lines") && !text.contains("has 1 lines"),
+        "{text}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_file_names_stay_apart_and_are_escaped() {
+    use std::os::unix::ffi::OsStrExt;
+    let (_t, r) = repo();
+    let body = "import subprocess\ndef f(x):\n    subprocess.run(x, shell=True)\n";
+    for n in [&b"a\xff.py"[..], b"a\xfe.py", b"a%FF.py"] {
+        std::fs::write(r.join(std::ffi::OsStr::from_bytes(n)), body).unwrap();
+    }
+    let o = run_in(
+        &r,
+        &["scan", ".", "--format", "sarif", "--fail-on", "never"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let mut uris: Vec<&str> = results
+        .iter()
+        .map(|x| {
+            x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    uris.sort();
+    assert_eq!(uris, ["a%25FF.py", "a%FE.py", "a%FF.py"]);
+    let fps: std::collections::BTreeSet<&str> = results
+        .iter()
+        .map(|x| x["partialFingerprints"]["threatscan/v1"].as_str().unwrap())
+        .collect();
+    assert_eq!(fps.len(), 3, "fingerprints merged");
+    // The snippet is read from the file the escaped name stands for.
+    let o = run_in(&r, &["scan", ".", "--fail-on", "never", "--color", "never"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        text.matches("3 |     subprocess.run(x, shell=True)")
+            .count(),
+        3,
+        "{text}"
+    );
+}
+
+#[test]
+fn stale_temporary_output_files_are_removed_by_the_next_write() {
+    let (t, r) = repo();
+    let out = t.path().join("facts.json");
+    // pid 2^22 + 1 is above Linux's pid_max: no such process.
+    let stale = t.path().join(".facts.json.threatscan-tmp.4194305");
+    std::fs::write(&stale, "partial").unwrap();
+    let o = run_in(
+        &r,
+        &[
+            "facts",
+            ".",
+            "--format",
+            "json",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stale.exists());
+    let left: Vec<_> = std::fs::read_dir(t.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("threatscan-tmp"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(std::fs::read_to_string(&out).unwrap().contains("\"facts\""));
+}
+
+/// A rule directory with one Python query rule.
+fn query_rule(dir: &Path, query: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("q.scm"), query).unwrap();
+    std::fs::write(
+        dir.join("r.toml"),
+        r#"[[rule]]
+id = "X1"
+name = "user-query"
+short = "s"
+full = "f"
+stride = "tampering"
+cwe = 1
+level = "warning"
+security_severity = 5.0
+message = "m"
+help = "h"
+
+[[rule.when]]
+on = "query"
+language = "python"
+query_file = "q.scm"
+"#,
+    )
+    .unwrap();
+}
+
+#[test]
+fn deeply_nested_queries_are_refused_before_compiling() {
+    let (t, r) = repo();
+    let rules = t.path().join("rules");
+    let d = 40_000;
+    query_rule(
+        &rules,
+        &format!("{}identifier{}", "(".repeat(d), ")".repeat(d)),
+    );
+    let o = run_in(&r, &["scan", ".", "--rules", rules.to_str().unwrap()]);
+    assert_refused(&o, "nested 40000 levels deep, over the limit of 64");
+}
+
+#[test]
+fn a_query_past_its_time_budget_keeps_its_matches_and_names_the_file() {
+    let (t, r) = repo();
+    let rules = t.path().join("rules");
+    // Every 4-child node, with a predicate tying the first child to the
+    // last: quadratic work per node on a long list of tuples.
+    query_rule(
+        &rules,
+        "((_ (_) @a (_) @b (_) @c (_) @d) @match (#eq? @a @d))",
+    );
+    let tuples: Vec<String> = (0..60_000)
+        .map(|i| format!("({i},{i},{i},{i},{i})"))
+        .collect();
+    let args: Vec<&str> = vec!["a"; 3000];
+    std::fs::write(
+        r.join("big.py"),
+        format!("x = [{}]\nf({})\n", tuples.join(","), args.join(",")),
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let o = run_in(
+        &r,
+        &[
+            "scan",
+            ".",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--format",
+            "sarif",
+            "--fail-on",
+            "never",
+        ],
+    );
+    assert!(t0.elapsed().as_secs() < 60, "{:?}", t0.elapsed());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("partly scanned big.py: X1 query stopped after 2 s"),
+        "{e}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let notes = v["runs"][0]["invocations"][0]["toolExecutionNotifications"].to_string();
+    assert!(notes.contains("Partly scanned big.py"), "{notes}");
+}
+
+#[test]
+fn the_number_of_rules_is_capped() {
+    let (t, r) = repo();
+    let rules = t.path().join("rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    for f in 0..3 {
+        let mut text = String::new();
+        for i in 0..3400 {
+            text.push_str(&format!(
+                "[[rule]]\nid = \"X{f}_{i}\"\nname = \"r{f}-{i}\"\nshort = \"s\"\nfull = \"f\"\nstride = \"tampering\"\ncwe = 1\nlevel = \"note\"\nsecurity_severity = 1.0\nmessage = \"m\"\nhelp = \"h\"\n[[rule.when]]\non = \"fact\"\nkinds = [\"sink\"]\n"
+            ));
+        }
+        std::fs::write(rules.join(format!("r{f}.toml")), text).unwrap();
+    }
+    let o = run_in(&r, &["scan", ".", "--rules", rules.to_str().unwrap()]);
+    assert_refused(&o, "more than 10000 rules in all");
+}

@@ -321,6 +321,9 @@ pub struct FileFacts {
     pub suppressions: Vec<Suppression>,
     /// Matches of rule queries (`threatscan scan` rules with a tree-sitter query).
     pub query_hits: Vec<QueryHit>,
+    /// Why this file was analysed only in part (a query stopped at its
+    /// budget), for the warning that names it.
+    pub partial: Vec<String>,
 }
 
 /// An inline suppression comment: `# threatscan: ignore[TS1001, TS2001] reason`
@@ -348,6 +351,8 @@ pub struct QueryHit {
 /// A compiled rule query, run on every file of its language during extraction.
 #[derive(Debug)]
 pub struct RuleQuery {
+    /// The rule the query belongs to (for warnings).
+    pub rule_id: String,
     pub lang: Lang,
     pub query: tree_sitter::Query,
 }
@@ -370,6 +375,7 @@ impl FileFacts {
             bytes,
             suppressions: vec![],
             query_hits: vec![],
+            partial: vec![],
         }
     }
 
@@ -780,15 +786,25 @@ pub fn suppressions(tree: &tree_sitter::Tree, src: &[u8]) -> Vec<Suppression> {
     out
 }
 
-/// Run the rule queries of `lang` over one tree.
+/// At most this many matches of one query are in progress at once
+/// (tree-sitter's match limit); past it the oldest are dropped.
+pub const QUERY_MATCH_LIMIT: u32 = 1024;
+
+/// One query over one file stops after this long (its matches so far are
+/// kept and the file is reported as partly scanned).
+pub const QUERY_TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Run the rule queries of `lang` over one tree: the hits, and a reason for
+/// each query that stopped at its budget.
 pub fn query_hits(
     tree: &tree_sitter::Tree,
     src: &[u8],
     lang: Lang,
     queries: &[RuleQuery],
-) -> Vec<QueryHit> {
+) -> (Vec<QueryHit>, Vec<String>) {
     use streaming_iterator::StreamingIterator;
     let mut out = vec![];
+    let mut partial = vec![];
     for (qi, rq) in queries.iter().enumerate() {
         if rq.lang != lang {
             continue;
@@ -796,7 +812,15 @@ pub fn query_hits(
         let names = rq.query.capture_names();
         let want = names.iter().position(|n| *n == "match");
         let mut cursor = tree_sitter::QueryCursor::new();
-        let mut matches = cursor.matches(&rq.query, tree.root_node(), src);
+        cursor.set_match_limit(QUERY_MATCH_LIMIT);
+        let start = std::time::Instant::now();
+        let mut over_time = false;
+        let mut budget = |_: &tree_sitter::QueryCursorState| {
+            over_time = start.elapsed() > QUERY_TIME_BUDGET;
+            over_time
+        };
+        let opts = tree_sitter::QueryCursorOptions::new().progress_callback(&mut budget);
+        let mut matches = cursor.matches_with_options(&rq.query, tree.root_node(), src, opts);
         while let Some(m) = matches.next() {
             let cap = match want {
                 Some(w) => m.captures.iter().find(|c| c.index as usize == w),
@@ -813,10 +837,23 @@ pub fn query_hits(
                 text: first,
             });
         }
+        drop(matches);
+        if over_time {
+            partial.push(format!(
+                "{} query stopped after {} s (its matches so far are kept)",
+                rq.rule_id,
+                QUERY_TIME_BUDGET.as_secs()
+            ));
+        } else if cursor.did_exceed_match_limit() {
+            partial.push(format!(
+                "{} query had over {QUERY_MATCH_LIMIT} matches in progress at once; some may be missed",
+                rq.rule_id
+            ));
+        }
     }
     out.sort_by_key(|h| (h.start, h.end, h.query));
     out.dedup_by_key(|h| (h.start, h.end, h.query));
-    out
+    (out, partial)
 }
 
 #[cfg(test)]

@@ -272,7 +272,7 @@ fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
         }
         let (src, lines) = sources.entry(f.file.clone()).or_insert_with(|| {
             let text = crate::fsread::read(
-                &scan.root.join(&f.file),
+                &crate::walk::abs_path(&scan.root, &f.file),
                 scan.max_file_size,
                 Some(&scan.root),
             )

@@ -260,6 +260,49 @@ pub struct CatalogConfig {
 /// The largest configuration, rule, query or catalogue file read.
 pub const MAX_CONFIG_SIZE: u64 = 1 << 20;
 
+/// Queries nested deeper than this (parentheses and brackets) are refused
+/// before tree-sitter compiles them: its query parser recurses per level.
+pub const MAX_QUERY_NESTING: usize = 64;
+
+/// At most this many rules are loaded in all (built-in, `--rules`
+/// directories and the repository's own).
+pub const MAX_RULES: usize = 10_000;
+
+/// The deepest nesting of `(`/`[` in a query, outside strings and comments.
+pub fn query_nesting(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '(' | '[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ')' | ']' => depth = depth.saturating_sub(1),
+            ';' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    max
+}
+
 #[derive(Deserialize, Default, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct ScanConfig {
@@ -402,6 +445,11 @@ impl RuleSet {
                     })
                 };
                 add_file(&origin, &text, &lookup, &mut rules, &mut query_texts)?;
+                if rules.len() > MAX_RULES {
+                    return Err(format!(
+                        "{origin}: more than {MAX_RULES} rules in all; refusing the rest"
+                    ));
+                }
             }
         }
         // Disabled rules go, and so do their queries.
@@ -430,6 +478,12 @@ impl RuleSet {
             }
             // The error's position and kind, not its message: that quotes
             // the query text, which may come from anywhere.
+            let depth = query_nesting(&text);
+            if depth > MAX_QUERY_NESTING {
+                return Err(format!(
+                    "{origin}: query nested {depth} levels deep, over the limit of {MAX_QUERY_NESTING}"
+                ));
+            }
             let query = tree_sitter::Query::new(&lang.grammar(), &text).map_err(|e| {
                 format!(
                     "{origin}: query does not compile: {:?} error at line {}, column {}",
@@ -438,7 +492,11 @@ impl RuleSet {
                     e.column + 1
                 )
             })?;
-            queries.push(RuleQuery { lang, query });
+            queries.push(RuleQuery {
+                rule_id: kept[new_index[ri]].id.clone(),
+                lang,
+                query,
+            });
             query_rules.push(QueryRef {
                 rule: new_index[ri],
             });

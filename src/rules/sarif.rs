@@ -18,6 +18,8 @@ pub struct SarifInput<'a> {
     /// Baseline results that disappeared (`baselineState: absent`).
     pub absent: &'a [Value],
     pub skipped: &'a [Skipped],
+    /// Files analysed only in part, and why.
+    pub partial: &'a [Skipped],
     pub category: Option<&'a str>,
 }
 
@@ -53,11 +55,13 @@ pub(crate) fn location(file: &str, region: s::Region, message: Option<&str>) -> 
 }
 
 /// A repo-relative path as a URI reference (percent-encoding what must be).
+/// `%` is kept: in a repo-relative path it already starts an escape (see
+/// [`crate::walk::rel_path`]).
 pub(crate) fn uri(path: &str) -> String {
     let mut out = String::new();
     for b in path.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' | b'%' => {
                 out.push(b as char)
             }
             _ => out.push_str(&format!("%{b:02X}")),
@@ -125,7 +129,9 @@ pub fn render(input: &SarifInput) -> String {
     let mut notifications: Vec<s::Notification> = input
         .skipped
         .iter()
-        .map(|sk| s::Notification {
+        .map(|sk| ("Skipped", sk))
+        .chain(input.partial.iter().map(|sk| ("Partly scanned", sk)))
+        .map(|(what, sk)| s::Notification {
             level: Some(Value::String("warning".into())),
             locations: Some(vec![s::Location {
                 physical_location: Some(s::PhysicalLocation {
@@ -139,7 +145,7 @@ pub fn render(input: &SarifInput) -> String {
                 ..Default::default()
             }]),
             ..notification(format!(
-                "Skipped {}: {}.",
+                "{what} {}: {}.",
                 sk.file,
                 sk.reason.trim_end_matches('.')
             ))

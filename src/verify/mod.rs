@@ -75,34 +75,37 @@ pub struct Report {
 #[derive(Debug)]
 pub struct DocError(pub String);
 
-/// Documents larger than this are refused (a threat model is a few hundred kB).
-const MAX_DOCUMENT: u64 = 64 * 1024 * 1024;
+/// Documents larger than this are refused by default (a threat model is a
+/// few hundred kB); `verify --max-document-size` changes it.
+pub const MAX_DOCUMENT: u64 = 64 * 1024 * 1024;
 
 /// Read and parse a document: `.tm7` (Threat Modeling Tool XML), threatscan
 /// model JSON (`.json`), or Markdown (anything else that is UTF-8 text).
 pub fn read_document(path: &Path) -> Result<Document, DocError> {
+    read_document_capped(path, MAX_DOCUMENT)
+}
+
+/// [`read_document`] with a size cap in bytes. Only regular files are read
+/// (a FIFO or a device such as `/dev/zero` is refused before reading).
+pub fn read_document_capped(path: &Path, cap: u64) -> Result<Document, DocError> {
     let name = path.display().to_string();
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_lowercase();
-    let io =
-        |e: std::io::Error| DocError(format!("cannot read {name}: {}", crate::walk::plain_io(&e)));
-    let meta = std::fs::metadata(path).map_err(io)?;
-    if meta.is_dir() {
-        return Err(DocError(format!(
-            "{name} is a directory, not a threat model document"
-        )));
-    }
-    if meta.len() > MAX_DOCUMENT {
-        return Err(DocError(format!(
-            "{name} is {} MiB, over the {} MiB limit for a threat model document",
-            meta.len() / (1024 * 1024),
-            MAX_DOCUMENT / (1024 * 1024)
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = crate::fsread::read_given(path, cap).map_err(|e| {
+        DocError(match e {
+            crate::fsread::ReadError::NotRegular("directory") => {
+                format!("{name} is a directory, not a threat model document")
+            }
+            crate::fsread::ReadError::TooLarge(cap) => format!(
+                "{name} is over the {} limit for a threat model document (--max-document-size)",
+                crate::walk::human_size(cap)
+            ),
+            e => format!("cannot read {name}: {e}"),
+        })
+    })?;
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
     if ext == "tm7"

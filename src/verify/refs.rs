@@ -589,10 +589,18 @@ impl<'a> Symbols<'a> {
     /// A path in the repository, possibly with a line range. A GitHub path
     /// may carry a leading directory the checkout does not (try suffixes).
     fn file(&self, r: &mut Reference, repo: &Path, path: &str, lines: Option<(u32, u32)>) {
-        let parts: Vec<&str> = path.split('/').collect();
-        let found = (0..parts.len())
-            .map(|i| parts[i..].join("/"))
-            .find(|p| repo.join(p).is_file());
+        // Only files inside the repository are looked at: `..`, `.` and a
+        // leading `/` are dropped (a document's relative link is matched by
+        // its suffix), and a file reached through a link that leads out of
+        // the repository is not read.
+        let parts: Vec<&str> = path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != "." && *c != "..")
+            .collect();
+        let found = (0..parts.len()).map(|i| parts[i..].join("/")).find(|p| {
+            let f = repo.join(p);
+            f.is_file() && crate::fsread::within(repo, &f)
+        });
         let Some(p) = found else {
             let name = parts.last().copied().unwrap_or("");
             let mut same: Vec<&String> = self
@@ -606,7 +614,7 @@ impl<'a> Symbols<'a> {
             r.suggestion = same.first().map(|s| s.to_string());
             return;
         };
-        let count = std::fs::read(repo.join(&p))
+        let count = crate::fsread::read(&repo.join(&p), crate::DEFAULT_MAX_FILE_SIZE, Some(repo))
             .map(|b| b.iter().filter(|&&c| c == b'\n').count() as u32 + 1)
             .unwrap_or(0);
         match lines {
