@@ -73,15 +73,25 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
     let overrides = ob
         .build()
         .map_err(|e| WalkError(format!("invalid --exclude: {e}")))?;
+    // Ignore files are read by `Ignores` through the checked reader (the
+    // walker's own reading would block on a FIFO named `.gitignore`).
+    let ignores = std::sync::Arc::new(std::sync::Mutex::new(Ignores::new(root)));
+    let filter = ignores.clone();
     let walker = WalkBuilder::new(root)
-        .hidden(true)
-        .git_ignore(true)
-        .git_exclude(true)
-        .ignore(true)
+        .hidden(false)
+        .git_ignore(false)
+        .git_exclude(false)
+        .git_global(false)
+        .ignore(false)
         .parents(false)
         .require_git(false)
         .follow_links(false)
         .overrides(overrides)
+        .filter_entry(move |e| {
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            let mut ig = filter.lock().unwrap_or_else(|p| p.into_inner());
+            !ig.ignored(e.path(), is_dir)
+        })
         .build();
     for entry in walker {
         let entry = match entry {
@@ -146,6 +156,7 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
             files.push((rel, path.to_path_buf(), lang));
         }
     }
+    skipped.append(&mut ignores.lock().unwrap_or_else(|p| p.into_inner()).problems);
     files.sort_by(|a, b| a.0.cmp(&b.0));
     manifests.sort_by(|a, b| a.0.cmp(&b.0));
     skipped.sort();
@@ -154,6 +165,98 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
         manifests,
         skipped,
     })
+}
+
+/// `.gitignore` and `.ignore` files of the walked tree (and the root's
+/// `.git/info/exclude`), read through [`crate::fsread`]: regular files only,
+/// size-capped, never through a link. One that cannot be read is reported
+/// with its name and the walk goes on without it.
+struct Ignores {
+    root: PathBuf,
+    by_dir: std::collections::HashMap<PathBuf, Option<ignore::gitignore::Gitignore>>,
+    problems: Vec<Skipped>,
+}
+
+impl Ignores {
+    fn new(root: &Path) -> Ignores {
+        Ignores {
+            root: root.to_path_buf(),
+            by_dir: Default::default(),
+            problems: vec![],
+        }
+    }
+
+    /// The matcher of one directory's ignore files (None when it has none).
+    fn load(&mut self, dir: &Path) -> Option<ignore::gitignore::Gitignore> {
+        use ignore::gitignore::GitignoreBuilder;
+        let mut b = GitignoreBuilder::new(dir);
+        let mut any = false;
+        let mut names = vec![];
+        if dir == self.root {
+            names.push(".git/info/exclude");
+        }
+        // Later files take precedence: `.ignore` over `.gitignore`.
+        names.extend([".gitignore", ".ignore"]);
+        for name in names {
+            let path = dir.join(name);
+            match crate::fsread::read(&path, crate::rules::MAX_CONFIG_SIZE, None) {
+                Ok(bytes) => {
+                    any = true;
+                    for line in String::from_utf8_lossy(&bytes).lines() {
+                        // A bad pattern is skipped, like git does.
+                        let _ = b.add_line(Some(path.clone()), line);
+                    }
+                }
+                Err(crate::fsread::ReadError::Missing) => {}
+                Err(crate::fsread::ReadError::NotRegular("directory")) if name != ".ignore" => {}
+                Err(e) => self.problems.push(Skipped {
+                    file: rel_path(&self.root, &path),
+                    reason: format!("ignore file not read: {e}"),
+                }),
+            }
+        }
+        if !any {
+            return None;
+        }
+        b.build().ok()
+    }
+
+    /// Is `path` ignored by the ignore files of the directories above it
+    /// (the nearest file that decides wins, as in git), or hidden (a name
+    /// starting with `.`) and not explicitly kept by one of them?
+    fn ignored(&mut self, path: &Path, is_dir: bool) -> bool {
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.as_encoded_bytes().first() == Some(&b'.'));
+        match self.decided(path, is_dir) {
+            Some(ignored) => ignored,
+            None => hidden && path != self.root,
+        }
+    }
+
+    fn decided(&mut self, path: &Path, is_dir: bool) -> Option<bool> {
+        use ignore::Match;
+        if path == self.root {
+            return Some(false);
+        }
+        for dir in path.ancestors().skip(1) {
+            if !dir.starts_with(&self.root) {
+                break;
+            }
+            if !self.by_dir.contains_key(dir) {
+                let m = self.load(dir);
+                self.by_dir.insert(dir.to_path_buf(), m);
+            }
+            if let Some(Some(g)) = self.by_dir.get(dir) {
+                match g.matched(path, is_dir) {
+                    Match::Ignore(_) => return Some(true),
+                    Match::Whitelist(_) => return Some(false),
+                    Match::None => {}
+                }
+            }
+        }
+        None
+    }
 }
 
 fn too_big(max: u64) -> String {

@@ -543,3 +543,96 @@ fn the_number_of_rules_is_capped() {
     let o = run_in(&r, &["scan", ".", "--rules", rules.to_str().unwrap()]);
     assert_refused(&o, "more than 10000 rules in all");
 }
+
+/// A `.tm7` saved on one line with many threats: positions come from
+/// per-line checkpoints, so the cost is linear (it was quadratic: 10,000
+/// threats took 4.4 s, 20,000 took 18.5 s).
+#[test]
+fn a_one_line_tm7_with_many_threats_is_read_in_linear_time() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify_app");
+    let src = std::fs::read_to_string(fixture.join("docs/threat-model.tm7")).unwrap();
+    let open = "<a:KeyValueOfstringThreatpc_P0_PhOB>";
+    let close = "</a:KeyValueOfstringThreatpc_P0_PhOB>";
+    let (a, b) = (
+        src.find(open).unwrap(),
+        src.find(close).unwrap() + close.len(),
+    );
+    let one = &src[a..b];
+    let mut many = String::with_capacity(one.len() * 20_000);
+    for i in 0..20_000 {
+        many.push_str(&one.replacen("<a:Key>", &format!("<a:Key>N{i}-"), 1));
+    }
+    let doc = format!("{}{}{}", &src[..a], many, &src[b..]).replace(['\n', '\r'], " ");
+    let (t, _r) = repo();
+    let path = t.path().join("big.tm7");
+    std::fs::write(&path, doc).unwrap();
+    let t0 = std::time::Instant::now();
+    let o = bin()
+        .args(["verify", path.to_str().unwrap(), "--repo"])
+        .arg(&fixture)
+        .args(["--format", "json", "--fail-on", "never"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // About 1 s on a 2-core machine; quadratic positions took minutes.
+    assert!(t0.elapsed().as_secs() < 30, "{:?}", t0.elapsed());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let threats = v["documents"][0]["tm7"]["threats"].as_array().unwrap();
+    assert!(threats.len() >= 20_000, "{}", threats.len());
+    // Every threat is on line 1 of the one-line file, at growing columns.
+    assert!(threats.iter().all(|x| x["line"] == 1));
+    let cols: Vec<u64> = threats
+        .iter()
+        .filter_map(|x| x["column"].as_u64())
+        .collect();
+    assert!(
+        cols.windows(2).filter(|w| w[1] > w[0]).count() > 19_000,
+        "{}",
+        cols.len()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ignore_files_are_read_checked_and_keep_gitignore_semantics() {
+    let (_t, r) = repo();
+    for d in ["gen", "sub/deep", ".tools", ".cache", "fifo"] {
+        std::fs::create_dir_all(r.join(d)).unwrap();
+    }
+    for f in [
+        "gen/out.py",
+        "gen/keep.py",
+        "sub/deep/x.py",
+        "sub/deep/y.py",
+        ".tools/t.py",
+        ".cache/c.py",
+        "fifo/f.py",
+    ] {
+        std::fs::write(r.join(f), "x = 1\n").unwrap();
+    }
+    std::fs::write(r.join(".gitignore"), "gen/*\n!gen/keep.py\n.*\n!.tools/\n").unwrap();
+    // A deeper file decides for its directory; `.ignore` beats `.gitignore`.
+    std::fs::write(r.join("sub/.gitignore"), "deep/x.py\ndeep/y.py\n").unwrap();
+    std::fs::write(r.join("sub/.ignore"), "!deep/y.py\n").unwrap();
+    // A FIFO named .gitignore would block a plain read.
+    let made = Command::new("mkfifo")
+        .arg(r.join("fifo/.gitignore"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let t0 = std::time::Instant::now();
+    let o = run_in(&r, &["facts", ".", "--format", "json"]);
+    assert!(t0.elapsed().as_secs() < 30);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("skipped fifo/.gitignore: ignore file not read: not a regular file (FIFO)"),
+        "{}",
+        stderr(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["stats"]["files_scanned"], 5, "{}", v["stats"]);
+    let o = run_in(&r, &["facts", ".", "--stats"]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string() + &stderr(&o);
+    assert!(text.contains("5 files scanned"), "{text}");
+}

@@ -172,22 +172,42 @@ struct Record {
     pending: Option<String>,
 }
 
-struct LineIndex(Vec<usize>);
+/// Checkpoints of (byte offset, line, column) at every line start and every
+/// [`LineIndex::STEP`] bytes within a line, so a position costs at most one
+/// step of counting however long its line is (a `.tm7` file is often one line).
+struct LineIndex(Vec<(usize, u32, u32)>);
 
 impl LineIndex {
+    const STEP: usize = 1024;
+
     fn new(src: &str) -> LineIndex {
-        let mut v = vec![0];
-        v.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        let mut v = vec![(0, 1, 1)];
+        let (mut line, mut col, mut last) = (1u32, 1u32, 0usize);
+        for (i, c) in src.char_indices() {
+            if i - last >= Self::STEP {
+                v.push((i, line, col));
+                last = i;
+            }
+            if c == '\n' {
+                line += 1;
+                col = 1;
+                v.push((i + 1, line, col));
+                last = i + 1;
+            } else {
+                col += 1;
+            }
+        }
         LineIndex(v)
     }
+
     fn pos(&self, src: &str, off: usize) -> (u32, u32) {
-        let line = self.0.partition_point(|&s| s <= off).max(1);
-        let start = self.0[line - 1];
-        let col = src
+        let i = self.0.partition_point(|m| m.0 <= off).max(1);
+        let (start, line, col) = self.0[i - 1];
+        let more = src
             .get(start..off.min(src.len()))
             .map(|s| s.chars().count())
             .unwrap_or(0);
-        (line as u32, col as u32 + 1)
+        (line, col + more as u32)
     }
 }
 
