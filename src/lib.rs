@@ -8,6 +8,7 @@ pub mod extract;
 pub mod facts;
 pub mod frameworks;
 pub mod fsread;
+pub mod fuzz;
 pub mod lang;
 pub mod link;
 pub mod model;

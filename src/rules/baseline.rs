@@ -59,6 +59,11 @@ impl Baseline {
             ),
             e => format!("cannot read baseline {name}: {e}"),
         })?;
+        Baseline::from_bytes(&name.to_string(), &text)
+    }
+
+    /// Parse a baseline's bytes (`name` is for messages).
+    pub fn from_bytes(name: &str, text: &[u8]) -> Result<Baseline, String> {
         let not_sarif = |e: serde_json::Error| {
             format!(
                 "baseline {name} is not a SARIF log: {} at line {}, column {}",
@@ -72,8 +77,7 @@ impl Baseline {
                 e.column()
             )
         };
-        let log: Log = serde_json::from_slice(&text).map_err(not_sarif)?;
-        drop(text);
+        let log: Log = serde_json::from_slice(text).map_err(not_sarif)?;
         let mut fingerprints = BTreeSet::new();
         let mut results = vec![];
         for run in log.runs {

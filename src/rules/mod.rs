@@ -268,6 +268,39 @@ pub const MAX_QUERY_NESTING: usize = 64;
 /// directories and the repository's own).
 pub const MAX_RULES: usize = 10_000;
 
+/// Compile one rule query: refused when nested past [`MAX_QUERY_NESTING`];
+/// errors give the kind and position, never the text (it may come from
+/// anywhere).
+pub fn compile_query(origin: &str, lang: Lang, text: &str) -> Result<tree_sitter::Query, String> {
+    let depth = query_nesting(text);
+    if depth > MAX_QUERY_NESTING {
+        return Err(format!(
+            "{origin}: query nested {depth} levels deep, over the limit of {MAX_QUERY_NESTING}"
+        ));
+    }
+    tree_sitter::Query::new(&lang.grammar(), text).map_err(|e| {
+        format!(
+            "{origin}: query does not compile: {:?} error at line {}, column {}",
+            e.kind,
+            e.row + 1,
+            e.column + 1
+        )
+    })
+}
+
+/// Load one rule file's text as `--rules` would, every query file it names
+/// reading as `query`; the number of rules (for fuzzing the loader).
+pub fn load_rule_text(text: &str, query: &str) -> Result<usize, String> {
+    let mut rules = vec![];
+    let mut queries = vec![];
+    let lookup = |_: &str| Ok(query.to_string());
+    add_file("fuzz.toml", text, &lookup, &mut rules, &mut queries)?;
+    for (_, lang, q, origin) in &queries {
+        compile_query(origin, *lang, q)?;
+    }
+    Ok(rules.len())
+}
+
 /// The deepest nesting of `(`/`[` in a query, outside strings and comments.
 pub fn query_nesting(text: &str) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
@@ -478,20 +511,7 @@ impl RuleSet {
             }
             // The error's position and kind, not its message: that quotes
             // the query text, which may come from anywhere.
-            let depth = query_nesting(&text);
-            if depth > MAX_QUERY_NESTING {
-                return Err(format!(
-                    "{origin}: query nested {depth} levels deep, over the limit of {MAX_QUERY_NESTING}"
-                ));
-            }
-            let query = tree_sitter::Query::new(&lang.grammar(), &text).map_err(|e| {
-                format!(
-                    "{origin}: query does not compile: {:?} error at line {}, column {}",
-                    e.kind,
-                    e.row + 1,
-                    e.column + 1
-                )
-            })?;
+            let query = compile_query(&origin, lang, &text)?;
             queries.push(RuleQuery {
                 rule_id: kept[new_index[ri]].id.clone(),
                 lang,

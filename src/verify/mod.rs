@@ -106,12 +106,18 @@ pub fn read_document_capped(path: &Path, cap: u64) -> Result<Document, DocError>
             e => format!("cannot read {name}: {e}"),
         })
     })?;
+    document_from_bytes(&name, &ext, bytes)
+}
+
+/// Parse a document's bytes; `ext` is its lower-case file extension (it
+/// decides `.tm7` and `.json` along with the content).
+pub fn document_from_bytes(name: &str, ext: &str, bytes: Vec<u8>) -> Result<Document, DocError> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
     if ext == "tm7"
         || (first == Some(b'<') && body.windows(12).take(4096).any(|w| w == b"<ThreatModel"))
     {
-        return tm7::parse(&name, &bytes)
+        return tm7::parse(name, &bytes)
             .map(Document::Tm7)
             .map_err(DocError);
     }
@@ -131,7 +137,7 @@ pub fn read_document_capped(path: &Path, cap: u64) -> Result<Document, DocError>
         .map(str::to_string)
         .unwrap_or(text);
     if ext == "json" || first == Some(b'{') {
-        return model_doc::parse(&name, &text)
+        return model_doc::parse(name, &text)
             .map(|r| Document::Model(r, text))
             .map_err(DocError);
     }
