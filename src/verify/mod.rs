@@ -306,7 +306,7 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
             s.references += 1;
             match r.status.as_str() {
                 "resolved" => s.resolved += 1,
-                "missing" => s.missing += 1,
+                "missing" | "outside-repo" => s.missing += 1,
                 "external" => s.external += 1,
                 _ => s.ambiguous += 1,
             }
@@ -372,7 +372,7 @@ pub fn text(r: &Report) -> String {
         }
         for x in &d.references {
             let rank = match x.status.as_str() {
-                "missing" => 0,
+                "missing" | "outside-repo" => 0,
                 "ambiguous" => 1,
                 "external" if x.used == Some(false) => 1,
                 _ => 3,

@@ -571,10 +571,18 @@ impl<'a> Symbols<'a> {
                     _ => "file",
                 }
                 .into();
-                self.file(&mut r, repo, path, *lines);
+                if outside_repo(repo, doc_dir, path) {
+                    outside(&mut r);
+                } else {
+                    self.file(&mut r, repo, path, *lines);
+                }
             }
             Kind::Document(p) => {
                 r.kind = "document".into();
+                if outside_repo(repo, doc_dir, p) {
+                    outside(&mut r);
+                    return r;
+                }
                 let target = doc_dir.join(p);
                 if target.exists() {
                     r.status = "resolved".into();
@@ -765,4 +773,46 @@ mod tests {
             Some(Kind::Document("../guides/deploy.md".into()))
         );
     }
+}
+
+/// A reference to a path outside the repository: reported, nothing read.
+fn outside(r: &mut Reference) {
+    r.status = "outside-repo".into();
+    r.note = Some("points outside the repository; not read".into());
+}
+
+/// Does `path` (as written in a document) lead outside `repo`, whether
+/// taken from the repository root or from the document's directory? Decided
+/// on the text alone (`..` and absolute paths), before anything is read.
+fn outside_repo(repo: &Path, doc_dir: &Path, path: &str) -> bool {
+    fn normal(p: &Path) -> Option<std::path::PathBuf> {
+        use std::path::Component;
+        let mut out = std::path::PathBuf::new();
+        for c in p.components() {
+            match c {
+                Component::ParentDir => {
+                    if !out.pop() {
+                        return None;
+                    }
+                }
+                Component::CurDir => {}
+                c => out.push(c),
+            }
+        }
+        Some(out)
+    }
+    let p = Path::new(path);
+    let Ok(root) = repo.canonicalize() else {
+        return true;
+    };
+    let inside = |base: &Path| {
+        base.canonicalize()
+            .ok()
+            .and_then(|b| normal(&b.join(p)))
+            .is_some_and(|n| n.starts_with(&root))
+    };
+    if p.is_absolute() {
+        return !normal(p).is_some_and(|n| n.starts_with(&root));
+    }
+    !(inside(repo) || inside(doc_dir))
 }

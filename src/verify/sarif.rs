@@ -89,6 +89,10 @@ pub fn render(r: &Report, root: &Path) -> String {
                             .unwrap_or_default()
                     ),
                 ),
+                "outside-repo" => (
+                    "TV001",
+                    format!("`{}` points outside the repository (not read)", x.text),
+                ),
                 "ambiguous" => ("TV003", format!("`{}` is ambiguous", x.text)),
                 "resolved" if x.used == Some(false) => (
                     "TV002",
