@@ -48,6 +48,10 @@ pub struct Fact {
     pub line: u32,
     pub column: u32,
     pub language: &'static str,
+    /// Code scope of the place: `production`, `test`, `example`, `docs`,
+    /// `benchmark`, `build` or `vendored`.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub scope: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +113,7 @@ impl Fact {
             line: pos.line,
             column: pos.column,
             language: file.lang.name(),
+            scope: file.code_scope_at(pos.line).as_str(),
             ..Default::default()
         }
     }

@@ -38,6 +38,7 @@ fn scan_of(files: Vec<crate::extract::FileFacts>) -> crate::Scan {
         manifests: Default::default(),
         skipped: vec![],
         partial: vec![],
+        left_out: Default::default(),
         stats: Default::default(),
         max_file_size: crate::DEFAULT_MAX_FILE_SIZE,
     }

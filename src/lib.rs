@@ -15,6 +15,7 @@ pub mod model;
 pub mod report;
 pub mod routes;
 pub mod rules;
+pub mod scope;
 pub mod summary;
 pub mod verify;
 pub mod walk;
@@ -95,9 +96,38 @@ pub struct Scan {
     /// Files analysed only in part, and why (a rule query stopped at its
     /// budget). Sorted.
     pub partial: Vec<Skipped>,
+    /// What [`Scan::restrict`] left out.
+    pub left_out: scope::LeftOut,
     pub stats: Stats,
     /// The size cap files were scanned under (later reads use it too).
     pub max_file_size: u64,
+}
+
+impl Scan {
+    /// Keep only the code of the scopes in `set`: files of other scopes go,
+    /// and, unless tests are included, Rust test items in the files kept.
+    /// Returns what was left out.
+    pub fn restrict(&mut self, set: &scope::ScopeSet) -> &scope::LeftOut {
+        let mut left = scope::LeftOut::default();
+        self.files.retain(|f| {
+            let keep = set.contains(f.scope);
+            if !keep {
+                *left.files.entry(f.scope.as_str()).or_default() += 1;
+            }
+            keep
+        });
+        if !set.contains(scope::Scope::Test) {
+            for f in &mut self.files {
+                if !f.test_lines.is_empty() {
+                    left.test_items += f.test_lines.len();
+                    let ranges = std::mem::take(&mut f.test_lines);
+                    f.drop_lines(&ranges);
+                }
+            }
+        }
+        self.left_out = left;
+        &self.left_out
+    }
 }
 
 #[derive(Debug)]
@@ -214,12 +244,13 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         .map_err(|e| Error::Input(e.0))?;
     let t_walk = t0.elapsed();
     // The repository's configuration: its own framework specs.
-    let frameworks = if opts.root.is_dir() {
-        rules::Config::load(&opts.root)
-            .and_then(|c| c.frameworks())
-            .map_err(Error::Input)?
+    let (frameworks, scopes) = if opts.root.is_dir() {
+        let c = rules::Config::load(&opts.root).map_err(Error::Input)?;
+        let scopes = scope::Overrides::new(&c.scope)
+            .map_err(|e| Error::Input(format!("{}: {e}", rules::CONFIG_FILE)))?;
+        (c.frameworks().map_err(Error::Input)?, scopes)
     } else {
-        vec![]
+        (vec![], scope::Overrides::default())
     };
     let root = if opts.root.is_file() {
         opts.root
@@ -277,7 +308,8 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     let mut parse_cpu = std::time::Duration::ZERO;
     for o in outcomes {
         match o {
-            Outcome::Ok(f, parse) => {
+            Outcome::Ok(mut f, parse) => {
+                f.scope = scopes.scope_of(&f.path);
                 files.push(*f);
                 parse_cpu += parse;
             }
@@ -327,6 +359,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         manifests,
         skipped,
         partial,
+        left_out: Default::default(),
         stats,
         max_file_size: opts.max_file_size,
     })

@@ -115,6 +115,13 @@ struct VerifyArgs {
     /// Refuse documents larger than this many bytes
     #[arg(long, value_name = "BYTES", default_value_t = threatscan::verify::MAX_DOCUMENT)]
     max_document_size: u64,
+    /// Code that counts as evidence: production (default) or all
+    #[arg(long, value_enum)]
+    scope: Option<ScopeArg>,
+    /// Also count these scopes as evidence: test, example, docs, benchmark,
+    /// build, vendored (comma-separated or repeated)
+    #[arg(long, value_name = "SCOPE", value_delimiter = ',')]
+    include: Vec<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -266,6 +273,21 @@ struct ScanArgs {
     /// Skip paths matching GLOB (gitignore syntax; repeatable)
     #[arg(long, value_name = "GLOB")]
     exclude: Vec<String>,
+    /// Code to analyse: production, or all (tests, examples, docs,
+    /// benchmarks, build scripts, vendored code too). Default: production for
+    /// model, scan and verify; all for facts
+    #[arg(long, value_enum)]
+    scope: Option<ScopeArg>,
+    /// Also analyse these scopes with production code: test, example, docs,
+    /// benchmark, build, vendored (comma-separated or repeated)
+    #[arg(long, value_name = "SCOPE", value_delimiter = ',')]
+    include: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum ScopeArg {
+    Production,
+    All,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -289,6 +311,28 @@ fn main() -> ExitCode {
 /// Walk and parse the repository: the shared first half of every command.
 fn scan_repo(a: &ScanArgs) -> Result<threatscan::Scan, ExitCode> {
     scan_repo_with(a, Default::default())
+}
+
+/// Restrict a scan to the code scopes asked for (`default_all`: what no
+/// option means), and say on standard error what was left out.
+fn restrict_scope(
+    scan: &mut threatscan::Scan,
+    a: &ScanArgs,
+    default_all: bool,
+) -> Result<(), ExitCode> {
+    let all = match a.scope {
+        Some(s) => s == ScopeArg::All,
+        None => default_all && a.include.is_empty(),
+    };
+    let set = threatscan::scope::ScopeSet::from_args(all, &a.include).map_err(fail)?;
+    let left = scan.restrict(&set);
+    if !left.is_empty() {
+        eprintln!(
+            "threatscan: note: left out {} (--scope all or --include to analyse them)",
+            left.describe()
+        );
+    }
+    Ok(())
 }
 
 fn scan_repo_with(
@@ -337,10 +381,13 @@ fn write_or_fail(output: Option<&std::path::Path>, text: &str) -> Result<(), Exi
 
 fn run_model(a: ModelArgs) -> ExitCode {
     let t0 = std::time::Instant::now();
-    let scan = match scan_repo(&a.scan) {
+    let mut scan = match scan_repo(&a.scan) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Err(code) = restrict_scope(&mut scan, &a.scan, false) {
+        return code;
+    }
     let t_model = std::time::Instant::now();
     let model = threatscan::model::build(
         &scan,
@@ -387,6 +434,9 @@ fn run_facts(a: FactsArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Err(code) = restrict_scope(&mut scan, &a.scan, true) {
+        return code;
+    }
     let t_link = std::time::Instant::now();
     let facts = threatscan::facts(&scan);
     scan.stats.timings.link_ms = t_link.elapsed().as_secs_f64() * 1e3;
@@ -459,10 +509,13 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
         },
         None => None,
     };
-    let scan = match scan_repo_with(&a.scan, set.queries.clone()) {
+    let mut scan = match scan_repo_with(&a.scan, set.queries.clone()) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Err(code) = restrict_scope(&mut scan, &a.scan, false) {
+        return code;
+    }
     let t_rules = std::time::Instant::now();
     let mut findings = rules::engine::run(
         &scan,
@@ -662,11 +715,16 @@ fn run_verify(a: VerifyArgs) -> ExitCode {
         threads: None,
         max_file_size: threatscan::DEFAULT_MAX_FILE_SIZE,
         exclude: vec![],
+        scope: a.scope,
+        include: a.include.clone(),
     };
-    let scan = match scan_repo(&scan_args) {
+    let mut scan = match scan_repo(&scan_args) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Err(code) = restrict_scope(&mut scan, &scan_args, false) {
+        return code;
+    }
     let report = threatscan::verify::verify(&scan, &docs);
     let text = match a.format {
         VerifyFormat::Json => threatscan::verify::json(&report),

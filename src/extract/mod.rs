@@ -324,6 +324,11 @@ pub struct FileFacts {
     /// Why this file was analysed only in part (a query stopped at its
     /// budget), for the warning that names it.
     pub partial: Vec<String>,
+    /// The file's code scope (set by the scan from its path and `[scope]`).
+    pub scope: crate::scope::Scope,
+    /// Rust: line ranges (inclusive) of test items, `#[cfg(test)]` modules
+    /// and `#[test]` functions, attributes included.
+    pub test_lines: Vec<(u32, u32)>,
 }
 
 /// An inline suppression comment: `# threatscan: ignore[TS1001, TS2001] reason`
@@ -376,6 +381,8 @@ impl FileFacts {
             suppressions: vec![],
             query_hits: vec![],
             partial: vec![],
+            scope: crate::scope::Scope::Production,
+            test_lines: vec![],
         }
     }
 
@@ -383,6 +390,75 @@ impl FileFacts {
     /// definition: the top-level calls, the calls in assignment values, and
     /// the calls nested in their callees and arguments (macros are top-level
     /// calls of their own).
+    /// The code scope at a line: the file's, or `test` inside a Rust test item.
+    pub fn code_scope_at(&self, line: u32) -> crate::scope::Scope {
+        if self.test_lines.iter().any(|&(a, b)| a <= line && line <= b) {
+            crate::scope::Scope::Test
+        } else {
+            self.scope
+        }
+    }
+
+    /// Remove what lies on the given lines (inclusive ranges): definitions
+    /// and everything scoped to them, calls, assignments, statements, trait
+    /// impls and query hits. Indices between them are renumbered.
+    pub fn drop_lines(&mut self, ranges: &[(u32, u32)]) {
+        let on = |l: u32| ranges.iter().any(|&(a, b)| a <= l && l <= b);
+        let n = self.defs.len();
+        let mut def_map: Vec<Option<usize>> = vec![None; n];
+        let mut next = 0;
+        for (i, d) in self.defs.iter().enumerate() {
+            let gone = on(d.pos.line) || d.parent.is_some_and(|p| def_map[p].is_none());
+            if !gone {
+                def_map[i] = Some(next);
+                next += 1;
+            }
+        }
+        let remap = |s: Option<usize>| s.and_then(|i| def_map.get(i).copied().flatten());
+        let kept = |s: Option<usize>| s.is_none_or(|i| def_map[i].is_some());
+        let mut assign_map: Vec<Option<usize>> = vec![None; self.assigns.len()];
+        let mut k = 0;
+        for (i, a) in self.assigns.iter().enumerate() {
+            if kept(a.scope) && !on(a.pos.line) {
+                assign_map[i] = Some(k);
+                k += 1;
+            }
+        }
+        let mut i = 0;
+        self.assigns.retain(|_| {
+            i += 1;
+            assign_map[i - 1].is_some()
+        });
+        for a in &mut self.assigns {
+            a.scope = remap(a.scope);
+        }
+        let mut i = 0;
+        self.defs.retain(|_| {
+            i += 1;
+            def_map[i - 1].is_some()
+        });
+        for d in &mut self.defs {
+            d.parent = remap(d.parent);
+            d.attrs = d.attrs.iter().filter_map(|&a| assign_map[a]).collect();
+        }
+        self.calls
+            .retain(|c| kept(c.scope) && !on(c.call.start.line));
+        for c in &mut self.calls {
+            c.scope = remap(c.scope);
+        }
+        self.subscripts.retain(|x| kept(x.scope) && !on(x.pos.line));
+        for x in &mut self.subscripts {
+            x.scope = remap(x.scope);
+        }
+        self.stmts.retain(|x| kept(x.scope) && !on(x.pos.line));
+        for x in &mut self.stmts {
+            x.scope = remap(x.scope);
+        }
+        self.impls.retain(|x| !on(x.pos.line));
+        self.tried.retain(|p| !on(p.line));
+        self.query_hits.retain(|h| !on(h.start.line));
+    }
+
     pub fn each_call(&self) -> std::vec::IntoIter<(&CallExpr, Option<usize>)> {
         let mut out = Vec::with_capacity(self.calls.len() * 2);
         let mut buf = vec![];

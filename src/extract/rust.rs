@@ -90,6 +90,7 @@ fn extract_inner(
 ) -> FileFacts {
     let mut ff = FileFacts::new(path, Lang::Rust, src.len());
     ff.has_errors = tree.root_node().has_error();
+    ff.test_lines = test_lines(tree, src);
     let matcher = Lang::Rust.matcher();
     let names = matcher.capture_names();
 
@@ -531,6 +532,69 @@ fn only_space_and_comments(mut b: &[u8]) -> bool {
             return false;
         }
     }
+}
+
+/// Line ranges (1-based, inclusive) of test items: items under
+/// `#[cfg(test)]` (or a `cfg` whose predicate names `test`) and functions
+/// marked `#[test]`, `#[tokio::test]`, `#[rstest]` and the like. Only item
+/// lists are walked (the file and inline module bodies), iteratively.
+pub fn test_lines(tree: &Tree, src: &[u8]) -> Vec<(u32, u32)> {
+    let mut out = vec![];
+    let mut lists = vec![tree.root_node()];
+    while let Some(list) = lists.pop() {
+        let mut first_attr: Option<Node> = None;
+        let mut is_test = false;
+        let mut c = list.walk();
+        for item in list.named_children(&mut c) {
+            match node_kind(item) {
+                "attribute_item" => {
+                    first_attr.get_or_insert(item);
+                    let t: String = text(item, src)
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect();
+                    is_test |= test_attribute(&t);
+                }
+                "line_comment" | "block_comment" => {}
+                kind => {
+                    let start = first_attr.take().unwrap_or(item);
+                    if std::mem::take(&mut is_test) {
+                        out.push((
+                            start.start_position().row as u32 + 1,
+                            item.end_position().row as u32 + 1,
+                        ));
+                    } else if kind == "mod_item" {
+                        if let Some(body) = item.child_by_field_name("body") {
+                            lists.push(body);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// `#[cfg(test)]`, `#[cfg(all(test,…))]`, `#[test]`, `#[tokio::test]`,
+/// `#[rstest]`, `#[test_case(…)]` (whitespace removed).
+fn test_attribute(t: &str) -> bool {
+    let Some(inner) = t.strip_prefix("#[").and_then(|t| t.strip_suffix(']')) else {
+        return false;
+    };
+    if let Some(pred) = inner.strip_prefix("cfg(") {
+        // `test` as a whole word of the predicate, not under `not(`.
+        return pred
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| w == "test")
+            && !pred.contains("not(test");
+    }
+    let path = inner.split('(').next().unwrap_or("");
+    let last = path.rsplit("::").next().unwrap_or("");
+    matches!(
+        last,
+        "test" | "rstest" | "test_case" | "quickcheck" | "proptest"
+    )
 }
 
 /// [`extract`]'s qualifying items and outer attributes of a definition in a

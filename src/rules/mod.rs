@@ -243,6 +243,9 @@ pub struct Config {
     pub scan: ScanConfig,
     #[serde(default)]
     pub catalog: CatalogConfig,
+    /// `[scope]`: globs that put files in a code scope.
+    #[serde(default)]
+    pub scope: crate::scope::ScopeConfig,
     /// Set when loaded from a repository: what its files must stay in.
     #[serde(skip)]
     pub confined: Option<PathBuf>,
