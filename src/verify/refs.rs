@@ -711,6 +711,48 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// A reference to a path outside the repository: reported, nothing read.
+fn outside(r: &mut Reference) {
+    r.status = "outside-repo".into();
+    r.note = Some("points outside the repository; not read".into());
+}
+
+/// Does `path` (as written in a document) lead outside `repo`, whether
+/// taken from the repository root or from the document's directory? Decided
+/// on the text alone (`..` and absolute paths), before anything is read.
+fn outside_repo(repo: &Path, doc_dir: &Path, path: &str) -> bool {
+    fn normal(p: &Path) -> Option<std::path::PathBuf> {
+        use std::path::Component;
+        let mut out = std::path::PathBuf::new();
+        for c in p.components() {
+            match c {
+                Component::ParentDir => {
+                    if !out.pop() {
+                        return None;
+                    }
+                }
+                Component::CurDir => {}
+                c => out.push(c),
+            }
+        }
+        Some(out)
+    }
+    let p = Path::new(path);
+    let Ok(root) = repo.canonicalize() else {
+        return true;
+    };
+    let inside = |base: &Path| {
+        base.canonicalize()
+            .ok()
+            .and_then(|b| normal(&b.join(p)))
+            .is_some_and(|n| n.starts_with(&root))
+    };
+    if p.is_absolute() {
+        return !normal(p).is_some_and(|n| n.starts_with(&root));
+    }
+    !(inside(repo) || inside(doc_dir))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -773,46 +815,4 @@ mod tests {
             Some(Kind::Document("../guides/deploy.md".into()))
         );
     }
-}
-
-/// A reference to a path outside the repository: reported, nothing read.
-fn outside(r: &mut Reference) {
-    r.status = "outside-repo".into();
-    r.note = Some("points outside the repository; not read".into());
-}
-
-/// Does `path` (as written in a document) lead outside `repo`, whether
-/// taken from the repository root or from the document's directory? Decided
-/// on the text alone (`..` and absolute paths), before anything is read.
-fn outside_repo(repo: &Path, doc_dir: &Path, path: &str) -> bool {
-    fn normal(p: &Path) -> Option<std::path::PathBuf> {
-        use std::path::Component;
-        let mut out = std::path::PathBuf::new();
-        for c in p.components() {
-            match c {
-                Component::ParentDir => {
-                    if !out.pop() {
-                        return None;
-                    }
-                }
-                Component::CurDir => {}
-                c => out.push(c),
-            }
-        }
-        Some(out)
-    }
-    let p = Path::new(path);
-    let Ok(root) = repo.canonicalize() else {
-        return true;
-    };
-    let inside = |base: &Path| {
-        base.canonicalize()
-            .ok()
-            .and_then(|b| normal(&b.join(p)))
-            .is_some_and(|n| n.starts_with(&root))
-    };
-    if p.is_absolute() {
-        return !normal(p).is_some_and(|n| n.starts_with(&root));
-    }
-    !(inside(repo) || inside(doc_dir))
 }
