@@ -358,6 +358,31 @@ impl Catalog {
         if v.starts_with('/') || v.contains(char::is_whitespace) {
             return true;
         }
+        // A mask or filler: one character repeated (`********`, `AAAA…`).
+        let mut chars = v.chars();
+        if let Some(c0) = chars.next() {
+            if chars.all(|c| c == c0) {
+                return true;
+            }
+        }
+        // A dotted import path (`pkg.adapter.TokenStrategy`): configuration
+        // naming a class, not a secret.
+        let parts: Vec<&str> = v.split('.').collect();
+        if parts.len() > 1
+            && parts.iter().all(|p| {
+                p.chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        {
+            return true;
+        }
+        // A short word of letters only (`config`, `mealie`, `MyPassword`): a
+        // label, a default or a placeholder, with no entropy to leak.
+        if v.len() < 16 && v.chars().all(|c| c.is_ascii_alphabetic()) {
+            return true;
+        }
         // Identifiers such as error codes: `invalid_token`, `TOKEN_EXPIRED`.
         let words: Vec<&str> = v.split('_').collect();
         if words.len() > 1

@@ -199,6 +199,9 @@ pub fn extract_timed(
             .ok_or_else(|| "parser gave up".to_string())?;
         let mut parse = t.elapsed();
         let mut ff = lang.extract(&tree, src, path);
+        if lang == Lang::Python {
+            ff.test_lines = python_test_classes(&ff, src);
+        }
         ff.suppressions = extract::suppressions(&tree, src);
         if !rule_queries.is_empty() {
             (ff.query_hits, ff.partial) = extract::query_hits(&tree, src, lang, rule_queries);
@@ -209,6 +212,22 @@ pub fn extract_timed(
         parse += t.elapsed();
         Ok((ff, parse))
     })
+}
+
+/// Line ranges of module-level Python classes named `Test…`: pytest
+/// collects them as tests (and `TestingConfig`-style settings classes exist
+/// for tests only).
+fn python_test_classes(ff: &FileFacts, src: &[u8]) -> Vec<(u32, u32)> {
+    let mut out = vec![];
+    for d in &ff.defs {
+        if d.kind == extract::DefKind::Class && d.parent.is_none() && d.name.starts_with("Test") {
+            let end = d.end_byte.min(src.len());
+            let last = d.pos.line
+                + memchr::memchr_iter(b'\n', &src[d.start_byte.min(end)..end]).count() as u32;
+            out.push((d.pos.line, last));
+        }
+    }
+    out
 }
 
 /// `\r` not followed by `\n` replaced by `\n`.

@@ -267,7 +267,7 @@ impl LeftOut {
             .collect();
         if self.test_items > 0 {
             parts.push(format!(
-                "{} Rust test item{}",
+                "{} test item{}",
                 self.test_items,
                 if self.test_items == 1 { "" } else { "s" }
             ));

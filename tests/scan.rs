@@ -125,7 +125,7 @@ fn messages_explain_the_finding() {
     };
     assert_eq!(
         msg("TS3003", "app/storage.py"),
-        "request input reaches builtins.open as a file path with no normalisation (GET /report via app.main:report → app.storage:read_report → builtins.open)."
+        "request input reaches builtins.open as a file path with no normalisation (GET /report via app.main:report → app.storage:read_report → builtins.open) (behind authentication by get_current_user)."
     );
     assert_eq!(
         msg("TS2001", "app/main.py"),

@@ -43,12 +43,22 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             line: u32,
                             column: u32,
                             function: Option<String>,
-                            related: Vec<Related>| {
+                            related: Vec<Related>,
+                            entry: Option<&EntryPoint>| {
+                let mut level = w.level.unwrap_or(rule.level);
+                let mut message = fill(&rules.rules[ri].message, &vars);
+                if let Some(why) = &w.reason {
+                    message = format!("{} ({why})", message.trim_end_matches('.'));
+                }
+                if let Some((l, why)) = entry.and_then(|e| adjusted(rule, e)) {
+                    level = l;
+                    message = format!("{} ({why})", message.trim_end_matches('.'));
+                }
                 found.push(Finding {
                     rule_id: rule.id.clone(),
                     rule_name: rule.name.clone(),
-                    level: rule.level,
-                    message: fill(&rules.rules[ri].message, &vars),
+                    level,
+                    message,
                     file: file.to_string(),
                     line,
                     column,
@@ -76,7 +86,15 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             "match",
                             format!("{} {}", f.api.as_deref().unwrap_or(""), flags_text(f)),
                         );
-                        push(v, &f.file, f.line, f.column, f.function.clone(), vec![]);
+                        push(
+                            v,
+                            &f.file,
+                            f.line,
+                            f.column,
+                            f.function.clone(),
+                            vec![],
+                            None,
+                        );
                     }
                 }
                 On::Entry => {
@@ -90,6 +108,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             e.column,
                             Some(e.handler.clone()),
                             vec![],
+                            Some(e),
                         );
                     }
                 }
@@ -174,7 +193,15 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                         }
                         let function = it.chain.last().map(|s| s.symbol.clone());
                         v.insert("function", function.clone().unwrap_or_default());
-                        push(v, &sink.file, sink.line, sink.column, function, related);
+                        push(
+                            v,
+                            &sink.file,
+                            sink.line,
+                            sink.column,
+                            function,
+                            related,
+                            Some(e),
+                        );
                     }
                 }
                 On::Query => {}
@@ -231,11 +258,26 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
 /// compute regions and fingerprints.
 fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
     out.sort_by(|a, b| {
-        (&a.file, a.line, a.column, &a.rule_id, &a.message)
-            .cmp(&(&b.file, b.line, b.column, &b.rule_id, &b.message))
+        (
+            &a.file,
+            a.line,
+            a.column,
+            &a.rule_id,
+            std::cmp::Reverse(a.level),
+            &a.message,
+        )
+            .cmp(&(
+                &b.file,
+                b.line,
+                b.column,
+                &b.rule_id,
+                std::cmp::Reverse(b.level),
+                &b.message,
+            ))
     });
     // One finding per rule and location: flows from several entry points to
-    // one sink, or two conditions of a rule matching one fact.
+    // one sink, or two conditions of a rule matching one fact. The highest
+    // level is kept.
     let mut merged: Vec<Finding> = vec![];
     let mut extra_entries = 0usize;
     for f in out {
@@ -485,6 +527,39 @@ fn fact_matches(w: &When, f: &Fact) -> bool {
             None => false,
         }
     })
+}
+
+/// The level and reason the rule's first matching `[[rule.adjust]]` gives
+/// a finding on (or flowing from) entry point `e`.
+fn adjusted(rule: &super::Rule, e: &EntryPoint) -> Option<(super::Level, String)> {
+    use super::Level;
+    let norm = |s: &str| s.to_lowercase().replace('_', "-");
+    let text = format!(
+        "{} {}",
+        norm(e.pattern.as_deref().unwrap_or("")),
+        norm(e.handler.rsplit([':', '.']).next().unwrap_or(""))
+    );
+    let guard = e.auth.iter().find(|g| g.required);
+    for a in &rule.adjust {
+        if !a.words.is_empty() && !a.words.iter().any(|w| text.contains(&norm(w))) {
+            continue;
+        }
+        if a.auth.is_some_and(|want| want != guard.is_some()) {
+            continue;
+        }
+        let mut level = a.level.unwrap_or(rule.level);
+        for _ in 0..a.lower {
+            level = match level {
+                Level::Error => Level::Warning,
+                _ => Level::Note,
+            };
+        }
+        let why = a
+            .reason
+            .replace("{guard}", guard.map_or("", |g| g.name.as_str()));
+        return Some((level, why));
+    }
+    None
 }
 
 fn entry_matches(w: &When, e: &EntryPoint) -> bool {

@@ -100,6 +100,12 @@ pub struct When {
     /// (gitignore-style, on the repo-relative path: `**/tests/**`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths_exclude: Vec<String>,
+    /// The level of this condition's findings, when not the rule's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// Why this condition's findings have their level (added to the message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Query: `python` or `rust`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -109,6 +115,32 @@ pub struct When {
     /// Query: a `.scm` file, relative to the rule file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_file: Option<String>,
+}
+
+/// `[[rule.adjust]]`: a proportionate level for findings on entry points
+/// (and flows from them) that meet a condition.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adjust {
+    /// The route pattern or the handler's name contains any of these words
+    /// (case-insensitive; `-` and `_` count as the same).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
+    /// The entry point has a required authentication guard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<bool>,
+    /// The level to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<Level>,
+    /// Or: how many levels lower (error → warning → note).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub lower: u8,
+    /// Added to the message in parentheses; `{guard}` is the guard's name.
+    pub reason: String,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 /// A rule (`[[rule]]`).
@@ -138,6 +170,11 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     pub when: Vec<When>,
+    /// How the level of a finding is chosen: the first adjustment whose
+    /// condition holds sets or lowers the level and adds its reason to the
+    /// message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjust: Vec<Adjust>,
     /// Where the rule was loaded from (`builtin:auth.toml` or a path).
     #[serde(skip_deserializing)]
     pub origin: String,
@@ -745,8 +782,62 @@ pub fn rules_markdown(set: &RuleSet) -> String {
             ));
         }
         s.push_str("```\n");
+        s.push_str(&format!("\n{}\n", r.level_doc()));
     }
     s
+}
+
+impl Rule {
+    /// How the level of this rule's findings is chosen, for its docs.
+    pub fn level_doc(&self) -> String {
+        let mut s = format!("**Level**: {} by default", self.level.as_str());
+        for w in &self.when {
+            if let Some(l) = w.level {
+                s.push_str(&format!(
+                    "; {} for matches of the `{}` condition ({})",
+                    l.as_str(),
+                    match w.on {
+                        On::Fact => "fact",
+                        On::Entry => "entry",
+                        On::Flow => "flow",
+                        On::Query => "query",
+                    },
+                    w.reason.as_deref().unwrap_or("see above")
+                ));
+            }
+        }
+        for a in &self.adjust {
+            let mut cond = vec![];
+            if !a.words.is_empty() {
+                cond.push(format!(
+                    "the route or handler name contains {}",
+                    a.words
+                        .iter()
+                        .map(|w| format!("`{w}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if let Some(auth) = a.auth {
+                cond.push(if auth {
+                    "the entry point requires authentication".to_string()
+                } else {
+                    "the entry point has no required authentication".to_string()
+                });
+            }
+            let to = match (a.level, a.lower) {
+                (Some(l), _) => l.as_str().to_string(),
+                (None, n) => format!("{n} level{} lower", if n == 1 { "" } else { "s" }),
+            };
+            s.push_str(&format!(
+                "; {to} when {} ({})",
+                cond.join(" and "),
+                a.reason.replace("{guard}", "the guard")
+            ));
+        }
+        s.push('.');
+        s
+    }
 }
 
 #[cfg(test)]
