@@ -326,14 +326,38 @@ fn record_flags(
     fact: &mut Fact,
 ) {
     for flag in flags {
-        let Some(arg) = call.kwarg(flag) else {
+        let arg = match call.kwarg(flag) {
+            Some(a) => Some((fi, scope, a)),
+            None => splat_kwarg(idx, fi, scope, call, flag),
+        };
+        let Some((af, ascope, arg)) = arg else {
             continue;
         };
-        let (_, _, v) = idx.value_of(fi, scope, arg);
+        let (_, _, v) = idx.value_of(af, ascope, arg);
         if let Some(value) = literal_json(v) {
             fact.flags.insert(flag.clone(), value);
         }
     }
+}
+
+/// A keyword argument supplied through `**options`, where `options` is (or
+/// names a variable or module constant holding) a dict literal with that key.
+fn splat_kwarg<'a>(
+    idx: &'a Index,
+    fi: usize,
+    scope: Option<usize>,
+    call: &'a CallExpr,
+    flag: &str,
+) -> Option<(usize, Option<usize>, &'a Expr)> {
+    for a in call.args.iter().filter(|a| a.name.as_deref() == Some("**")) {
+        let (vf, vs, v) = idx.value_of(fi, scope, &a.value);
+        if let Expr::Dict(pairs) = v {
+            if let Some((_, val)) = pairs.iter().find(|(k, _)| k.as_str() == Some(flag)) {
+                return Some((vf, vs, val));
+            }
+        }
+    }
+    None
 }
 
 fn literal_json(e: &Expr) -> Option<serde_json::Value> {
@@ -491,6 +515,13 @@ fn judge_safety(
     );
     if s.safe.contains(&value) {
         (true, format!("{shown} is a safe loader"))
+    } else if let Some(base) = catalogued_base(idx, hf, hs, arg, &s.safe, 0) {
+        (true, format!("{shown} subclasses {base}, a safe loader"))
+    } else if let Some(base) = catalogued_base(idx, hf, hs, arg, &s.unsafe_values, 0) {
+        (
+            false,
+            format!("{shown} subclasses {base}: {}", s.unsafe_reason),
+        )
     } else if s.unsafe_values.contains(&value) {
         (false, s.unsafe_reason.clone())
     } else if s.otherwise {
@@ -498,6 +529,40 @@ fn judge_safety(
     } else {
         (false, format!("{shown} {}", s.unsafe_reason))
     }
+}
+
+/// The first of `names` that a repository class `e` derives from (through
+/// its bases, transitively): what a subclass of `yaml.SafeLoader` is.
+fn catalogued_base(
+    idx: &Index,
+    fi: usize,
+    scope: Option<usize>,
+    e: &Expr,
+    names: &[String],
+    depth: u32,
+) -> Option<String> {
+    if depth > 8 {
+        return None;
+    }
+    let Some(Target::Def(cf, cd)) = idx.resolve_expr(fi, scope, e) else {
+        return None;
+    };
+    let d = &idx.files[cf].defs[cd];
+    if d.kind != crate::extract::DefKind::Class {
+        return None;
+    }
+    for b in &d.bases {
+        if let Some(t) = idx.resolve_expr(cf, d.parent, b) {
+            let sym = idx.symbol(&t);
+            if names.contains(&sym) {
+                return Some(sym);
+            }
+        }
+        if let Some(found) = catalogued_base(idx, cf, d.parent, b, names, depth + 1) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 pub fn lang_catalog(cat: &Catalog, l: Lang) -> &LangCatalog {

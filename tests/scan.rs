@@ -666,3 +666,105 @@ fn sarif_multitool_accepts_every_fixture() {
     assert!(problems.is_empty(), "Sarif.Multitool: {problems:#?}");
     assert!(inputs.len() >= 12);
 }
+
+/// Precision: production scope by default, request data into the argument
+/// that matters, flag and value semantics, proportionate levels. Each true
+/// positive sits beside its near miss in `scan_precision`.
+#[test]
+fn findings_are_proportionate_and_production_only() {
+    let out = Command::new(env!("CARGO_BIN_EXE_threatscan"))
+        .args(["scan", "--format", "json", "--fail-on", "never"])
+        .arg(fixture("scan_precision"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("left out 1 test file and 2 test items"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{}",
+                f["rule_id"].as_str().unwrap(),
+                f["level"].as_str().unwrap(),
+                f["file"].as_str().unwrap(),
+                f["line"]
+            )
+        })
+        .collect();
+    let want = [
+        // A credential-looking literal; the mask and the class path are not.
+        "TS5001 error app/main.py:13",
+        // Public by purpose: a note to confirm, and the missing limiter.
+        "TS1001 note app/main.py:26",
+        "TS1002 warning app/main.py:26",
+        "TS1001 error app/main.py:31",
+        "TS1001 error app/main.py:36",
+        "TS1001 error app/main.py:41",
+        // Request data reaches the command; the constant list at :38 does not.
+        "TS3001 error app/main.py:44",
+        "TS1001 error app/main.py:47",
+        // Request data reaches pickle.loads.
+        "TS2002 error app/main.py:49",
+        // shell=True through **RUN_OPTIONS and shell=1; not QUIET_OPTIONS or shell=0.
+        "TS3002 warning app/main.py:53",
+        "TS3002 warning app/main.py:55",
+        // A subclass of UnsafeLoader; StrictLoader subclasses SafeLoader.
+        "TS2001 error app/main.py:61",
+    ];
+    assert_eq!(got, want, "{got:#?}");
+    let msg = v["findings"][8]["message"].as_str().unwrap();
+    assert!(!msg.contains("other entry point"), "{msg}");
+    // torch.load with weights_only=True is no finding at all.
+    let facts = Command::new(env!("CARGO_BIN_EXE_threatscan"))
+        .args(["facts", "--format", "json"])
+        .arg(fixture("scan_precision"))
+        .output()
+        .unwrap();
+    let f: serde_json::Value = serde_json::from_slice(&facts.stdout).unwrap();
+    let torch = f["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["api"] == "torch.load")
+        .unwrap();
+    assert_eq!(torch["safe"], true, "{torch}");
+    // Facts keep every scope, marked.
+    let scopes: std::collections::BTreeSet<&str> = f["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["scope"].as_str().unwrap())
+        .collect();
+    assert_eq!(scopes, ["production", "test"].into_iter().collect());
+    // --scope all brings the test code back.
+    let all = Command::new(env!("CARGO_BIN_EXE_threatscan"))
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--scope",
+            "all",
+        ])
+        .arg(fixture("scan_precision"))
+        .output()
+        .unwrap();
+    let a: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    let files: std::collections::BTreeSet<String> = a["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| format!("{}:{}", x["file"].as_str().unwrap(), x["line"]))
+        .collect();
+    for want in ["tests/test_main.py:7", "src/lib.rs:7", "app/main.py:66"] {
+        assert!(files.contains(want), "{want} in {files:?}");
+    }
+}

@@ -613,7 +613,18 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                                 }
                             }
                             "comment" => {}
-                            "list_splat" | "dictionary_splat" => cov.gap(),
+                            // `**options`: kept as an argument named `**`,
+                            // so a dict literal behind it can supply keywords.
+                            "dictionary_splat" => {
+                                cov.gap();
+                                if let Some(v) = a.named_child(0) {
+                                    args.push(Arg {
+                                        name: Some("**".into()),
+                                        value: conv_c(v, src, d, cov),
+                                    });
+                                }
+                            }
+                            "list_splat" => cov.gap(),
                             _ => args.push(Arg {
                                 name: None,
                                 value: conv_c(a, src, d, cov),

@@ -285,7 +285,9 @@ fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
             if (&last.file, last.line, last.column, &last.rule_id)
                 == (&f.file, f.line, f.column, &f.rule_id)
             {
-                if f.message != last.message {
+                // Another entry point's flow to the same sink (a weaker
+                // condition's match at a lower level is not one).
+                if f.message != last.message && f.level == last.level {
                     extra_entries += 1;
                 }
                 continue;
@@ -523,9 +525,23 @@ fn fact_matches(w: &When, f: &Fact) -> bool {
         let have = f.flags.get(k).or_else(|| w.defaults.get(k));
         match have {
             Some(serde_json::Value::Array(xs)) => xs.contains(want) || Some(want) == have,
-            Some(v) => v == want,
+            Some(v) => v == want || (want.is_boolean() && truthy(v) == want.as_bool()),
             None => false,
         }
+    })
+}
+
+/// The truth value of a literal, as Python reads it (`shell=1` is a shell):
+/// numbers other than zero, non-empty strings and lists are true.
+fn truthy(v: &serde_json::Value) -> Option<bool> {
+    use serde_json::Value;
+    Some(match v {
+        Value::Bool(b) => *b,
+        Value::Null => false,
+        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(xs) => !xs.is_empty(),
+        Value::Object(m) => !m.is_empty(),
     })
 }
 
