@@ -61,6 +61,18 @@ pub struct Secrets {
 }
 
 /// Where request input comes from and what cleans a file path, for the
+/// `[types]`: what library calls return, so that methods called on the
+/// result resolve to catalogued APIs (`conn = sqlite3.connect(p)` then
+/// `conn.execute` is `sqlite3.Connection.execute`).
+#[derive(Debug, Deserialize, Default)]
+pub struct Types {
+    /// API → the type of its result. A key ending in `()` is the result of
+    /// calling a value of that type (`sqlalchemy.orm.sessionmaker()`: what a
+    /// configured session factory returns).
+    #[serde(default)]
+    pub returns: BTreeMap<String, String>,
+}
+
 /// data-flow checks of `threatscan scan` (a handler's own parameters are
 /// request input too).
 #[derive(Debug, Deserialize, Default)]
@@ -285,6 +297,8 @@ pub struct LangCatalog {
     pub taint: Taint,
     #[serde(default)]
     pub behaviour: Behaviour,
+    #[serde(default)]
+    pub types: Types,
     /// `sink`, `sink` with `via_argument`, `evidence` and `entry` calls,
     /// compiled for lookup on first use.
     #[serde(skip)]

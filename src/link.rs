@@ -419,11 +419,8 @@ impl<'a> Index<'a> {
                 if let Some(p) = d.params.iter().find(|p| param_name(&p.name) == head) {
                     // A typed parameter's members are its type's:
                     // `db: Session` then `db.execute` is `Session.execute`.
-                    let (Some(rest), Some(ty)) = (rest, &p.ty) else {
-                        return None;
-                    };
-                    let ty = param_type(ty)?;
-                    let t = self.resolve_expr_n(file, d.parent, ty, hops + 1)?;
+                    let rest = rest?;
+                    let t = self.param_target(file, sc, p, hops + 1)?;
                     return match t {
                         Target::Def(tf, td)
                             if matches!(
@@ -730,6 +727,31 @@ impl<'a> Index<'a> {
         match e {
             Expr::Call(c) => {
                 let callee = self.resolve_expr_n(file, scope, &c.func, hops + 1)?;
+                let returns = &crate::catalog::Catalog::builtin()
+                    .lang(self.files[file].lang)
+                    .types
+                    .returns;
+                // Catalogued result types: `sqlite3.connect(..)` is a
+                // `sqlite3.Connection`; calling a configured
+                // `sessionmaker()` gives a `Session`.
+                match &callee {
+                    Target::External(q) => {
+                        if let Some(t) = returns.get(q.as_ref() as &str) {
+                            return Some(Target::External(t.as_str().into()));
+                        }
+                    }
+                    Target::Var(vf, va) => {
+                        let v = &self.files[*vf].assigns[*va];
+                        if let Some(Target::External(ty)) =
+                            self.type_of(*vf, v.scope, &v.value, hops + 1)
+                        {
+                            if let Some(t) = returns.get(&format!("{ty}()")) {
+                                return Some(Target::External(t.as_str().into()));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
                 match callee {
                     Target::External(q) if q.contains("::") => {
                         let (ty, last) = q.rsplit_once("::")?;
@@ -783,6 +805,65 @@ impl<'a> Index<'a> {
             }
             _ => None,
         }
+    }
+
+    /// The type of a parameter of function `def`: its annotation (through
+    /// `Annotated[T, ...]`, also behind a type alias), else, for a parameter
+    /// filled by a dependency container (`db = Depends(get_db)`), what the
+    /// provider returns or yields.
+    fn param_target(
+        &self,
+        file: usize,
+        def: usize,
+        p: &crate::extract::Param,
+        hops: u32,
+    ) -> Option<Target> {
+        if hops > MAX_HOPS {
+            return None;
+        }
+        let d = &self.files[file].defs[def];
+        if let Some(ty) = &p.ty {
+            let ty = param_type(ty)?;
+            // `SessionDep = Annotated[Session, Depends(get_db)]`.
+            if let Some(Target::Var(vf, va)) = self.resolve_expr_n(file, d.parent, ty, hops + 1) {
+                let a = &self.files[vf].assigns[va];
+                if let Expr::Subscript(..) = &a.value {
+                    let inner = param_type(&a.value)?;
+                    return self.resolve_expr_n(vf, a.scope, inner, hops + 1);
+                }
+            }
+            return self.resolve_expr_n(file, d.parent, ty, hops + 1);
+        }
+        let Some(Expr::Call(c)) = &p.default else {
+            return None;
+        };
+        let Some(Target::External(api)) = self.resolve_expr_n(file, d.parent, &c.func, hops + 1)
+        else {
+            return None;
+        };
+        let lc = crate::catalog::Catalog::builtin().lang(self.files[file].lang);
+        lc.guards.containers.first(&api)?;
+        let provider = c.args.iter().find(|a| a.name.is_none())?;
+        let Some(Target::Def(pf, pd)) =
+            self.resolve_expr_n(file, d.parent, &provider.value, hops + 1)
+        else {
+            return None;
+        };
+        let pdef = &self.files[pf].defs[pd];
+        pdef.returns
+            .iter()
+            .find_map(|r| match self.type_of(pf, Some(pd), r, hops + 1)? {
+                t @ Target::External(_) => Some(t),
+                t @ Target::Def(tf, td)
+                    if matches!(
+                        self.files[tf].defs[td].kind,
+                        DefKind::Class | DefKind::Struct
+                    ) =>
+                {
+                    Some(t)
+                }
+                _ => None,
+            })
     }
 
     /// The qualified name of a target: `pkg.mod:Sym` for repository symbols, the dotted path otherwise.

@@ -699,6 +699,12 @@ fn findings_are_proportionate_and_production_only() {
         })
         .collect();
     let want = [
+        // SQL text formatted from request data, through an untyped
+        // `Depends(get_db)` (the provider yields a sessionmaker's Session)
+        // and through `sqlite3.connect(..).execute` with a chained call;
+        // bound parameters (:30 through an Annotated alias, :43) are safe.
+        "TS3004 error app/db.py:25",
+        "TS3004 error app/db.py:37",
         // A credential-looking literal; the mask and the class path are not.
         "TS5001 error app/main.py:13",
         // Public by purpose: a note to confirm, and the missing limiter.
@@ -719,8 +725,33 @@ fn findings_are_proportionate_and_production_only() {
         "TS2001 error app/main.py:61",
     ];
     assert_eq!(got, want, "{got:#?}");
-    let msg = v["findings"][8]["message"].as_str().unwrap();
+    let msg = v["findings"][10]["message"].as_str().unwrap();
     assert!(!msg.contains("other entry point"), "{msg}");
+    // Every call through an injected or constructed session is a database fact.
+    let facts_db = Command::new(env!("CARGO_BIN_EXE_threatscan"))
+        .args(["facts", "--format", "json"])
+        .arg(fixture("scan_precision"))
+        .output()
+        .unwrap();
+    let fdb: serde_json::Value = serde_json::from_slice(&facts_db.stdout).unwrap();
+    let db_lines: Vec<String> = fdb["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["kind"] == "database" && x["file"] == "app/db.py")
+        .map(|x| format!("{} {}", x["line"], x["api"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        db_lines,
+        [
+            "25 sqlalchemy.orm.Session.execute",
+            "30 sqlalchemy.orm.Session.execute",
+            "35 sqlite3.connect",
+            "37 sqlite3.Connection.execute",
+            "42 sqlite3.connect",
+            "43 sqlite3.Connection.execute"
+        ]
+    );
     // torch.load with weights_only=True is no finding at all.
     let facts = Command::new(env!("CARGO_BIN_EXE_threatscan"))
         .args(["facts", "--format", "json"])

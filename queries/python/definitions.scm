@@ -5,6 +5,9 @@
 (class_definition) @def.class
 ; Returned values: an app factory returns its app, a helper returns a router.
 (return_statement) @return
+; Yielded values: a dependency provider (`def get_db(): db = Session(); yield db`)
+; gives its dependants what it yields.
+(yield) @yield
 ; What a function does with control: `raise`, and branch conditions with the
 ; block they guard (function summaries: does it reject a request, and when).
 (raise_statement) @raise

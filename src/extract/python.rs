@@ -88,6 +88,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
     let mut defs: Vec<Node> = vec![];
     let mut imports: Vec<Node> = vec![];
     let mut returns: Vec<Node> = vec![];
+    let mut yields: Vec<Node> = vec![];
     let mut raises: Vec<Node> = vec![];
     // (statement, condition, guarded block, is it the `else` block)
     let mut branches: Vec<(Node, Node, Node, bool)> = vec![];
@@ -130,6 +131,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                     }
                     "import" | "import.from" => imports.push(node),
                     "return" => returns.push(node),
+                    "yield" => yields.push(node),
                     "raise" => raises.push(node),
                     "branch.cond" => bc = Some(node),
                     "branch.body" => bb = Some(node),
@@ -255,6 +257,12 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
     // Statements: converted without the walk's cover, so that the calls in
     // them stay calls of their own.
     let mut stmts: Vec<(usize, Stmt)> = Vec::with_capacity(returns.len() + raises.len());
+    // A generator's yielded values count as what it gives (not as exits).
+    for n in yields {
+        if let (Some(s), Some(v)) = (scope_of(n), n.named_child(0)) {
+            ff.defs[s].returns.push(conv(v, src, 0));
+        }
+    }
     for n in returns {
         let scope = scope_of(n);
         let value = n.named_child(0).map(|v| conv(v, src, 0));

@@ -159,7 +159,19 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                                 line: sink.line,
                                 column: sink.column,
                             };
-                            if !taint.reaches(&nodes, sf, pos) {
+                            let reached = match w.argument {
+                                Some(at) => taint.reaches_arg(
+                                    &nodes,
+                                    sf,
+                                    pos,
+                                    &sink.api,
+                                    at,
+                                    &w.argument_keywords,
+                                    w.built,
+                                ),
+                                None => taint.reaches(&nodes, sf, pos, &sink.api),
+                            };
+                            if !reached {
                                 continue;
                             }
                         }

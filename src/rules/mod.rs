@@ -93,6 +93,17 @@ pub struct When {
     /// Flow: the sink's arguments derive from request input along the chain.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub from_request: bool,
+    /// Flow, with `from_request`: only this argument of the sink counts
+    /// (position, from 0), or the first of `argument_keywords` present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argument: Option<usize>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub argument_keywords: Vec<String>,
+    /// Flow, with `argument`: request data must be part of text the code
+    /// builds (f-string, `%`, `+`, `.format`, `format!`), not a value passed
+    /// on its own (a bound SQL parameter).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub built: bool,
     /// Flow: no catalogued evidence of these kinds in any function of the chain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub without_evidence: Vec<String>,

@@ -202,18 +202,114 @@ impl<'a> Taint<'a> {
         out
     }
 
-    /// The call at `pos` in `file` (where a sink fact points).
-    pub fn call_at(&self, fi: usize, pos: Pos) -> Option<(&'a CallExpr, Option<usize>)> {
-        self.idx
-            .calls(fi)
+    /// The call at `pos` in `file` (where a sink fact points) to `api`:
+    /// calls chained on it (`conn.execute(q).fetchall()`) start at the same
+    /// place, so the one that resolves to the sink's API is chosen.
+    pub fn call_at(&self, fi: usize, pos: Pos, api: &str) -> Option<(&'a CallExpr, Option<usize>)> {
+        let mut at = self.idx.calls(fi).iter().filter(|(c, _)| c.start == pos);
+        let first = *at.next()?;
+        let rest: Vec<_> = at.copied().collect();
+        if rest.is_empty() {
+            return Some(first);
+        }
+        std::iter::once(first)
+            .chain(rest)
+            .find(|(c, s)| {
+                self.idx
+                    .resolve_expr(fi, *s, &c.func)
+                    .is_some_and(|t| self.idx.symbol(&t) == api)
+            })
+            .or(Some(first))
+    }
+
+    /// Request input reaches one argument of the sink call at `sink` (by
+    /// position, or by one of `keywords`); with `built`, only as part of text
+    /// the code builds (an f-string, `%`, `+`, `.format`, `join`, `format!`),
+    /// so that values passed separately (SQL parameters) do not count.
+    pub fn reaches_arg(
+        &self,
+        chain: &[Node],
+        sink_file: usize,
+        sink: Pos,
+        api: &str,
+        position: usize,
+        keywords: &[String],
+        built: bool,
+    ) -> bool {
+        let Some(&first) = chain.first() else {
+            return false;
+        };
+        let mut tainted = self.handler_inputs(first);
+        for w in chain.windows(2) {
+            tainted = self.propagate(w[0], w[1], &tainted);
+        }
+        let Some((call, scope)) = self.call_at(sink_file, sink, api) else {
+            return false;
+        };
+        let arg = keywords
             .iter()
-            .find(|(c, _)| c.start == pos)
-            .copied()
+            .find_map(|k| call.kwarg(k))
+            .or_else(|| call.positional(position));
+        let Some(arg) = arg else { return false };
+        if built {
+            self.built_from(sink_file, scope, arg, &tainted, 0)
+        } else {
+            self.tainted(sink_file, scope, arg, &tainted, 0)
+        }
+    }
+
+    /// Is `e` text built from tainted data: formatting or concatenation with
+    /// a tainted part, directly, through a local variable, or as the first
+    /// argument of a wrapper call (`text(f"...")`)?
+    fn built_from(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        e: &Expr,
+        tainted: &FxHashSet<String>,
+        depth: u32,
+    ) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let taint = |x: &Expr| self.tainted(fi, scope, x, tainted, 0);
+        match e {
+            Expr::Mix(xs) => xs.iter().any(taint),
+            Expr::Macro(name, parts, _)
+                if matches!(
+                    name.rsplit("::").next(),
+                    Some("format" | "format_args" | "concat")
+                ) =>
+            {
+                parts.iter().any(taint)
+            }
+            Expr::Call(c) => {
+                if let Some((recv, m)) = c.method() {
+                    if m == "format" || m == "join" || m == "format_map" {
+                        return taint(&recv) || c.args.iter().any(|a| taint(&a.value));
+                    }
+                }
+                c.positional(0)
+                    .is_some_and(|a| self.built_from(fi, scope, a, tainted, depth + 1))
+            }
+            Expr::Name(n, _) if !n.contains(['.', ':']) => {
+                match self.idx.resolve_expr(fi, scope, e) {
+                    Some(Target::Var(vf, va)) if vf == fi => {
+                        let a = &self.idx.files[vf].assigns[va];
+                        a.scope.is_some()
+                            && a.scope == scope
+                            && self.built_from(fi, scope, &a.value, tainted, depth + 1)
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
     }
 
     /// Request input reaches the sink call at `sink` through `chain`
     /// (handler first, the sink's function last).
-    pub fn reaches(&self, chain: &[Node], sink_file: usize, sink: Pos) -> bool {
+    pub fn reaches(&self, chain: &[Node], sink_file: usize, sink: Pos, api: &str) -> bool {
         let Some(&first) = chain.first() else {
             return false;
         };
@@ -222,7 +318,7 @@ impl<'a> Taint<'a> {
         for w in chain.windows(2) {
             tainted = self.propagate(w[0], w[1], &tainted);
         }
-        let Some((call, scope)) = self.call_at(sink_file, sink) else {
+        let Some((call, scope)) = self.call_at(sink_file, sink, api) else {
             return false;
         };
         self.tainted(
