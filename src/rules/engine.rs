@@ -165,9 +165,11 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                                     sf,
                                     pos,
                                     &sink.api,
-                                    at,
-                                    &w.argument_keywords,
-                                    w.built,
+                                    super::taint::ArgSpec {
+                                        position: at,
+                                        keywords: &w.argument_keywords,
+                                        built: w.built,
+                                    },
                                 ),
                                 None => taint.reaches(&nodes, sf, pos, &sink.api),
                             };

@@ -23,6 +23,14 @@ use rustc_hash::FxHashSet;
 
 const MAX_DEPTH: u32 = 10;
 
+/// Which argument of a sink counts, and how request data must reach it.
+pub struct ArgSpec<'a> {
+    pub position: usize,
+    pub keywords: &'a [String],
+    /// Only as part of text the code builds (see [`Taint::reaches_arg`]).
+    pub built: bool,
+}
+
 pub struct Taint<'a> {
     pub idx: &'a Index<'a>,
     pub lc: &'a LangCatalog,
@@ -232,10 +240,13 @@ impl<'a> Taint<'a> {
         sink_file: usize,
         sink: Pos,
         api: &str,
-        position: usize,
-        keywords: &[String],
-        built: bool,
+        arg: ArgSpec,
     ) -> bool {
+        let ArgSpec {
+            position,
+            keywords,
+            built,
+        } = arg;
         let Some(&first) = chain.first() else {
             return false;
         };
