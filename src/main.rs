@@ -157,6 +157,10 @@ struct ScanCmdArgs {
     /// Refuse a baseline larger than this many bytes
     #[arg(long, value_name = "BYTES", default_value_t = threatscan::rules::baseline::MAX_BASELINE)]
     max_baseline_size: u64,
+    /// Repository root that SARIF paths are relative to (default: the
+    /// enclosing git work tree, else the current directory)
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
     /// SARIF runAutomationDetails.id category (one per analysis uploaded to GitHub)
     #[arg(long, value_name = "NAME")]
     category: Option<String>,
@@ -527,14 +531,22 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
         None => vec![],
     };
     let text = match a.format {
-        ScanFormat::Sarif => rules::sarif::render(&rules::sarif::SarifInput {
-            rules: &set,
-            findings: &findings,
-            absent: &absent,
-            skipped: &scan.skipped,
-            partial: &scan.partial,
-            category: a.category.as_deref(),
-        }),
+        ScanFormat::Sarif => {
+            let (_, prefix) = threatscan::walk::repository_root(&scan.root, a.root.as_deref());
+            let cwd = std::env::current_dir()
+                .ok()
+                .map(|c| format!("file://{}/", c.display().to_string().trim_end_matches('/')));
+            rules::sarif::render(&rules::sarif::SarifInput {
+                rules: &set,
+                findings: &findings,
+                absent: &absent,
+                skipped: &scan.skipped,
+                partial: &scan.partial,
+                category: a.category.as_deref(),
+                root_prefix: &prefix,
+                working_directory: cwd,
+            })
+        }
         ScanFormat::Json => {
             let v = serde_json::json!({
                 "tool": "threatscan",

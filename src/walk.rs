@@ -316,6 +316,40 @@ pub fn abs_path(root: &Path, rel: &str) -> PathBuf {
     }
 }
 
+/// The repository a scanned root belongs to, and the root's path from it
+/// (`""` when they are the same), for locations that must be relative to the
+/// repository (SARIF for GitHub): `explicit` (`--root`) if given, else the
+/// nearest enclosing git work tree, else the current directory when the
+/// scanned root is inside it, else the scanned root itself.
+pub fn repository_root(scanned: &Path, explicit: Option<&Path>) -> (PathBuf, String) {
+    // A bare file name's directory is the empty path: the current one.
+    let scanned = if scanned.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        scanned
+    };
+    let root = scanned
+        .canonicalize()
+        .unwrap_or_else(|_| scanned.to_path_buf());
+    let repo = explicit
+        .and_then(|e| e.canonicalize().ok())
+        .filter(|e| root.starts_with(e))
+        .or_else(|| {
+            root.ancestors()
+                .find(|a| a.join(".git").exists())
+                .map(Path::to_path_buf)
+        })
+        .or_else(|| {
+            std::env::current_dir()
+                .ok()
+                .and_then(|c| c.canonicalize().ok())
+                .filter(|c| root.starts_with(c))
+        })
+        .unwrap_or_else(|| root.clone());
+    let prefix = rel_path(&repo, &root);
+    (repo, prefix)
+}
+
 /// One file name as text, escaped as [`rel_path`] describes.
 pub fn escape_name(name: &std::ffi::OsStr) -> String {
     #[cfg(unix)]

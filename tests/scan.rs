@@ -35,8 +35,15 @@ fn scan_json(path: &Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// SARIF of a fixture, its URIs relative to the fixture (`--root`).
 fn sarif(path: &Path, extra: &[&str]) -> Value {
-    let mut args = vec!["scan", path.to_str().unwrap(), "--format", "sarif"];
+    let p = path.to_str().unwrap();
+    let root = if path.is_file() {
+        path.parent().unwrap().to_str().unwrap()
+    } else {
+        p
+    };
+    let mut args = vec!["scan", p, "--format", "sarif", "--root", root];
     args.extend_from_slice(extra);
     let out = run(&args);
     assert!(
@@ -798,4 +805,52 @@ fn findings_are_proportionate_and_production_only() {
     for want in ["tests/test_main.py:7", "src/lib.rs:7", "app/main.py:66"] {
         assert!(files.contains(want), "{want} in {files:?}");
     }
+}
+
+/// GitHub resolves SARIF URIs against the repository root: whatever PATH
+/// was given (a subdirectory, one file), URIs are relative to the enclosing
+/// git work tree, or to the current directory outside one.
+#[test]
+fn sarif_uris_are_relative_to_the_repository_root() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = t.path().join("repo");
+    std::fs::create_dir_all(repo.join("svc")).unwrap();
+    std::fs::write(
+        repo.join("svc/api.py"),
+        "import subprocess\ndef f(x):\n    subprocess.run(x, shell=True)\n",
+    )
+    .unwrap();
+    let uris = |cwd: &Path, path: &str| -> (Vec<String>, Value) {
+        let out = bin()
+            .args(["scan", path, "--format", "sarif", "--fail-on", "never"])
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let u = v["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        (u, v)
+    };
+    // No git work tree: relative to the current directory.
+    let (u, v) = uris(&repo, "svc/api.py");
+    assert_eq!(u, ["svc/api.py"]);
+    let wd = v["runs"][0]["invocations"][0]["workingDirectory"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(wd.starts_with("file:///") && wd.ends_with("/repo/"), "{wd}");
+    // A git work tree: relative to it, from anywhere.
+    std::fs::create_dir(repo.join(".git")).unwrap();
+    let (u, _) = uris(t.path(), "repo/svc");
+    assert_eq!(u, ["svc/api.py"]);
+    let (u, _) = uris(&repo.join("svc"), "api.py");
+    assert_eq!(u, ["svc/api.py"]);
 }

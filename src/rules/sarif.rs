@@ -21,6 +21,11 @@ pub struct SarifInput<'a> {
     /// Files analysed only in part, and why.
     pub partial: &'a [Skipped],
     pub category: Option<&'a str>,
+    /// The scanned root's path from the repository root (`""` when they
+    /// are the same): every URI is relative to the repository root.
+    pub root_prefix: &'a str,
+    /// `invocations[].workingDirectory`, a `file://` URI.
+    pub working_directory: Option<String>,
 }
 
 pub(crate) fn text(t: impl Into<String>) -> s::Message {
@@ -184,12 +189,41 @@ pub fn render(input: &SarifInput) -> String {
         }
     }
 
+    if !input.root_prefix.is_empty() {
+        let pre = format!("{}/", uri(input.root_prefix.trim_end_matches('/')));
+        let fix = |l: &mut s::Location| {
+            if let Some(a) = l
+                .physical_location
+                .as_mut()
+                .and_then(|p| p.artifact_location.as_mut())
+            {
+                if let Some(u) = a.uri.as_mut() {
+                    *u = format!("{pre}{u}");
+                }
+            }
+        };
+        for r in &mut results {
+            r.locations.iter_mut().flatten().for_each(fix);
+            r.related_locations.iter_mut().flatten().for_each(fix);
+            for cf in r.code_flows.iter_mut().flatten() {
+                for tf in &mut cf.thread_flows {
+                    for loc in &mut tf.locations {
+                        loc.location.as_mut().map(fix);
+                    }
+                }
+            }
+        }
+        for n in &mut notifications {
+            n.locations.iter_mut().flatten().for_each(fix);
+        }
+    }
     log(Run {
         descriptors,
         results,
         notifications,
         category: input.category.map(str::to_string),
-        root_description: "The root of the scanned repository.",
+        root_description: "The root of the repository (its git work tree).",
+        working_directory: input.working_directory.clone(),
     })
 }
 
@@ -201,6 +235,7 @@ pub(crate) struct Run {
     /// `runAutomationDetails.id` (a trailing `/` is added).
     pub category: Option<String>,
     pub root_description: &'static str,
+    pub working_directory: Option<String>,
 }
 
 /// One SARIF 2.1.0 log with one run: the driver, `%SRCROOT%`, the invocation.
@@ -219,6 +254,10 @@ pub(crate) fn log(r: Run) -> String {
     driver.information_uri = Some(env!("CARGO_PKG_REPOSITORY").into());
     driver.rules = Some(r.descriptors);
     let mut invocation = s::Invocation::builder().execution_successful(true).build();
+    invocation.working_directory = r.working_directory.map(|u| s::ArtifactLocation {
+        uri: Some(u),
+        ..Default::default()
+    });
     invocation.tool_execution_notifications =
         (!r.notifications.is_empty()).then_some(r.notifications);
     let mut run = s::Run::builder()

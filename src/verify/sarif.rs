@@ -246,5 +246,6 @@ pub fn render(r: &Report, root: &Path) -> String {
         notifications: vec![],
         category: Some("threatscan-verify".into()),
         root_description: "The root of the repository the threat model describes.",
+        working_directory: None,
     })
 }
