@@ -86,6 +86,11 @@ pub struct Taint {
     /// Calls whose result is a cleaned path (`os.path.basename`, `secure_filename`).
     #[serde(default)]
     pub path_sanitisers: Patterns,
+    /// Calls that pass SQL text through (`sqlalchemy.text(...)`): text built
+    /// from request data inside one is still built SQL. Other calls (query
+    /// builders, ORM filters) bind their values.
+    #[serde(default)]
+    pub sql_text_wrappers: Patterns,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -169,6 +169,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                                         position: at,
                                         keywords: &w.argument_keywords,
                                         built: w.built,
+                                        receiver: w.argument_receiver,
                                     },
                                 ),
                                 None => taint.reaches(&nodes, sf, pos, &sink.api),

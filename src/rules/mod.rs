@@ -104,6 +104,9 @@ pub struct When {
     /// on its own (a bound SQL parameter).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub built: bool,
+    /// Flow, with `argument`: the receiver of a method sink counts too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub argument_receiver: bool,
     /// Flow: no catalogued evidence of these kinds in any function of the chain.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub without_evidence: Vec<String>,

@@ -29,6 +29,8 @@ pub struct ArgSpec<'a> {
     pub keywords: &'a [String],
     /// Only as part of text the code builds (see [`Taint::reaches_arg`]).
     pub built: bool,
+    /// The receiver of a method sink counts too (`Path(p).read_text()`).
+    pub receiver: bool,
 }
 
 pub struct Taint<'a> {
@@ -123,10 +125,25 @@ impl<'a> Taint<'a> {
                 }
             }
             Expr::Call(c) => {
-                if let Some(Target::External(api)) = self.idx.resolve_expr(fi, scope, &c.func) {
-                    if self.lc.taint.path_sanitisers.first(&api).is_some() {
-                        return false;
+                match self.idx.resolve_expr(fi, scope, &c.func) {
+                    Some(Target::External(api)) => {
+                        if self.lc.taint.path_sanitisers.first(&api).is_some() {
+                            return false;
+                        }
                     }
+                    // A repository function gives back request data only
+                    // when what it returns derives from what it was given
+                    // (or reads a request object itself).
+                    Some(Target::Def(df, dd))
+                        if self.idx.files[df].defs[dd].kind == DefKind::Function =>
+                    {
+                        let given = self.given(fi, scope, c, (df, dd), tainted, depth);
+                        return self.idx.files[df].defs[dd]
+                            .returns
+                            .iter()
+                            .any(|r| self.tainted(df, Some(dd), r, &given, depth + 1));
+                    }
+                    _ => {}
                 }
                 let receiver = match &c.func {
                     Expr::Name(n, p) => n
@@ -146,6 +163,54 @@ impl<'a> Taint<'a> {
             Expr::Not(x) | Expr::Element(x) => rec(x),
             _ => false,
         }
+    }
+
+    /// The parameters of function `callee` that receive tainted arguments
+    /// at call `c` (`self` when the receiver is tainted).
+    fn given(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        c: &CallExpr,
+        callee: (usize, usize),
+        tainted: &FxHashSet<String>,
+        depth: u32,
+    ) -> FxHashSet<String> {
+        let def = &self.idx.files[callee.0].defs[callee.1];
+        let syn = self.idx.files[callee.0].lang.syntax();
+        let mut out = FxHashSet::default();
+        let params: Vec<&str> = def.params.iter().map(|p| p.name.as_str()).collect();
+        let has_self = params.first().is_some_and(|p| syn.is_receiver(p));
+        if has_self {
+            let receiver = match &c.func {
+                Expr::Name(n, p) => n
+                    .rsplit_once('.')
+                    .map(|(recv, _)| Expr::Name(recv.to_string(), *p)),
+                Expr::Attr(b, _, _) => Some((**b).clone()),
+                _ => None,
+            };
+            if receiver.is_some_and(|r| self.tainted(fi, scope, &r, tainted, depth + 1)) {
+                out.insert(params[0].to_string());
+            }
+        }
+        let positional: Vec<&str> = params.iter().skip(has_self as usize).copied().collect();
+        let mut pos = 0;
+        for a in &c.args {
+            let name = match a.name.as_deref() {
+                Some("**") => None,
+                Some(k) => Some(k),
+                None => {
+                    pos += 1;
+                    positional.get(pos - 1).copied()
+                }
+            };
+            if let Some(name) = name {
+                if self.tainted(fi, scope, &a.value, tainted, depth + 1) {
+                    out.insert(name.trim_start_matches(['*', '&']).to_string());
+                }
+            }
+        }
+        out
     }
 
     /// The callee's parameters that receive tainted arguments from the
@@ -246,6 +311,7 @@ impl<'a> Taint<'a> {
             position,
             keywords,
             built,
+            receiver,
         } = arg;
         let Some(&first) = chain.first() else {
             return false;
@@ -257,6 +323,25 @@ impl<'a> Taint<'a> {
         let Some((call, scope)) = self.call_at(sink_file, sink, api) else {
             return false;
         };
+        if receiver {
+            let recv = match &call.func {
+                Expr::Name(n, p) => n
+                    .rsplit_once('.')
+                    .map(|(r, _)| Expr::Name(r.to_string(), *p)),
+                Expr::Attr(b, _, _) => Some((**b).clone()),
+                _ => None,
+            };
+            // A method of a value (not a module function: `os.remove`).
+            let value = recv.as_ref().is_some_and(|r| {
+                !matches!(
+                    self.idx.resolve_expr(sink_file, scope, r),
+                    Some(Target::External(_)) | Some(Target::Module(_))
+                ) || matches!(r, Expr::Call(_))
+            });
+            if value && recv.is_some_and(|r| self.tainted(sink_file, scope, &r, &tainted, 0)) {
+                return true;
+            }
+        }
         let arg = keywords
             .iter()
             .find_map(|k| call.kwarg(k))
@@ -300,8 +385,11 @@ impl<'a> Taint<'a> {
                         return taint(&recv) || c.args.iter().any(|a| taint(&a.value));
                     }
                 }
-                c.positional(0)
-                    .is_some_and(|a| self.built_from(fi, scope, a, tainted, depth + 1))
+                let wrapper = matches!(self.idx.resolve_expr(fi, scope, &c.func),
+                    Some(Target::External(api)) if self.lc.taint.sql_text_wrappers.first(&api).is_some());
+                wrapper
+                    && c.positional(0)
+                        .is_some_and(|a| self.built_from(fi, scope, a, tainted, depth + 1))
             }
             Expr::Name(n, _) if !n.contains(['.', ':']) => {
                 match self.idx.resolve_expr(fi, scope, e) {
