@@ -126,10 +126,10 @@ impl<'a> Taint<'a> {
             }
             Expr::Call(c) => {
                 match self.idx.resolve_expr(fi, scope, &c.func) {
-                    Some(Target::External(api)) => {
-                        if self.lc.taint.path_sanitisers.first(&api).is_some() {
-                            return false;
-                        }
+                    Some(Target::External(api))
+                        if self.lc.taint.path_sanitisers.first(&api).is_some() =>
+                    {
+                        return false;
                     }
                     // A repository function gives back request data only
                     // when what it returns derives from what it was given
