@@ -20,6 +20,16 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
     let model = &built.model;
     let graph = CallGraph::new(&idx);
     let cat = Catalog::builtin();
+    // The sink kinds each entry point reaches.
+    let mut reaches: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
+    for it in &model.interactions {
+        if let Some(sink) = &it.sink {
+            reaches
+                .entry(it.entry.as_str())
+                .or_default()
+                .insert(sink.kind.as_str());
+        }
+    }
     let entry_of: FxHashMap<&str, &EntryPoint> = model
         .entry_points
         .iter()
@@ -50,7 +60,9 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                 if let Some(why) = &w.reason {
                     message = format!("{} ({why})", message.trim_end_matches('.'));
                 }
-                if let Some((l, why)) = entry.and_then(|e| adjusted(rule, e)) {
+                if let Some((l, why)) =
+                    entry.and_then(|e| adjusted(rule, e, reaches.get(e.id.as_str())))
+                {
                     level = l;
                     message = format!("{} ({why})", message.trim_end_matches('.'));
                 }
@@ -562,7 +574,11 @@ fn truthy(v: &serde_json::Value) -> Option<bool> {
 
 /// The level and reason the rule's first matching `[[rule.adjust]]` gives
 /// a finding on (or flowing from) entry point `e`.
-fn adjusted(rule: &super::Rule, e: &EntryPoint) -> Option<(super::Level, String)> {
+fn adjusted(
+    rule: &super::Rule,
+    e: &EntryPoint,
+    reached: Option<&FxHashSet<&str>>,
+) -> Option<(super::Level, String)> {
     use super::Level;
     let norm = |s: &str| s.to_lowercase().replace('_', "-");
     let text = format!(
@@ -576,6 +592,11 @@ fn adjusted(rule: &super::Rule, e: &EntryPoint) -> Option<(super::Level, String)
             continue;
         }
         if a.auth.is_some_and(|want| want != guard.is_some()) {
+            continue;
+        }
+        if !a.reaches_none_of.is_empty()
+            && reached.is_some_and(|r| a.reaches_none_of.iter().any(|k| r.contains(k.as_str())))
+        {
             continue;
         }
         let mut level = a.level.unwrap_or(rule.level);

@@ -143,6 +143,10 @@ pub struct Adjust {
     /// The entry point has a required authentication guard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<bool>,
+    /// The entry point reaches no sink of these kinds through the call
+    /// graph (no write: database, file, process, outbound call).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reaches_none_of: Vec<String>,
     /// The level to use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
@@ -830,6 +834,12 @@ impl Rule {
                         .map(|w| format!("`{w}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
+                ));
+            }
+            if !a.reaches_none_of.is_empty() {
+                cond.push(format!(
+                    "the handler reaches no {} sink",
+                    a.reaches_none_of.join(", ")
                 ));
             }
             if let Some(auth) = a.auth {
