@@ -91,6 +91,10 @@ pub struct Taint {
     /// builders, ORM filters) bind their values.
     #[serde(default)]
     pub sql_text_wrappers: Patterns,
+    /// Record lookups (`Model.objects.get(pk=pk)`, `get_object_or_404`):
+    /// the end of the callee's name. What they return is server data.
+    #[serde(default)]
+    pub lookups: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -99,10 +99,22 @@ impl<'a> Taint<'a> {
         match e {
             Expr::Name(n, p) => {
                 let first = n.split(['.', ':']).next().unwrap_or(n);
+                let head = Expr::Name(first.to_string(), *p);
                 if tainted.contains(first) {
+                    // `ext = ext.replace(".", "")`: the input re-bound to a
+                    // cleaned value in this function.
+                    if let Some(Target::Var(vf, va)) = self.idx.resolve_expr(fi, scope, &head) {
+                        let a = &self.idx.files[vf].assigns[va];
+                        if vf == fi && a.scope == scope {
+                            if let Expr::Call(c) = &a.value {
+                                if self.cleans(c) || self.sanitiser(fi, scope, c) {
+                                    return false;
+                                }
+                            }
+                        }
+                    }
                     return true;
                 }
-                let head = Expr::Name(first.to_string(), *p);
                 match self.idx.resolve_expr(fi, scope, &head) {
                     Some(Target::Var(vf, va)) if vf == fi => {
                         let a = &self.idx.files[vf].assigns[va];
@@ -125,6 +137,9 @@ impl<'a> Taint<'a> {
                 }
             }
             Expr::Call(c) => {
+                if self.cleans(c) {
+                    return false;
+                }
                 match self.idx.resolve_expr(fi, scope, &c.func) {
                     Some(Target::External(api))
                         if self.lc.taint.path_sanitisers.first(&api).is_some() =>
@@ -163,6 +178,35 @@ impl<'a> Taint<'a> {
             Expr::Not(x) | Expr::Element(x) => rec(x),
             _ => false,
         }
+    }
+
+    /// A call whose result carries no request data, by what it does: a
+    /// record lookup (server data), or removing every `.` or `/` from a
+    /// value (`ext.replace(".", "")` leaves one plain name).
+    fn cleans(&self, c: &CallExpr) -> bool {
+        let callee = c.func.display();
+        if self
+            .lc
+            .taint
+            .lookups
+            .iter()
+            .any(|l| callee == *l || callee.ends_with(&format!(".{l}")))
+        {
+            return true;
+        }
+        if let Some((_, "replace")) = c.method() {
+            if let (Some(Expr::Str(from)), Some(Expr::Str(to))) = (c.positional(0), c.positional(1))
+            {
+                return (from == "." || from == "/") && !to.contains(['.', '/']);
+            }
+        }
+        false
+    }
+
+    /// A call to a catalogued path sanitiser.
+    fn sanitiser(&self, fi: usize, scope: Option<usize>, c: &CallExpr) -> bool {
+        matches!(self.idx.resolve_expr(fi, scope, &c.func),
+            Some(Target::External(api)) if self.lc.taint.path_sanitisers.first(&api).is_some())
     }
 
     /// The parameters of function `callee` that receive tainted arguments
