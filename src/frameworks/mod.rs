@@ -1859,14 +1859,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         pos: Pos,
         framework: &str,
     ) -> RouteDraft {
-        // The innermost `if` whose block holds the registration.
-        let condition = self.idx.files[file]
-            .stmts
-            .iter()
-            .rev()
-            .filter(|s| s.kind == StmtKind::Branch)
-            .find(|s| s.body.is_some_and(|(a, b)| a <= pos && pos < b))
-            .map(|s| s.value.display());
+        let condition = condition_at(self.idx, file, pos);
         RouteDraft {
             condition,
             router: String::new(),
@@ -2876,4 +2869,38 @@ pub fn flatten(e: &Expr) -> (Expr, Vec<(String, &CallExpr)>) {
     }
     calls.reverse();
     (base, calls)
+}
+
+/// The condition of the innermost `if` whose block holds `pos`.
+pub fn condition_at(idx: &Index, file: usize, pos: Pos) -> Option<String> {
+    idx.files[file]
+        .stmts
+        .iter()
+        .rev()
+        .filter(|s| s.kind == StmtKind::Branch)
+        .find(|s| s.body.is_some_and(|(a, b)| a <= pos && pos < b))
+        .map(|s| condition_text(&s.value, 0))
+}
+
+/// A condition as text: comparisons show their operands
+/// (`settings.ENV ~ "development"`), so that what they test can be read.
+fn condition_text(e: &Expr, depth: u32) -> String {
+    if depth > 8 {
+        return "…".into();
+    }
+    match e {
+        Expr::Mix(xs) => xs
+            .iter()
+            .map(|x| condition_text(x, depth + 1))
+            .collect::<Vec<_>>()
+            .join(" ~ "),
+        Expr::Not(x) => format!("not {}", condition_text(x, depth + 1)),
+        Expr::Logic(and, xs) => xs
+            .iter()
+            .map(|x| condition_text(x, depth + 1))
+            .collect::<Vec<_>>()
+            .join(if *and { " and " } else { " or " }),
+        Expr::Str(v) => format!("{v:?}"),
+        other => other.display(),
+    }
 }

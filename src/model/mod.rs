@@ -196,6 +196,9 @@ pub struct EntryPoint {
     pub column: u32,
     pub auth: Vec<GuardRef>,
     pub rate_limit: Vec<GuardRef>,
+    /// Routes registered under an `if`: the condition they exist under.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -327,6 +330,7 @@ struct Entry {
     column: u32,
     auth: Vec<GuardRef>,
     rate_limit: Vec<GuardRef>,
+    condition: Option<String>,
     node: Option<Node>,
 }
 
@@ -412,6 +416,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             column: f.column,
             auth: f.auth.clone().unwrap_or_default(),
             rate_limit: f.rate_limit.clone().unwrap_or_default(),
+            condition: f.condition.clone(),
         });
     }
     for f in extra.iter().filter(|f| entry_kinds.contains(f.kind)) {
@@ -438,6 +443,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             column: f.column,
             auth: vec![],
             rate_limit: vec![],
+            condition: None,
             node,
         });
     }
@@ -460,6 +466,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             column: pos.column,
             auth: vec![],
             rate_limit: vec![],
+            condition: None,
             node: Some(node),
         });
     }
@@ -531,6 +538,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             column: e.column,
             auth: e.auth.clone(),
             rate_limit: e.rate_limit.clone(),
+            condition: e.condition.clone(),
         });
     }
 

@@ -47,6 +47,10 @@ pub enum Item {
         prefix: String,
         child: String,
         guards: Vec<Guard>,
+        /// Where the mount is written, and the condition of the `if` it is
+        /// written under (the mounted routes exist only when it holds).
+        at: (usize, Pos),
+        condition: Option<String>,
     },
     /// Guards that wrap everything added to the object before this item.
     Layer(Vec<Guard>),
@@ -100,6 +104,8 @@ impl Graph {
             prefix,
             child,
             guards,
+            at: origin,
+            condition: None,
         });
     }
 }
@@ -148,6 +154,14 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     let mut g = Graph::default();
     let gc = guards::Classifier::new(idx, cat);
     crate::frameworks::build(idx, &gc, &mut g);
+    // Mounts written under an `if`: their routes carry its condition.
+    for o in g.objs.values_mut() {
+        for it in &mut o.items {
+            if let Item::Mount { at, condition, .. } = it {
+                *condition = crate::frameworks::condition_at(idx, at.0, at.1);
+            }
+        }
+    }
 
     if std::env::var_os("THREATSCAN_DEBUG_ROUTES").is_some() {
         for (k, o) in &g.objs {
@@ -187,7 +201,7 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
         } else {
             String::new()
         };
-        walk(&g, r, &start, &[], &[], &mut stack, &mut emitted);
+        walk(&g, r, &start, &[], &[], None, &mut stack, &mut emitted);
         let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
         for (i, (d, _)) in emitted.iter().enumerate().skip(from) {
             for m in &d.methods {
@@ -335,6 +349,7 @@ fn walk(
     prefix: &str,
     inherited: &[Guard],
     allowed: &[String],
+    cond: Option<&str>,
     stack: &mut Vec<String>,
     out: &mut Vec<(RouteDraft, Vec<Guard>)>,
 ) {
@@ -384,6 +399,9 @@ fn walk(
                     }
                 }
                 r.pattern = join(&p, &r.pattern);
+                if r.condition.is_none() {
+                    r.condition = cond.map(str::to_string);
+                }
                 r.router = key.to_string();
                 if !p.is_empty() {
                     r.router.push(' ');
@@ -396,6 +414,8 @@ fn walk(
                 prefix,
                 child,
                 guards,
+                condition,
+                ..
             } => {
                 gs.extend(guards.iter().cloned());
                 walk(
@@ -404,6 +424,7 @@ fn walk(
                     &join_prefix(&p, prefix),
                     &gs,
                     &allowed,
+                    condition.as_deref().or(cond),
                     stack,
                     out,
                 );

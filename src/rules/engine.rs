@@ -594,6 +594,12 @@ fn adjusted(
         if a.auth.is_some_and(|want| want != guard.is_some()) {
             continue;
         }
+        if !a.condition_words.is_empty() {
+            let c = e.condition.as_deref().unwrap_or("").to_lowercase();
+            if !a.condition_words.iter().any(|w| c.contains(w.as_str())) {
+                continue;
+            }
+        }
         if !a.reaches_none_of.is_empty()
             && reached.is_some_and(|r| a.reaches_none_of.iter().any(|k| r.contains(k.as_str())))
         {
@@ -608,7 +614,8 @@ fn adjusted(
         }
         let why = a
             .reason
-            .replace("{guard}", guard.map_or("", |g| g.name.as_str()));
+            .replace("{guard}", guard.map_or("", |g| g.name.as_str()))
+            .replace("{condition}", e.condition.as_deref().unwrap_or(""));
         return Some((level, why));
     }
     None

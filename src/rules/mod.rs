@@ -143,6 +143,10 @@ pub struct Adjust {
     /// The entry point has a required authentication guard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<bool>,
+    /// The route is registered under a condition naming any of these words
+    /// (`if settings.ENVIRONMENT == "local":`): it exists only there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub condition_words: Vec<String>,
     /// The entry point reaches no sink of these kinds through the call
     /// graph (no write: database, file, process, outbound call).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -830,6 +834,16 @@ impl Rule {
                 cond.push(format!(
                     "the route or handler name contains {}",
                     a.words
+                        .iter()
+                        .map(|w| format!("`{w}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if !a.condition_words.is_empty() {
+                cond.push(format!(
+                    "the route is registered only under a condition naming {}",
+                    a.condition_words
                         .iter()
                         .map(|w| format!("`{w}`"))
                         .collect::<Vec<_>>()
