@@ -572,6 +572,43 @@ fn truthy(v: &serde_json::Value) -> Option<bool> {
     })
 }
 
+/// Does `text` (a route pattern, a handler name) contain `word` as a whole
+/// word? Words are split at every non-alphanumeric character and where a
+/// lower-case letter meets an upper-case one (`/auth/prelogin` has no word
+/// `login`; `loginUser` has). A word written with a separator (`sign-in`)
+/// matches those words in sequence, whatever the separators.
+fn has_word(text: &str, word: &str) -> bool {
+    fn words(s: &str) -> Vec<String> {
+        let mut out: Vec<String> = vec![];
+        let mut cur = String::new();
+        let mut prev_lower = false;
+        for c in s.chars() {
+            if !c.is_alphanumeric() {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                prev_lower = false;
+                continue;
+            }
+            if c.is_uppercase() && prev_lower && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+            cur.extend(c.to_lowercase());
+        }
+        if !cur.is_empty() {
+            out.push(cur);
+        }
+        out
+    }
+    let want = words(word);
+    if want.is_empty() {
+        return false;
+    }
+    let have = words(text);
+    have.windows(want.len()).any(|w| w == want.as_slice())
+}
+
 /// The level and reason the rule's first matching `[[rule.adjust]]` gives
 /// a finding on (or flowing from) entry point `e`.
 fn adjusted(
@@ -580,15 +617,14 @@ fn adjusted(
     reached: Option<&FxHashSet<&str>>,
 ) -> Option<(super::Level, String)> {
     use super::Level;
-    let norm = |s: &str| s.to_lowercase().replace('_', "-");
     let text = format!(
         "{} {}",
-        norm(e.pattern.as_deref().unwrap_or("")),
-        norm(e.handler.rsplit([':', '.']).next().unwrap_or(""))
+        e.pattern.as_deref().unwrap_or(""),
+        e.handler.rsplit([':', '.']).next().unwrap_or("")
     );
     let guard = e.auth.iter().find(|g| g.required);
     for a in &rule.adjust {
-        if !a.words.is_empty() && !a.words.iter().any(|w| text.contains(&norm(w))) {
+        if !a.words.is_empty() && !a.words.iter().any(|w| has_word(&text, w)) {
             continue;
         }
         if a.auth.is_some_and(|want| want != guard.is_some()) {
@@ -629,12 +665,8 @@ fn entry_matches(w: &When, e: &EntryPoint) -> bool {
         return false;
     }
     if !w.pattern_words.is_empty() {
-        let p = e.pattern.as_deref().unwrap_or("").to_lowercase();
-        if !w
-            .pattern_words
-            .iter()
-            .any(|x| p.contains(&x.to_lowercase()))
-        {
+        let p = e.pattern.as_deref().unwrap_or("");
+        if !w.pattern_words.iter().any(|x| has_word(p, x)) {
             return false;
         }
     }
@@ -651,4 +683,20 @@ fn entry_matches(w: &When, e: &EntryPoint) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_word;
+
+    #[test]
+    fn words_are_whole() {
+        assert!(has_word("/api/v1/login/access-token", "login"));
+        assert!(has_word("/api/v1/login/access-token", "token"));
+        assert!(!has_word("/api/accounts/prelogin", "login"));
+        assert!(has_word("/users/sign_in", "sign-in"));
+        assert!(has_word("loginUser", "login"));
+        assert!(!has_word("/api/tokens", "token"));
+        assert!(has_word("/auth/verify-code", "verify-code"));
+    }
 }
