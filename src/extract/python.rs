@@ -748,10 +748,17 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     };
                 }
             }
+            // The operator is kept as leading `Other` markers, for tests that
+            // confine a value (taint): none for `in`/`==`/`is`, one for
+            // `not in`/`!=`/`is not`, two for orderings.
+            let markers = match ops.as_slice() {
+                ["in"] | ["=="] | ["is"] => 0,
+                ["not", "in"] | ["not in"] | ["!="] | ["is", "not"] | ["is not"] => 1,
+                _ => 2,
+            };
             Expr::Mix(
-                operands
-                    .into_iter()
-                    .map(|o| conv_c(o, src, d, cov))
+                std::iter::repeat_n(Expr::Other, markers)
+                    .chain(operands.into_iter().map(|o| conv_c(o, src, d, cov)))
                     .collect(),
             )
         }

@@ -180,6 +180,63 @@ impl<'a> Taint<'a> {
         }
     }
 
+    /// The tainted names minus those confined at `at` by a test against
+    /// server data: inside `if x in ALLOWED:` / `if x == "a.txt":`, or after
+    /// `if x not in ALLOWED: return/raise/abort(...)` in the same function
+    /// (the other side of the test carries no request data).
+    fn unconfined(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        at: Pos,
+        tainted: FxHashSet<String>,
+    ) -> FxHashSet<String> {
+        let f = &self.idx.files[fi];
+        let mut out = tainted.clone();
+        for b in f.stmts.iter().filter(|s| {
+            s.kind == crate::extract::StmtKind::Branch && s.scope == scope && s.pos <= at
+        }) {
+            let Some((start, end)) = b.body else { continue };
+            // `x in A` / `x == "a"` (two operands) confine inside the block;
+            // `x not in A` / `x != "a"` (one leading marker) after a block
+            // that leaves the function.
+            let Expr::Mix(all) = &b.value else { continue };
+            let (parts, inside) = match all.as_slice() {
+                [a, b] if !matches!(a, Expr::Other) => (vec![a, b], true),
+                [Expr::Other, a, b] if !matches!(a, Expr::Other) => (vec![a, b], false),
+                _ => continue,
+            };
+            let applies = if inside {
+                start <= at && at < end
+            } else {
+                // The block ends the function on this path.
+                end <= at
+                    && f.stmts.iter().any(|s| {
+                        matches!(
+                            s.kind,
+                            crate::extract::StmtKind::Return | crate::extract::StmtKind::Raise
+                        ) && s.scope == scope
+                            && start <= s.pos
+                            && s.pos < end
+                    })
+            };
+            if !applies {
+                continue;
+            }
+            for (i, p) in parts.iter().enumerate() {
+                let Expr::Name(n, _) = p else { continue };
+                if n.contains(['.', ':']) || !tainted.contains(n.as_str()) {
+                    continue;
+                }
+                let other = parts[1 - i];
+                if !self.tainted(fi, scope, other, &tainted, 0) {
+                    out.remove(n.as_str());
+                }
+            }
+        }
+        out
+    }
+
     /// A call whose result carries no request data, by what it does: a
     /// record lookup (server data), or removing every `.` or `/` from a
     /// value (`ext.replace(".", "")` leaves one plain name).
@@ -367,6 +424,7 @@ impl<'a> Taint<'a> {
         let Some((call, scope)) = self.call_at(sink_file, sink, api) else {
             return false;
         };
+        let tainted = self.unconfined(sink_file, scope, sink, tainted);
         if receiver {
             let recv = match &call.func {
                 Expr::Name(n, p) => n
@@ -464,6 +522,7 @@ impl<'a> Taint<'a> {
         let Some((call, scope)) = self.call_at(sink_file, sink, api) else {
             return false;
         };
+        let tainted = self.unconfined(sink_file, scope, sink, tainted);
         self.tainted(
             sink_file,
             scope,
