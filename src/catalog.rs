@@ -95,6 +95,10 @@ pub struct Taint {
     /// the end of the callee's name. What they return is server data.
     #[serde(default)]
     pub lookups: Vec<String>,
+    /// Calls that never return (`flask.abort(404)` raises): a block that
+    /// makes one leaves the function.
+    #[serde(default)]
+    pub exits: Patterns,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -719,7 +719,8 @@ fn findings_are_proportionate_and_production_only() {
         // field looked up by it (app/files.py:18, 23, 29).
         "TS3003 error app/files.py:12",
         // Inside `if logo != "":` the value is not confined; inside `if theme
-        // in THEMES:` and after `if font not in THEMES: return` it is.
+        // in THEMES:`, after `if font not in THEMES: return` and after
+        // `if icon not in THEMES: abort(404)` it is.
         "TS3003 error app/files.py:52",
         // A credential-looking literal; the mask and the class path are not.
         "TS5001 error app/main.py:13",

@@ -211,14 +211,19 @@ impl<'a> Taint<'a> {
             } else {
                 // The block ends the function on this path.
                 end <= at
-                    && f.stmts.iter().any(|s| {
+                    && (f.stmts.iter().any(|s| {
                         matches!(
                             s.kind,
                             crate::extract::StmtKind::Return | crate::extract::StmtKind::Raise
                         ) && s.scope == scope
                             && start <= s.pos
                             && s.pos < end
-                    })
+                    }) || self.idx.calls_in(fi, scope).any(|(_, c)| {
+                        start <= c.start
+                            && c.start < end
+                            && matches!(self.idx.resolve_expr(fi, scope, &c.func),
+                                Some(Target::External(api)) if self.lc.taint.exits.first(&api).is_some())
+                    }))
             };
             if !applies {
                 continue;
