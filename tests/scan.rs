@@ -743,6 +743,9 @@ fn findings_are_proportionate_and_production_only() {
         "TS2001 error app/main.py:62",
         // A POST that writes nothing: a note asking to confirm.
         "TS1001 note app/main.py:70",
+        // A Rocket String segment into a path; not a `<p..>` PathBuf
+        // (FromSegments refuses `..`) at src/web.rs:7.
+        "TS3003 error src/web.rs:12",
     ];
     assert_eq!(got, want, "{got:#?}");
     let msg = v["findings"][13]["message"].as_str().unwrap();
