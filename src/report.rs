@@ -51,8 +51,14 @@ pub fn facts_text(stats: &Stats, skipped: &[Skipped], facts: &[Fact]) -> String 
         let group: Vec<&Fact> = facts.iter().filter(|f| f.kind == k).collect();
         out.push_str(&format!("{k} ({})\n", group.len()));
         for f in group {
+            // Code outside production is marked: `[test]`, `[example]`, …
+            let scope = if f.scope.is_empty() || f.scope == "production" {
+                String::new()
+            } else {
+                format!("  [{}]", f.scope)
+            };
             out.push_str(&format!(
-                "  {}:{}:{}  {}\n",
+                "  {}:{}:{}  {}{scope}\n",
                 f.file,
                 f.line,
                 f.column,
