@@ -160,13 +160,7 @@ impl<'a> Taint<'a> {
                     }
                     _ => {}
                 }
-                let receiver = match &c.func {
-                    Expr::Name(n, p) => n
-                        .rsplit_once('.')
-                        .map(|(recv, _)| Expr::Name(recv.to_string(), *p)),
-                    Expr::Attr(b, _, _) => Some((**b).clone()),
-                    _ => None,
-                };
+                let receiver = receiver_of(&c.func);
                 receiver.is_some_and(|r| rec(&r)) || c.args.iter().any(|a| rec(&a.value))
             }
             Expr::Attr(b, _, _) => rec(b),
@@ -288,13 +282,7 @@ impl<'a> Taint<'a> {
         let params: Vec<&str> = def.params.iter().map(|p| p.name.as_str()).collect();
         let has_self = params.first().is_some_and(|p| syn.is_receiver(p));
         if has_self {
-            let receiver = match &c.func {
-                Expr::Name(n, p) => n
-                    .rsplit_once('.')
-                    .map(|(recv, _)| Expr::Name(recv.to_string(), *p)),
-                Expr::Attr(b, _, _) => Some((**b).clone()),
-                _ => None,
-            };
+            let receiver = receiver_of(&c.func);
             if receiver.is_some_and(|r| self.tainted(fi, scope, &r, tainted, depth + 1)) {
                 out.insert(params[0].to_string());
             }
@@ -419,25 +407,11 @@ impl<'a> Taint<'a> {
             built,
             receiver,
         } = arg;
-        let Some(&first) = chain.first() else {
+        let Some((call, scope, tainted)) = self.at_sink(chain, sink_file, sink, api) else {
             return false;
         };
-        let mut tainted = self.handler_inputs(first);
-        for w in chain.windows(2) {
-            tainted = self.propagate(w[0], w[1], &tainted);
-        }
-        let Some((call, scope)) = self.call_at(sink_file, sink, api) else {
-            return false;
-        };
-        let tainted = self.unconfined(sink_file, scope, sink, tainted);
         if receiver {
-            let recv = match &call.func {
-                Expr::Name(n, p) => n
-                    .rsplit_once('.')
-                    .map(|(r, _)| Expr::Name(r.to_string(), *p)),
-                Expr::Attr(b, _, _) => Some((**b).clone()),
-                _ => None,
-            };
+            let recv = receiver_of(&call.func);
             // A method of a value (not a module function: `os.remove`).
             let value = recv.as_ref().is_some_and(|r| {
                 !matches!(
@@ -513,21 +487,33 @@ impl<'a> Taint<'a> {
         }
     }
 
-    /// Request input reaches the sink call at `sink` through `chain`
-    /// (handler first, the sink's function last).
-    pub fn reaches(&self, chain: &[Node], sink_file: usize, sink: Pos, api: &str) -> bool {
-        let Some(&first) = chain.first() else {
-            return false;
-        };
+    /// The sink call at `sink` and the names that carry request input in
+    /// its function: the handler's inputs propagated along `chain`, minus
+    /// those confined at the sink.
+    fn at_sink(
+        &self,
+        chain: &[Node],
+        sink_file: usize,
+        sink: Pos,
+        api: &str,
+    ) -> Option<(&'a CallExpr, Option<usize>, FxHashSet<String>)> {
+        let &first = chain.first()?;
         let mut tainted = self.handler_inputs(first);
         // An empty set can still meet a request object read further down.
         for w in chain.windows(2) {
             tainted = self.propagate(w[0], w[1], &tainted);
         }
-        let Some((call, scope)) = self.call_at(sink_file, sink, api) else {
+        let (call, scope) = self.call_at(sink_file, sink, api)?;
+        let tainted = self.unconfined(sink_file, scope, sink, tainted);
+        Some((call, scope, tainted))
+    }
+
+    /// Request input reaches the sink call at `sink` through `chain`
+    /// (handler first, the sink's function last).
+    pub fn reaches(&self, chain: &[Node], sink_file: usize, sink: Pos, api: &str) -> bool {
+        let Some((call, scope, tainted)) = self.at_sink(chain, sink_file, sink, api) else {
             return false;
         };
-        let tainted = self.unconfined(sink_file, scope, sink, tainted);
         self.tainted(
             sink_file,
             scope,
@@ -535,5 +521,16 @@ impl<'a> Taint<'a> {
             &tainted,
             0,
         )
+    }
+}
+
+/// The receiver of a method call's callee: `a.b` of `a.b.m`, `x()` of `x().m`.
+fn receiver_of(func: &Expr) -> Option<Expr> {
+    match func {
+        Expr::Name(n, p) => n
+            .rsplit_once('.')
+            .map(|(recv, _)| Expr::Name(recv.to_string(), *p)),
+        Expr::Attr(b, _, _) => Some((**b).clone()),
+        _ => None,
     }
 }
