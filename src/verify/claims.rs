@@ -19,6 +19,27 @@ pub struct Vocabulary {
     /// The SARIF rules of `verify --format sarif`.
     #[serde(default)]
     pub result: Vec<ResultSpec>,
+    /// How a reviewer reads a sentence before judging it.
+    pub prose: Prose,
+}
+
+/// Sentences that are not claims about the code, and claims the code cannot decide.
+#[derive(Debug, Deserialize)]
+pub struct Prose {
+    /// Headings whose content is not a claim about the code (assumptions, revision history).
+    pub non_claim_sections: Vec<String>,
+    /// Headings whose items record gaps: their claims are absences.
+    pub gap_sections: Vec<String>,
+    /// Words that make a sentence advice rather than a description.
+    pub recommendation_words: Vec<String>,
+    /// Imperative openings ("Use TLS 1.3", "Require authentication").
+    pub recommendation_starts: Vec<String>,
+    /// Openings of a sentence that describes an attack, not a defence.
+    pub threat_starts: Vec<String>,
+    /// Components and processes outside the application's code.
+    pub deployment_words: Vec<String>,
+    /// Hedges that make a mitigation claim an absence ("minimal logging").
+    pub weak_words: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +108,8 @@ struct Found {
     against: Vec<Location>,
     /// Guard symbols applied to routes (auth, rate limit).
     applied: Vec<String>,
+    /// Routes the claim was judged on (guard kinds).
+    routes: usize,
 }
 
 impl<'a> Evidence<'a> {
@@ -95,6 +118,7 @@ impl<'a> Evidence<'a> {
             locs: vec![],
             against: vec![],
             applied: vec![],
+            routes: 0,
         };
         let loc = |x: &Fact| Location {
             file: x.file.clone(),
@@ -103,6 +127,7 @@ impl<'a> Evidence<'a> {
         match kind {
             "auth" | "rate_limit" => {
                 for r in self.routes.iter().filter(|r| scope.route(r)) {
+                    f.routes += 1;
                     let guards = if kind == "auth" {
                         &r.auth
                     } else {
@@ -119,6 +144,7 @@ impl<'a> Evidence<'a> {
                 if !scope.routes_in_scope() {
                     f.locs.clear();
                     f.applied.clear();
+                    f.routes = 0;
                 }
             }
             "safe_yaml" => {
@@ -284,36 +310,144 @@ fn whole_word(text: &str, w: &str) -> bool {
     })
 }
 
-/// The claims a unit of text makes.
+/// How a sentence reads, before any code is looked at.
+#[derive(Debug, PartialEq)]
+enum Reading {
+    Claim,
+    /// Advice or a requirement ("should", "Use TLS 1.3"): reported, not judged.
+    Recommendation,
+    /// A description of an attack ("An attacker uses …"): not a claim.
+    Threat,
+    /// About a component outside the code (a reverse proxy, the operator).
+    Deployment(String),
+}
+
+/// `t` (lower-case) starts with `w` as whole words.
+fn starts_with_word(t: &str, w: &str) -> bool {
+    let w = w.trim();
+    t.starts_with(w)
+        && t[w.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric())
+}
+
+fn read_sentence(sentence: &str) -> Reading {
+    let p = &vocabulary().prose;
+    // Leading list markers, emphasis and labels ("**Validation**:", "(GNRC)") are not words.
+    let mut t = sentence
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .to_string();
+    if let Some((label, rest)) = t.split_once(':') {
+        if label.split_whitespace().count() <= 4 && !rest.trim().is_empty() {
+            t = rest
+                .trim_start_matches(|c: char| !c.is_alphanumeric())
+                .to_string();
+        }
+    }
+    if p.threat_starts.iter().any(|w| starts_with_word(&t, w)) {
+        return Reading::Threat;
+    }
+    if p.recommendation_starts
+        .iter()
+        .any(|w| starts_with_word(&t, w))
+        || p.recommendation_words.iter().any(|w| whole_word(&t, w))
+    {
+        return Reading::Recommendation;
+    }
+    if let Some(w) = p.deployment_words.iter().find(|w| whole_word(&t, w)) {
+        return Reading::Deployment(w.clone());
+    }
+    Reading::Claim
+}
+
+/// The sentence of `t` that holds byte `pos`, as a range.
+fn sentence_at(t: &str, pos: usize) -> (usize, usize) {
+    let is_end = |i: usize, c: char| {
+        matches!(c, '.' | '!' | '?' | ';')
+            && t[i + c.len_utf8()..]
+                .chars()
+                .next()
+                .is_none_or(char::is_whitespace)
+    };
+    let start = t[..pos]
+        .char_indices()
+        .rev()
+        .find(|&(i, c)| is_end(i, c))
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    let end = t[pos..]
+        .char_indices()
+        .find(|&(i, c)| is_end(pos + i, c))
+        .map(|(i, _)| pos + i)
+        .unwrap_or(t.len());
+    (start, end)
+}
+
+/// Does any heading above match one of `words`?
+fn under(section: &[String], words: &[String]) -> bool {
+    section.iter().any(|h| {
+        let h = h.to_lowercase();
+        words.iter().any(|w| whole_word(&h, w))
+    })
+}
+
+/// The claims a unit of text makes. `section`: the headings above it.
 pub fn claims(
     text: &str,
     context: &str,
+    section: &[String],
     line: u32,
     refs: &[Reference],
     ev: &Evidence,
 ) -> Vec<Claim> {
     let v = vocabulary();
+    if under(section, &v.prose.non_claim_sections) {
+        return vec![];
+    }
+    let gap_section = under(section, &v.prose.gap_sections);
     let t = text.to_lowercase();
     let mut out = vec![];
     let na = v.na_words.iter().any(|w| t.contains(w.as_str()));
     for (m, pos) in mentioned(&t) {
-        let before = &t[..pos];
+        let (a, b) = sentence_at(&t, pos);
+        let sentence = &t[a..b];
+        let reading = read_sentence(sentence);
+        if reading == Reading::Threat {
+            continue;
+        }
+        let before = &t[a..pos];
         // The absence word must be in the same clause, shortly before.
-        let clause = before.rsplit(['.', ';', '(', ')']).next().unwrap_or(before);
-        let absent = text.contains("GAP")
+        let clause = before.rsplit([',', '(', ')']).next().unwrap_or(before);
+        let absent = gap_section
+            || text.contains("GAP")
             || v.absence_words
                 .iter()
+                .chain(&v.prose.weak_words)
                 .any(|w| w != "gap" && contains_word(clause, w.trim_end()) && clause.len() < 80);
-        let polarity = if na && !absent {
+        let polarity = if reading == Reading::Recommendation {
+            "recommendation"
+        } else if na && !absent {
             "not_applicable"
         } else if absent {
             "absent"
         } else {
             "present"
         };
-        let scope = Scope::of(&format!("{context} {text}"), ev);
         let mut c = new_claim(line, context, &m.kind, polarity);
-        judge(&mut c, m, &scope, refs, ev);
+        match reading {
+            Reading::Recommendation => {
+                c.status = "not_judged".into();
+                c.reason = "advice or a requirement, not a statement about the code".into();
+            }
+            Reading::Deployment(w) => {
+                c.reason = format!("about {w}: not decidable from the application's code");
+            }
+            _ => {
+                let scope = Scope::of(&format!("{context} {text}"), ev);
+                judge(&mut c, m, &scope, refs, ev);
+            }
+        }
         out.push(c);
     }
     if out.is_empty() && na {
@@ -433,12 +567,14 @@ fn judge(c: &mut Claim, m: &MitigationSpec, scope: &Scope, refs: &[Reference], e
         locs: vec![],
         against: vec![],
         applied: vec![],
+        routes: 0,
     };
     for k in &m.evidence {
         let f = ev.gather(k, scope);
         found.locs.extend(f.locs);
         found.against.extend(f.against);
         found.applied.extend(f.applied);
+        found.routes += f.routes;
     }
     let cited: Vec<&Reference> = refs
         .iter()
@@ -505,7 +641,11 @@ fn judge(c: &mut Claim, m: &MitigationSpec, scope: &Scope, refs: &[Reference], e
                 }
                 return;
             }
-            if found.locs.is_empty() {
+            if guard && found.routes == 0 {
+                // Guards are judged on routes; with none, the code cannot say.
+                c.reason =
+                    format!("{place} has no HTTP routes to judge {what} on; nothing decides it");
+            } else if found.locs.is_empty() {
                 c.status = "contradicted".into();
                 c.reason = format!("no {what} found in {place}");
             } else {

@@ -196,7 +196,13 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
         let facts = crate::linked_facts(&idx, Some(&mut extra));
         (facts, extra, None)
     };
-    let symbols = Symbols::build(&idx);
+    let mut symbols = Symbols::build(&idx);
+    symbols.register_handlers(
+        facts
+            .iter()
+            .filter(|f| f.kind == "route")
+            .filter_map(|f| f.handler.as_deref()),
+    );
     let ev = Evidence {
         routes: facts
             .iter()
@@ -215,12 +221,18 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                 for u in markdown::units(text) {
                     let section = u.section.join(" › ");
                     let mut unit_refs = vec![];
+                    // The source file a line names first: bare names after it are its own.
+                    let mut ctx = None;
+                    let mut ctx_line = 0;
                     for c in &u.codes {
+                        if c.line != ctx_line {
+                            ctx = None;
+                            ctx_line = c.line;
+                        }
                         if let Some(k) = refs::classify_code(&c.text) {
-                            unit_refs.push(
-                                symbols
-                                    .resolve(&k, &c.text, &scan.root, &doc_dir, c.line, c.column),
-                            );
+                            unit_refs.extend(symbols.resolve_in(
+                                &k, &c.text, &scan.root, &doc_dir, c.line, c.column, &mut ctx,
+                            ));
                         }
                     }
                     for l in &u.links {
@@ -232,7 +244,22 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                         }
                     }
                     if u.kind != "heading" {
-                        let cs = claims::claims(&u.prose, &u.context(), u.line, &unit_refs, &ev);
+                        // A table's column header reads like a heading for its
+                        // cells (a "Gaps" column), unless it mixes mitigations in.
+                        let mut headings = u.section.clone();
+                        headings.extend(
+                            u.column
+                                .clone()
+                                .filter(|c| !c.to_lowercase().contains("mitigat")),
+                        );
+                        let cs = claims::claims(
+                            &u.prose,
+                            &u.context(),
+                            &headings,
+                            u.line,
+                            &unit_refs,
+                            &ev,
+                        );
                         g.claims(cs, &section);
                     }
                     g.refs(unit_refs, &section);

@@ -52,6 +52,16 @@ pub enum Kind {
     /// `pkg.mod` or `pkg.mod.func`.
     PyDotted(String),
     RustPath(String),
+    /// `path/to/file.py:Symbol.attr`: a symbol in a named file.
+    FileSymbol {
+        path: String,
+        symbol: String,
+    },
+    /// A bare identifier that only code has (`_build_task_tool`,
+    /// `StateBackend`, `MAX_FILE_SIZE`): looked up in the file named before
+    /// it on the same line, else anywhere; dropped when nothing defines it
+    /// and it could be a third-party name.
+    Bare(String),
     File {
         path: String,
         lines: Option<(u32, u32)>,
@@ -110,6 +120,13 @@ pub fn classify_code(s: &str) -> Option<Kind> {
         return None;
     }
     if let Some((module, rest)) = s.split_once(':') {
+        // file.py:Symbol (the file's own dots are not a module path)
+        if looks_like_path(module) && source_file(module) && dotted(rest) {
+            return Some(Kind::FileSymbol {
+                path: module.into(),
+                symbol: rest.into(),
+            });
+        }
         if dotted(module) {
             if let Some((path, value)) = rest.split_once('=') {
                 if dotted(path.trim()) {
@@ -147,7 +164,30 @@ pub fn classify_code(s: &str) -> Option<Kind> {
     if s.contains('.') && dotted(s) && !s.ends_with(".py") {
         return Some(Kind::PyDotted(s.into()));
     }
+    if code_shaped(s) {
+        return Some(Kind::Bare(s.into()));
+    }
     None
+}
+
+fn source_file(s: &str) -> bool {
+    [".py", ".pyi", ".rs"].iter().any(|e| s.ends_with(e))
+}
+
+/// An identifier prose never has: `snake_case` with an underscore inside,
+/// `_private`, `CONSTANT_NAME`, or `CamelCase` with two capitals.
+fn code_shaped(s: &str) -> bool {
+    if !ident(s) || s.len() < 4 || s.starts_with("__") {
+        return false;
+    }
+    let inner = s.trim_start_matches('_');
+    let snake = inner.contains('_') || s.starts_with('_');
+    let mut chars = s.chars();
+    let first_upper = chars.next().is_some_and(|c| c.is_ascii_uppercase());
+    let camel = first_upper
+        && s.chars().any(|c| c.is_ascii_lowercase())
+        && s.chars().skip(1).any(|c| c.is_ascii_uppercase());
+    snake || camel
 }
 
 /// Classify a link destination. External web links other than GitHub blobs are not references.
@@ -220,7 +260,7 @@ pub fn in_plain_text(text: &str) -> Vec<(String, Kind, usize)> {
                     classify_link(tok).filter(|k| matches!(k, Kind::GitHub { .. }))
                 } else {
                     classify_code(tok).filter(|k| match k {
-                        Kind::PySymbol { .. } | Kind::RustPath(_) => true,
+                        Kind::PySymbol { .. } | Kind::RustPath(_) | Kind::FileSymbol { .. } => true,
                         Kind::File { path, lines } => path.contains('/') || lines.is_some(),
                         _ => false,
                     })
@@ -249,6 +289,13 @@ pub struct Symbols<'a> {
     top_packages: FxHashSet<String>,
     /// Definitions referenced from outside themselves.
     used: FxHashSet<(usize, usize)>,
+    /// Repository-relative path → file index.
+    by_path: FxHashMap<String, usize>,
+    /// Leaf names of classes, structs, enums and traits.
+    classes: FxHashSet<String>,
+    /// Symbols a framework calls: route handlers, registered by a decorator
+    /// or a route table (used although no code calls them).
+    registered: FxHashSet<String>,
     /// External APIs called anywhere (for `external` usage claims).
     pub external_calls: FxHashMap<String, Location>,
 }
@@ -259,7 +306,10 @@ impl<'a> Symbols<'a> {
         let mut by_leaf: FxHashMap<String, Vec<String>> = FxHashMap::default();
         let mut modules = FxHashMap::default();
         let mut top_packages = FxHashSet::default();
+        let mut by_path = FxHashMap::default();
+        let mut classes = FxHashSet::default();
         for (fi, f) in idx.files.iter().enumerate() {
+            by_path.insert(f.path.clone(), fi);
             let m = &idx.module[fi];
             modules.insert(m.clone(), fi);
             // Also by dotted file path (`saleor.tests.x` for a test directory
@@ -290,6 +340,9 @@ impl<'a> Symbols<'a> {
                     .next()
                     .unwrap_or("")
                     .to_string();
+                if f.defs[di].kind == DefKind::Class {
+                    classes.insert(leaf.clone());
+                }
                 by_leaf.entry(leaf).or_default().push(s.clone());
                 by_symbol.entry(s).or_insert(Target::Def(fi, di));
             }
@@ -297,6 +350,7 @@ impl<'a> Symbols<'a> {
                 let in_class = a.scope.is_none_or(|s| f.defs[s].kind == DefKind::Class);
                 if in_class {
                     let s = idx.var_symbol(fi, ai);
+                    by_leaf.entry(a.target.clone()).or_default().push(s.clone());
                     by_symbol.entry(s).or_insert(Target::Var(fi, ai));
                 }
             }
@@ -307,6 +361,7 @@ impl<'a> Symbols<'a> {
         }
         // Uses: every name in calls, decorators, bases, parameters and assigned values.
         let mut used = FxHashSet::default();
+        let mut decorated = vec![];
         let mut external_calls = FxHashMap::default();
         for (fi, f) in idx.files.iter().enumerate() {
             let mut note = |scope: Option<usize>, e: &Expr| {
@@ -335,6 +390,12 @@ impl<'a> Symbols<'a> {
                 }
             }
             for (di, d) in f.defs.iter().enumerate() {
+                // A decorator that is a call or an attribute registers the
+                // function with a framework (`@app.route(..)`, `@mcp.tool()`,
+                // `@router.get`): the framework calls it.
+                if d.decorators.iter().any(registers) {
+                    decorated.push((fi, di));
+                }
                 for e in d.decorators.iter().chain(&d.bases) {
                     note(d.parent, e);
                 }
@@ -348,6 +409,7 @@ impl<'a> Symbols<'a> {
                 note(a.scope, &a.value);
             }
         }
+        used.extend(decorated);
         Symbols {
             idx,
             by_symbol,
@@ -355,8 +417,16 @@ impl<'a> Symbols<'a> {
             modules,
             top_packages,
             used,
+            by_path,
+            classes,
+            registered: FxHashSet::default(),
             external_calls,
         }
+    }
+
+    /// Handlers that a framework registers (route facts): they count as used.
+    pub fn register_handlers<'s>(&mut self, handlers: impl Iterator<Item = &'s str>) {
+        self.registered.extend(handlers.map(str::to_string));
     }
 
     fn location(&self, t: &Target) -> Option<Location> {
@@ -395,7 +465,9 @@ impl<'a> Symbols<'a> {
     fn mark_resolved(&self, r: &mut Reference, t: &Target, symbol: String) {
         r.status = "resolved".into();
         r.target = self.location(t);
-        r.used = self.is_used(t);
+        r.used = self
+            .is_used(t)
+            .map(|u| u || self.registered.contains(&symbol));
         r.symbol = Some(symbol);
     }
 
@@ -449,6 +521,47 @@ impl<'a> Symbols<'a> {
         line: u32,
         column: u32,
     ) -> Reference {
+        let mut ctx = None;
+        self.resolve_in(kind, text, repo, doc_dir, line, column, &mut ctx)
+            .unwrap_or_else(|| {
+                let mut r = self.blank(text, line, column);
+                r.kind = "symbol".into();
+                r.status = "external".into();
+                r
+            })
+    }
+
+    fn blank(&self, text: &str, line: u32, column: u32) -> Reference {
+        Reference {
+            text: text.to_string(),
+            line,
+            column,
+            kind: String::new(),
+            status: "missing".into(),
+            target: None,
+            used: None,
+            suggestion: None,
+            note: None,
+            symbol: None,
+            section: String::new(),
+        }
+    }
+
+    /// Resolve one reference in the context of the source file named before
+    /// it on the same line (`ctx`, updated when this one names a file). `None`:
+    /// a bare identifier that nothing in the repository defines and that a
+    /// third-party library may (not a reference to judge).
+    #[allow(clippy::too_many_arguments)]
+    pub fn resolve_in(
+        &self,
+        kind: &Kind,
+        text: &str,
+        repo: &Path,
+        doc_dir: &Path,
+        line: u32,
+        column: u32,
+        ctx: &mut Option<usize>,
+    ) -> Option<Reference> {
         let mut r = Reference {
             text: text.to_string(),
             line,
@@ -471,8 +584,11 @@ impl<'a> Symbols<'a> {
                 r.kind = "python_symbol".into();
                 let top = module.split('.').next().unwrap_or("");
                 if !self.modules.contains_key(module) && !self.top_packages.contains(top) {
-                    self.external(&mut r, &format!("{module}.{path}"));
-                    return r;
+                    let d = format!("{module}.{path}");
+                    if !self.relative_dotted(&mut r, &d, repo, doc_dir, *ctx) {
+                        self.external(&mut r, &d);
+                    }
+                    return Some(r);
                 }
                 let real = self
                     .modules
@@ -506,13 +622,15 @@ impl<'a> Symbols<'a> {
                 r.kind = "python_module".into();
                 let top = d.split('.').next().unwrap_or("");
                 if !self.top_packages.contains(top) {
-                    self.external(&mut r, d);
-                    return r;
+                    if !self.relative_dotted(&mut r, d, repo, doc_dir, *ctx) {
+                        self.external(&mut r, d);
+                    }
+                    return Some(r);
                 }
                 if let Some(&fi) = self.modules.get(d.as_str()) {
                     r.status = "resolved".into();
                     r.target = self.location(&Target::Module(fi));
-                    return r;
+                    return Some(r);
                 }
                 // pkg.mod.func: the longest module prefix in the repository.
                 let parts: Vec<&str> = d.split('.').collect();
@@ -526,7 +644,7 @@ impl<'a> Symbols<'a> {
                             Some(t) => self.mark_resolved(&mut r, t, sym),
                             None => r.suggestion = self.suggest(&m, &path),
                         }
-                        return r;
+                        return Some(r);
                     }
                 }
             }
@@ -574,14 +692,69 @@ impl<'a> Symbols<'a> {
                 if outside_repo(repo, doc_dir, path) {
                     outside(&mut r);
                 } else {
-                    self.file(&mut r, repo, path, *lines);
+                    self.file(&mut r, repo, doc_dir, path, *lines);
+                    if let Some(t) = &r.target {
+                        *ctx = self.by_path.get(&t.file).copied();
+                    }
+                }
+            }
+            Kind::FileSymbol { path, symbol } => {
+                r.kind = "file_symbol".into();
+                if outside_repo(repo, doc_dir, path) {
+                    outside(&mut r);
+                    return Some(r);
+                }
+                self.file(&mut r, repo, doc_dir, path, None);
+                let Some(fi) = r.target.as_ref().and_then(|t| self.by_path.get(&t.file)) else {
+                    r.status = "missing".into();
+                    r.target = None;
+                    return Some(r);
+                };
+                *ctx = Some(*fi);
+                self.in_file(&mut r, *fi, symbol);
+            }
+            Kind::Bare(name) => {
+                r.kind = "symbol".into();
+                if let Some(fi) = *ctx {
+                    // Named after a file on the same line: it must be there.
+                    self.in_file(&mut r, fi, name);
+                    return Some(r);
+                }
+                let mut cands: Vec<&String> = self
+                    .by_leaf
+                    .get(name.as_str())
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let doc_rel = relative_dir(repo, doc_dir);
+                cands.sort_by_key(|s| {
+                    let file = self.by_symbol.get(*s).and_then(|t| self.location(t));
+                    let near = file
+                        .as_ref()
+                        .is_some_and(|l| !doc_rel.is_empty() && l.file.starts_with(&doc_rel));
+                    (!near, (*s).clone())
+                });
+                match cands.first() {
+                    Some(s) => {
+                        let t = self.by_symbol[*s].clone();
+                        self.mark_resolved(&mut r, &t, (*s).clone());
+                        if cands.len() > 1 {
+                            r.note =
+                                Some(format!("also defined in {} other places", cands.len() - 1));
+                        }
+                    }
+                    // A private name is the repository's own: it is gone.
+                    None if name.starts_with('_') => {
+                        r.suggestion = self.closest_leaf(name);
+                    }
+                    None => return None,
                 }
             }
             Kind::Document(p) => {
                 r.kind = "document".into();
                 if outside_repo(repo, doc_dir, p) {
                     outside(&mut r);
-                    return r;
+                    return Some(r);
                 }
                 let target = doc_dir.join(p);
                 if target.exists() {
@@ -591,12 +764,193 @@ impl<'a> Symbols<'a> {
                 }
             }
         }
-        r
+        Some(r)
+    }
+
+    /// A symbol named in (or for) file `fi`: its qualified name in the file,
+    /// else the same leaf defined anywhere in it (a method cited as a
+    /// function, a module function cited as a method), else a name the file
+    /// imports. Missing otherwise, with where that name is defined now.
+    fn in_file(&self, r: &mut Reference, fi: usize, symbol: &str) {
+        let f = &self.idx.files[fi];
+        let module = &self.idx.module[fi];
+        let sep = f.lang.syntax().symbol_sep;
+        let qual = if sep == "::" {
+            symbol.replace('.', "::")
+        } else {
+            symbol.to_string()
+        };
+        let sym = format!("{module}{sep}{qual}");
+        if let Some(t) = self.by_symbol.get(&sym) {
+            let t = t.clone();
+            self.mark_resolved(r, &t, sym);
+            return;
+        }
+        let leaf = symbol.rsplit(['.', ':']).next().unwrap_or(symbol);
+        if let Some(di) = f
+            .defs
+            .iter()
+            .position(|d| d.name.rsplit(['.', ':']).next() == Some(leaf))
+        {
+            let s = self.idx.def_symbol(fi, di);
+            self.mark_resolved(r, &Target::Def(fi, di), s.clone());
+            if symbol.contains('.') {
+                r.note = Some(format!("found as {s}"));
+            }
+            return;
+        }
+        if let Some(ai) = f
+            .assigns
+            .iter()
+            .position(|a| a.target == leaf && a.scope.is_none())
+        {
+            let s = self.idx.var_symbol(fi, ai);
+            self.mark_resolved(r, &Target::Var(fi, ai), s);
+            return;
+        }
+        match self.idx.resolve_name(fi, None, symbol) {
+            Some(Target::External(api)) => {
+                // Imported from a third-party library.
+                self.external(r, &api);
+                return;
+            }
+            Some(t) => {
+                r.status = "resolved".into();
+                r.target = self.location(&t);
+                r.note = Some(format!("imported into {}", f.path));
+                return;
+            }
+            None => {}
+        }
+        r.status = "missing".into();
+        r.target = None;
+        r.note = Some(format!("{symbol} is not defined or imported in {}", f.path));
+        r.suggestion = self
+            .by_leaf
+            .get(leaf)
+            .and_then(|c| c.first().cloned())
+            .or_else(|| self.closest_in(module, symbol));
+    }
+
+    /// The closest defined leaf name (edit distance), for a name nothing defines.
+    fn closest_leaf(&self, name: &str) -> Option<String> {
+        let mut best: Option<(usize, &String)> = None;
+        for (leaf, syms) in &self.by_leaf {
+            let d = edit_distance(leaf, name);
+            if d <= (name.len() / 3).max(2) && best.is_none_or(|(bd, bl)| (d, leaf) < (bd, bl)) {
+                best = syms.first().map(|s| (d, s)).or(best);
+            }
+        }
+        best.map(|(_, s)| s.clone())
+    }
+
+    /// A dotted name whose head is not a top-level package: `Class.member`
+    /// (a class of the repository), a module path relative to the
+    /// document's package (`config.load` for `pkg.config:load`), or a
+    /// top-level package written with the wrong case (missing, with the right
+    /// spelling). `false`: none of these, a third-party name.
+    fn relative_dotted(
+        &self,
+        r: &mut Reference,
+        d: &str,
+        repo: &Path,
+        doc_dir: &Path,
+        ctx: Option<usize>,
+    ) -> bool {
+        let parts: Vec<&str> = d.split('.').collect();
+        let doc_rel = relative_dir(repo, doc_dir);
+        let near =
+            |fi: &usize| !doc_rel.is_empty() && self.idx.files[*fi].path.starts_with(&doc_rel);
+        // Class.member
+        if parts.len() >= 2 && self.classes.contains(parts[0]) {
+            r.kind = "python_symbol".into();
+            let tail = format!(":{d}");
+            let tail_rs = format!("::{}", d.replace('.', "::"));
+            let mut hits: Vec<&String> = self
+                .by_symbol
+                .keys()
+                .filter(|s| s.ends_with(&tail) || s.ends_with(&tail_rs))
+                .collect();
+            hits.sort_by_key(|s| {
+                let fi = self.by_symbol.get(*s).and_then(|t| match t {
+                    Target::Def(f, _) | Target::Var(f, _) => Some(*f),
+                    _ => None,
+                });
+                (fi != ctx, !fi.as_ref().is_some_and(near), (*s).clone())
+            });
+            if let Some(s) = hits.first() {
+                let t = self.by_symbol[*s].clone();
+                self.mark_resolved(r, &t, (*s).clone());
+                return true;
+            }
+            // The class's own file (or the one named before it).
+            let class_file = ctx.or_else(|| {
+                self.by_leaf
+                    .get(parts[0])
+                    .into_iter()
+                    .flatten()
+                    .find_map(|s| match self.by_symbol.get(s) {
+                        Some(Target::Def(f, _)) => Some(*f),
+                        _ => None,
+                    })
+            });
+            if let Some(fi) = class_file {
+                self.in_file(r, fi, d);
+            }
+            return true;
+        }
+        // A module relative to the document's package.
+        for cut in (1..=parts.len()).rev() {
+            let m = parts[..cut].join(".");
+            let suffix = format!(".{m}");
+            let mut mods: Vec<(&String, &usize)> = self
+                .modules
+                .iter()
+                .filter(|(name, _)| name.ends_with(&suffix))
+                .collect();
+            if mods.is_empty() {
+                continue;
+            }
+            mods.sort_by_key(|(name, fi)| (!near(fi), name.matches('.').count(), (*name).clone()));
+            if cut == parts.len() {
+                r.status = "resolved".into();
+                r.target = self.location(&Target::Module(*mods[0].1));
+                return true;
+            }
+            r.kind = "python_symbol".into();
+            let rest = parts[cut..].join(".");
+            // The first of those modules that has the symbol, else the nearest.
+            for (_, fi) in &mods {
+                self.in_file(r, **fi, &rest);
+                if r.status == "resolved" {
+                    return true;
+                }
+            }
+            self.in_file(r, *mods[0].1, &rest);
+            return true;
+        }
+        // A top-level package with the wrong case.
+        let top = parts[0].to_lowercase();
+        if let Some(real) = self.top_packages.iter().find(|p| p.to_lowercase() == top) {
+            r.kind = "python_module".into();
+            r.status = "missing".into();
+            r.suggestion = Some(format!("{real}{}", &d[parts[0].len()..]));
+            r.note = Some(format!("the repository's package is spelled {real}"));
+            return true;
+        }
+        false
     }
 
     /// A path in the repository, possibly with a line range. A GitHub path
     /// may carry a leading directory the checkout does not (try suffixes).
-    fn file(&self, r: &mut Reference, repo: &Path, path: &str, lines: Option<(u32, u32)>) {
+    fn file(
+        &self,
+        r: &mut Reference,
+        repo: &Path,
+        doc_dir: &Path,
+        path: &str,
+        lines: Option<(u32, u32)>,
+    ) {
         // Only files inside the repository are looked at: `..`, `.` and a
         // leading `/` are dropped (a document's relative link is matched by
         // its suffix), and a file reached through a link that leads out of
@@ -605,10 +959,31 @@ impl<'a> Symbols<'a> {
             .split('/')
             .filter(|c| !c.is_empty() && *c != "." && *c != "..")
             .collect();
-        let found = (0..parts.len()).map(|i| parts[i..].join("/")).find(|p| {
+        let doc_rel = relative_dir(repo, doc_dir);
+        let exists = |p: &String| {
             let f = repo.join(p);
             f.is_file() && crate::fsread::within(repo, &f)
-        });
+        };
+        // From the document's folder first (a path written relative to it),
+        // then from the root and by suffix, then the one source file under
+        // the document's folder that ends with it.
+        let joined = parts.join("/");
+        let from_doc = (!doc_rel.is_empty() && !path.starts_with('/'))
+            .then(|| format!("{doc_rel}{joined}"))
+            .filter(exists);
+        let found = from_doc
+            .or_else(|| (0..parts.len()).map(|i| parts[i..].join("/")).find(exists))
+            .or_else(|| {
+                let tail = format!("/{joined}");
+                let under: Vec<&String> = self
+                    .idx
+                    .files
+                    .iter()
+                    .map(|f| &f.path)
+                    .filter(|p| p.ends_with(&tail) && p.starts_with(&doc_rel))
+                    .collect();
+                (under.len() == 1).then(|| under[0].clone())
+            });
         let Some(p) = found else {
             let name = parts.last().copied().unwrap_or("");
             let mut same: Vec<&String> = self
@@ -654,6 +1029,38 @@ impl<'a> Symbols<'a> {
             }
         }
     }
+}
+
+/// A decorator that registers its function with a framework: a call or an
+/// attribute (`@app.route("/x")`, `@router.get`), not a bare name such as
+/// `@staticmethod` or `@property`.
+fn registers(e: &Expr) -> bool {
+    const LANGUAGE: &[&str] = &[
+        "wraps",
+        "lru_cache",
+        "cache",
+        "cached_property",
+        "dataclass",
+        "property",
+        "setter",
+        "getter",
+        "deleter",
+        "abstractmethod",
+        "staticmethod",
+        "classmethod",
+        "override",
+        "overload",
+        "total_ordering",
+        "contextmanager",
+        "asynccontextmanager",
+        "fixture",
+    ];
+    let (name, called) = match e {
+        Expr::Call(c) => (c.func.display(), true),
+        other => (other.display(), false),
+    };
+    let leaf = name.rsplit(['.', ':']).next().unwrap_or("");
+    (called || name.contains('.')) && !LANGUAGE.contains(&leaf)
 }
 
 fn literal_equals(e: &Expr, v: &str) -> bool {
@@ -709,6 +1116,20 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// The document's folder relative to the repository root, with a trailing
+/// `/` ("" at the root or outside the repository).
+fn relative_dir(repo: &Path, doc_dir: &Path) -> String {
+    let (Ok(root), Ok(dir)) = (repo.canonicalize(), doc_dir.canonicalize()) else {
+        return String::new();
+    };
+    match dir.strip_prefix(&root) {
+        Ok(rel) if !rel.as_os_str().is_empty() => {
+            format!("{}/", crate::walk::rel_path(Path::new(""), rel))
+        }
+        _ => String::new(),
+    }
 }
 
 /// A reference to a path outside the repository: reported, nothing read.
