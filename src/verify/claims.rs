@@ -57,6 +57,14 @@ pub struct MitigationSpec {
     pub kind: String,
     pub words: Vec<String>,
     pub evidence: Vec<String>,
+    /// Fact kinds that contradict a presence claim when none of `evidence`
+    /// is there (processes run with no isolation primitive).
+    #[serde(default)]
+    pub against: Vec<String>,
+    /// Why a presence claim with neither evidence nor counter-evidence is
+    /// `unverified` rather than `contradicted` (the code cannot decide it).
+    #[serde(default)]
+    pub undecided: Option<String>,
 }
 
 pub fn vocabulary() -> &'static Vocabulary {
@@ -82,6 +90,10 @@ pub struct Claim {
     /// supported, contradicted, unverified
     pub status: String,
     pub reason: String,
+    /// The element the claim was judged on: what the document names and its
+    /// files (absent: the whole repository).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
     pub evidence: Vec<Location>,
     /// The document section it is in, for the text report.
     #[serde(skip)]
@@ -100,6 +112,178 @@ pub struct Evidence<'a> {
     pub routes: Vec<&'a Fact>,
     pub facts: &'a [Fact],
     pub extra: &'a [Fact],
+    /// Rejecting branches on parameters (input validation by behaviour).
+    pub validations: Vec<Fact>,
+    pub symbols: &'a super::refs::Symbols<'a>,
+    pub graph: crate::model::callgraph::CallGraph<'a>,
+    /// Elements already mapped, by their files.
+    pub elements: std::cell::RefCell<BTreeMap<Vec<String>, std::rc::Rc<Element>>>,
+}
+
+/// The code a claim is about: the files of the element it names (the code
+/// its row or sentence cites, or a class its context names) and every
+/// function reachable from them.
+#[derive(Debug, Default)]
+pub struct Element {
+    /// How the document names it, and its files.
+    pub name: String,
+    pub files: std::collections::BTreeSet<String>,
+    functions: rustc_hash::FxHashSet<String>,
+}
+
+impl Element {
+    fn has(&self, f: &Fact) -> bool {
+        self.files.contains(&f.file)
+            || f.function
+                .as_ref()
+                .is_some_and(|s| self.functions.contains(s))
+            || f.handler
+                .as_ref()
+                .is_some_and(|s| self.functions.contains(s))
+    }
+    pub fn describe(&self) -> String {
+        let files: Vec<&str> = self.files.iter().map(String::as_str).take(3).collect();
+        let more = if self.files.len() > 3 {
+            format!(" and {} more", self.files.len() - 3)
+        } else {
+            String::new()
+        };
+        format!("{} ({}{more})", self.name, files.join(", "))
+    }
+}
+
+/// Input validation by behaviour: a branch on a function's parameter whose
+/// block rejects (raises, or returns `Err(..)`), in production code. Names
+/// of the check do not matter.
+pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
+    use crate::extract::{Expr, StmtKind};
+    fn names(e: &Expr, out: &mut Vec<String>) {
+        match e {
+            Expr::Name(n, _) => out.push(n.split(['.', ':']).next().unwrap_or("").to_string()),
+            Expr::Attr(b, _, _) | Expr::Not(b) | Expr::Element(b) | Expr::Closure(b) => {
+                names(b, out)
+            }
+            Expr::Call(c) => {
+                names(&c.func, out);
+                c.args.iter().for_each(|a| names(&a.value, out));
+            }
+            Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) | Expr::Macro(_, xs, _) => {
+                xs.iter().for_each(|x| names(x, out))
+            }
+            Expr::Subscript(b, xs) => {
+                names(b, out);
+                xs.iter().for_each(|x| names(x, out));
+            }
+            _ => {}
+        }
+    }
+    let rejects = |st: &crate::extract::Stmt| match st.kind {
+        StmtKind::Raise => true,
+        StmtKind::Return => {
+            matches!(&st.value, Expr::Call(c) if matches!(&c.func, Expr::Name(n, _) if n == "Err"))
+        }
+        _ => false,
+    };
+    let mut out = vec![];
+    for (fi, f) in idx.files.iter().enumerate() {
+        for (i, b) in f.stmts.iter().enumerate() {
+            let (StmtKind::Branch, Some(scope), Some((start, end))) = (&b.kind, b.scope, b.body)
+            else {
+                continue;
+            };
+            let params: Vec<&str> = f.defs[scope]
+                .params
+                .iter()
+                .map(|p| {
+                    p.name
+                        .trim_start_matches(['*', '&'])
+                        .split(':')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                })
+                .filter(|n| !["self", "cls", "mut self", ""].contains(n))
+                .collect();
+            let mut used = vec![];
+            names(&b.value, &mut used);
+            if !used.iter().any(|u| params.contains(&u.as_str())) {
+                continue;
+            }
+            let inside = |p: crate::extract::Pos| {
+                (p.line, p.column) >= (start.line, start.column)
+                    && (p.line, p.column) < (end.line, end.column)
+            };
+            if f.stmts[i + 1..]
+                .iter()
+                .take_while(|s| inside(s.pos))
+                .any(|s| s.scope == Some(scope) && rejects(s))
+            {
+                let mut fact = Fact::new("input_validation", f, b.pos);
+                fact.function = Some(idx.def_symbol(fi, scope));
+                fact.via = Some("rejecting branch".into());
+                out.push(fact);
+            }
+        }
+    }
+    out
+}
+
+/// How deep calls are followed from an element's code.
+const ELEMENT_DEPTH: usize = 4;
+
+impl<'a> Evidence<'a> {
+    /// The element a claim is about: the production files its unit's
+    /// references resolve to, else the classes its context and text name.
+    /// `None`: the document names no code for it (judged on the repository).
+    pub fn element(&self, refs: &[Reference], names: &str) -> Option<std::rc::Rc<Element>> {
+        let mut files: Vec<String> = refs
+            .iter()
+            .filter(|r| r.status == "resolved")
+            .filter_map(|r| r.target.as_ref().map(|t| t.file.clone()))
+            .filter(|f| self.symbols.has_source(f))
+            .collect();
+        let mut name = refs
+            .iter()
+            .filter(|r| r.status == "resolved")
+            .map(|r| r.text.clone())
+            .next()
+            .unwrap_or_default();
+        if files.is_empty() {
+            for w in names.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+                let fs = self.symbols.files_defining(w);
+                if !fs.is_empty() && name.is_empty() {
+                    name = w.to_string();
+                }
+                files.extend(fs);
+            }
+        }
+        files.sort();
+        files.dedup();
+        if files.is_empty() {
+            return None;
+        }
+        if let Some(e) = self.elements.borrow().get(&files) {
+            return Some(e.clone());
+        }
+        let mut functions = rustc_hash::FxHashSet::default();
+        for f in &files {
+            for sym in self.symbols.defs_in(f) {
+                if let Some(n) = self.graph.node_of(&sym) {
+                    for (m, _) in self.graph.reach(n, ELEMENT_DEPTH) {
+                        functions.insert(self.graph.symbol(m));
+                    }
+                }
+                functions.insert(sym);
+            }
+        }
+        let e = std::rc::Rc::new(Element {
+            name,
+            files: files.iter().cloned().collect(),
+            functions,
+        });
+        self.elements.borrow_mut().insert(files, e.clone());
+        Some(e)
+    }
 }
 
 struct Found {
@@ -113,7 +297,8 @@ struct Found {
 }
 
 impl<'a> Evidence<'a> {
-    fn gather(&self, kind: &str, scope: &Scope) -> Found {
+    fn gather(&self, kind: &str, scope: &Scope, el: Option<&Element>) -> Found {
+        let on = |x: &Fact| el.is_none_or(|e| e.has(x));
         let mut f = Found {
             locs: vec![],
             against: vec![],
@@ -126,7 +311,7 @@ impl<'a> Evidence<'a> {
         };
         match kind {
             "auth" | "rate_limit" => {
-                for r in self.routes.iter().filter(|r| scope.route(r)) {
+                for r in self.routes.iter().filter(|r| scope.route(r) && on(r)) {
                     f.routes += 1;
                     let guards = if kind == "auth" {
                         &r.auth
@@ -148,7 +333,7 @@ impl<'a> Evidence<'a> {
                 }
             }
             "safe_yaml" => {
-                for x in self.facts.iter().filter(|x| x.kind == "yaml_load") {
+                for x in self.facts.iter().filter(|x| x.kind == "yaml_load" && on(x)) {
                     if x.safe == Some(true) {
                         f.locs.push(loc(x));
                     } else {
@@ -157,19 +342,23 @@ impl<'a> Evidence<'a> {
                 }
             }
             "tls" => {
-                for x in self.facts.iter() {
+                for x in self.facts.iter().filter(|x| on(x)) {
                     let off = (x.kind == "network_out"
                         && x.flags.get("verify") == Some(&serde_json::Value::Bool(false)))
                         || (x.kind == "tls_config" && x.safe == Some(false));
+                    // Outbound https:// calls say nothing about TLS on the
+                    // element; only turning certificate checks off does.
                     if off {
                         f.against.push(loc(x));
-                    } else if x.kind == "network_out" {
-                        f.locs.push(loc(x));
                     }
                 }
             }
             "timeout" => {
-                for x in self.facts.iter().filter(|x| x.kind == "network_out") {
+                for x in self
+                    .facts
+                    .iter()
+                    .filter(|x| x.kind == "network_out" && on(x))
+                {
                     if x.flags.contains_key("timeout") {
                         f.locs.push(loc(x));
                     } else {
@@ -178,14 +367,37 @@ impl<'a> Evidence<'a> {
                 }
             }
             "cors" => {
-                for x in self.facts.iter().filter(|x| x.kind == "cors_policy") {
+                for x in self
+                    .facts
+                    .iter()
+                    .filter(|x| x.kind == "cors_policy" && on(x))
+                {
                     f.locs.push(loc(x));
                 }
             }
             other => {
-                for x in self.extra.iter().filter(|x| x.kind == other) {
+                for x in self
+                    .extra
+                    .iter()
+                    .chain(self.validations.iter())
+                    .filter(|x| x.kind == other && on(x))
+                {
                     f.locs.push(loc(x));
                 }
+            }
+        }
+        if let Some(m) = vocabulary()
+            .mitigation
+            .iter()
+            .find(|m| m.evidence.first().map(String::as_str) == Some(kind))
+        {
+            for x in self
+                .facts
+                .iter()
+                .chain(self.extra)
+                .filter(|x| on(x) && m.against.iter().any(|a| a == x.kind))
+            {
+                f.against.push(loc(x));
             }
         }
         f.locs
@@ -276,7 +488,9 @@ fn mentioned(t: &str) -> Vec<(&'static MitigationSpec, usize)> {
         let Some(pos) = m.words.iter().filter_map(|w| t.find(w.as_str())).min() else {
             continue;
         };
-        let fam = m.evidence.join(",");
+        // One claim per evidence family (authentication and authorization
+        // share route guards; server TLS and TLS share listener TLS).
+        let fam = m.evidence.first().cloned().unwrap_or_default();
         if !fam.is_empty() && seen.contains(&fam) {
             continue;
         }
@@ -296,6 +510,7 @@ fn new_claim(line: u32, context: &str, m: &str, polarity: &str) -> Claim {
         polarity: polarity.into(),
         status: "unverified".into(),
         reason: String::new(),
+        element: None,
         evidence: vec![],
         section: String::new(),
     }
@@ -445,7 +660,14 @@ pub fn claims(
             }
             _ => {
                 let scope = Scope::of(&format!("{context} {text}"), ev);
-                judge(&mut c, m, &scope, refs, ev);
+                let el = ev.element(
+                    refs,
+                    &format!(
+                        "{context} {sentence_raw}",
+                        sentence_raw = &text[a.min(text.len())..b.min(text.len())]
+                    ),
+                );
+                judge(&mut c, m, &scope, refs, ev, el.as_deref());
             }
         }
         out.push(c);
@@ -521,7 +743,8 @@ pub fn threat_claims(t: &super::tm7::Threat, refs: &[Reference], ev: &Evidence) 
         if polarity.is_empty() {
             c.reason = format!("unknown threat state {:?}", t.state);
         } else {
-            judge(&mut c, m, &scope, refs, ev);
+            let el = ev.element(refs, &format!("{} {}", t.source, t.target));
+            judge(&mut c, m, &scope, refs, ev, el.as_deref());
             c.reason = format!("threat {} is {shown}: {}", t.id, c.reason);
         }
         c.column = Some(t.column);
@@ -558,34 +781,53 @@ pub fn threat_claims(t: &super::tm7::Threat, refs: &[Reference], ev: &Evidence) 
     out
 }
 
-fn judge(c: &mut Claim, m: &MitigationSpec, scope: &Scope, refs: &[Reference], ev: &Evidence) {
+fn judge(
+    c: &mut Claim,
+    m: &MitigationSpec,
+    scope: &Scope,
+    refs: &[Reference],
+    ev: &Evidence,
+    el: Option<&Element>,
+) {
     if m.evidence.is_empty() {
         c.reason = format!("nothing in the code records {}", m.kind.replace('_', " "));
         return;
     }
-    let mut found = Found {
-        locs: vec![],
-        against: vec![],
-        applied: vec![],
-        routes: 0,
+    let collect = |el: Option<&Element>| {
+        let mut found = Found {
+            locs: vec![],
+            against: vec![],
+            applied: vec![],
+            routes: 0,
+        };
+        for k in &m.evidence {
+            let f = ev.gather(k, scope, el);
+            found.locs.extend(f.locs);
+            found.against.extend(f.against);
+            found.applied.extend(f.applied);
+            found.routes += f.routes;
+        }
+        found
     };
-    for k in &m.evidence {
-        let f = ev.gather(k, scope);
-        found.locs.extend(f.locs);
-        found.against.extend(f.against);
-        found.applied.extend(f.applied);
-        found.routes += f.routes;
+    let guard = m.evidence.iter().any(|e| e == "auth" || e == "rate_limit");
+    let mut el = el;
+    let mut found = collect(el);
+    // Guards are judged on routes: an element that serves none (the
+    // guard's own definition) does not narrow them.
+    if guard && found.routes == 0 && el.is_some() {
+        el = None;
+        found = collect(None);
     }
+    c.element = el.map(Element::describe);
     let cited: Vec<&Reference> = refs
         .iter()
         .filter(|r| r.status == "resolved" && r.symbol.is_some())
         .collect();
     let what = m.kind.replace('_', " ");
-    let guard = m.evidence.iter().any(|e| e == "auth" || e == "rate_limit");
-    let place = if guard {
-        scope.describe()
-    } else {
-        "the repository".to_string()
+    let place = match el {
+        Some(e) => e.describe(),
+        None if guard => scope.describe(),
+        None => "the repository".to_string(),
     };
     match c.polarity.as_str() {
         "not_applicable" => {
@@ -641,7 +883,16 @@ fn judge(c: &mut Claim, m: &MitigationSpec, scope: &Scope, refs: &[Reference], e
                 }
                 return;
             }
-            if guard && found.routes == 0 {
+            if found.locs.is_empty() && !found.against.is_empty() && !m.against.is_empty() {
+                c.status = "contradicted".into();
+                c.reason = format!(
+                    "no {what} in {place}, and {} goes against it",
+                    plural(found.against.len(), "place")
+                );
+                c.evidence = found.against.into_iter().take(10).collect();
+            } else if found.locs.is_empty() && m.undecided.is_some() {
+                c.reason = m.undecided.clone().unwrap_or_default();
+            } else if guard && found.routes == 0 {
                 // Guards are judged on routes; with none, the code cannot say.
                 c.reason =
                     format!("{place} has no HTTP routes to judge {what} on; nothing decides it");

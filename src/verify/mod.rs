@@ -210,6 +210,10 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
             .collect(),
         facts: &facts,
         extra: &extra,
+        validations: claims::validations(&idx),
+        symbols: &symbols,
+        graph: crate::model::callgraph::CallGraph::new(&idx),
+        elements: Default::default(),
     };
     let mut documents = vec![];
     for (path, doc) in docs {
@@ -218,8 +222,11 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
         let mut tm7_summary = None;
         match doc {
             Document::Markdown(text) => {
-                for u in markdown::units(text) {
-                    let section = u.section.join(" › ");
+                // References first, then claims: a claim in one cell of a
+                // table row is about the code another cell of it cites.
+                let units = markdown::units(text);
+                let mut per_unit = vec![];
+                for u in &units {
                     let mut unit_refs = vec![];
                     // The source file a line names first: bare names after it are its own.
                     let mut ctx = None;
@@ -243,7 +250,21 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                             );
                         }
                     }
+                    per_unit.push(unit_refs);
+                }
+                for (i, u) in units.iter().enumerate() {
+                    let section = u.section.join(" › ");
                     if u.kind != "heading" {
+                        let row: Vec<Reference> = if u.kind == "table_cell" {
+                            units
+                                .iter()
+                                .zip(&per_unit)
+                                .filter(|(o, _)| o.kind == "table_cell" && o.line == u.line)
+                                .flat_map(|(_, r)| r.iter().cloned())
+                                .collect()
+                        } else {
+                            per_unit[i].clone()
+                        };
                         // A table's column header reads like a heading for its
                         // cells (a "Gaps" column), unless it mixes mitigations in.
                         let mut headings = u.section.clone();
@@ -252,17 +273,13 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                                 .clone()
                                 .filter(|c| !c.to_lowercase().contains("mitigat")),
                         );
-                        let cs = claims::claims(
-                            &u.prose,
-                            &u.context(),
-                            &headings,
-                            u.line,
-                            &unit_refs,
-                            &ev,
-                        );
+                        let cs =
+                            claims::claims(&u.prose, &u.context(), &headings, u.line, &row, &ev);
                         g.claims(cs, &section);
                     }
-                    g.refs(unit_refs, &section);
+                }
+                for (u, r) in units.iter().zip(per_unit) {
+                    g.refs(r, &u.section.join(" › "));
                 }
             }
             Document::Tm7(tm) => {

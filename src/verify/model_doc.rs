@@ -348,6 +348,7 @@ pub fn compare(
                 polarity: polarity.into(),
                 status: "unverified".into(),
                 reason: String::new(),
+                element: None,
                 evidence: vec![],
                 section: String::new(),
             };

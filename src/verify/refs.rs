@@ -424,6 +424,45 @@ impl<'a> Symbols<'a> {
         }
     }
 
+    /// The files that define `name` when it is a class (or another
+    /// code-shaped definition) of the repository: how a table row or
+    /// heading names an element ("LocalShellBackend").
+    pub fn files_defining(&self, name: &str) -> Vec<String> {
+        if !code_shaped(name) {
+            return vec![];
+        }
+        let mut out: Vec<String> = self
+            .by_leaf
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| match self.by_symbol.get(s) {
+                Some(Target::Def(f, d)) if self.idx.files[*f].defs[*d].kind == DefKind::Class => {
+                    Some(self.idx.files[*f].path.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Is `path` a source file of the analysed code (production scope)?
+    pub fn has_source(&self, path: &str) -> bool {
+        self.by_path.contains_key(path)
+    }
+
+    /// The definition symbols of a source file.
+    pub fn defs_in(&self, path: &str) -> Vec<String> {
+        match self.by_path.get(path) {
+            Some(&fi) => (0..self.idx.files[fi].defs.len())
+                .map(|d| self.idx.def_symbol(fi, d))
+                .collect(),
+            None => vec![],
+        }
+    }
+
     /// Handlers that a framework registers (route facts): they count as used.
     pub fn register_handlers<'s>(&mut self, handlers: impl Iterator<Item = &'s str>) {
         self.registered.extend(handlers.map(str::to_string));
