@@ -118,6 +118,9 @@ pub struct Evidence<'a> {
     pub graph: crate::model::callgraph::CallGraph<'a>,
     /// Elements already mapped, by their files.
     pub elements: std::cell::RefCell<BTreeMap<Vec<String>, std::rc::Rc<Element>>>,
+    /// The application as a whole: its entry points and what they call
+    /// (`None` inside: a library with no entry point).
+    pub app: std::cell::OnceCell<Option<std::rc::Rc<Element>>>,
 }
 
 /// The code a claim is about: the files of the element it names (the code
@@ -142,6 +145,9 @@ impl Element {
                 .is_some_and(|s| self.functions.contains(s))
     }
     pub fn describe(&self) -> String {
+        if self.files.is_empty() {
+            return format!("{} (and what they call)", self.name);
+        }
         let files: Vec<&str> = self.files.iter().map(String::as_str).take(3).collect();
         let more = if self.files.len() > 3 {
             format!(" and {} more", self.files.len() - 3)
@@ -230,21 +236,75 @@ pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
 
 /// How deep calls are followed from an element's code.
 const ELEMENT_DEPTH: usize = 4;
+/// How deep calls are followed from the application's entry points.
+const APP_DEPTH: usize = 12;
 
 impl<'a> Evidence<'a> {
+    /// The application: every entry point (routes, CLI commands, scheduled
+    /// jobs, plugins, `main`) and the functions they reach. A mitigation
+    /// that nothing reaches from here is defined, not wired.
+    pub fn app(&self) -> Option<std::rc::Rc<Element>> {
+        self.app
+            .get_or_init(|| {
+                let cat = crate::catalog::Catalog::builtin();
+                let mut roots: Vec<String> = self
+                    .routes
+                    .iter()
+                    .filter_map(|r| r.handler.clone())
+                    .collect();
+                roots.extend(
+                    self.graph
+                        .decorated_entries(cat)
+                        .into_iter()
+                        .map(|(_, n, _, _)| self.graph.symbol(n)),
+                );
+                roots.extend(
+                    self.extra
+                        .iter()
+                        .filter(|f| matches!(f.kind, "cli" | "scheduled" | "plugin"))
+                        .filter_map(|f| f.function.clone()),
+                );
+                roots.sort();
+                roots.dedup();
+                if roots.is_empty() {
+                    return None;
+                }
+                let mut functions = rustc_hash::FxHashSet::default();
+                for sym in &roots {
+                    if let Some(n) = self.graph.node_of(sym) {
+                        for (m, _) in self.graph.reach(n, APP_DEPTH) {
+                            functions.insert(self.graph.symbol(m));
+                        }
+                    }
+                    functions.insert(sym.clone());
+                }
+                Some(std::rc::Rc::new(Element {
+                    name: format!("the application's {} entry points", roots.len()),
+                    files: Default::default(),
+                    functions,
+                }))
+            })
+            .clone()
+    }
+
     /// The element a claim is about: the production files its unit's
     /// references resolve to, else the classes its context and text name.
     /// `None`: the document names no code for it (judged on the repository).
     pub fn element(&self, refs: &[Reference], names: &str) -> Option<std::rc::Rc<Element>> {
+        // A bare name names an element only when it is one definition
+        // (`description` or `system_prompt` defined in ten places is not).
+        let names_one = |r: &&Reference| r.kind != "symbol" || r.note.is_none();
         let mut files: Vec<String> = refs
             .iter()
             .filter(|r| r.status == "resolved")
+            .filter(names_one)
             .filter_map(|r| r.target.as_ref().map(|t| t.file.clone()))
             .filter(|f| self.symbols.has_source(f))
             .collect();
         let mut name = refs
             .iter()
             .filter(|r| r.status == "resolved")
+            .filter(names_one)
             .map(|r| r.text.clone())
             .next()
             .unwrap_or_default();
@@ -259,15 +319,44 @@ impl<'a> Evidence<'a> {
         }
         files.sort();
         files.dedup();
+        // Else the routes its words name (`/webhook`, `/metrics`): their
+        // handlers and what they call.
+        let mut handlers: Vec<String> = vec![];
         if files.is_empty() {
-            return None;
+            let words: std::collections::BTreeSet<String> = names
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.len() >= 4)
+                .map(str::to_string)
+                .collect();
+            for r in &self.routes {
+                let p = r.pattern.as_deref().unwrap_or("").to_lowercase();
+                let hit = p.split(['/', '-', '_', '.']).any(|seg| words.contains(seg));
+                if let (true, Some(h)) = (hit, &r.handler) {
+                    if name.is_empty() {
+                        name = r.pattern.clone().unwrap_or_default();
+                    }
+                    handlers.push(h.clone());
+                }
+            }
+            handlers.sort();
+            handlers.dedup();
+            if handlers.is_empty() {
+                return None;
+            }
+            files = handlers.iter().map(|h| format!("route:{h}")).collect();
         }
         if let Some(e) = self.elements.borrow().get(&files) {
             return Some(e.clone());
         }
         let mut functions = rustc_hash::FxHashSet::default();
-        for f in &files {
-            for sym in self.symbols.defs_in(f) {
+        let roots: Vec<String> = if handlers.is_empty() {
+            files.iter().flat_map(|f| self.symbols.defs_in(f)).collect()
+        } else {
+            handlers.clone()
+        };
+        {
+            for sym in roots {
                 if let Some(n) = self.graph.node_of(&sym) {
                     for (m, _) in self.graph.reach(n, ELEMENT_DEPTH) {
                         functions.insert(self.graph.symbol(m));
@@ -278,7 +367,11 @@ impl<'a> Evidence<'a> {
         }
         let e = std::rc::Rc::new(Element {
             name,
-            files: files.iter().cloned().collect(),
+            files: if handlers.is_empty() {
+                files.iter().cloned().collect()
+            } else {
+                Default::default()
+            },
             functions,
         });
         self.elements.borrow_mut().insert(files, e.clone());
@@ -485,7 +578,7 @@ fn mentioned(t: &str) -> Vec<(&'static MitigationSpec, usize)> {
     let mut out: Vec<(&MitigationSpec, usize)> = vec![];
     let mut seen = vec![];
     for m in &vocabulary().mitigation {
-        let Some(pos) = m.words.iter().filter_map(|w| t.find(w.as_str())).min() else {
+        let Some(pos) = m.words.iter().filter_map(|w| word_start(t, w)).min() else {
             continue;
         };
         // One claim per evidence family (authentication and authorization
@@ -499,6 +592,23 @@ fn mentioned(t: &str) -> Vec<(&'static MitigationSpec, usize)> {
     }
     out
 }
+
+/// Where `w` first occurs at the start of a word of `t`, or after a
+/// negating prefix ("unauthenticated"): "signed" is not in "designed".
+fn word_start(t: &str, w: &str) -> Option<usize> {
+    t.match_indices(w).map(|(i, _)| i).find(|&i| {
+        let before = &t[..i];
+        let frag_start = before
+            .rfind(|c: char| !c.is_alphanumeric() && c != '-')
+            .map(|j| j + 1)
+            .unwrap_or(0);
+        let frag = &before[frag_start..];
+        frag.is_empty() || NEGATING_PREFIXES.contains(&frag)
+    })
+}
+
+/// A word that starts with one of these negates the mitigation it names.
+const NEGATING_PREFIXES: &[&str] = &["un", "non-", "non"];
 
 fn new_claim(line: u32, context: &str, m: &str, polarity: &str) -> Claim {
     Claim {
@@ -607,70 +717,102 @@ fn under(section: &[String], words: &[String]) -> bool {
     })
 }
 
-/// The claims a unit of text makes. `section`: the headings above it.
+/// The claims a unit of text makes. `section`: the headings above it;
+/// `line_at`: the document line of a byte of `text` (a claim is located at
+/// its sentence, not at the start of its paragraph); `refs`: the references
+/// of the unit (or of its whole table row); `refs_in`: those cited inside a
+/// byte range of `text` (one sentence).
 pub fn claims(
     text: &str,
     context: &str,
     section: &[String],
-    line: u32,
+    line_at: &dyn Fn(usize) -> u32,
     refs: &[Reference],
+    refs_in: &dyn Fn(usize, usize) -> Vec<Reference>,
     ev: &Evidence,
 ) -> Vec<Claim> {
+    let line = line_at(0);
     let v = vocabulary();
     if under(section, &v.prose.non_claim_sections) {
         return vec![];
     }
     let gap_section = under(section, &v.prose.gap_sections);
     let t = text.to_lowercase();
+    // Byte offsets of the lower-cased text match the text's for ASCII; a
+    // lower-casing that changes lengths keeps the unit's line and references.
+    let same = t.len() == text.len();
     let mut out = vec![];
     let na = v.na_words.iter().any(|w| t.contains(w.as_str()));
-    for (m, pos) in mentioned(&t) {
-        let (a, b) = sentence_at(&t, pos);
-        let sentence = &t[a..b];
-        let reading = read_sentence(sentence);
-        if reading == Reading::Threat {
-            continue;
+    // Sentence by sentence: each sentence's mitigations are its claims.
+    let mut from = 0;
+    while from < t.len() {
+        let (a, b) = sentence_at(&t, from);
+        // Past the sentence and its terminator (ASCII: a char boundary).
+        from = if b < t.len() { b + 1 } else { t.len() };
+        let a = a.max(0);
+        for (m, rel) in mentioned(&t[a..b]) {
+            let pos = a + rel;
+            let sentence = &t[a..b];
+            let reading = read_sentence(sentence);
+            if reading == Reading::Threat {
+                continue;
+            }
+            let before = &t[a..pos];
+            // The absence word must be in the same clause, shortly before, or
+            // a prefix of the word itself ("unauthenticated", "unsandboxed").
+            let clause = before.rsplit([',', '(', ')']).next().unwrap_or(before);
+            let word_start = before
+                .rfind(|c: char| !c.is_alphanumeric() && c != '-')
+                .map(|i| i + 1)
+                .unwrap_or(0);
+            let prefix = &before[word_start..];
+            let negated_word = NEGATING_PREFIXES.contains(&prefix);
+            let absent = gap_section
+                || negated_word
+                || text.contains("GAP")
+                || v.absence_words.iter().chain(&v.prose.weak_words).any(|w| {
+                    w != "gap" && contains_word(clause, w.trim_end()) && clause.len() < 80
+                });
+            let polarity = if reading == Reading::Recommendation {
+                "recommendation"
+            } else if na && !absent {
+                "not_applicable"
+            } else if absent {
+                "absent"
+            } else {
+                "present"
+            };
+            let at = if same { line_at(pos) } else { line };
+            let mut c = new_claim(at, context, &m.kind, polarity);
+            match reading {
+                Reading::Recommendation => {
+                    c.status = "not_judged".into();
+                    c.reason = "advice or a requirement, not a statement about the code".into();
+                }
+                Reading::Deployment(w) => {
+                    c.reason = format!("about {w}: not decidable from the application's code");
+                }
+                _ => {
+                    let scope = Scope::of(&format!("{context} {text}"), ev);
+                    let raw = if same { &text[a..b] } else { text };
+                    let own = if same { refs_in(a, b) } else { refs.to_vec() };
+                    // The element: the code the sentence cites or names, else
+                    // the code its row cites (for a mitigation: a gap in one
+                    // cell is not about the controls another cell cites), else
+                    // what the row's context names.
+                    let el = ev
+                        .element(&own, raw)
+                        .or_else(|| {
+                            (polarity != "absent")
+                                .then(|| ev.element(refs, ""))
+                                .flatten()
+                        })
+                        .or_else(|| ev.element(&[], context));
+                    judge(&mut c, m, &scope, refs, ev, el.as_deref());
+                }
+            }
+            out.push(c);
         }
-        let before = &t[a..pos];
-        // The absence word must be in the same clause, shortly before.
-        let clause = before.rsplit([',', '(', ')']).next().unwrap_or(before);
-        let absent = gap_section
-            || text.contains("GAP")
-            || v.absence_words
-                .iter()
-                .chain(&v.prose.weak_words)
-                .any(|w| w != "gap" && contains_word(clause, w.trim_end()) && clause.len() < 80);
-        let polarity = if reading == Reading::Recommendation {
-            "recommendation"
-        } else if na && !absent {
-            "not_applicable"
-        } else if absent {
-            "absent"
-        } else {
-            "present"
-        };
-        let mut c = new_claim(line, context, &m.kind, polarity);
-        match reading {
-            Reading::Recommendation => {
-                c.status = "not_judged".into();
-                c.reason = "advice or a requirement, not a statement about the code".into();
-            }
-            Reading::Deployment(w) => {
-                c.reason = format!("about {w}: not decidable from the application's code");
-            }
-            _ => {
-                let scope = Scope::of(&format!("{context} {text}"), ev);
-                let el = ev.element(
-                    refs,
-                    &format!(
-                        "{context} {sentence_raw}",
-                        sentence_raw = &text[a.min(text.len())..b.min(text.len())]
-                    ),
-                );
-                judge(&mut c, m, &scope, refs, ev, el.as_deref());
-            }
-        }
-        out.push(c);
     }
     if out.is_empty() && na {
         let mut c = new_claim(line, context, "n/a", "not_applicable");
@@ -818,6 +960,33 @@ fn judge(
         el = None;
         found = collect(None);
     }
+    // A claim that names no code is about the application: what its entry
+    // points reach. Evidence that only exists elsewhere is defined, not wired.
+    let app = if el.is_none() && !guard {
+        ev.app()
+    } else {
+        None
+    };
+    let mut unwired = vec![];
+    if let Some(a) = app.as_deref() {
+        let wired = collect(Some(a));
+        if wired.locs.is_empty() && !found.locs.is_empty() {
+            unwired = std::mem::take(&mut found.locs);
+        }
+        found = Found {
+            against: found.against,
+            ..wired
+        };
+        el = Some(a);
+    }
+    // A cited element that no entry point of the application reaches is
+    // defined, not wired: its mitigation protects nothing.
+    let mut unreached = false;
+    if let (Some(e), false, Some(a)) = (el, guard, if el.is_some() { ev.app() } else { None }) {
+        if !e.files.is_empty() && !e.functions.iter().any(|f| a.functions.contains(f)) {
+            unreached = true;
+        }
+    }
     c.element = el.map(Element::describe);
     let cited: Vec<&Reference> = refs
         .iter()
@@ -837,6 +1006,21 @@ fn judge(
             if found.locs.is_empty() {
                 c.status = "supported".into();
                 c.reason = format!("no {what} found in {place}");
+                if !unwired.is_empty() {
+                    c.reason.push_str(&format!(
+                        " ({} defined elsewhere, not reached from an entry point)",
+                        plural(unwired.len(), "place")
+                    ));
+                    c.evidence = unwired.into_iter().take(10).collect();
+                }
+            } else if el.is_none() && !guard {
+                // Nothing ties the gap to code: a mitigation somewhere else
+                // in the repository does not close it.
+                c.reason = format!(
+                    "the document names no code for this gap; {what} exists elsewhere ({})",
+                    plural(found.locs.len(), "place")
+                );
+                c.evidence = found.locs.into_iter().take(10).collect();
             } else {
                 c.status = "contradicted".into();
                 c.reason = format!(
@@ -883,7 +1067,20 @@ fn judge(
                 }
                 return;
             }
-            if found.locs.is_empty() && !found.against.is_empty() && !m.against.is_empty() {
+            if unreached && !found.locs.is_empty() {
+                c.status = "contradicted".into();
+                c.reason = format!(
+                    "{what} is in {place}, but no entry point of the application reaches it"
+                );
+                c.evidence = found.locs.into_iter().take(10).collect();
+            } else if found.locs.is_empty() && !unwired.is_empty() {
+                c.status = "contradicted".into();
+                c.reason = format!(
+                    "{what} is defined ({}) but never reached from {place}",
+                    plural(unwired.len(), "place")
+                );
+                c.evidence = unwired.into_iter().take(10).collect();
+            } else if found.locs.is_empty() && !found.against.is_empty() && !m.against.is_empty() {
                 c.status = "contradicted".into();
                 c.reason = format!(
                     "no {what} in {place}, and {} goes against it",

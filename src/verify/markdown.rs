@@ -20,6 +20,8 @@ pub struct Unit {
     /// The prose alone, without inline code: what claims are read from
     /// (a symbol named `check_permission` is not a claim about permissions).
     pub prose: String,
+    /// Where the prose's pieces start: (byte offset in `prose`, 1-based line).
+    pub prose_lines: Vec<(usize, u32)>,
     /// Inline code spans and link destinations, with their 1-based line and column.
     pub codes: Vec<Span>,
     pub links: Vec<Span>,
@@ -33,6 +35,16 @@ pub struct Span {
 }
 
 impl Unit {
+    /// The line of the document that byte `pos` of the prose comes from.
+    pub fn line_at(&self, pos: usize) -> u32 {
+        let i = self.prose_lines.partition_point(|(o, _)| *o <= pos);
+        if i == 0 {
+            self.line
+        } else {
+            self.prose_lines[i - 1].1
+        }
+    }
+
     /// "Denial of service / HTTP API": the section (or column) and row a cell belongs to.
     pub fn context(&self) -> String {
         let mut parts: Vec<String> = vec![];
@@ -199,6 +211,8 @@ pub fn units(src: &str) -> Vec<Unit> {
             Event::Text(t) => {
                 if let Some(u) = cur.as_mut() {
                     u.text.push_str(&t);
+                    u.prose_lines
+                        .push((u.prose.len(), lines.pos(range.start).0));
                     u.prose.push_str(&t);
                 }
             }

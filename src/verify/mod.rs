@@ -214,6 +214,7 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
         symbols: &symbols,
         graph: crate::model::callgraph::CallGraph::new(&idx),
         elements: Default::default(),
+        app: Default::default(),
     };
     let mut documents = vec![];
     for (path, doc) in docs {
@@ -273,8 +274,31 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                                 .clone()
                                 .filter(|c| !c.to_lowercase().contains("mitigat")),
                         );
-                        let cs =
-                            claims::claims(&u.prose, &u.context(), &headings, u.line, &row, &ev);
+                        // The k-th " … " of the prose is the k-th code span.
+                        let holes: Vec<usize> =
+                            u.prose.match_indices(" … ").map(|(i, _)| i).collect();
+                        let own = &per_unit[i];
+                        let refs_in = |a: usize, b: usize| -> Vec<Reference> {
+                            u.codes
+                                .iter()
+                                .zip(&holes)
+                                .filter(|(_, h)| **h >= a && **h < b)
+                                .flat_map(|(c, _)| {
+                                    own.iter()
+                                        .filter(|r| r.line == c.line && r.column == c.column)
+                                        .cloned()
+                                })
+                                .collect()
+                        };
+                        let cs = claims::claims(
+                            &u.prose,
+                            &u.context(),
+                            &headings,
+                            &|pos| u.line_at(pos),
+                            &row,
+                            &refs_in,
+                            &ev,
+                        );
                         g.claims(cs, &section);
                     }
                 }
