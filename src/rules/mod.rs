@@ -305,9 +305,22 @@ pub struct Config {
     /// `[scope]`: globs that put files in a code scope.
     #[serde(default)]
     pub scope: crate::scope::ScopeConfig,
+    /// `[verify]`: how `threatscan verify` maps a document's elements to code.
+    #[serde(default)]
+    pub verify: VerifyConfig,
     /// Set when loaded from a repository: what its files must stay in.
     #[serde(skip)]
     pub confined: Option<PathBuf>,
+}
+
+/// `[verify.map]`: an element as a threat model names it ("Backend Server")
+/// → the code it is: a module (`acme.server`), a repository path (a file, or
+/// a folder and everything under it), or a class name.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyConfig {
+    #[serde(default)]
+    pub map: std::collections::BTreeMap<String, String>,
 }
 
 /// Catalogue files of the repository's own, loaded with the built-in ones.

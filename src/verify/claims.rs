@@ -118,6 +118,8 @@ pub struct Evidence<'a> {
     pub graph: crate::model::callgraph::CallGraph<'a>,
     /// Elements already mapped, by their files.
     pub elements: std::cell::RefCell<BTreeMap<Vec<String>, std::rc::Rc<Element>>>,
+    /// `[verify.map]` of `.threatscan.toml`: element name → its files.
+    pub pins: Vec<(String, Vec<String>)>,
     /// The application as a whole: its entry points and what they call
     /// (`None` inside: a library with no entry point).
     pub app: std::cell::OnceCell<Option<std::rc::Rc<Element>>>,
@@ -330,8 +332,8 @@ impl<'a> Evidence<'a> {
                 .map(str::to_string)
                 .collect();
             for r in &self.routes {
-                let p = r.pattern.as_deref().unwrap_or("").to_lowercase();
-                let hit = p.split(['/', '-', '_', '.']).any(|seg| words.contains(seg));
+                let p = r.pattern.as_deref().unwrap_or("");
+                let hit = words.iter().any(|w| route_has_word(p, w));
                 if let (true, Some(h)) = (hit, &r.handler) {
                     if name.is_empty() {
                         name = r.pattern.clone().unwrap_or_default();
@@ -346,8 +348,31 @@ impl<'a> Evidence<'a> {
             }
             files = handlers.iter().map(|h| format!("route:{h}")).collect();
         }
-        if let Some(e) = self.elements.borrow().get(&files) {
-            return Some(e.clone());
+        Some(self.built(name, files, handlers))
+    }
+
+    /// The element `[verify.map]` pins for a name the text contains
+    /// (case-insensitive, whole words).
+    pub fn pinned(&self, text: &str) -> Option<std::rc::Rc<Element>> {
+        let t = text.to_lowercase();
+        let (name, files) = self
+            .pins
+            .iter()
+            .find(|(n, files)| !files.is_empty() && whole_word(&t, &n.to_lowercase()))?;
+        Some(self.built(format!("{name} ([verify.map])"), files.clone(), vec![]))
+    }
+
+    /// An element from its files (or, for routes, its handlers), cached.
+    fn built(
+        &self,
+        name: String,
+        files: Vec<String>,
+        handlers: Vec<String>,
+    ) -> std::rc::Rc<Element> {
+        let mut key = files.clone();
+        key.push(format!("\0{name}"));
+        if let Some(e) = self.elements.borrow().get(&key) {
+            return e.clone();
         }
         let mut functions = rustc_hash::FxHashSet::default();
         let roots: Vec<String> = if handlers.is_empty() {
@@ -374,8 +399,8 @@ impl<'a> Evidence<'a> {
             },
             functions,
         });
-        self.elements.borrow_mut().insert(files, e.clone());
-        Some(e)
+        self.elements.borrow_mut().insert(key, e.clone());
+        e
     }
 }
 
@@ -503,6 +528,15 @@ impl<'a> Evidence<'a> {
     }
 }
 
+/// Does a route pattern have a segment that is `word` (or its singular:
+/// "uploads" names `/upload`)?
+fn route_has_word(pattern: &str, word: &str) -> bool {
+    let p = pattern.to_lowercase();
+    let single = word.strip_suffix('s').unwrap_or(word);
+    p.split(['/', '-', '_', '.'])
+        .any(|seg| !seg.is_empty() && (seg == word || seg == single))
+}
+
 /// Which entry points a claim is about, from its context words.
 struct Scope {
     kinds: Vec<String>,
@@ -524,11 +558,9 @@ impl Scope {
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| w.len() >= 4)
             .filter(|w| {
-                ev.routes.iter().any(|r| {
-                    r.pattern
-                        .as_deref()
-                        .is_some_and(|p| p.to_lowercase().split('/').any(|seg| seg == *w))
-                })
+                ev.routes
+                    .iter()
+                    .any(|r| r.pattern.as_deref().is_some_and(|p| route_has_word(p, w)))
             })
             .map(str::to_string)
             .collect::<std::collections::BTreeSet<String>>()
@@ -543,10 +575,8 @@ impl Scope {
         if self.route_words.is_empty() {
             return true;
         }
-        let p = r.pattern.as_deref().unwrap_or("").to_lowercase();
-        self.route_words
-            .iter()
-            .any(|w| p.split('/').any(|seg| seg == w))
+        let p = r.pattern.as_deref().unwrap_or("");
+        self.route_words.iter().any(|w| route_has_word(p, w))
     }
     fn describe(&self) -> String {
         let mut s = if self.kinds.is_empty() {
@@ -749,7 +779,6 @@ pub fn claims(
         let (a, b) = sentence_at(&t, from);
         // Past the sentence and its terminator (ASCII: a char boundary).
         from = if b < t.len() { b + 1 } else { t.len() };
-        let a = a.max(0);
         for (m, rel) in mentioned(&t[a..b]) {
             let pos = a + rel;
             let sentence = &t[a..b];
@@ -793,20 +822,22 @@ pub fn claims(
                     c.reason = format!("about {w}: not decidable from the application's code");
                 }
                 _ => {
-                    let scope = Scope::of(&format!("{context} {text}"), ev);
                     let raw = if same { &text[a..b] } else { text };
+                    let scope = Scope::of(&format!("{context} {raw}"), ev);
                     let own = if same { refs_in(a, b) } else { refs.to_vec() };
                     // The element: the code the sentence cites or names, else
                     // the code its row cites (for a mitigation: a gap in one
                     // cell is not about the controls another cell cites), else
                     // what the row's context names.
                     let el = ev
-                        .element(&own, raw)
+                        .element(&own, "")
+                        .or_else(|| ev.pinned(&format!("{context} {raw}")))
                         .or_else(|| {
                             (polarity != "absent")
                                 .then(|| ev.element(refs, ""))
                                 .flatten()
                         })
+                        .or_else(|| ev.element(&[], raw))
                         .or_else(|| ev.element(&[], context));
                     judge(&mut c, m, &scope, refs, ev, el.as_deref());
                 }
@@ -885,7 +916,9 @@ pub fn threat_claims(t: &super::tm7::Threat, refs: &[Reference], ev: &Evidence) 
         if polarity.is_empty() {
             c.reason = format!("unknown threat state {:?}", t.state);
         } else {
-            let el = ev.element(refs, &format!("{} {}", t.source, t.target));
+            let el = ev
+                .pinned(&format!("{} {}", t.source, t.target))
+                .or_else(|| ev.element(refs, &format!("{} {}", t.source, t.target)));
             judge(&mut c, m, &scope, refs, ev, el.as_deref());
             c.reason = format!("threat {} is {shown}: {}", t.id, c.reason);
         }

@@ -29,6 +29,36 @@ pub struct DocReport {
     /// `.tm7` documents: what the diagram holds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tm7: Option<Tm7Summary>,
+    /// `.tm7` documents: each threat's state judged as a whole.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub threats: Vec<ThreatVerdict>,
+    /// This document's claims by verdict.
+    pub summary: DocSummary,
+}
+
+/// A `.tm7` threat's state as a whole: a Mitigated threat is backed only when
+/// every claim of it the code can decide is supported; any contradicted claim
+/// contradicts it; otherwise it is unverified.
+#[derive(Debug, Serialize)]
+pub struct ThreatVerdict {
+    pub id: String,
+    pub state: String,
+    pub title: String,
+    pub line: u32,
+    pub column: u32,
+    /// supported, contradicted, unverified
+    pub verdict: String,
+}
+
+/// Claims of one document by verdict.
+#[derive(Debug, Serialize, Default)]
+pub struct DocSummary {
+    pub claims: usize,
+    pub supported: usize,
+    pub contradicted: usize,
+    pub unverified: usize,
+    /// Advice and requirements: reported, not judged.
+    pub recommendations: usize,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -42,6 +72,8 @@ pub struct Summary {
     pub supported: usize,
     pub contradicted: usize,
     pub unverified: usize,
+    /// Advice and requirements: reported, not judged.
+    pub recommendations: usize,
     /// New entry points and interactions not in a reviewed model JSON.
     pub new_in_code: usize,
     /// Entry points and interactions of a reviewed model JSON gone from the code.
@@ -184,6 +216,38 @@ fn plain_refs(
         .collect()
 }
 
+/// `[verify.map]` of the repository's `.threatscan.toml`, each name with the
+/// analysed files it pins (a module and its submodules, a path and what is
+/// under it, or the files defining a class).
+fn pins(scan: &Scan, idx: &Index, symbols: &Symbols) -> Vec<(String, Vec<String>)> {
+    let Ok(cfg) = crate::rules::Config::load(&scan.root) else {
+        return vec![];
+    };
+    cfg.verify
+        .map
+        .iter()
+        .map(|(name, code)| {
+            let code = code.trim();
+            let dir = format!("{}/", code.trim_end_matches('/'));
+            let sub = format!("{code}.");
+            let mut files: Vec<String> = idx
+                .files
+                .iter()
+                .zip(idx.module.iter())
+                .filter(|(f, m)| {
+                    f.path == code || f.path.starts_with(&dir) || *m == code || m.starts_with(&sub)
+                })
+                .map(|(f, _)| f.path.clone())
+                .collect();
+            if files.is_empty() {
+                files = symbols.files_defining(code);
+            }
+            files.sort();
+            (name.clone(), files)
+        })
+        .collect()
+}
+
 /// Verify documents (already read) against a scanned repository.
 pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
     let idx = Index::build(scan);
@@ -215,6 +279,7 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
         graph: crate::model::callgraph::CallGraph::new(&idx),
         elements: Default::default(),
         app: Default::default(),
+        pins: pins(scan, &idx, &symbols),
     };
     let mut documents = vec![];
     for (path, doc) in docs {
@@ -360,12 +425,51 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
         all_claims.sort_by(|a, b| {
             (a.line, a.column, &a.mitigation).cmp(&(b.line, b.column, &b.mitigation))
         });
+        let mut summary = DocSummary::default();
+        for c in &all_claims {
+            match c.status.as_str() {
+                "supported" => summary.supported += 1,
+                "contradicted" => summary.contradicted += 1,
+                "not_judged" => summary.recommendations += 1,
+                _ => summary.unverified += 1,
+            }
+            summary.claims += 1;
+        }
+        let mut threats = vec![];
+        if let Some(tm) = &tm7_summary {
+            let mut by_threat: rustc_hash::FxHashMap<&str, Vec<&Claim>> = Default::default();
+            for c in &all_claims {
+                if let Some(r) = &c.threat {
+                    by_threat.entry(r.id.as_str()).or_default().push(c);
+                }
+            }
+            for t in &tm.threats {
+                let of = by_threat.get(t.id.as_str()).cloned().unwrap_or_default();
+                let verdict = if of.iter().any(|c| c.status == "contradicted") {
+                    "contradicted"
+                } else if !of.is_empty() && of.iter().all(|c| c.status == "supported") {
+                    "supported"
+                } else {
+                    "unverified"
+                };
+                threats.push(ThreatVerdict {
+                    id: t.id.clone(),
+                    state: t.state.clone(),
+                    title: t.title.clone(),
+                    line: t.line,
+                    column: t.column,
+                    verdict: verdict.into(),
+                });
+            }
+        }
         documents.push(DocReport {
             file: path.display().to_string(),
             references,
             claims: all_claims,
             changes,
             tm7: tm7_summary,
+            threats,
+            summary,
         });
     }
     let mut s = Summary::default();
@@ -384,6 +488,7 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
             match c.status.as_str() {
                 "supported" => s.supported += 1,
                 "contradicted" => s.contradicted += 1,
+                "not_judged" => s.recommendations += 1,
                 _ => s.unverified += 1,
             }
         }
@@ -477,6 +582,11 @@ pub fn text(r: &Report) -> String {
                 "{:<12} {} {} [{}]: {}",
                 c.status, c.polarity, c.mitigation, c.context, c.reason
             );
+            if let Some(e) = &c.element {
+                if !c.reason.contains(e.as_str()) {
+                    line.push_str(&format!(" (judged on {e})"));
+                }
+            }
             for e in c.evidence.iter().take(3) {
                 line.push_str(&format!(" {}:{}", e.file, e.line));
             }
@@ -525,11 +635,22 @@ pub fn text(r: &Report) -> String {
                 "  fine: {fine} resolved references and supported claims (listed by --format json)\n"
             ));
         }
+        for t in &d.threats {
+            out.push_str(&format!(
+                "  threat {} ({}) {}: {}\n",
+                t.id, t.state, t.title, t.verdict
+            ));
+        }
+        let ds = &d.summary;
+        out.push_str(&format!(
+            "  {} claims: {} supported, {} contradicted, {} unverified, {} recommendations (not judged)\n",
+            ds.claims, ds.supported, ds.contradicted, ds.unverified, ds.recommendations
+        ));
     }
     let s = &r.summary;
     out.push_str(&format!(
-        "threatscan: {} references ({} resolved, {} missing, {} external, {} ambiguous); {} claims ({} supported, {} contradicted, {} unverified)",
-        s.references, s.resolved, s.missing, s.external, s.ambiguous, s.claims, s.supported, s.contradicted, s.unverified
+        "threatscan: {} references ({} resolved, {} missing, {} external, {} ambiguous); {} claims ({} supported, {} contradicted, {} unverified, {} recommendations)",
+        s.references, s.resolved, s.missing, s.external, s.ambiguous, s.claims, s.supported, s.contradicted, s.unverified, s.recommendations
     ));
     if s.new_in_code + s.gone_from_code > 0 {
         out.push_str(&format!(
