@@ -907,6 +907,9 @@ fn references_resolve_like_a_reviewer_reads_them() {
         "37 Svc.storage python_module missing -> svc.storage",
         // Relative to the document's folder, inside the repository.
         "37 ../svc/runner.py file resolved",
+        // Bare GitHub blob URLs in prose are references too.
+        "38 https://github.com/acme/svc/blob/main/svc/runner.py#L4 github_link resolved",
+        "38 https://github.com/acme/svc/blob/main/svc/runner.py#L40 github_link missing",
     ];
     assert_eq!(got, want);
 }

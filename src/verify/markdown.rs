@@ -105,6 +105,28 @@ impl Lines {
     }
 }
 
+/// `t` with every `http://` or `https://` token replaced by ` ⟨url⟩ `.
+fn without_urls(t: &str) -> std::borrow::Cow<'_, str> {
+    if !t.contains("://") {
+        return std::borrow::Cow::Borrowed(t);
+    }
+    let mut out = String::with_capacity(t.len());
+    for (i, word) in t.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let lead = word.len() - word.trim_start_matches(['(', '[', '<', '"', '\'']).len();
+        let rest = &word[lead..];
+        if rest.starts_with("http://") || rest.starts_with("https://") {
+            out.push_str(&word[..lead]);
+            out.push_str("⟨url⟩");
+        } else {
+            out.push_str(word);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Parse a Markdown document into units.
 pub fn units(src: &str) -> Vec<Unit> {
     let lines = Lines::new(src);
@@ -117,6 +139,7 @@ pub fn units(src: &str) -> Vec<Unit> {
     let mut cell_index = 0usize;
     let mut row_first: Option<String> = None;
     let mut item_depth = 0usize;
+    let mut in_link = 0usize;
     let parser = Parser::new_ext(src, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
     for (ev, range) in parser.into_offset_iter() {
         match ev {
@@ -210,10 +233,29 @@ pub fn units(src: &str) -> Vec<Unit> {
             }
             Event::Text(t) => {
                 if let Some(u) = cur.as_mut() {
+                    // A bare GitHub blob URL in prose is a reference too.
+                    if in_link == 0 {
+                        for (i, _) in t.match_indices("https://github.com/") {
+                            let url: String = t[i..]
+                                .chars()
+                                .take_while(|c| !c.is_whitespace() && !"<>()[]\"'`".contains(*c))
+                                .collect();
+                            let url = url.trim_end_matches(['.', ',', ';', ':', '!', '?']);
+                            if url.contains("/blob/") {
+                                let (line, column) = lines.pos(range.start + i);
+                                u.links.push(Span {
+                                    text: url.to_string(),
+                                    line,
+                                    column,
+                                });
+                            }
+                        }
+                    }
                     u.text.push_str(&t);
                     u.prose_lines
                         .push((u.prose.len(), lines.pos(range.start).0));
-                    u.prose.push_str(&t);
+                    // A URL is not prose ("https" in it claims nothing).
+                    u.prose.push_str(&without_urls(&t));
                 }
             }
             Event::SoftBreak | Event::HardBreak => {
@@ -235,7 +277,9 @@ pub fn units(src: &str) -> Vec<Unit> {
                     });
                 }
             }
+            Event::End(TagEnd::Link) => in_link = in_link.saturating_sub(1),
             Event::Start(Tag::Link { dest_url, .. }) => {
+                in_link += 1;
                 if let Some(u) = cur.as_mut() {
                     let (line, column) = lines.pos(range.start);
                     u.links.push(Span {

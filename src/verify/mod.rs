@@ -261,6 +261,7 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
         (facts, extra, None)
     };
     let mut symbols = Symbols::build(&idx);
+    symbols.github = refs::github_repo(&scan.root);
     symbols.register_handlers(
         facts
             .iter()

@@ -67,6 +67,8 @@ pub enum Kind {
         lines: Option<(u32, u32)>,
     },
     GitHub {
+        /// `owner/repo`, as the link writes it.
+        repo: String,
         path: String,
         lines: Option<(u32, u32)>,
     },
@@ -204,6 +206,7 @@ pub fn classify_link(dest: &str) -> Option<Kind> {
                 None => (parts[4], None),
             };
             return Some(Kind::GitHub {
+                repo: format!("{}/{}", parts[0], parts[1]),
                 path: path.into(),
                 lines: frag.and_then(parse_lines),
             });
@@ -296,6 +299,8 @@ pub struct Symbols<'a> {
     /// Symbols a framework calls: route handlers, registered by a decorator
     /// or a route table (used although no code calls them).
     registered: FxHashSet<String>,
+    /// The repository's own GitHub `owner/name`, when its git remote says.
+    pub github: Option<String>,
     /// External APIs called anywhere (for `external` usage claims).
     pub external_calls: FxHashMap<String, Location>,
 }
@@ -420,6 +425,7 @@ impl<'a> Symbols<'a> {
             by_path,
             classes,
             registered: FxHashSet::default(),
+            github: None,
             external_calls,
         }
     }
@@ -721,7 +727,18 @@ impl<'a> Symbols<'a> {
                     }
                 }
             }
-            Kind::File { path, lines } | Kind::GitHub { path, lines } => {
+            Kind::GitHub { repo, .. }
+                if self
+                    .github
+                    .as_ref()
+                    .is_some_and(|own| !own.eq_ignore_ascii_case(repo)) =>
+            {
+                // A file of another repository: nothing here to check it against.
+                r.kind = "github_link".into();
+                r.status = "external".into();
+                r.note = Some(format!("a file of {repo}, another repository; not read"));
+            }
+            Kind::File { path, lines } | Kind::GitHub { path, lines, .. } => {
                 r.kind = match (kind, lines) {
                     (Kind::GitHub { .. }, _) => "github_link",
                     (_, Some(_)) => "file_line",
@@ -1171,6 +1188,46 @@ fn relative_dir(repo: &Path, doc_dir: &Path) -> String {
     }
 }
 
+/// The repository's GitHub `owner/name` from its git remotes (`.git/config`,
+/// read checked and capped): `origin` first, else the only GitHub remote.
+pub fn github_repo(root: &Path) -> Option<String> {
+    let text = crate::fsread::read_text(&root.join(".git/config"), 1 << 20, Some(root)).ok()?;
+    let mut remotes: Vec<(String, String)> = vec![];
+    let mut current = String::new();
+    for line in text.lines() {
+        let l = line.trim();
+        if let Some(rest) = l.strip_prefix("[remote \"") {
+            current = rest.trim_end_matches("\"]").to_string();
+        } else if l.starts_with('[') {
+            current.clear();
+        } else if let Some(url) = l
+            .strip_prefix("url")
+            .map(|r| r.trim_start_matches([' ', '=']))
+        {
+            if current.is_empty() {
+                continue;
+            }
+            let url = url.trim();
+            let tail = url
+                .split_once("github.com/")
+                .or_else(|| url.split_once("github.com:"))
+                .map(|(_, t)| t);
+            if let Some(t) = tail {
+                let t = t.trim_end_matches('/').trim_end_matches(".git");
+                let mut parts = t.split('/');
+                if let (Some(o), Some(n)) = (parts.next(), parts.next()) {
+                    remotes.push((current.clone(), format!("{o}/{n}")));
+                }
+            }
+        }
+    }
+    remotes
+        .iter()
+        .find(|(n, _)| n == "origin")
+        .or_else(|| (remotes.len() == 1).then(|| &remotes[0]))
+        .map(|(_, r)| r.clone())
+}
+
 /// A reference to a path outside the repository: reported, nothing read.
 fn outside(r: &mut Reference) {
     r.status = "outside-repo".into();
@@ -1216,6 +1273,20 @@ fn outside_repo(repo: &Path, doc_dir: &Path, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_repository_is_known_from_its_git_remote() {
+        let t = std::env::temp_dir().join(format!("ts-gh-{}", std::process::id()));
+        std::fs::create_dir_all(t.join(".git")).unwrap();
+        std::fs::write(
+            t.join(".git/config"),
+            "[core]\n\turl = https://github.com/not/this\n[remote \"upstream\"]\n\turl = https://github.com/up/stream.git\n[remote \"origin\"]\n\turl = git@github.com:acme/relay.git\n",
+        )
+        .unwrap();
+        assert_eq!(github_repo(&t).as_deref(), Some("acme/relay"));
+        std::fs::remove_dir_all(&t).unwrap();
+        assert_eq!(github_repo(&t), None);
+    }
 
     #[test]
     fn classifies_code_spans() {
@@ -1265,6 +1336,7 @@ mod tests {
         assert_eq!(
             classify_link("https://github.com/acme/relay/blob/main/src/acme/hooks.py#L40-L52"),
             Some(Kind::GitHub {
+                repo: "acme/relay".into(),
                 path: "src/acme/hooks.py".into(),
                 lines: Some((40, 52))
             })
