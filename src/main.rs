@@ -1,6 +1,6 @@
 //! The `threatscan` command line: parse arguments, call the library, set the exit code.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use threatscan::{report, Options};
@@ -93,6 +93,31 @@ enum Command {
     /// a reviewed model (contradicted, the default); 2 usage error or an
     /// unreadable, binary, malformed or truncated document.
     Verify(VerifyArgs),
+    /// Print a shell completion script, generated from these definitions.
+    ///
+    /// bash: `threatscan completions bash > ~/.local/share/bash-completion/completions/threatscan`;
+    /// zsh: `threatscan completions zsh > ~/.zfunc/_threatscan` (with ~/.zfunc on $fpath);
+    /// fish: `threatscan completions fish > ~/.config/fish/completions/threatscan.fish`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), generated from these definitions.
+    ///
+    /// `threatscan man > threatscan.1` for the command, `threatscan man scan >
+    /// threatscan-scan.1` for one subcommand with all its options; read one
+    /// with `man ./threatscan.1`.
+    Man(ManArgs),
+}
+
+#[derive(clap::Args)]
+struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+#[derive(clap::Args)]
+struct ManArgs {
+    /// A subcommand whose own page to print (facts, model, scan, ...)
+    command: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -309,6 +334,51 @@ fn main() -> ExitCode {
         Command::Rules(a) => run_rules(a),
         Command::Frameworks(a) => run_frameworks(a),
         Command::Verify(a) => run_verify(a),
+        Command::Completions(a) => run_completions(a),
+        Command::Man(a) => run_man(a),
+    }
+}
+
+fn run_completions(a: CompletionsArgs) -> ExitCode {
+    let mut out = Vec::new();
+    clap_complete::generate(a.shell, &mut Cli::command(), "threatscan", &mut out);
+    write_generated(out)
+}
+
+fn run_man(a: ManArgs) -> ExitCode {
+    let mut cmd = Cli::command();
+    // Built, subcommands carry their display name (threatscan-scan) and bin
+    // name (threatscan scan), which the page's title and synopsis use.
+    cmd.build();
+    let page = match &a.command {
+        None => cmd,
+        Some(name) => match cmd.find_subcommand(name) {
+            Some(sub) => sub.clone(),
+            None => {
+                let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                return fail(format!(
+                    "no subcommand {name}; pages exist for: {}",
+                    names.join(", ")
+                ));
+            }
+        },
+    };
+    let mut out = Vec::new();
+    let man =
+        clap_mangen::Man::new(page).source(format!("threatscan {}", env!("CARGO_PKG_VERSION")));
+    if let Err(e) = man.render(&mut out) {
+        return fail(format!("cannot render the man page: {e}"));
+    }
+    write_generated(out)
+}
+
+/// Standard output for generated text, with the same handling of a closed
+/// or full standard output as every other command.
+fn write_generated(out: Vec<u8>) -> ExitCode {
+    let text = String::from_utf8_lossy(&out);
+    match write_or_fail(None, &text) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
     }
 }
 

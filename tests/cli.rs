@@ -275,3 +275,66 @@ fn model_missing_root_is_exit_2() {
     assert!(err.starts_with("threatscan: error:"), "{err}");
     assert_eq!(err.lines().count(), 1);
 }
+
+/// Completion scripts and man pages come from the clap definitions: each
+/// shell's script completes every subcommand and the scan options, and the
+/// man pages name the subcommands (top page) or the options (a subcommand's).
+#[test]
+fn completions_and_man_pages_are_generated_from_the_cli() {
+    let subcommands = [
+        "facts",
+        "model",
+        "scan",
+        "rules",
+        "frameworks",
+        "verify",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for word in subcommands.iter().chain(&["fail-on", "baseline"]) {
+            assert!(text.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+
+    let out = run(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie"),
+        "roff: {}",
+        &page[..page.len().min(80)]
+    );
+    assert!(page.contains(".TH threatscan 1"));
+    for sub in subcommands {
+        assert!(
+            page.contains(&format!("threatscan\\-{sub}")),
+            "man page lacks {sub}"
+        );
+    }
+
+    let out = run(&["man", "scan"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains(".TH threatscan-scan 1  \"threatscan 0.1.0\""));
+    assert!(
+        page.contains("threatscan scan"),
+        "synopsis names the command"
+    );
+    for opt in ["\\-\\-fail\\-on", "\\-\\-baseline", "\\-\\-category"] {
+        assert!(page.contains(opt), "scan page lacks {opt}");
+    }
+
+    let out = run(&["man", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pages exist for: facts, model"));
+}
