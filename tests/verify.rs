@@ -857,6 +857,12 @@ fn claims_are_judged_on_their_element_with_production_evidence() {
         "27 input_validation present supported | /upload (and what they call) | svc/storage.py:9",
         // Under "Known gaps": an absence.
         "31 rate_limiting absent supported | /upload (and what they call) | ",
+        // The threat row cites mitigation M-1: it claims what row 1 of
+        // "Mitigations" claims.
+        "44 input_validation present supported | svc/storage.py:FileStore (svc/storage.py) | svc/storage.py:9",
+        "50 input_validation present supported | svc/storage.py:FileStore (svc/storage.py) | svc/storage.py:9",
+        // Under "Operational mitigations"; "file permissions" is one kind, not also authorization.
+        "54 file_permissions present unverified | - | ",
     ];
     assert_eq!(got, want);
     // Assumptions are not claims; reasons say why a claim is undecidable.
@@ -873,7 +879,7 @@ fn claims_are_judged_on_their_element_with_production_evidence() {
             s["unverified"].as_u64(),
             s["recommendations"].as_u64()
         ),
-        (Some(12), Some(8), Some(2), Some(1), Some(1))
+        (Some(15), Some(10), Some(2), Some(2), Some(1))
     );
 }
 
@@ -921,6 +927,7 @@ fn references_resolve_like_a_reviewer_reads_them() {
         // Bare GitHub blob URLs in prose are references too.
         "38 https://github.com/acme/svc/blob/main/svc/runner.py#L4 github_link resolved",
         "38 https://github.com/acme/svc/blob/main/svc/runner.py#L40 github_link missing",
+        "50 svc/storage.py:FileStore file_symbol resolved used",
     ];
     assert_eq!(got, want);
 }

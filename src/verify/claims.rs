@@ -30,6 +30,8 @@ pub struct Prose {
     pub non_claim_sections: Vec<String>,
     /// Headings whose items record gaps: their claims are absences.
     pub gap_sections: Vec<String>,
+    /// Headings whose content is about operations or deployment: unverified.
+    pub deployment_sections: Vec<String>,
     /// Words that make a sentence advice rather than a description.
     pub recommendation_words: Vec<String>,
     /// Imperative openings ("Use TLS 1.3", "Require authentication").
@@ -240,6 +242,9 @@ pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
 const ELEMENT_DEPTH: usize = 4;
 /// How deep calls are followed from the application's entry points.
 const APP_DEPTH: usize = 12;
+/// The share of the repository's functions the entry points must reach for
+/// "no entry point reaches it" to be a verdict rather than a guess.
+const MIN_REACHED: f64 = 0.25;
 
 impl<'a> Evidence<'a> {
     /// The application: every entry point (routes, CLI commands, scheduled
@@ -279,6 +284,25 @@ impl<'a> Evidence<'a> {
                         }
                     }
                     functions.insert(sym.clone());
+                }
+                // Reachability is trusted only when the call graph reaches a
+                // good part of the functions: calls through trait objects,
+                // callbacks and registries leave it partial, and "nothing
+                // reaches it" would then be a guess.
+                let total: usize = self
+                    .symbols
+                    .idx
+                    .files
+                    .iter()
+                    .map(|f| {
+                        f.defs
+                            .iter()
+                            .filter(|d| d.kind == crate::extract::DefKind::Function)
+                            .count()
+                    })
+                    .sum();
+                if (functions.len() as f64) < MIN_REACHED * total as f64 {
+                    return None;
                 }
                 Some(std::rc::Rc::new(Element {
                     name: format!("the application's {} entry points", roots.len()),
@@ -605,10 +629,32 @@ fn contains_word(text: &str, w: &str) -> bool {
 /// family (authentication and authorization share guards), with where the
 /// first word starts.
 fn mentioned(t: &str) -> Vec<(&'static MitigationSpec, usize)> {
+    // Every kind's words, where they occur: (kind, start, end).
+    let mut hits: Vec<(&'static MitigationSpec, usize, usize)> = vec![];
+    for m in &vocabulary().mitigation {
+        for w in &m.words {
+            let mut from = 0;
+            while let Some(i) = word_start(&t[from..], w) {
+                hits.push((m, from + i, from + i + w.len()));
+                from += i + w.len();
+            }
+        }
+    }
+    // A word inside a longer word of another kind is that kind's
+    // ("permission" in "file permissions").
+    let inside = |h: &(&MitigationSpec, usize, usize)| {
+        hits.iter()
+            .any(|o| !std::ptr::eq(o.0, h.0) && o.1 <= h.1 && h.2 <= o.2 && o.2 - o.1 > h.2 - h.1)
+    };
     let mut out: Vec<(&MitigationSpec, usize)> = vec![];
     let mut seen = vec![];
     for m in &vocabulary().mitigation {
-        let Some(pos) = m.words.iter().filter_map(|w| word_start(t, w)).min() else {
+        let Some(pos) = hits
+            .iter()
+            .filter(|h| std::ptr::eq(h.0, m) && !inside(h))
+            .map(|h| h.1)
+            .min()
+        else {
             continue;
         };
         // One claim per evidence family (authentication and authorization
@@ -739,6 +785,11 @@ fn sentence_at(t: &str, pos: usize) -> (usize, usize) {
     (start, end)
 }
 
+/// Is content under these headings free of claims (assumptions, revision history)?
+pub fn non_claim_section(section: &[String]) -> bool {
+    under(section, &vocabulary().prose.non_claim_sections)
+}
+
 /// Does any heading above match one of `words`?
 fn under(section: &[String], words: &[String]) -> bool {
     section.iter().any(|h| {
@@ -767,6 +818,14 @@ pub fn claims(
         return vec![];
     }
     let gap_section = under(section, &v.prose.gap_sections);
+    let deployment_section = section.iter().rev().find_map(|h| {
+        let h = h.to_lowercase();
+        v.prose
+            .deployment_sections
+            .iter()
+            .any(|w| whole_word(&h, w))
+            .then_some(h)
+    });
     let t = text.to_lowercase();
     // Byte offsets of the lower-cased text match the text's for ASCII; a
     // lower-casing that changes lengths keeps the unit's line and references.
@@ -782,7 +841,10 @@ pub fn claims(
         for (m, rel) in mentioned(&t[a..b]) {
             let pos = a + rel;
             let sentence = &t[a..b];
-            let reading = read_sentence(sentence);
+            let mut reading = read_sentence(sentence);
+            if let (Reading::Claim, Some(h)) = (&reading, &deployment_section) {
+                reading = Reading::Deployment(format!("\"{h}\""));
+            }
             if reading == Reading::Threat {
                 continue;
             }

@@ -216,6 +216,75 @@ fn plain_refs(
         .collect()
 }
 
+/// Claims a table row makes by citing other rows' ids: a threat row whose
+/// mitigation cell says `M-3, O-2` claims what rows `M-3` and `O-2` claim.
+/// A row's id is its first cell (`T1`, `DF7`); a bare number (`3`) under a
+/// heading is also `<heading initial>-<n>` and `<initial><n>` (`M-3` under
+/// "Mitigations", `U-2` under "Unmitigations"), the way such tables are cited.
+fn cited_rows(units: &[markdown::Unit], claims: &[Claim]) -> Vec<Claim> {
+    let mut ids: std::collections::BTreeMap<String, u32> = Default::default();
+    for u in units.iter().filter(|u| u.kind == "table_cell") {
+        let id = u.text.trim();
+        if u.row.as_deref() != Some(u.text.as_str())
+            || id.is_empty()
+            || id.len() > 12
+            || id.contains(char::is_whitespace)
+            || !id.contains(|c: char| c.is_ascii_digit())
+        {
+            continue;
+        }
+        ids.entry(id.to_string()).or_insert(u.line);
+        if id.chars().all(|c| c.is_ascii_digit()) {
+            if let Some(initial) = u
+                .section
+                .last()
+                .and_then(|h| h.chars().find(|c| c.is_alphabetic()))
+            {
+                let i = initial.to_ascii_uppercase();
+                ids.entry(format!("{i}-{id}")).or_insert(u.line);
+                ids.entry(format!("{i}{id}")).or_insert(u.line);
+            }
+        }
+    }
+    if ids.is_empty() {
+        return vec![];
+    }
+    let mut by_line: std::collections::BTreeMap<u32, Vec<&Claim>> = Default::default();
+    for c in claims.iter().filter(|c| c.status != "not_judged") {
+        by_line.entry(c.line).or_default().push(c);
+    }
+    let mut out: Vec<Claim> = vec![];
+    for u in units.iter().filter(|u| u.kind == "table_cell") {
+        if u.row.as_deref() == Some(u.text.as_str()) || claims::non_claim_section(&u.section) {
+            continue; // the row's own id, or a row that claims nothing (revision history)
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for tok in u
+            .text
+            .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .filter(|t| !t.is_empty())
+        {
+            let Some(&at) = ids.get(tok) else { continue };
+            if at == u.line || !seen.insert(tok) {
+                continue;
+            }
+            for c in by_line.get(&at).into_iter().flatten() {
+                let mut n = (*c).clone();
+                n.line = u.line;
+                n.column = None;
+                n.context = u.context();
+                n.reason = format!("by {tok} (line {at}): {}", c.reason);
+                if !out.iter().any(|o| {
+                    o.line == n.line && o.mitigation == n.mitigation && o.reason == n.reason
+                }) {
+                    out.push(n);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// `[verify.map]` of the repository's `.threatscan.toml`, each name with the
 /// analysed files it pins (a module and its submodules, a path and what is
 /// under it, or the files defining a class).
@@ -368,6 +437,7 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                         g.claims(cs, &section);
                     }
                 }
+                g.claims.extend(cited_rows(&units, &g.claims));
                 for (u, r) in units.iter().zip(per_unit) {
                     g.refs(r, &u.section.join(" › "));
                 }
