@@ -849,7 +849,7 @@ fn claims_are_judged_on_their_element_with_production_evidence() {
         "19 authentication absent supported | /admin/report (and what they call) | ",
         "20 authentication present supported | /upload (and what they call) | svc/app.py:16",
         // Reached from the CLI command `control`.
-        "21 local_ipc present supported | the application's 4 entry points (and what they call) | svc/app.py:35",
+        "21 local_ipc present supported | the application's 4 entry points (and what they call) | svc/app.py:38",
         // Line 22 describes an attack: not a claim.
         "23 tls present unverified | - | ",
         "24 tls recommendation not_judged | - | ",
@@ -863,6 +863,10 @@ fn claims_are_judged_on_their_element_with_production_evidence() {
         "50 input_validation present supported | svc/storage.py:FileStore (svc/storage.py) | svc/storage.py:9",
         // Under "Operational mitigations"; "file permissions" is one kind, not also authorization.
         "54 file_permissions present unverified | - | ",
+        // By what calls do: a header named in a call, a cookie call given flags.
+        "58 security_headers present supported | /admin/report (and what they call) | svc/app.py:25",
+        "59 session_cookie_flags present supported | the application's 4 entry points (and what they call) | svc/app.py:26",
+        "60 session_cookie_flags absent supported | /upload (and what they call) | ",
     ];
     assert_eq!(got, want);
     // Assumptions are not claims; reasons say why a claim is undecidable.
@@ -879,7 +883,7 @@ fn claims_are_judged_on_their_element_with_production_evidence() {
             s["unverified"].as_u64(),
             s["recommendations"].as_u64()
         ),
-        (Some(15), Some(10), Some(2), Some(2), Some(1))
+        (Some(18), Some(13), Some(2), Some(2), Some(1))
     );
 }
 

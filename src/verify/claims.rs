@@ -21,6 +21,16 @@ pub struct Vocabulary {
     pub result: Vec<ResultSpec>,
     /// How a reviewer reads a sentence before judging it.
     pub prose: Prose,
+    /// Evidence recognised by what code does, not by a library's name.
+    pub behaviour: Behaviour,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Behaviour {
+    /// Header names (lower case) whose setting is `security_header` evidence.
+    pub security_headers: Vec<String>,
+    /// Cookie attributes whose setting is `cookie_flags` evidence.
+    pub cookie_flags: Vec<String>,
 }
 
 /// Sentences that are not claims about the code, and claims the code cannot decide.
@@ -231,6 +241,53 @@ pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
                 let mut fact = Fact::new("input_validation", f, b.pos);
                 fact.function = Some(idx.def_symbol(fi, scope));
                 fact.via = Some("rejecting branch".into());
+                out.push(fact);
+            }
+        }
+    }
+    out
+}
+
+/// Security headers and cookie flags by what a call does with them: a call
+/// given a security header's name as a string (`set_header("Content-Security-Policy", ..)`,
+/// a dict key of headers), and a cookie call given `secure`/`httponly`/`samesite`
+/// (`set_cookie(.., httponly=True)`, Rust `.http_only(true)` on a cookie builder).
+/// Names are data: `[behaviour]` in rules/verify.toml.
+pub fn header_and_cookie_calls(idx: &crate::link::Index) -> Vec<Fact> {
+    use crate::extract::Expr;
+    let b = &vocabulary().behaviour;
+    let header = |e: &Expr| {
+        e.as_str().is_some_and(|s| {
+            let s = s.trim().to_ascii_lowercase();
+            b.security_headers.iter().any(|h| s == *h)
+        })
+    };
+    let off = |e: &Expr| matches!(e, Expr::Bool(false) | Expr::NoneLit);
+    let mut out = vec![];
+    for (fi, f) in idx.files.iter().enumerate() {
+        for &(c, scope) in idx.calls(fi) {
+            let func = c.func.display().to_ascii_lowercase();
+            let leaf = func.rsplit(['.', ':']).next().unwrap_or("");
+            let in_dict =
+                |e: &Expr| matches!(e, Expr::Dict(kv) if kv.iter().any(|(k, _)| header(k)));
+            let kind = if c.args.iter().any(|a| header(&a.value) || in_dict(&a.value)) {
+                Some("security_header")
+            } else if func.contains("cookie")
+                && (c.args.iter().any(|a| {
+                    a.name
+                        .as_deref()
+                        .is_some_and(|n| b.cookie_flags.iter().any(|k| k == n) && !off(&a.value))
+                }) || (b.cookie_flags.iter().any(|k| k == leaf)
+                    && !c.args.first().is_some_and(|a| off(&a.value))))
+            {
+                Some("cookie_flags")
+            } else {
+                None
+            };
+            if let Some(k) = kind {
+                let mut fact = Fact::new(k, f, c.start);
+                fact.function = scope.map(|s| idx.def_symbol(fi, s));
+                fact.via = Some("call".into());
                 out.push(fact);
             }
         }

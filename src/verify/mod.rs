@@ -344,7 +344,11 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
             .collect(),
         facts: &facts,
         extra: &extra,
-        validations: claims::validations(&idx),
+        validations: {
+            let mut v = claims::validations(&idx);
+            v.extend(claims::header_and_cookie_calls(&idx));
+            v
+        },
         symbols: &symbols,
         graph: crate::model::callgraph::CallGraph::new(&idx),
         elements: Default::default(),
