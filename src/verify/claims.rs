@@ -259,7 +259,7 @@ pub fn header_and_cookie_calls(idx: &crate::link::Index) -> Vec<Fact> {
     let header = |e: &Expr| {
         e.as_str().is_some_and(|s| {
             let s = s.trim().to_ascii_lowercase();
-            b.security_headers.iter().any(|h| s == *h)
+            b.security_headers.contains(&s)
         })
     };
     let off = |e: &Expr| matches!(e, Expr::Bool(false) | Expr::NoneLit);
