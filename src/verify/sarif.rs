@@ -141,6 +141,13 @@ pub fn render(r: &Report, root: &Path) -> String {
             if let Some(t) = &c.threat {
                 message = format!("Threat {} \"{}\": {}", t.id, t.title, c.reason);
             }
+            if let Some(e) = c
+                .element
+                .as_ref()
+                .filter(|e| !c.reason.contains(e.as_str()))
+            {
+                message.push_str(&format!(" (judged on {e})"));
+            }
             items.push(Item {
                 rule,
                 message,
