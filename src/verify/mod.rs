@@ -680,16 +680,17 @@ pub fn text(r: &Report) -> String {
         if fine > MAX_FINE_ROWS {
             rows.retain(|r| r.0 != 3);
         }
-        let mut last_rank = u8::MAX;
+        let mut last_head = "";
         let mut last_section = String::from("\u{0}");
         for (rank, section, _, _, text) in rows {
-            if rank != last_rank {
-                out.push_str(match rank {
-                    0 => "  problems:\n",
-                    1 | 2 => "  to review:\n",
-                    _ => "  fine:\n",
-                });
-                last_rank = rank;
+            let head = match rank {
+                0 => "  problems:\n",
+                1 | 2 => "  to review:\n",
+                _ => "  fine:\n",
+            };
+            if head != last_head {
+                out.push_str(head);
+                last_head = head;
                 last_section = String::from("\u{0}");
             }
             if section != last_section {

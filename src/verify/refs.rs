@@ -73,6 +73,8 @@ pub enum Kind {
         lines: Option<(u32, u32)>,
     },
     Document(String),
+    /// `src/acme/`: a folder.
+    Dir(String),
 }
 
 fn ident(s: &str) -> bool {
@@ -163,8 +165,27 @@ pub fn classify_code(s: &str) -> Option<Kind> {
             lines: None,
         });
     }
+    // A bare file name (`state.json`, `config.yaml`) is not a module path;
+    // with no folder it names no particular file of the repository.
+    if s.rsplit_once('.').is_some_and(|(_, ext)| {
+        FILE_EXTS.contains(&ext.to_ascii_lowercase().as_str())
+            && !["py", "rs", "pyi"].contains(&ext)
+    }) {
+        return None;
+    }
     if s.contains('.') && dotted(s) && !s.ends_with(".py") {
         return Some(Kind::PyDotted(s.into()));
+    }
+    // `application/`, `src/acme/`: a folder of the repository.
+    if s.ends_with('/')
+        && s.len() > 1
+        && s.trim_end_matches('/').split('/').all(|p| {
+            !p.is_empty()
+                && p != ".."
+                && p.chars().all(|c| c.is_alphanumeric() || "._-".contains(c))
+        })
+    {
+        return Some(Kind::Dir(s.trim_end_matches('/').to_string()));
     }
     if code_shaped(s) {
         return Some(Kind::Bare(s.into()));
@@ -806,6 +827,24 @@ impl<'a> Symbols<'a> {
                     None => return None,
                 }
             }
+            Kind::Dir(p) => {
+                r.kind = "folder".into();
+                let doc_rel = relative_dir(repo, doc_dir);
+                let found = [format!("{doc_rel}{p}"), p.clone()].into_iter().find(|c| {
+                    let d = repo.join(c);
+                    d.is_dir() && crate::fsread::within(repo, &d)
+                });
+                match found {
+                    Some(f) => {
+                        r.status = "resolved".into();
+                        r.target = Some(Location {
+                            file: format!("{f}/"),
+                            line: 1,
+                        });
+                    }
+                    None => r.note = Some(format!("no folder {p}/ in the repository")),
+                }
+            }
             Kind::Document(p) => {
                 r.kind = "document".into();
                 if outside_repo(repo, doc_dir, p) {
@@ -1324,7 +1363,31 @@ mod tests {
                 lines: Some((12, 12))
             })
         );
+        assert_eq!(
+            classify_code("application/"),
+            Some(Kind::Dir("application".into()))
+        );
+        assert_eq!(
+            classify_code("path/to/file.py:Cls.meth"),
+            Some(Kind::FileSymbol {
+                path: "path/to/file.py".into(),
+                symbol: "Cls.meth".into()
+            })
+        );
+        assert_eq!(
+            classify_code("_build_task_tool"),
+            Some(Kind::Bare("_build_task_tool".into()))
+        );
+        assert_eq!(
+            classify_code("StateBackend"),
+            Some(Kind::Bare("StateBackend".into()))
+        );
         for not_ref in [
+            "state.json",
+            "config.yaml",
+            "Spawner",
+            "token",
+            "../etc/",
             "--max-config-bytes",
             "/v2/*",
             "!!python/object",
