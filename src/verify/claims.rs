@@ -847,11 +847,20 @@ pub fn non_claim_section(section: &[String]) -> bool {
     under(section, &vocabulary().prose.non_claim_sections)
 }
 
-/// Does any heading above match one of `words`?
+/// Does a heading above match one of `words`? A word matches a whole word
+/// of any heading above; `=word` matches only when the nearest heading is
+/// exactly it (numbering such as "9)" or "4." aside), not its subsections.
 fn under(section: &[String], words: &[String]) -> bool {
-    section.iter().any(|h| {
+    let n = section.len();
+    section.iter().enumerate().any(|(i, h)| {
         let h = h.to_lowercase();
-        words.iter().any(|w| whole_word(&h, w))
+        let bare = h
+            .trim_start_matches(|c: char| c.is_ascii_digit() || ".)-: ".contains(c))
+            .trim();
+        words.iter().any(|w| match w.strip_prefix('=') {
+            Some(exact) => i + 1 == n && bare == exact,
+            None => whole_word(&h, w),
+        })
     })
 }
 
