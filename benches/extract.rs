@@ -188,6 +188,7 @@ fn bench(c: &mut Criterion) {
                 frameworks: vec![],
                 max_file_size: threatscan::DEFAULT_MAX_FILE_SIZE,
                 skipped: vec![],
+                ci_facts: vec![],
                 partial: vec![],
                 left_out: Default::default(),
                 stats: Default::default(),

@@ -37,6 +37,7 @@ fn scan_of(files: Vec<crate::extract::FileFacts>) -> crate::Scan {
         frameworks: vec![],
         manifests: Default::default(),
         skipped: vec![],
+        ci_facts: vec![],
         partial: vec![],
         left_out: Default::default(),
         stats: Default::default(),

@@ -17,6 +17,7 @@ pub mod routes;
 pub mod rules;
 pub mod scope;
 pub mod summary;
+pub mod supply_chain;
 pub mod verify;
 pub mod walk;
 
@@ -93,6 +94,9 @@ pub struct Scan {
     /// root): `crates/api` → `site_api`.
     pub manifests: std::collections::BTreeMap<String, String>,
     pub skipped: Vec<Skipped>,
+    /// Facts of the repository's supply chain (GitHub Actions workflows),
+    /// found beside the source files (see [`supply_chain`]).
+    pub ci_facts: Vec<Fact>,
     /// Files analysed only in part, and why (a rule query stopped at its
     /// budget). Sorted.
     pub partial: Vec<Skipped>,
@@ -125,6 +129,16 @@ impl Scan {
                 }
             }
         }
+        self.ci_facts.retain(|f| {
+            let keep = scope::Scope::ALL
+                .iter()
+                .find(|s| s.as_str() == f.scope)
+                .is_none_or(|s| set.contains(*s));
+            if !keep {
+                *left.files.entry(f.scope).or_default() += 1;
+            }
+            keep
+        });
         self.left_out = left;
         &self.left_out
     }
@@ -347,6 +361,16 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             manifests.insert(dir.to_string(), name);
         }
     }
+    // Workflows: read from `.github/workflows`, which the walk (hidden
+    // directories left out) never enters.
+    let ci_facts = if opts.root.is_dir() {
+        let (facts, mut bad) =
+            supply_chain::workflows(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
+        skipped.append(&mut bad);
+        facts
+    } else {
+        vec![]
+    };
     skipped.sort();
     let mut partial: Vec<Skipped> = files
         .iter()
@@ -377,6 +401,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         frameworks,
         manifests,
         skipped,
+        ci_facts,
         partial,
         left_out: Default::default(),
         stats,
@@ -397,6 +422,7 @@ pub fn linked_facts(idx: &link::Index, extra: Option<&mut Vec<Fact>>) -> Vec<Fac
     let mut out = vec![];
     facts::sinks(idx, cat, &mut out, extra);
     routes::routes(idx, cat, &mut out);
+    out.extend(idx.ci_facts.iter().cloned());
     facts::sort(&mut out);
     out
 }
