@@ -370,7 +370,9 @@ impl Ctx<'_> {
     /// has before `at`. A value the file does not spell verbatim (escapes,
     /// folding) gives the scalar's own position.
     fn locate(&self, n: &Node, value: &str, at: usize) -> (u32, u32) {
-        let end = value[at..].find(['\n', '\r']).map_or(value.len(), |e| at + e);
+        let end = value[at..]
+            .find(['\n', '\r'])
+            .map_or(value.len(), |e| at + e);
         let needle = value[at..end].trim_end();
         if needle.is_empty() {
             return (n.line, n.column);
@@ -385,7 +387,12 @@ impl Ctx<'_> {
 }
 
 /// The facts of one workflow file.
-fn analyse(rel: &str, text: &str, scope: &'static str, cat: &Catalogue) -> Result<Vec<Fact>, String> {
+fn analyse(
+    rel: &str,
+    text: &str,
+    scope: &'static str,
+    cat: &Catalogue,
+) -> Result<Vec<Fact>, String> {
     let Some(root) = parse(text)? else {
         return Ok(vec![]);
     };
@@ -403,13 +410,17 @@ fn analyse(rel: &str, text: &str, scope: &'static str, cat: &Catalogue) -> Resul
         out: vec![],
     };
     let triggers: Vec<&str> = match root.get("on") {
-        Some(n @ Node {
-            kind: Kind::Scalar(_),
-            ..
-        }) => n.str().into_iter().collect(),
-        Some(n @ Node {
-            kind: Kind::Seq(_), ..
-        }) => n.items().iter().filter_map(Node::str).collect(),
+        Some(
+            n @ Node {
+                kind: Kind::Scalar(_),
+                ..
+            },
+        ) => n.str().into_iter().collect(),
+        Some(
+            n @ Node {
+                kind: Kind::Seq(_), ..
+            },
+        ) => n.items().iter().filter_map(Node::str).collect(),
         Some(n) => n.entries().iter().filter_map(|(k, _)| k.str()).collect(),
         None => vec![],
     };
@@ -460,7 +471,12 @@ fn analyse(rel: &str, text: &str, scope: &'static str, cat: &Catalogue) -> Resul
             if !privileged.is_empty() && cat.actions.checkout.iter().any(|c| *c == action) {
                 if let Some(r) = step.get("with").and_then(|w| w.get("ref")) {
                     let v = r.str().unwrap_or("");
-                    if let Some(h) = cat.triggers.pr_head_refs.iter().find(|h| v.contains(h.as_str())) {
+                    if let Some(h) = cat
+                        .triggers
+                        .pr_head_refs
+                        .iter()
+                        .find(|h| v.contains(h.as_str()))
+                    {
                         let f = cx.fact("ci_pr_head_checkout", (r.line, r.column));
                         f.api = Some(privileged.join(", "));
                         f.name = Some(h.clone());
@@ -513,15 +529,27 @@ fn analyse(rel: &str, text: &str, scope: &'static str, cat: &Catalogue) -> Resul
                         "secret",
                         format!(
                             "uses the long-lived secret {}",
-                            long.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                            long.iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     )
                 } else if oidc {
-                    ("oidc", "id-token: write: OIDC trusted publishing".to_string())
+                    (
+                        "oidc",
+                        "id-token: write: OIDC trusted publishing".to_string(),
+                    )
                 } else if !secrets.is_empty() {
-                    ("github_token", "uses the workflow's GITHUB_TOKEN".to_string())
+                    (
+                        "github_token",
+                        "uses the workflow's GITHUB_TOKEN".to_string(),
+                    )
                 } else {
-                    ("unknown", "no credential named in the step, job or workflow".to_string())
+                    (
+                        "unknown",
+                        "no credential named in the step, job or workflow".to_string(),
+                    )
                 };
                 for (what, pos) in publishes {
                     let f = cx.fact("ci_publish", pos);
@@ -530,7 +558,8 @@ fn analyse(rel: &str, text: &str, scope: &'static str, cat: &Catalogue) -> Resul
                     f.via = Some(via.into());
                     f.reason = Some(format!("job {job_name} publishes with {what}: {why}"));
                     if via == "secret" {
-                        f.flags.insert("long_lived_secret".into(), serde_json::Value::Bool(true));
+                        f.flags
+                            .insert("long_lived_secret".into(), serde_json::Value::Bool(true));
                     }
                 }
             }
@@ -582,7 +611,9 @@ fn unpinned(cx: &mut Ctx, u: &Node) {
         let reason = match uses.rsplit_once('@') {
             None => format!("{uses} names no version at all"),
             Some((_, r)) if r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()) => return,
-            Some((_, r)) if r.len() >= 7 && r.len() < 40 && r.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some((_, r))
+                if r.len() >= 7 && r.len() < 40 && r.bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
                 format!("{uses} is pinned to an abbreviated commit SHA ({r}), which can be made ambiguous")
             }
             Some((_, r)) => {
@@ -648,11 +679,13 @@ fn contexts(expr: &str) -> Vec<Vec<String>> {
                 inner.push(d);
             }
             let inner = inner.trim().trim_matches(['\'', '"']);
-            cur.push(if inner.is_empty() || inner.bytes().all(|b| b.is_ascii_digit()) || inner == "*" {
-                "*".into()
-            } else {
-                inner.to_string()
-            });
+            cur.push(
+                if inner.is_empty() || inner.bytes().all(|b| b.is_ascii_digit()) || inner == "*" {
+                    "*".into()
+                } else {
+                    inner.to_string()
+                },
+            );
         } else {
             flush(&mut word, &mut cur);
             if !cur.is_empty() {
@@ -777,13 +810,16 @@ fn pipe_to_shell(cx: &mut Ctx, r: &Node) {
             else {
                 continue;
             };
-            let shell = ps[i + 1..].iter().take_while(|(_, _, piped)| *piped).find_map(|(_, q, _)| {
-                words(q)
-                    .into_iter()
-                    .map(|(_, w)| w)
-                    .find(|w| !p.prefixes.iter().any(|x| x == w) && !w.contains('='))
-                    .filter(|w| p.shells.iter().any(|s| s == base(w)))
-            });
+            let shell = ps[i + 1..]
+                .iter()
+                .take_while(|(_, _, piped)| *piped)
+                .find_map(|(_, q, _)| {
+                    words(q)
+                        .into_iter()
+                        .map(|(_, w)| w)
+                        .find(|w| !p.prefixes.iter().any(|x| x == w) && !w.contains('='))
+                        .filter(|w| p.shells.iter().any(|s| s == base(w)))
+                });
             if let Some(sh) = shell {
                 found.push((lo + po + wo, format!("{} … | {}", base(fetcher), base(sh))));
                 break;
@@ -876,7 +912,14 @@ mod tests {
         analyse(".github/workflows/x.yml", text, "production", catalogue())
             .unwrap()
             .into_iter()
-            .map(|f| (f.kind.to_string(), f.line, f.column, f.name.unwrap_or_default()))
+            .map(|f| {
+                (
+                    f.kind.to_string(),
+                    f.line,
+                    f.column,
+                    f.name.unwrap_or_default(),
+                )
+            })
             .collect()
     }
 
@@ -888,7 +931,10 @@ mod tests {
     #[test]
     fn markers_are_one_based() {
         let got = facts("on: push\njobs:\n  a:\n    steps:\n      - uses: foo/bar@v1\n");
-        assert_eq!(got, vec![("ci_action_unpinned".into(), 5, 15, "foo/bar@v1".into())]);
+        assert_eq!(
+            got,
+            vec![("ci_action_unpinned".into(), 5, 15, "foo/bar@v1".into())]
+        );
     }
 
     #[test]
@@ -897,7 +943,12 @@ mod tests {
         let got = facts(t);
         assert_eq!(
             got,
-            vec![("ci_untrusted_input".into(), 8, 17, "github.event.issue.title".into())]
+            vec![(
+                "ci_untrusted_input".into(),
+                8,
+                17,
+                "github.event.issue.title".into()
+            )]
         );
     }
 
@@ -925,8 +976,13 @@ mod tests {
 
     #[test]
     fn bad_yaml_is_an_error_without_its_text() {
-        let e = analyse("x.yml", "jobs: [secret-value\n  : {", "production", catalogue())
-            .unwrap_err();
+        let e = analyse(
+            "x.yml",
+            "jobs: [secret-value\n  : {",
+            "production",
+            catalogue(),
+        )
+        .unwrap_err();
         assert!(!e.contains("secret-value"), "{e}");
         assert!(e.contains("line"), "{e}");
     }
