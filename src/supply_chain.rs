@@ -89,8 +89,10 @@ pub struct PipeToShell {
 #[serde(deny_unknown_fields)]
 pub struct Publish {
     pub commands: Vec<String>,
+    pub command_prefixes: Vec<String>,
     pub actions: Vec<String>,
     pub short_lived_secrets: Vec<String>,
+    pub github_token_contexts: Vec<String>,
     pub oidc_permission: String,
 }
 
@@ -517,8 +519,10 @@ fn analyse(
             }
             if !publishes.is_empty() {
                 let mut secrets = secret_names(step);
+                let mut token = uses_github_token(cat, step);
                 for env in [job.get("env"), wf_env].into_iter().flatten() {
                     secrets.extend(secret_names(env));
+                    token |= uses_github_token(cat, env);
                 }
                 let long: Vec<&String> = secrets
                     .iter()
@@ -540,7 +544,7 @@ fn analyse(
                         "oidc",
                         "id-token: write: OIDC trusted publishing".to_string(),
                     )
-                } else if !secrets.is_empty() {
+                } else if token || !secrets.is_empty() {
                     (
                         "github_token",
                         "uses the workflow's GITHUB_TOKEN".to_string(),
@@ -701,8 +705,10 @@ fn contexts(expr: &str) -> Vec<Vec<String>> {
 }
 
 /// Is a context path attacker-controlled: an untrusted context is a prefix
-/// of it, or it is a prefix of one (`toJSON(github.event.pull_request)`).
-fn untrusted(cat: &Catalogue, path: &[String]) -> Option<String> {
+/// of it, or it is a prefix of one serialised whole (`object` true: inside
+/// `toJSON(github.event.pull_request)`; an object in a test such as
+/// `github.event.issue && 'issue'` expands to no text of its own).
+fn untrusted(cat: &Catalogue, path: &[String], object: bool) -> Option<String> {
     if path.len() < 2 || path[0] != "github" {
         return None;
     }
@@ -712,7 +718,7 @@ fn untrusted(cat: &Catalogue, path: &[String]) -> Option<String> {
         let n = pat.len().min(path.len());
         // `github.event` alone is a prefix of every event field: only
         // whole objects below the event's top (`github.event.issue`) count.
-        if path.len() < pat.len() && path.len() < 3 {
+        if path.len() < pat.len() && (path.len() < 3 || !object) {
             continue;
         }
         if (0..n).all(|i| seg_eq(pat[i], &path[i])) {
@@ -726,8 +732,11 @@ fn untrusted_inputs(cx: &mut Ctx, s: &Node, what: &str) {
     let Some(v) = s.str() else { return };
     let mut seen = BTreeSet::new();
     for (at, expr) in expressions(v) {
+        let lower = expr.to_ascii_lowercase().replace(' ', "");
         for path in contexts(expr) {
-            if let Some(ctx) = untrusted(cx.cat, &path) {
+            let object =
+                lower.contains(&format!("tojson({})", path.join(".").to_ascii_lowercase()));
+            if let Some(ctx) = untrusted(cx.cat, &path, object) {
                 if !seen.insert((at, ctx.clone())) {
                     continue;
                 }
@@ -874,7 +883,10 @@ fn publish_commands(cx: &Ctx, r: &Node) -> Vec<(String, (u32, u32))> {
         for (po, piece, _) in pieces(line) {
             let ws: Vec<(usize, &str)> = words(piece)
                 .into_iter()
-                .skip_while(|(_, w)| *w == "sudo" || (w.contains('=') && !w.starts_with('-')))
+                .skip_while(|(_, w)| {
+                    cx.cat.publish.command_prefixes.iter().any(|p| p == w)
+                        || (w.contains('=') && !w.starts_with('-'))
+                })
                 .collect();
             for c in &cx.cat.publish.commands {
                 let cw: Vec<&str> = c.split_whitespace().collect();
@@ -887,6 +899,18 @@ fn publish_commands(cx: &Ctx, r: &Node) -> Vec<(String, (u32, u32))> {
         }
     }
     out
+}
+
+/// Does a node name the workflow's own token (`github.token`)?
+fn uses_github_token(cat: &Catalogue, n: &Node) -> bool {
+    n.scalars().iter().any(|s| {
+        expressions(s).iter().any(|(_, e)| {
+            contexts(e).iter().any(|p| {
+                let p = p.join(".");
+                cat.publish.github_token_contexts.contains(&p)
+            })
+        })
+    })
 }
 
 /// `secrets.NAME` named anywhere under a node.
@@ -967,11 +991,13 @@ mod tests {
         );
         let cat = catalogue();
         let p = |s: &str| s.split('.').map(String::from).collect::<Vec<_>>();
-        assert!(untrusted(cat, &p("github.event.pull_request.head.ref")).is_some());
-        assert!(untrusted(cat, &p("github.event.pull_request")).is_some());
-        assert!(untrusted(cat, &p("github.event.pull_request.head.sha")).is_none());
-        assert!(untrusted(cat, &p("github.event")).is_none());
-        assert!(untrusted(cat, &p("github.sha")).is_none());
+        assert!(untrusted(cat, &p("github.event.pull_request.head.ref"), false).is_some());
+        assert!(untrusted(cat, &p("github.event.commits.*.message"), false).is_some());
+        assert!(untrusted(cat, &p("github.event.pull_request"), true).is_some());
+        assert!(untrusted(cat, &p("github.event.pull_request"), false).is_none());
+        assert!(untrusted(cat, &p("github.event.pull_request.head.sha"), false).is_none());
+        assert!(untrusted(cat, &p("github.event"), true).is_none());
+        assert!(untrusted(cat, &p("github.sha"), false).is_none());
     }
 
     #[test]

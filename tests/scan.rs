@@ -239,6 +239,12 @@ fn workflow_facts_say_how_publishing_authenticates() {
                 "oidc".to_string(),
                 20
             ),
+            ("uv publish".to_string(), "secret".to_string(), 27),
+            (
+                "gh release upload".to_string(),
+                "github_token".to_string(),
+                33
+            ),
         ]
     );
     assert!(facts
