@@ -796,14 +796,18 @@ fn words(s: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// Lines of a value with their byte offsets.
+/// Lines of a script with their byte offsets, shell comment lines left out
+/// (a command named in a comment does not run; `${{ }}` in one still
+/// expands, so [`untrusted_inputs`] reads the whole value).
 fn value_lines(v: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut off = 0;
-    v.split('\n').map(move |l| {
-        let at = off;
-        off += l.len() + 1;
-        (at, l.trim_end_matches('\r'))
-    })
+    v.split('\n')
+        .map(move |l| {
+            let at = off;
+            off += l.len() + 1;
+            (at, l.trim_end_matches('\r'))
+        })
+        .filter(|(_, l)| !l.trim_start().starts_with('#'))
 }
 
 fn pipe_to_shell(cx: &mut Ctx, r: &Node) {
