@@ -470,7 +470,7 @@ fn analyse(
             if let Some(u) = uses {
                 unpinned(&mut cx, u);
             }
-            if !privileged.is_empty() && cat.actions.checkout.iter().any(|c| *c == action) {
+            if !privileged.is_empty() && cat.actions.checkout.contains(&action) {
                 if let Some(r) = step.get("with").and_then(|w| w.get("ref")) {
                     let v = r.str().unwrap_or("");
                     if let Some(h) = cat
@@ -511,7 +511,7 @@ fn analyse(
             }
             // Publishing, and the credential it uses.
             let mut publishes: Vec<(String, (u32, u32))> = vec![];
-            if let (Some(u), true) = (uses, cat.publish.actions.iter().any(|a| *a == action)) {
+            if let (Some(u), true) = (uses, cat.publish.actions.contains(&action)) {
                 publishes.push((action.clone(), (u.line, u.column)));
             }
             if let Some(r) = step.get("run") {
