@@ -572,6 +572,22 @@ fn analyse(
     Ok(cx.out)
 }
 
+/// A workflow file's bytes through the parser and the analysis (the `workflow`
+/// target of [`crate::fuzz`]).
+pub fn fuzz(data: &[u8]) {
+    if data.len() as u64 > crate::DEFAULT_MAX_FILE_SIZE {
+        return;
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = analyse(
+            ".github/workflows/fuzz.yml",
+            text,
+            "production",
+            catalogue(),
+        );
+    }
+}
+
 /// `owner/repo` of a `uses:` (`owner/repo/path@ref` → `owner/repo`).
 fn action_of(uses: &str) -> String {
     let path = uses.rsplit_once('@').map_or(uses, |(p, _)| p);
