@@ -41,6 +41,7 @@ fn scan_of(files: Vec<crate::extract::FileFacts>) -> crate::Scan {
         manifests: Default::default(),
         skipped: vec![],
         ci_facts: vec![],
+        ci_suppressions: Default::default(),
         partial: vec![],
         left_out: Default::default(),
         stats: Default::default(),

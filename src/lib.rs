@@ -97,6 +97,9 @@ pub struct Scan {
     /// Facts of the repository's supply chain (GitHub Actions workflows),
     /// found beside the source files (see [`supply_chain`]).
     pub ci_facts: Vec<Fact>,
+    /// Suppression comments of those files (workflows are not parsed by
+    /// tree-sitter), by repository-relative path.
+    pub ci_suppressions: std::collections::BTreeMap<String, Vec<extract::Suppression>>,
     /// Files analysed only in part, and why (a rule query stopped at its
     /// budget). Sorted.
     pub partial: Vec<Skipped>,
@@ -363,13 +366,12 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     }
     // Workflows: read from `.github/workflows`, which the walk (hidden
     // directories left out) never enters.
-    let ci_facts = if opts.root.is_dir() {
-        let (facts, mut bad) =
-            supply_chain::workflows(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
-        skipped.append(&mut bad);
-        facts
+    let (ci_facts, ci_suppressions) = if opts.root.is_dir() {
+        let mut w = supply_chain::workflows(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
+        skipped.append(&mut w.skipped);
+        (w.facts, w.suppressions)
     } else {
-        vec![]
+        Default::default()
     };
     skipped.sort();
     let mut partial: Vec<Skipped> = files
@@ -402,6 +404,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         manifests,
         skipped,
         ci_facts,
+        ci_suppressions,
         partial,
         left_out: Default::default(),
         stats,

@@ -19,14 +19,15 @@
 //! it (the parser's marker), or, inside a script, at the text found by a
 //! bounded search forward from the script's own marker.
 
+use crate::extract::Suppression;
 use crate::facts::Fact;
 use crate::walk::Skipped;
 use serde::Deserialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::OnceLock;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 pub const SUPPLY_CHAIN_TOML: &str = include_str!("../rules/supply_chain.toml");
 
@@ -110,6 +111,10 @@ struct Node {
     kind: Kind,
     line: u32,
     column: u32,
+    /// A literal (`|`) or folded (`>`) block scalar: its position is its
+    /// first content line, and its content lines are indented at least to
+    /// its column.
+    block: bool,
 }
 
 #[derive(Debug)]
@@ -192,6 +197,7 @@ fn node(kind: Kind, m: Marker) -> Node {
         kind,
         line: m.line() as u32,
         column: m.col() as u32 + 1,
+        block: false,
     }
 }
 
@@ -220,7 +226,11 @@ impl MarkedEventReceiver for Builder {
         }
         match ev {
             Event::DocumentStart => self.documents += 1,
-            Event::Scalar(s, ..) => self.finish(node(Kind::Scalar(s), mark)),
+            Event::Scalar(s, style, ..) => {
+                let mut n = node(Kind::Scalar(s), mark);
+                n.block = matches!(style, TScalarStyle::Literal | TScalarStyle::Folded);
+                self.finish(n);
+            }
             Event::Alias(_) => self.finish(node(Kind::Alias, mark)),
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 if self.stack.len() >= MAX_DEPTH {
@@ -265,21 +275,32 @@ fn parse(text: &str) -> Result<Option<Node>, String> {
 
 // ---------------------------------------------------------------- reading
 
-/// The workflows of the repository at `root`: their facts (unsorted) and
-/// the files skipped. Only regular files directly in `.github/workflows`
-/// (no links followed, `.github` and `workflows` must be real directories).
+/// What the workflows of a repository give.
+#[derive(Default)]
+pub struct Workflows {
+    /// Facts, unsorted.
+    pub facts: Vec<Fact>,
+    /// Files not read or not parsed, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// `# threatscan: ignore[...]` comments, by repository-relative path.
+    pub suppressions: BTreeMap<String, Vec<Suppression>>,
+}
+
+/// The workflows of the repository at `root`. Only regular files directly
+/// in `.github/workflows` (no links followed, `.github` and `workflows` must
+/// be real directories).
 pub fn workflows(
     root: &Path,
     max_size: u64,
     scope_of: &dyn Fn(&str) -> crate::scope::Scope,
-) -> (Vec<Fact>, Vec<Skipped>) {
-    let mut facts = vec![];
-    let mut skipped = vec![];
+) -> Workflows {
+    let mut out = Workflows::default();
+    let (facts, skipped) = (&mut out.facts, &mut out.skipped);
     let dir = root.join(WORKFLOW_DIR);
     for d in [root.join(".github"), dir.clone()] {
         match std::fs::symlink_metadata(&d) {
             Ok(m) if m.is_dir() => {}
-            _ => return (facts, skipped),
+            _ => return out,
         }
     }
     let Ok(rd) = std::fs::read_dir(&dir) else {
@@ -287,7 +308,7 @@ pub fn workflows(
             file: WORKFLOW_DIR.into(),
             reason: "directory not readable".into(),
         });
-        return (facts, skipped);
+        return out;
     };
     let mut names: Vec<std::ffi::OsString> = rd
         .filter_map(|e| e.ok().map(|e| e.file_name()))
@@ -313,11 +334,16 @@ pub fn workflows(
         };
         let scope = scope_of(&rel).as_str();
         match analyse(&rel, &text, scope, cat) {
-            Ok(mut fs) => facts.append(&mut fs),
+            Ok((mut fs, sups)) => {
+                facts.append(&mut fs);
+                if !sups.is_empty() {
+                    out.suppressions.insert(rel, sups);
+                }
+            }
             Err(reason) => skipped.push(Skipped { file: rel, reason }),
         }
     }
-    (facts, skipped)
+    out
 }
 
 // ---------------------------------------------------------------- analysis
@@ -388,15 +414,15 @@ impl Ctx<'_> {
     }
 }
 
-/// The facts of one workflow file.
+/// The facts of one workflow file, and its suppression comments.
 fn analyse(
     rel: &str,
     text: &str,
     scope: &'static str,
     cat: &Catalogue,
-) -> Result<Vec<Fact>, String> {
+) -> Result<(Vec<Fact>, Vec<Suppression>), String> {
     let Some(root) = parse(text)? else {
-        return Ok(vec![]);
+        return Ok((vec![], vec![]));
     };
     if !matches!(root.kind, Kind::Map(_)) {
         return Err("not a workflow (the top level is not a mapping)".into());
@@ -569,7 +595,74 @@ fn analyse(
             }
         }
     }
-    Ok(cx.out)
+    let sups = suppressions(text, &root);
+    Ok((cx.out, sups))
+}
+
+/// `# threatscan: ignore[TS6001] reason` comments: the marker must follow a
+/// `#` that starts a YAML comment (at the start of a line or after a
+/// space) on a line that is not the content of a block scalar (a
+/// `run: |` script's own `#` lines are shell, not YAML) nor a later line of
+/// a quoted or plain scalar that spans lines.
+fn suppressions(text: &str, root: &Node) -> Vec<Suppression> {
+    let marker = crate::extract::SUPPRESS_MARKER;
+    if !text.contains(marker) {
+        return vec![];
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut inside: BTreeSet<u32> = BTreeSet::new();
+    let mut stack = vec![root];
+    while let Some(n) = stack.pop() {
+        match &n.kind {
+            Kind::Scalar(_) if n.block => {
+                // Content: blank lines and lines indented to its column.
+                let indent = n.column.saturating_sub(1) as usize;
+                for (i, l) in lines
+                    .iter()
+                    .enumerate()
+                    .skip(n.line.saturating_sub(1) as usize)
+                {
+                    let lead = l.len() - l.trim_start_matches([' ', '\t']).len();
+                    if !l.trim().is_empty() && lead < indent {
+                        break;
+                    }
+                    inside.insert(i as u32 + 1);
+                }
+            }
+            Kind::Scalar(v) => {
+                let extra = v.matches('\n').count() as u32;
+                inside.extend(n.line + 1..=n.line + extra);
+            }
+            Kind::Seq(xs) => stack.extend(xs.iter()),
+            Kind::Map(es) => {
+                for (k, v) in es {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            Kind::Alias => {}
+        }
+    }
+    let mut out = vec![];
+    for (at, _) in text.match_indices(marker) {
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[..at].matches('\n').count() as u32 + 1;
+        let before = text[line_start..at].trim_end();
+        let Some(lead) = before.strip_suffix('#') else {
+            continue;
+        };
+        if !(lead.is_empty() || lead.ends_with([' ', '\t'])) || inside.contains(&line) {
+            continue;
+        }
+        if let Some((rules, reason)) = crate::extract::suppression_text(text, at) {
+            out.push(Suppression {
+                line,
+                rules,
+                reason,
+            });
+        }
+    }
+    out
 }
 
 /// A workflow file's bytes through the parser and the analysis (the `workflow`
@@ -955,6 +1048,7 @@ mod tests {
     fn facts(text: &str) -> Vec<(String, u32, u32, String)> {
         analyse(".github/workflows/x.yml", text, "production", catalogue())
             .unwrap()
+            .0
             .into_iter()
             .map(|f| {
                 (
