@@ -353,6 +353,8 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         }
     }
     let mut manifests = std::collections::BTreeMap::new();
+    // Dependency facts of Cargo manifests (lockfile, git dependencies).
+    let mut dep_facts = vec![];
     for (rel, abs, lang) in &walked.manifests {
         // A manifest that cannot be read or parsed names no package; the
         // files under it get the default crate name.
@@ -363,13 +365,23 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
             manifests.insert(dir.to_string(), name);
         }
+        if *lang == Lang::Rust {
+            dep_facts.extend(supply_chain::cargo_manifest(
+                &root,
+                rel,
+                &text,
+                scopes.scope_of(rel).as_str(),
+            ));
+        }
     }
     // Workflows: read from `.github/workflows`, which the walk (hidden
     // directories left out) never enters.
     let (ci_facts, ci_suppressions) = if opts.root.is_dir() {
         let mut w = supply_chain::workflows(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
         skipped.append(&mut w.skipped);
-        (w.facts, w.suppressions)
+        let mut facts = w.facts;
+        facts.append(&mut dep_facts);
+        (facts, w.suppressions)
     } else {
         Default::default()
     };

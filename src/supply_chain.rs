@@ -47,6 +47,16 @@ pub struct Catalogue {
     pub triggers: Triggers,
     pub pipe_to_shell: PipeToShell,
     pub publish: Publish,
+    pub cargo: Cargo,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Cargo {
+    pub dependency_tables: Vec<String>,
+    pub binary_paths: Vec<String>,
+    pub pinning_keys: Vec<String>,
+    pub moving_keys: Vec<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -679,6 +689,147 @@ pub fn fuzz(data: &[u8]) {
             catalogue(),
         );
     }
+}
+
+// ---------------------------------------------------------------- Cargo manifests
+
+/// Facts of one Cargo manifest (`rel`, repository-relative, read by the
+/// walk): `dep_lockfile_missing` for a package that builds a binary
+/// (`[[bin]]`, `src/main.rs` or `src/bin/`) with no `Cargo.lock` beside it or
+/// in a directory above it inside the repository; `dep_vcs_unpinned` for a
+/// git dependency (or `[patch]` entry) with no `rev`. Positions are the TOML
+/// keys' spans. A manifest that does not parse gives nothing here (the
+/// package-name reader already ignores it).
+pub fn cargo_manifest(root: &Path, rel: &str, text: &str, scope: &'static str) -> Vec<Fact> {
+    use toml::de::{DeTable, DeValue};
+    let Ok(doc) = DeTable::parse(text) else {
+        return vec![];
+    };
+    let doc = doc.get_ref();
+    let cc = &catalogue().cargo;
+    let at = |span: std::ops::Range<usize>| {
+        let (l, c) = crate::fsread::line_col(text, span.start);
+        (l as u32, c as u32)
+    };
+    let fact = |kind: &'static str, pos: (u32, u32)| Fact {
+        kind,
+        file: rel.to_string(),
+        line: pos.0,
+        column: pos.1,
+        language: "toml",
+        scope,
+        ..Default::default()
+    };
+    fn table<'a, 'i>(t: &'a DeTable<'i>, key: &str) -> Option<&'a DeTable<'i>> {
+        match t.get(key).map(|v| v.get_ref()) {
+            Some(DeValue::Table(t)) => Some(t),
+            _ => None,
+        }
+    }
+    let dir_rel = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let dir = crate::walk::abs_path(root, dir_rel);
+    let is = |p: &Path, dir: bool| {
+        std::fs::symlink_metadata(p).is_ok_and(|m| if dir { m.is_dir() } else { m.is_file() })
+    };
+    let mut locked = false;
+    let mut d = Some(dir.as_path());
+    while let Some(x) = d {
+        if is(&x.join("Cargo.lock"), false) {
+            locked = true;
+            break;
+        }
+        if x == root {
+            break;
+        }
+        d = x.parent().filter(|p| p.starts_with(root));
+    }
+    let mut out = vec![];
+    if let Some((pkg_key, _)) = doc.get_key_value("package") {
+        let bins =
+            matches!(doc.get("bin").map(|v| v.get_ref()), Some(DeValue::Array(a)) if !a.is_empty());
+        let why = if bins {
+            Some("[[bin]]")
+        } else {
+            cc.binary_paths
+                .iter()
+                .find(|p| match p.strip_suffix('/') {
+                    Some(d) => is(&dir.join(d), true),
+                    None => is(&dir.join(p.as_str()), false),
+                })
+                .map(String::as_str)
+        };
+        if let (Some(why), false) = (why, locked) {
+            let name = table(doc, "package")
+                .and_then(|p| p.get("name"))
+                .and_then(|n| n.get_ref().as_str())
+                .unwrap_or("?")
+                .to_string();
+            let mut f = fact("dep_lockfile_missing", at(pkg_key.span()));
+            f.api = Some("Cargo.lock".into());
+            f.name = Some(name.clone());
+            f.reason = Some(format!(
+                "package {name} builds a binary ({why}) and no Cargo.lock is kept beside it or in a parent workspace: every build resolves its dependencies anew, to whatever versions are newest"
+            ));
+            out.push(f);
+        }
+    }
+    // Dependency tables: [dependencies] and friends, per target, in the
+    // workspace, and [patch.<registry>] overrides.
+    let kinds = &cc.dependency_tables;
+    let mut tables: Vec<&DeTable<'_>> = kinds.iter().filter_map(|k| table(doc, k)).collect();
+    if let Some(ws) = table(doc, "workspace") {
+        tables.extend(table(ws, "dependencies"));
+    }
+    for t in [table(doc, "target"), table(doc, "patch")]
+        .into_iter()
+        .flatten()
+    {
+        for (_, v) in t.iter() {
+            if let DeValue::Table(inner) = v.get_ref() {
+                tables.extend(kinds.iter().filter_map(|k| table(inner, k)));
+                // [patch.crates-io] holds the entries themselves.
+                tables.push(inner);
+            }
+        }
+    }
+    for t in tables {
+        for (k, v) in t.iter() {
+            let DeValue::Table(dep) = v.get_ref() else {
+                continue;
+            };
+            let Some(url) = dep.get("git").and_then(|g| g.get_ref().as_str()) else {
+                continue;
+            };
+            if cc.pinning_keys.iter().any(|k| dep.contains_key(k.as_str())) {
+                continue;
+            }
+            let at_ref = cc
+                .moving_keys
+                .iter()
+                .find_map(|r| {
+                    dep.get(r.as_str())
+                        .and_then(|x| x.get_ref().as_str())
+                        .map(|x| format!("the {r} {x}"))
+                })
+                .unwrap_or_else(|| "its default branch".into());
+            let name = k.get_ref().to_string();
+            let mut f = fact("dep_vcs_unpinned", at(k.span()));
+            f.api = Some(url.to_string());
+            f.name = Some(name.clone());
+            f.reason = Some(format!(
+                "{name} comes from {url} at {at_ref}, not a fixed rev{}",
+                if locked {
+                    " (Cargo.lock pins it until the next update)"
+                } else {
+                    ", and no Cargo.lock pins it"
+                }
+            ));
+            f.flags
+                .insert("locked".into(), serde_json::Value::Bool(locked));
+            out.push(f);
+        }
+    }
+    out
 }
 
 /// `owner/repo` of a `uses:` (`owner/repo/path@ref` → `owner/repo`).

@@ -224,6 +224,8 @@ fn workflow_facts_say_how_publishing_authenticates() {
             "ci_pr_head_checkout",
             "ci_publish",
             "ci_untrusted_input",
+            "dep_lockfile_missing",
+            "dep_vcs_unpinned",
         ])
     );
     let publish: Vec<(String, String, u64)> = facts
@@ -254,9 +256,13 @@ fn workflow_facts_say_how_publishing_authenticates() {
             ),
         ]
     );
-    assert!(facts
-        .iter()
-        .all(|f| f["scope"] == "production" && f["language"] == "yaml"));
+    assert!(facts.iter().all(|f| f["scope"] == "production"
+        && f["language"]
+            == if f["file"].as_str().unwrap().ends_with("Cargo.toml") {
+                "toml"
+            } else {
+                "yaml"
+            }));
 }
 
 #[test]
