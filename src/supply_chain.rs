@@ -992,7 +992,27 @@ fn untrusted_inputs(cx: &mut Ctx, s: &Node, what: &str) {
     let Some(v) = s.str() else { return };
     let mut seen = BTreeSet::new();
     for (at, expr) in expressions(v) {
-        let lower = expr.to_ascii_lowercase().replace(' ', "");
+        // The expression as context paths are written (`[0]` as `.*`),
+        // to see which paths are the argument of `toJSON(…)`.
+        let mut lower = String::new();
+        let mut chars = expr.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                ' ' | '\t' | '\n' => {}
+                '[' => {
+                    let inner: String = chars.by_ref().take_while(|&d| d != ']').collect();
+                    let inner = inner.trim().trim_matches(['\'', '"']);
+                    lower.push('.');
+                    if inner.is_empty() || inner == "*" || inner.bytes().all(|b| b.is_ascii_digit())
+                    {
+                        lower.push('*');
+                    } else {
+                        lower.push_str(&inner.to_ascii_lowercase());
+                    }
+                }
+                c => lower.push(c.to_ascii_lowercase()),
+            }
+        }
         for path in contexts(expr) {
             let object =
                 lower.contains(&format!("tojson({})", path.join(".").to_ascii_lowercase()));
