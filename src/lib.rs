@@ -377,7 +377,9 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     // Workflows: read from `.github/workflows`, which the walk (hidden
     // directories left out) never enters.
     let (ci_facts, ci_suppressions) = if opts.root.is_dir() {
-        let mut w = supply_chain::workflows(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
+        let mut w = supply_chain::workflows(&root, opts.max_file_size, &opts.excludes, &|rel| {
+            scopes.scope_of(rel)
+        });
         skipped.append(&mut w.skipped);
         let mut facts = w.facts;
         facts.append(&mut dep_facts);

@@ -302,6 +302,7 @@ pub struct Workflows {
 pub fn workflows(
     root: &Path,
     max_size: u64,
+    excludes: &[String],
     scope_of: &dyn Fn(&str) -> crate::scope::Scope,
 ) -> Workflows {
     let mut out = Workflows::default();
@@ -329,6 +330,21 @@ pub fn workflows(
         .collect();
     names.sort();
     names.truncate(MAX_WORKFLOWS);
+    // `--exclude` globs, read as the walk reads them (the walk has already
+    // refused invalid ones).
+    let mut ob = ignore::overrides::OverrideBuilder::new(root);
+    for g in excludes {
+        let _ = ob.add(&format!("!{g}"));
+    }
+    let ov = ob.build().ok();
+    let excluded = |p: &Path, is_dir: bool| {
+        ov.as_ref()
+            .is_some_and(|o| o.matched(p, is_dir).is_ignore())
+    };
+    if excluded(&root.join(".github"), true) || excluded(&dir, true) {
+        return out;
+    }
+    names.retain(|n| !excluded(&dir.join(n), false));
     let cat = catalogue();
     for name in names {
         let rel = format!("{WORKFLOW_DIR}/{}", crate::walk::escape_name(&name));

@@ -1016,3 +1016,36 @@ fn sarif_uris_are_relative_to_the_repository_root() {
     let (u, _) = uris(&repo.join("svc"), "api.py");
     assert_eq!(u, ["svc/api.py"]);
 }
+
+/// `--exclude` applies to workflows as to sources: a file glob drops one
+/// workflow, a directory glob all of them.
+#[test]
+fn exclude_globs_apply_to_workflows() {
+    let files = |ex: &str| -> BTreeSet<String> {
+        let out = run(&[
+            "facts",
+            fixture("supply_chain").to_str().unwrap(),
+            "--format",
+            "json",
+            "--exclude",
+            ex,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["file"].as_str().unwrap().to_string())
+            .filter(|f| f.starts_with(".github/"))
+            .collect()
+    };
+    let one = files("unpinned.yml");
+    assert!(!one.contains(".github/workflows/unpinned.yml"), "{one:?}");
+    assert!(one.contains(".github/workflows/injection.yml"), "{one:?}");
+    assert!(files(".github/**").is_empty());
+}
