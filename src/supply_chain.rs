@@ -512,7 +512,8 @@ fn analyse(
                 "job {job_name} sets no permissions: and neither does the workflow, so its GITHUB_TOKEN has the repository's default permissions in a workflow that uses secrets"
             ));
         }
-        let oidc = [wf_perms, job_perms].into_iter().flatten().any(|p| {
+        // A job's permissions replace the workflow's.
+        let oidc = job_perms.or(wf_perms).is_some_and(|p| {
             p.str() == Some("write-all")
                 || p.get(&cat.publish.oidc_permission).and_then(Node::str) == Some("write")
         });
@@ -1299,6 +1300,25 @@ mod tests {
         assert!(untrusted(cat, &p("github.event.pull_request.head.sha"), false).is_none());
         assert!(untrusted(cat, &p("github.event"), true).is_none());
         assert!(untrusted(cat, &p("github.sha"), false).is_none());
+    }
+
+    #[test]
+    fn job_permissions_replace_the_workflow_s() {
+        let t = "on: push\npermissions:\n  id-token: write\njobs:\n  a:\n    permissions:\n      contents: read\n    steps:\n      - run: cargo publish\n  b:\n    steps:\n      - run: cargo publish\n";
+        let got: Vec<(String, Option<String>)> =
+            analyse(".github/workflows/x.yml", t, "production", catalogue())
+                .unwrap()
+                .0
+                .into_iter()
+                .map(|f| (f.name.unwrap_or_default(), f.via))
+                .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a".to_string(), Some("unknown".to_string())),
+                ("b".to_string(), Some("oidc".to_string())),
+            ]
+        );
     }
 
     #[test]
