@@ -383,6 +383,12 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         skipped.append(&mut w.skipped);
         let mut facts = w.facts;
         facts.append(&mut dep_facts);
+        let (mut reqs, mut bad) =
+            supply_chain::requirements(&root, opts.max_file_size, &opts.excludes, &|rel| {
+                scopes.scope_of(rel)
+            });
+        facts.append(&mut reqs);
+        skipped.append(&mut bad);
         (facts, w.suppressions)
     } else {
         Default::default()

@@ -48,6 +48,15 @@ pub struct Catalogue {
     pub pipe_to_shell: PipeToShell,
     pub publish: Publish,
     pub cargo: Cargo,
+    pub pip: Pip,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Pip {
+    pub files: Vec<String>,
+    pub extra_index_options: Vec<String>,
+    pub vcs_prefixes: Vec<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -847,6 +856,150 @@ pub fn cargo_manifest(root: &Path, rel: &str, text: &str, scope: &'static str) -
         }
     }
     out
+}
+
+// ---------------------------------------------------------------- pip requirements
+
+/// The requirement files named by `[pip] files` (`requirements*.txt` at the
+/// root, `requirements/*.txt` …), read through [`crate::fsread`], less what
+/// `--exclude` names: `dep_extra_index` for `--extra-index-url` (credentials
+/// in the URL are masked), `dep_vcs_unpinned` for a version-control
+/// requirement not pinned to a full commit hash. Returns the facts and the
+/// files that could not be read.
+pub fn requirements(
+    root: &Path,
+    max_size: u64,
+    excludes: &[String],
+    scope_of: &dyn Fn(&str) -> crate::scope::Scope,
+) -> (Vec<Fact>, Vec<Skipped>) {
+    let cat = &catalogue().pip;
+    let mut out = vec![];
+    let mut skipped = vec![];
+    let mut ob = ignore::overrides::OverrideBuilder::new(root);
+    for g in excludes {
+        let _ = ob.add(&format!("!{g}"));
+    }
+    let ov = ob.build().ok();
+    let mut files: BTreeSet<String> = BTreeSet::new();
+    for pat in &cat.files {
+        let (dir, name) = pat.rsplit_once('/').unwrap_or(("", pat));
+        let d = root.join(dir);
+        if !dir.is_empty() && !std::fs::symlink_metadata(&d).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        let (pre, post) = name.split_once('*').unwrap_or((name, ""));
+        for e in rd.flatten() {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            let fits = if name.contains('*') {
+                n.len() >= pre.len() + post.len() && n.starts_with(pre) && n.ends_with(post)
+            } else {
+                n == name
+            };
+            if fits {
+                files.insert(if dir.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{dir}/{n}")
+                });
+            }
+        }
+    }
+    for rel in files {
+        let abs = root.join(&rel);
+        if ov
+            .as_ref()
+            .is_some_and(|o| o.matched(&abs, false).is_ignore())
+        {
+            continue;
+        }
+        let text = match crate::fsread::read_text(&abs, max_size, Some(root)) {
+            Ok(t) => t,
+            Err(e) => {
+                skipped.push(Skipped {
+                    file: rel,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let scope = scope_of(&rel).as_str();
+        for (i, line) in text.lines().enumerate() {
+            let code = match line.find(" #") {
+                Some(c) => &line[..c],
+                None if line.trim_start().starts_with('#') => "",
+                None => line,
+            };
+            let ws = words(code);
+            let fact = |kind: &'static str, at: usize| Fact {
+                kind,
+                file: rel.clone(),
+                line: i as u32 + 1,
+                column: code[..at].chars().count() as u32 + 1,
+                language: "requirements",
+                scope,
+                ..Default::default()
+            };
+            for (j, (at, w)) in ws.iter().enumerate() {
+                let (opt, inline) = w.split_once('=').unwrap_or((w, ""));
+                if cat.extra_index_options.iter().any(|o| o == opt) {
+                    let url = if inline.is_empty() {
+                        ws.get(j + 1).map_or("", |(_, u)| *u)
+                    } else {
+                        inline
+                    };
+                    let url = mask_credentials(url);
+                    let mut f = fact("dep_extra_index", *at);
+                    f.api = Some(url.clone());
+                    f.reason = Some(format!(
+                        "{opt} {url} adds a second package index next to PyPI: pip installs the highest version found on either, so a public package named like a private one wins (dependency confusion)"
+                    ));
+                    out.push(f);
+                }
+                if let Some(p) = cat.vcs_prefixes.iter().find(|p| w.starts_with(p.as_str())) {
+                    let url = w.split('#').next().unwrap_or(w);
+                    let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+                    let pinned = after_scheme.rsplit_once('@').is_some_and(|(_, r)| {
+                        r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit())
+                    });
+                    if !pinned {
+                        let shown = mask_credentials(url);
+                        let name = ws
+                            .first()
+                            .filter(|(_, n)| !n.starts_with(p.as_str()))
+                            .map(|(_, n)| n.to_string())
+                            .unwrap_or_else(|| shown.clone());
+                        let mut f = fact("dep_vcs_unpinned", *at);
+                        f.api = Some(shown.clone());
+                        f.name = Some(name.clone());
+                        f.reason = Some(format!(
+                            "{name} is installed from {shown}, not pinned to a full commit hash: whatever is pushed there is installed next"
+                        ));
+                        f.flags
+                            .insert("locked".into(), serde_json::Value::Bool(false));
+                        out.push(f);
+                    }
+                }
+            }
+        }
+    }
+    (out, skipped)
+}
+
+/// A URL with its user information replaced (`https://***@host/…`): index
+/// URLs often carry a token.
+fn mask_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
 }
 
 /// `owner/repo` of a `uses:` (`owner/repo/path@ref` → `owner/repo`).

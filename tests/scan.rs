@@ -224,6 +224,7 @@ fn workflow_facts_say_how_publishing_authenticates() {
             "ci_pr_head_checkout",
             "ci_publish",
             "ci_untrusted_input",
+            "dep_extra_index",
             "dep_lockfile_missing",
             "dep_vcs_unpinned",
         ])
@@ -256,13 +257,25 @@ fn workflow_facts_say_how_publishing_authenticates() {
             ),
         ]
     );
-    assert!(facts.iter().all(|f| f["scope"] == "production"
-        && f["language"]
-            == if f["file"].as_str().unwrap().ends_with("Cargo.toml") {
-                "toml"
-            } else {
-                "yaml"
-            }));
+    assert!(facts.iter().all(|f| {
+        let file = f["file"].as_str().unwrap();
+        f["scope"] == "production"
+            && f["language"]
+                == if file.ends_with("Cargo.toml") {
+                    "toml"
+                } else if file.ends_with(".txt") {
+                    "requirements"
+                } else {
+                    "yaml"
+                }
+    }));
+    // Credentials in an index URL are masked in the fact.
+    let index = facts
+        .iter()
+        .find(|f| f["kind"] == "dep_extra_index")
+        .unwrap();
+    assert_eq!(index["api"], "https://***@pypi.internal.example.com/simple");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cr3t"));
 }
 
 #[test]
