@@ -637,8 +637,9 @@ fn ignore_files_are_read_checked_and_keep_gitignore_semantics() {
     assert!(text.contains("5 files scanned"), "{text}");
 }
 
-/// Workflows are repository input too: a symlinked workflow, a FIFO, a file
-/// over the size cap and a malformed one are each skipped with their name
+/// Workflows (and requirement files) are repository input too: a symlinked
+/// workflow, a FIFO, a file over the size cap and a malformed one are each
+/// skipped with their name
 /// (never read, never quoted), the good workflow is still analysed, and a
 /// `.github/workflows` that is a link out of the repository is not entered.
 #[cfg(unix)]
@@ -660,6 +661,8 @@ fn hostile_workflows_are_skipped_by_name() {
         .success());
     std::fs::write(wf.join("big.yml"), "# hunter2\n".repeat(2000)).unwrap();
     std::fs::write(wf.join("bad.yml"), "jobs: [hunter2\n  : {\n").unwrap();
+    // A requirements file that is a link out of the repository.
+    std::os::unix::fs::symlink(t.path().join("secret.txt"), r.join("requirements.txt")).unwrap();
     let o = run_in(
         &r,
         &["facts", ".", "--format", "json", "--max-file-size", "4096"],
@@ -690,6 +693,9 @@ fn hostile_workflows_are_skipped_by_name() {
     assert!(reason("pipe.yaml").contains("FIFO"));
     assert!(reason("big.yml").contains("larger than"));
     assert!(reason("bad.yml").starts_with("invalid YAML at line 2"));
+    assert!(skipped
+        .iter()
+        .any(|(f, r)| f == "requirements.txt" && r.contains("symbolic link")));
     let facts = v["facts"].as_array().unwrap();
     assert_eq!(facts.len(), 1, "{facts:?}");
     assert_eq!(facts[0]["file"], ".github/workflows/good.yml");
