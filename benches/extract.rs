@@ -188,6 +188,8 @@ fn bench(c: &mut Criterion) {
                 frameworks: vec![],
                 max_file_size: threatscan::DEFAULT_MAX_FILE_SIZE,
                 skipped: vec![],
+                ci_facts: vec![],
+                ci_suppressions: Default::default(),
                 partial: vec![],
                 left_out: Default::default(),
                 stats: Default::default(),

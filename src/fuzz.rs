@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// The targets, by name.
-pub const TARGETS: [&str; 6] = ["python", "rust", "markdown", "tm7", "rules", "baseline"];
+pub const TARGETS: [&str; 7] = [
+    "python", "rust", "markdown", "tm7", "rules", "baseline", "workflow",
+];
 
 /// Run one target on `data`.
 pub fn run(target: &str, data: &[u8]) {
@@ -21,6 +23,7 @@ pub fn run(target: &str, data: &[u8]) {
         "tm7" => document("tm7", data),
         "rules" => rules(data),
         "baseline" => baseline(data),
+        "workflow" => crate::supply_chain::fuzz(data),
         _ => panic!("no fuzz target {target}"),
     }
 }
@@ -37,6 +40,8 @@ fn scan_of(files: Vec<crate::extract::FileFacts>) -> crate::Scan {
         frameworks: vec![],
         manifests: Default::default(),
         skipped: vec![],
+        ci_facts: vec![],
+        ci_suppressions: Default::default(),
         partial: vec![],
         left_out: Default::default(),
         stats: Default::default(),

@@ -17,6 +17,7 @@ pub mod routes;
 pub mod rules;
 pub mod scope;
 pub mod summary;
+pub mod supply_chain;
 pub mod verify;
 pub mod walk;
 
@@ -93,6 +94,12 @@ pub struct Scan {
     /// root): `crates/api` → `site_api`.
     pub manifests: std::collections::BTreeMap<String, String>,
     pub skipped: Vec<Skipped>,
+    /// Facts of the repository's supply chain (GitHub Actions workflows),
+    /// found beside the source files (see [`supply_chain`]).
+    pub ci_facts: Vec<Fact>,
+    /// Suppression comments of those files (workflows are not parsed by
+    /// tree-sitter), by repository-relative path.
+    pub ci_suppressions: std::collections::BTreeMap<String, Vec<extract::Suppression>>,
     /// Files analysed only in part, and why (a rule query stopped at its
     /// budget). Sorted.
     pub partial: Vec<Skipped>,
@@ -125,6 +132,16 @@ impl Scan {
                 }
             }
         }
+        self.ci_facts.retain(|f| {
+            let keep = scope::Scope::ALL
+                .iter()
+                .find(|s| s.as_str() == f.scope)
+                .is_none_or(|s| set.contains(*s));
+            if !keep {
+                *left.files.entry(f.scope).or_default() += 1;
+            }
+            keep
+        });
         self.left_out = left;
         &self.left_out
     }
@@ -336,6 +353,8 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         }
     }
     let mut manifests = std::collections::BTreeMap::new();
+    // Dependency facts of Cargo manifests (lockfile, git dependencies).
+    let mut dep_facts = vec![];
     for (rel, abs, lang) in &walked.manifests {
         // A manifest that cannot be read or parsed names no package; the
         // files under it get the default crate name.
@@ -346,7 +365,34 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
             manifests.insert(dir.to_string(), name);
         }
+        if *lang == Lang::Rust {
+            dep_facts.extend(supply_chain::cargo_manifest(
+                &root,
+                rel,
+                &text,
+                scopes.scope_of(rel).as_str(),
+            ));
+        }
     }
+    // Workflows: read from `.github/workflows`, which the walk (hidden
+    // directories left out) never enters.
+    let (ci_facts, ci_suppressions) = if opts.root.is_dir() {
+        let mut w = supply_chain::workflows(&root, opts.max_file_size, &opts.excludes, &|rel| {
+            scopes.scope_of(rel)
+        });
+        skipped.append(&mut w.skipped);
+        let mut facts = w.facts;
+        facts.append(&mut dep_facts);
+        let (mut reqs, mut bad) =
+            supply_chain::requirements(&root, opts.max_file_size, &opts.excludes, &|rel| {
+                scopes.scope_of(rel)
+            });
+        facts.append(&mut reqs);
+        skipped.append(&mut bad);
+        (facts, w.suppressions)
+    } else {
+        Default::default()
+    };
     skipped.sort();
     let mut partial: Vec<Skipped> = files
         .iter()
@@ -377,6 +423,8 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         frameworks,
         manifests,
         skipped,
+        ci_facts,
+        ci_suppressions,
         partial,
         left_out: Default::default(),
         stats,
@@ -397,6 +445,7 @@ pub fn linked_facts(idx: &link::Index, extra: Option<&mut Vec<Fact>>) -> Vec<Fac
     let mut out = vec![];
     facts::sinks(idx, cat, &mut out, extra);
     routes::routes(idx, cat, &mut out);
+    out.extend(idx.ci_facts.iter().cloned());
     facts::sort(&mut out);
     out
 }

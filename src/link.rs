@@ -39,6 +39,8 @@ pub struct Index<'a> {
     /// The repository's own framework specs (see [`crate::frameworks`]).
     pub frameworks: &'a [crate::frameworks::spec::FrameworkSpec],
     pub files: &'a [FileFacts],
+    /// Supply-chain facts of the repository (workflows), see [`crate::supply_chain`].
+    pub ci_facts: &'a [crate::facts::Fact],
     /// Primary module name of each file (`pkg.mod` / `crate_name::a::b`).
     pub module: Vec<String>,
     modules: HashMap<String, usize>,
@@ -161,6 +163,7 @@ impl<'a> Index<'a> {
             .collect();
         let mut idx = Index {
             frameworks: &scan.frameworks,
+            ci_facts: &scan.ci_facts,
             files,
             module,
             modules,

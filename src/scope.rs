@@ -99,6 +99,14 @@ const BUILD_FILES: &[&str] = &[
 
 /// The scope of a repository-relative path by convention.
 pub fn by_convention(rel: &str) -> Scope {
+    // Workflows run in CI on every push, whatever they are named
+    // (`test.yml`, `docs.yml`): they are production.
+    if rel
+        .strip_prefix(crate::supply_chain::WORKFLOW_DIR)
+        .is_some_and(|r| r.starts_with('/') && !r[1..].contains('/'))
+    {
+        return Scope::Production;
+    }
     let parts: Vec<&str> = rel.split('/').collect();
     let (file, dirs) = parts.split_last().unwrap_or((&"", &[]));
     for d in dirs {
@@ -308,6 +316,9 @@ mod tests {
             ("third_party/x/y.py", Scope::Vendored),
             ("src/testing_utils.py", Scope::Production),
             ("src/contest.py", Scope::Production),
+            // Workflows run in CI whatever their names say.
+            (".github/workflows/test_python.yml", Scope::Production),
+            (".github/workflows/docs.yaml", Scope::Production),
         ] {
             assert_eq!(by_convention(p), s, "{p}");
         }

@@ -180,6 +180,24 @@ fn dictionary(target: &str) -> &'static [&'static [u8]] {
             b"null",
             b"1e999",
         ],
+        "workflow" => &[
+            b"\n",
+            b"  ",
+            b"- ",
+            b": ",
+            b"|\n",
+            b"${{ github.event.issue.title }}",
+            b"uses: a/b@v1\n",
+            b"run: curl x | sh\n",
+            b"&a ",
+            b"*a",
+            b"[",
+            b"{",
+            b"\"",
+            b"'",
+            b"\t",
+            b"---\n",
+        ],
         _ => &[],
     }
 }
@@ -193,6 +211,7 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         "tm7" => &["tm7"],
         "rules" => &["toml"],
         "baseline" => &["sarif"],
+        "workflow" => &["yml", "yaml"],
         _ => &[],
     };
     let mut out = vec![];

@@ -636,3 +636,79 @@ fn ignore_files_are_read_checked_and_keep_gitignore_semantics() {
     let text = String::from_utf8_lossy(&o.stdout).to_string() + &stderr(&o);
     assert!(text.contains("5 files scanned"), "{text}");
 }
+
+/// Workflows (and requirement files) are repository input too: a symlinked
+/// workflow, a FIFO, a file over the size cap and a malformed one are each
+/// skipped with their name
+/// (never read, never quoted), the good workflow is still analysed, and a
+/// `.github/workflows` that is a link out of the repository is not entered.
+#[cfg(unix)]
+#[test]
+fn hostile_workflows_are_skipped_by_name() {
+    let (t, r) = repo();
+    let wf = r.join(".github/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::write(
+        wf.join("good.yml"),
+        "on: push\njobs:\n  a:\n    steps:\n      - uses: foo/bar@v1\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(t.path().join("secret.txt"), wf.join("link.yml")).unwrap();
+    assert!(Command::new("mkfifo")
+        .arg(wf.join("pipe.yaml"))
+        .status()
+        .unwrap()
+        .success());
+    std::fs::write(wf.join("big.yml"), "# hunter2\n".repeat(2000)).unwrap();
+    std::fs::write(wf.join("bad.yml"), "jobs: [hunter2\n  : {\n").unwrap();
+    // A requirements file that is a link out of the repository.
+    std::os::unix::fs::symlink(t.path().join("secret.txt"), r.join("requirements.txt")).unwrap();
+    let o = run_in(
+        &r,
+        &["facts", ".", "--format", "json", "--max-file-size", "4096"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string() + &stderr(&o);
+    assert!(!out.contains("hunter2"), "contents disclosed: {out}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let skipped: Vec<(String, String)> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["file"].as_str().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let reason = |f: &str| {
+        skipped
+            .iter()
+            .find(|(n, _)| n == &format!(".github/workflows/{f}"))
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("{f} not skipped: {skipped:?}"))
+    };
+    assert!(reason("link.yml").contains("symbolic link"));
+    assert!(reason("pipe.yaml").contains("FIFO"));
+    assert!(reason("big.yml").contains("larger than"));
+    assert!(reason("bad.yml").starts_with("invalid YAML at line 2"));
+    assert!(skipped
+        .iter()
+        .any(|(f, r)| f == "requirements.txt" && r.contains("symbolic link")));
+    let facts = v["facts"].as_array().unwrap();
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    assert_eq!(facts[0]["file"], ".github/workflows/good.yml");
+    assert_eq!(facts[0]["kind"], "ci_action_unpinned");
+
+    // The workflows directory itself a link out of the repository: not entered.
+    let outside = t.path().join("elsewhere");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::rename(wf.join("good.yml"), outside.join("good.yml")).unwrap();
+    std::fs::remove_dir_all(&wf).unwrap();
+    std::os::unix::fs::symlink(&outside, &wf).unwrap();
+    let o = run_in(&r, &["facts", ".", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["facts"].as_array().unwrap().len(), 0, "{v}");
+}

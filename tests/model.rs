@@ -283,3 +283,97 @@ fn shadowed_routes_are_not_entry_points() {
     assert_eq!(about.len(), 1, "the first registration only");
     assert_eq!(about[0].handler, "web.signup:about");
 }
+
+/// Workflows that publish are `ci_workflow` entry points behind the
+/// "CI/CD → package registry" boundary: spoofing is mitigated only by a
+/// short-lived credential (OIDC, GITHUB_TOKEN) and tampering by actions
+/// pinned to commit SHAs; a long-lived token is a gap.
+#[test]
+fn publishing_workflows_cross_the_ci_registry_boundary() {
+    let m = build("supply_chain");
+    let eps: Vec<(&str, &str, &str, u32)> = m
+        .entry_points
+        .iter()
+        .map(|e| (e.kind.as_str(), e.handler.as_str(), e.via.as_str(), e.line))
+        .collect();
+    assert_eq!(
+        eps,
+        vec![
+            (
+                "ci_workflow",
+                ".github/workflows/publish.yml:crate",
+                "cargo publish",
+                14
+            ),
+            (
+                "ci_workflow",
+                ".github/workflows/publish.yml:pypi",
+                "pypa/gh-action-pypi-publish",
+                20
+            ),
+            (
+                "ci_workflow",
+                ".github/workflows/publish.yml:uv",
+                "uv publish",
+                27
+            ),
+            (
+                "ci_workflow",
+                ".github/workflows/publish.yml:release",
+                "gh release upload",
+                33
+            ),
+        ]
+    );
+    let b: Vec<(&str, &str, usize)> = m
+        .boundaries
+        .iter()
+        .map(|b| (b.id.as_str(), b.name.as_str(), b.interactions.len()))
+        .collect();
+    assert_eq!(b, vec![("ci_registry", "CI/CD → package registry", 4)]);
+    let statuses: Vec<(String, &str, &str)> = m
+        .interactions
+        .iter()
+        .map(|i| {
+            (
+                i.entry.clone(),
+                cell(i, "spoofing").status.as_str(),
+                cell(i, "tampering").status.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            ("E1".to_string(), "gap", "mitigated"),
+            ("E2".to_string(), "mitigated", "mitigated"),
+            ("E3".to_string(), "gap", "mitigated"),
+            ("E4".to_string(), "mitigated", "mitigated"),
+        ]
+    );
+    let gap = cell(&m.interactions[0], "spoofing").reason.clone().unwrap();
+    assert!(gap.contains("long-lived registry token"), "{gap}");
+    let oidc = &cell(&m.interactions[1], "spoofing").evidence[0];
+    assert_eq!(oidc.kind, "short_lived_credential");
+    assert!(oidc.symbol.contains("OIDC"), "{}", oidc.symbol);
+    // A publishing workflow with an unpinned action: a tampering gap.
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::write(
+        wf.join("release.yml"),
+        "on: push\npermissions: {}\njobs:\n  npm:\n    permissions:\n      id-token: write\n    steps:\n      - uses: actions/setup-node@v4\n      - run: npm publish --provenance\n",
+    )
+    .unwrap();
+    let scan = threatscan::scan(&threatscan::Options::new(dir.path())).unwrap();
+    let m = model::build(&scan, &ModelOptions::default());
+    assert_eq!(m.interactions.len(), 1);
+    let i = &m.interactions[0];
+    assert_eq!(cell(i, "spoofing").status, "mitigated");
+    assert_eq!(cell(i, "tampering").status, "gap");
+    assert!(cell(i, "tampering")
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("not pinned to a commit SHA"));
+}

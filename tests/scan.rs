@@ -107,17 +107,175 @@ fn every_rule_fires_on_its_true_positive_and_not_on_its_near_miss() {
         .collect();
     let got = findings_list(&scan_json(&fixture("scan_app"), &[]));
     assert_eq!(got, expected);
-    // Every built-in rule has a true positive in the fixture.
+    // Every built-in rule has a true positive in the fixture (the workflow
+    // rules in tests/fixtures/supply_chain, checked exactly below).
+    let mut all = got.clone();
+    all.extend(findings_list(&scan_json(&fixture("supply_chain"), &[])));
     let rules = run(&["rules", "--format", "json"]);
     let rules: Value = serde_json::from_slice(&rules.stdout).unwrap();
     for r in rules.as_array().unwrap() {
         let id = r["id"].as_str().unwrap();
         assert!(
-            got.iter()
+            all.iter()
                 .any(|g| g.starts_with(&format!("{id} ")) && !g.ends_with("suppressed")),
-            "{id} has no true positive in tests/fixtures/scan_app"
+            "{id} has no true positive in tests/fixtures/scan_app or tests/fixtures/supply_chain"
         );
     }
+}
+
+/// The workflow rules (TS6001-TS6006) on tests/fixtures/supply_chain: every
+/// finding with its rule, file, line, column and level, nothing else (the
+/// near misses in clean.yml stay quiet), suppressed by a YAML comment on the
+/// line or above (not by a shell comment inside a script); the malformed
+/// workflow is skipped by name without quoting it, and the other workflows
+/// are still analysed.
+#[test]
+fn workflow_rules_report_exact_locations() {
+    let expected: Vec<String> =
+        std::fs::read_to_string(fixture("supply_chain").join("expected.txt"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
+    let v = scan_json(&fixture("supply_chain"), &[]);
+    let got: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}:{}:{} {}{}",
+                f["rule_id"].as_str().unwrap(),
+                f["file"].as_str().unwrap(),
+                f["line"],
+                f["column"],
+                f["level"].as_str().unwrap(),
+                if f.get("suppressed").is_some() {
+                    " suppressed"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    assert_eq!(got, expected);
+    let skipped = v["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["file"], ".github/workflows/broken.yaml");
+    let reason = skipped[0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("invalid YAML at line 4"), "{reason}");
+    assert!(!reason.contains("unclosed"), "{reason}");
+    // The SARIF result is located in the workflow file, with the rule's CWE.
+    let s = sarif(&fixture("supply_chain"), &[]);
+    let run = &s["runs"][0];
+    let r = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "TS6003")
+        .unwrap();
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        ".github/workflows/injection.yml"
+    );
+    assert_eq!(loc["region"]["startLine"], 11);
+    assert_eq!(loc["region"]["startColumn"], 32);
+    let rule = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "TS6003")
+        .unwrap();
+    let tags: Vec<&str> = rule["properties"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(tags.contains(&"external/cwe/cwe-94"), "{tags:?}");
+}
+
+/// `facts` lists the workflow facts with their kinds, and a publishing step
+/// says how it authenticates: a long-lived secret or OIDC.
+#[test]
+fn workflow_facts_say_how_publishing_authenticates() {
+    let out = run(&[
+        "facts",
+        fixture("supply_chain").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let facts = v["facts"].as_array().unwrap();
+    let kinds: BTreeSet<&str> = facts.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from([
+            "ci_action_unpinned",
+            "ci_permissions",
+            "ci_pipe_to_shell",
+            "ci_pr_head_checkout",
+            "ci_publish",
+            "ci_untrusted_input",
+            "dep_extra_index",
+            "dep_lockfile_missing",
+            "dep_vcs_unpinned",
+        ])
+    );
+    let publish: Vec<(String, String, u64)> = facts
+        .iter()
+        .filter(|f| f["kind"] == "ci_publish")
+        .map(|f| {
+            (
+                f["api"].as_str().unwrap().to_string(),
+                f["via"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        publish,
+        vec![
+            ("cargo publish".to_string(), "secret".to_string(), 14),
+            (
+                "pypa/gh-action-pypi-publish".to_string(),
+                "oidc".to_string(),
+                20
+            ),
+            ("uv publish".to_string(), "secret".to_string(), 27),
+            (
+                "gh release upload".to_string(),
+                "github_token".to_string(),
+                33
+            ),
+        ]
+    );
+    assert!(facts.iter().all(|f| {
+        let file = f["file"].as_str().unwrap();
+        f["scope"] == "production"
+            && f["language"]
+                == if file.ends_with("Cargo.toml") {
+                    "toml"
+                } else if file.ends_with(".txt") {
+                    "requirements"
+                } else {
+                    "yaml"
+                }
+    }));
+    // Credentials in an index URL are masked in the fact.
+    let index = facts
+        .iter()
+        .find(|f| f["kind"] == "dep_extra_index")
+        .unwrap();
+    assert_eq!(index["api"], "https://***@pypi.internal.example.com/simple");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cr3t"));
 }
 
 #[test]
@@ -870,4 +1028,37 @@ fn sarif_uris_are_relative_to_the_repository_root() {
     assert_eq!(u, ["svc/api.py"]);
     let (u, _) = uris(&repo.join("svc"), "api.py");
     assert_eq!(u, ["svc/api.py"]);
+}
+
+/// `--exclude` applies to workflows as to sources: a file glob drops one
+/// workflow, a directory glob all of them.
+#[test]
+fn exclude_globs_apply_to_workflows() {
+    let files = |ex: &str| -> BTreeSet<String> {
+        let out = run(&[
+            "facts",
+            fixture("supply_chain").to_str().unwrap(),
+            "--format",
+            "json",
+            "--exclude",
+            ex,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["facts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["file"].as_str().unwrap().to_string())
+            .filter(|f| f.starts_with(".github/"))
+            .collect()
+    };
+    let one = files("unpinned.yml");
+    assert!(!one.contains(".github/workflows/unpinned.yml"), "{one:?}");
+    assert!(one.contains(".github/workflows/injection.yml"), "{one:?}");
+    assert!(files(".github/**").is_empty());
 }

@@ -833,33 +833,42 @@ pub fn suppressions(tree: &tree_sitter::Tree, src: &[u8]) -> Vec<Suppression> {
         if !node.kind().contains("comment") {
             continue;
         }
-        let line_end = text[at..].find('\n').map_or(text.len(), |e| at + e);
-        let rest = text[from..line_end].trim_start();
-        let Some(rest) = rest.strip_prefix("ignore") else {
+        let Some((rules, reason)) = suppression_text(text, at) else {
             continue;
         };
-        let (rules, reason) = match rest.strip_prefix('[') {
-            Some(r) => match r.split_once(']') {
-                Some((list, reason)) => (
-                    list.split([',', ' '])
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    reason,
-                ),
-                None => continue,
-            },
-            None => (vec![], rest),
-        };
-        let reason = reason.trim().trim_end_matches("*/").trim();
         out.push(Suppression {
             line: pos_of(node, src).line + text[node.start_byte()..at].matches('\n').count() as u32,
             rules,
-            reason: reason.to_string(),
+            reason,
         });
     }
     out
+}
+
+/// The rule list and reason of a suppression comment whose marker
+/// (`threatscan:`) starts at byte `at`: `ignore[TS1, name] reason` or a
+/// bare `ignore reason` (every rule). None when it is not an `ignore`.
+pub fn suppression_text(text: &str, at: usize) -> Option<(Vec<String>, String)> {
+    let from = at + SUPPRESS_MARKER.len();
+    let line_end = text[at..].find('\n').map_or(text.len(), |e| at + e);
+    let rest = text.get(from..line_end)?.trim_start();
+    let rest = rest.strip_prefix("ignore")?;
+    let (rules, reason) = match rest.strip_prefix('[') {
+        Some(r) => {
+            let (list, reason) = r.split_once(']')?;
+            (
+                list.split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                reason,
+            )
+        }
+        None => (vec![], rest),
+    };
+    let reason = reason.trim().trim_end_matches("*/").trim();
+    Some((rules, reason.to_string()))
 }
 
 /// At most this many matches of one query are in progress at once

@@ -112,6 +112,8 @@ struct Cond {
     ops: Option<Vec<String>>,
     #[serde(rename = "unsafe")]
     unsafe_: Option<bool>,
+    /// The gap's wording for this alternative (else the category's).
+    gap: Option<String>,
 }
 
 pub const MODEL_TOML: &str = include_str!("../../rules/model.toml");
@@ -332,6 +334,9 @@ struct Entry {
     rate_limit: Vec<GuardRef>,
     condition: Option<String>,
     node: Option<Node>,
+    /// Evidence known when the entry is found (a CI workflow's OIDC
+    /// publishing, its pinned actions).
+    evidence: Vec<Evidence>,
 }
 
 /// Build the model of a scanned repository.
@@ -417,6 +422,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             auth: f.auth.clone().unwrap_or_default(),
             rate_limit: f.rate_limit.clone().unwrap_or_default(),
             condition: f.condition.clone(),
+            evidence: vec![],
         });
     }
     for f in extra.iter().filter(|f| entry_kinds.contains(f.kind)) {
@@ -445,6 +451,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             rate_limit: vec![],
             condition: None,
             node,
+            evidence: vec![],
         });
     }
     for (kind, node, api, pos) in graph.decorated_entries(cat) {
@@ -468,6 +475,53 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             rate_limit: vec![],
             condition: None,
             node: Some(node),
+            evidence: vec![],
+        });
+    }
+    // CI/CD workflows that publish: one entry point per job (the CI/CD →
+    // registry boundary), with what mitigates a stolen credential (a
+    // short-lived one) and moved action tags (every action SHA-pinned).
+    for f in facts.iter().filter(|f| f.kind == "ci_publish") {
+        let job = f.name.clone().unwrap_or_default();
+        let mut evidence = vec![];
+        if matches!(f.via.as_deref(), Some("oidc" | "github_token")) {
+            evidence.push(Evidence {
+                kind: "short_lived_credential".into(),
+                symbol: match f.via.as_deref() {
+                    Some("oidc") => "id-token: write (OIDC trusted publishing)".into(),
+                    _ => "GITHUB_TOKEN".into(),
+                },
+                file: f.file.clone(),
+                line: f.line,
+            });
+        }
+        if !facts
+            .iter()
+            .any(|u| u.kind == "ci_action_unpinned" && u.file == f.file)
+        {
+            evidence.push(Evidence {
+                kind: "pinned_actions".into(),
+                symbol: "every uses: pinned to a commit SHA".into(),
+                file: f.file.clone(),
+                line: f.line,
+            });
+        }
+        entries.push(Entry {
+            kind: "ci_workflow".into(),
+            surface_key: ("ci_workflow".into(), surface_title("ci_workflow").into()),
+            framework: None,
+            methods: vec![],
+            pattern: None,
+            handler: format!("{}:{job}", f.file),
+            via: f.api.clone().unwrap_or_default(),
+            file: f.file.clone(),
+            line: f.line,
+            column: f.column,
+            auth: vec![],
+            rate_limit: vec![],
+            condition: None,
+            node: None,
+            evidence,
         });
     }
     // One entry per handler and kind/pattern/method set (a function making two
@@ -595,7 +649,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             None => vec![],
         };
         // Evidence available to every interaction of this entry point.
-        let mut base_ev: Vec<Evidence> = vec![];
+        let mut base_ev: Vec<Evidence> = e.evidence.clone();
         // Only auth that rejects anonymous requests gates the route; an
         // optional identity does not mitigate spoofing.
         for g in e.auth.iter().filter(|g| g.required) {
@@ -802,6 +856,7 @@ fn surface_title(kind: &str) -> &'static str {
         "cli" => "Command-line entry points",
         "scheduled" => "Scheduled jobs and task queues",
         "plugin" => "Dynamic code loading",
+        "ci_workflow" => "CI/CD workflows that publish",
         _ => "Other entry points",
     }
 }
@@ -909,14 +964,14 @@ fn cell(c: &CategoryRule, e: &Entry, sink: Option<&SinkRef>, ev: &[Evidence]) ->
                 sink.map(|s| s.api.as_str()).unwrap_or("its handler"),
             )
     };
-    if !c.applies.iter().any(|a| cond_holds(a, e, sink)) {
+    let Some(alt) = c.applies.iter().find(|a| cond_holds(a, e, sink)) else {
         return Cell {
             category: c.id.clone(),
             status: "n/a".into(),
             reason: Some(fill(&c.na)),
             evidence: vec![],
         };
-    }
+    };
     let found: Vec<Evidence> = ev
         .iter()
         .filter(|x| c.evidence.contains(&x.kind))
@@ -926,7 +981,7 @@ fn cell(c: &CategoryRule, e: &Entry, sink: Option<&SinkRef>, ev: &[Evidence]) ->
         Cell {
             category: c.id.clone(),
             status: "gap".into(),
-            reason: Some(fill(&c.gap)),
+            reason: Some(fill(alt.gap.as_deref().unwrap_or(&c.gap))),
             evidence: vec![],
         }
     } else {

@@ -371,22 +371,32 @@ fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
             f.end_line = f.line;
             f.end_column = (*n_chars as u32 + 1).max(f.column + 1);
         }
-        // Inline suppression on this line or the line above.
-        if let Some(fi) = idx.file_index(&f.file) {
-            let lang = idx.files[fi].lang;
-            if let Some(s) = idx.files[fi].suppressions.iter().find(|s| {
-                (s.line == f.line || s.line + 1 == f.line)
-                    && (s.rules.is_empty()
-                        || s.rules
-                            .iter()
-                            .any(|r| r.eq_ignore_ascii_case(&f.rule_id) || *r == f.rule_name))
-            }) {
-                f.suppressed = Some(if s.reason.is_empty() {
-                    format!("suppressed by an inline {} comment", comment_word(lang))
-                } else {
-                    s.reason.clone()
-                });
-            }
+        // Inline suppression on this line or the line above (source files
+        // from their syntax tree, workflows from their YAML comments).
+        let (sups, word) = match idx.file_index(&f.file) {
+            Some(fi) => (
+                &idx.files[fi].suppressions[..],
+                comment_word(idx.files[fi].lang),
+            ),
+            None => (
+                scan.ci_suppressions
+                    .get(&f.file)
+                    .map_or(&[][..], |v| &v[..]),
+                "`# threatscan: ignore`".to_string(),
+            ),
+        };
+        if let Some(s) = sups.iter().find(|s| {
+            (s.line == f.line || s.line + 1 == f.line)
+                && (s.rules.is_empty()
+                    || s.rules
+                        .iter()
+                        .any(|r| r.eq_ignore_ascii_case(&f.rule_id) || *r == f.rule_name))
+        }) {
+            f.suppressed = Some(if s.reason.is_empty() {
+                format!("suppressed by an inline {word} comment")
+            } else {
+                s.reason.clone()
+            });
         }
         let key = (
             f.file.clone(),

@@ -286,6 +286,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "secrets.toml",
         include_str!("../../rules/scan/secrets.toml"),
     ),
+    (
+        "supply_chain.toml",
+        include_str!("../../rules/scan/supply_chain.toml"),
+    ),
 ];
 
 const BUILTIN_QUERIES: &[(&str, &str)] = &[(
