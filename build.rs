@@ -15,12 +15,13 @@ fn main() {
     let mut out = String::from("&[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let abs = std::fs::canonicalize(f).expect("readable spec file");
         let name = f.file_name().unwrap().to_string_lossy();
+        // Relative to the crate being compiled, not an absolute path: two
+        // checkouts sharing one target directory (CI's pre-commit build
+        // reuses it) must not compile each other's files.
         let _ = writeln!(
             out,
-            "    ({name:?}, include_str!({:?})),",
-            abs.display().to_string()
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/rules/frameworks/\", {name:?}))),"
         );
     }
     out.push(']');

@@ -108,9 +108,11 @@ fn every_rule_fires_on_its_true_positive_and_not_on_its_near_miss() {
     let got = findings_list(&scan_json(&fixture("scan_app"), &[]));
     assert_eq!(got, expected);
     // Every built-in rule has a true positive in the fixture (the workflow
-    // rules in tests/fixtures/supply_chain, checked exactly below).
+    // rules in tests/fixtures/supply_chain and the agent-tool rule in
+    // tests/fixtures/agent_tools, each checked exactly in its own test).
     let mut all = got.clone();
     all.extend(findings_list(&scan_json(&fixture("supply_chain"), &[])));
+    all.extend(findings_list(&scan_json(&fixture("agent_tools"), &[])));
     let rules = run(&["rules", "--format", "json"]);
     let rules: Value = serde_json::from_slice(&rules.stdout).unwrap();
     for r in rules.as_array().unwrap() {
@@ -118,7 +120,7 @@ fn every_rule_fires_on_its_true_positive_and_not_on_its_near_miss() {
         assert!(
             all.iter()
                 .any(|g| g.starts_with(&format!("{id} ")) && !g.ends_with("suppressed")),
-            "{id} has no true positive in tests/fixtures/scan_app or tests/fixtures/supply_chain"
+            "{id} has no true positive in tests/fixtures/scan_app, supply_chain or agent_tools"
         );
     }
 }
@@ -1061,4 +1063,66 @@ fn exclude_globs_apply_to_workflows() {
     assert!(!one.contains(".github/workflows/unpinned.yml"), "{one:?}");
     assert!(one.contains(".github/workflows/injection.yml"), "{one:?}");
     assert!(files(".github/**").is_empty());
+}
+
+/// tests/fixtures/agent_tools: MCP tools are entry points of kind
+/// `agent_tool`; a tool whose model-chosen argument becomes the command is
+/// TS3005, a tool running a fixed argument list is not, and the model has an
+/// "AI agent → local system" boundary with an elevation-of-privilege gap.
+#[test]
+fn agent_tools_are_entry_points_and_model_output_reaching_a_shell_is_reported() {
+    let out = Command::new(env!("CARGO_BIN_EXE_threatscan"))
+        .args(["scan", "--format", "json", "--fail-on", "never"])
+        .arg(fixture("agent_tools"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{}",
+                f["rule_id"].as_str().unwrap(),
+                f["level"].as_str().unwrap(),
+                f["file"].as_str().unwrap(),
+                f["line"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "TS3002 warning tools/server.py:13",
+            // `run_command(command)`: the model's argument is the shell command.
+            "TS3005 warning tools/server.py:13",
+            // `disk_usage()` runs a fixed list: no TS3005 at :19.
+            "TS3002 warning tools/server.py:29",
+        ]
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_threatscan"))
+        .args(["model", "--format", "json"])
+        .arg(fixture("agent_tools"))
+        .output()
+        .unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = m["entry_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["agent_tool", "agent_tool", "agent_tool"]);
+    assert!(
+        m["boundaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["id"] == "agent"
+                && b["interactions"] == serde_json::json!(["I1", "I3", "I5"])),
+        "{}",
+        m["boundaries"]
+    );
 }
