@@ -289,6 +289,12 @@ pub struct EntrySpec {
     /// Top-level functions with these names (Rust `fn main`).
     #[serde(default)]
     pub functions: Vec<String>,
+    /// For `calls`: the entry point is the function this argument names
+    /// (`StructuredTool.from_function(func=run)`: `run`), not the caller.
+    /// Position and/or keyword; a call whose argument names no function of
+    /// the repository registers nothing.
+    pub function_arg: Option<usize>,
+    pub function_keyword: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

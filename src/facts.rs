@@ -456,9 +456,29 @@ fn model_extras(
                 _ => return,
             }
         }
+        // The registered function, when the call names it.
+        let registered = if spec.function_arg.is_some() || spec.function_keyword.is_some() {
+            let named = call.arg(spec.function_keyword.as_deref(), spec.function_arg);
+            match named.and_then(|e| idx.resolve_expr(fi, scope, e)) {
+                Some(crate::link::Target::Def(tf, td)) => Some(idx.def_symbol(tf, td)),
+                // A function defined inside the registering one (a closure
+                // handed to the framework), which name resolution leaves out.
+                _ => match named {
+                    Some(Expr::Name(n, _)) => match f.defs.iter().position(|d| {
+                        d.parent == scope && d.name.rsplit(['.', ':']).next() == Some(n.as_str())
+                    }) {
+                        Some(di) => Some(idx.def_symbol(fi, di)),
+                        None => return,
+                    },
+                    _ => return,
+                },
+            }
+        } else {
+            None
+        };
         let mut fact = Fact::new(&spec.kind, f, call.start);
         fact.api = Some(api.to_string());
-        fact.function = function();
+        fact.function = registered.or_else(function);
         fact.via = Some("call".into());
         extra.push(fact);
     }

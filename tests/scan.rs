@@ -1100,6 +1100,9 @@ fn agent_tools_are_entry_points_and_model_output_reaching_a_shell_is_reported() 
             "TS3005 warning tools/server.py:13",
             // `disk_usage()` runs a fixed list: no TS3005 at :19.
             "TS3002 warning tools/server.py:29",
+            // `StructuredTool.from_function(func=evaluate)`: evaluate is a tool,
+            // and its model-chosen expression reaches eval().
+            "TS3005 warning tools/server.py:38",
         ]
     );
     let out = Command::new(env!("CARGO_BIN_EXE_threatscan"))
@@ -1114,14 +1117,17 @@ fn agent_tools_are_entry_points_and_model_output_reaching_a_shell_is_reported() 
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["agent_tool", "agent_tool", "agent_tool"]);
+    assert_eq!(
+        kinds,
+        ["agent_tool", "agent_tool", "agent_tool", "agent_tool"]
+    );
     assert!(
         m["boundaries"]
             .as_array()
             .unwrap()
             .iter()
             .any(|b| b["id"] == "agent"
-                && b["interactions"] == serde_json::json!(["I1", "I3", "I5"])),
+                && b["interactions"] == serde_json::json!(["I1", "I3", "I5", "I6"])),
         "{}",
         m["boundaries"]
     );
