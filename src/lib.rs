@@ -70,18 +70,99 @@ pub struct Stats {
     pub files_with_syntax_errors: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<u64>,
-    #[serde(skip)]
+    /// With `--stats`: per-stage wall and CPU time, peak RSS.
+    #[serde(skip_serializing_if = "Timings::unset")]
     pub timings: Timings,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Timings {
+    /// Wall time of each stage, and the process's CPU time (user + system,
+    /// all threads, from the OS) spent in it, in milliseconds.
     pub walk_ms: f64,
+    pub walk_cpu_ms: f64,
     pub parse_extract_ms: f64,
-    /// Time inside tree-sitter's parser, summed over threads.
-    pub parse_cpu_ms: f64,
-    pub link_ms: f64,
+    pub parse_extract_cpu_ms: f64,
+    /// Time inside tree-sitter's parser, summed over the worker threads
+    /// (so it can exceed the stage's wall time); part of parse_extract_cpu_ms.
+    pub tree_sitter_thread_ms: f64,
+    /// After extraction: linking names, facts, and (model, scan, verify) the
+    /// command's own analysis.
+    pub analysis_ms: f64,
+    pub analysis_cpu_ms: f64,
     pub total_ms: f64,
+    pub total_cpu_ms: f64,
+    /// Peak resident set size of the process, in bytes (from the OS).
+    pub peak_rss_bytes: u64,
+    pub threads: usize,
+}
+
+/// CPU time the whole process has used so far (user + system, every thread),
+/// as the OS counts it; zero where the OS cannot say.
+pub fn process_cpu() -> std::time::Duration {
+    // SAFETY: getrusage writes the struct it is given and nothing else.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return std::time::Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec.max(0) as u64)
+            + std::time::Duration::from_micros(t.tv_usec.max(0) as u64)
+    };
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// The process's peak resident set size in bytes, as the OS counts it
+/// (Linux reports kilobytes, macOS bytes); zero where the OS cannot say.
+pub fn peak_rss() -> u64 {
+    // SAFETY: as above.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return 0;
+    }
+    let v = ru.ru_maxrss.max(0) as u64;
+    if cfg!(target_os = "macos") {
+        v
+    } else {
+        v * 1024
+    }
+}
+
+impl Timings {
+    /// Not measured (no `--stats`): left out of JSON.
+    pub fn unset(&self) -> bool {
+        self.total_ms == 0.0
+    }
+
+    /// Close the run: the analysis stage is what followed extraction
+    /// (`t0`/`cpu0`: when the run started).
+    pub fn finish(&mut self, t0: std::time::Instant, cpu0: std::time::Duration) {
+        self.total_ms = t0.elapsed().as_secs_f64() * 1e3;
+        self.total_cpu_ms = (process_cpu().saturating_sub(cpu0)).as_secs_f64() * 1e3;
+        self.analysis_ms = (self.total_ms - self.walk_ms - self.parse_extract_ms).max(0.0);
+        self.analysis_cpu_ms =
+            (self.total_cpu_ms - self.walk_cpu_ms - self.parse_extract_cpu_ms).max(0.0);
+        self.peak_rss_bytes = peak_rss();
+    }
+
+    /// One line for `--stats` on standard error.
+    pub fn line(&self, files: usize, bytes: u64, what: &str) -> String {
+        format!(
+            "threatscan: {files} files, {:.2} MB, {what}; walk {:.0} ms (cpu {:.0} ms), parse+extract {:.0} ms (cpu {:.0} ms on {} threads; tree-sitter {:.0} ms summed over threads), analysis {:.0} ms (cpu {:.0} ms), total {:.0} ms (cpu {:.0} ms), peak RSS {:.0} MB",
+            bytes as f64 / 1e6,
+            self.walk_ms,
+            self.walk_cpu_ms,
+            self.parse_extract_ms,
+            self.parse_extract_cpu_ms,
+            self.threads,
+            self.tree_sitter_thread_ms,
+            self.analysis_ms,
+            self.analysis_cpu_ms,
+            self.total_ms,
+            self.total_cpu_ms,
+            self.peak_rss_bytes as f64 / 1e6,
+        )
+    }
 }
 
 pub struct Scan {
@@ -276,9 +357,11 @@ enum Outcome {
 /// Walk, read, parse and extract every file.
 pub fn scan(opts: &Options) -> Result<Scan, Error> {
     let t0 = Instant::now();
+    let cpu0 = process_cpu();
     let walked = walk::walk(&opts.root, &opts.excludes, opts.max_file_size)
         .map_err(|e| Error::Input(e.0))?;
     let t_walk = t0.elapsed();
+    let cpu_walk = process_cpu().saturating_sub(cpu0);
     // The repository's configuration: its own framework specs.
     let (frameworks, scopes) = if opts.root.is_dir() {
         let c = rules::Config::load(&opts.root).map_err(Error::Input)?;
@@ -339,6 +422,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         .map_err(|e| Error::Input(format!("cannot start {n} threads: {e}")))?
         .install(work);
     let t_parse = t0.elapsed() - t_walk;
+    let cpu_parse = process_cpu().saturating_sub(cpu0 + cpu_walk);
     let mut files = vec![];
     let mut skipped = walked.skipped;
     let mut parse_cpu = std::time::Duration::ZERO;
@@ -412,8 +496,15 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         elapsed_ms: None,
         timings: Timings {
             walk_ms: t_walk.as_secs_f64() * 1e3,
+            walk_cpu_ms: cpu_walk.as_secs_f64() * 1e3,
             parse_extract_ms: t_parse.as_secs_f64() * 1e3,
-            parse_cpu_ms: parse_cpu.as_secs_f64() * 1e3,
+            parse_extract_cpu_ms: cpu_parse.as_secs_f64() * 1e3,
+            tree_sitter_thread_ms: parse_cpu.as_secs_f64() * 1e3,
+            threads: if n == 0 {
+                std::thread::available_parallelism().map_or(1, |x| x.get())
+            } else {
+                n
+            },
             ..Default::default()
         },
     };

@@ -455,6 +455,7 @@ fn write_or_fail(output: Option<&std::path::Path>, text: &str) -> Result<(), Exi
 
 fn run_model(a: ModelArgs) -> ExitCode {
     let t0 = std::time::Instant::now();
+    let cpu0 = threatscan::process_cpu();
     let mut scan = match scan_repo(&a.scan) {
         Ok(s) => s,
         Err(code) => return code,
@@ -462,7 +463,6 @@ fn run_model(a: ModelArgs) -> ExitCode {
     if let Err(code) = restrict_scope(&mut scan, &a.scan, false) {
         return code;
     }
-    let t_model = std::time::Instant::now();
     let model = threatscan::model::build(
         &scan,
         &threatscan::model::ModelOptions { max_depth: a.depth },
@@ -480,16 +480,15 @@ fn run_model(a: ModelArgs) -> ExitCode {
         return code;
     }
     if a.scan.stats {
-        let t = &scan.stats.timings;
+        let mut t = scan.stats.timings.clone();
+        t.finish(t0, cpu0);
+        let what = format!(
+            "{} entry points, {} interactions",
+            model.summary.entry_points, model.summary.interactions
+        );
         eprintln!(
-            "threatscan: {} files, {:.2} MB, {} entry points, {} interactions; parse+extract {:.1} ms, link+model {:.1} ms, total {:.1} ms",
-            scan.stats.files_scanned,
-            scan.stats.bytes as f64 / 1e6,
-            model.summary.entry_points,
-            model.summary.interactions,
-            t.parse_extract_ms,
-            t_model.elapsed().as_secs_f64() * 1e3,
-            t0.elapsed().as_secs_f64() * 1e3
+            "{}",
+            t.line(scan.stats.files_scanned, scan.stats.bytes, &what)
         );
     }
     exiting_keep(scan);
@@ -504,6 +503,7 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn run_facts(a: FactsArgs) -> ExitCode {
     let t0 = std::time::Instant::now();
+    let cpu0 = threatscan::process_cpu();
     let mut scan = match scan_repo(&a.scan) {
         Ok(s) => s,
         Err(code) => return code,
@@ -511,11 +511,9 @@ fn run_facts(a: FactsArgs) -> ExitCode {
     if let Err(code) = restrict_scope(&mut scan, &a.scan, true) {
         return code;
     }
-    let t_link = std::time::Instant::now();
     let facts = threatscan::facts(&scan);
-    scan.stats.timings.link_ms = t_link.elapsed().as_secs_f64() * 1e3;
-    scan.stats.timings.total_ms = t0.elapsed().as_secs_f64() * 1e3;
     if a.scan.stats {
+        scan.stats.timings.finish(t0, cpu0);
         scan.stats.elapsed_ms = Some(t0.elapsed().as_millis() as u64);
     }
     let text = match a.format {
@@ -526,19 +524,12 @@ fn run_facts(a: FactsArgs) -> ExitCode {
         return code;
     }
     if a.scan.stats {
-        let t = &scan.stats.timings;
-        let mb = scan.stats.bytes as f64 / 1e6;
+        let what = format!("{} facts", facts.len());
         eprintln!(
-            "threatscan: {} files, {:.2} MB, {} facts; walk {:.1} ms, parse+extract {:.1} ms (of which tree-sitter parsing {:.1} ms cpu), link+facts {:.1} ms, total {:.1} ms ({:.1} MB/s)",
-            scan.stats.files_scanned,
-            mb,
-            facts.len(),
-            t.walk_ms,
-            t.parse_extract_ms,
-            t.parse_cpu_ms,
-            t.link_ms,
-            t.total_ms,
-            mb / (t.total_ms / 1e3).max(1e-9)
+            "{}",
+            scan.stats
+                .timings
+                .line(scan.stats.files_scanned, scan.stats.bytes, &what)
         );
     }
     exiting_keep(scan);
@@ -556,6 +547,7 @@ fn exiting_keep<T>(x: T) {
 fn run_scan(a: ScanCmdArgs) -> ExitCode {
     use threatscan::rules::{self, Level, RuleSet};
     let t0 = std::time::Instant::now();
+    let cpu0 = threatscan::process_cpu();
     if !a.scan.path.exists() {
         return fail(format!("{} does not exist", a.scan.path.display()));
     }
@@ -590,7 +582,6 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
     if let Err(code) = restrict_scope(&mut scan, &a.scan, false) {
         return code;
     }
-    let t_rules = std::time::Instant::now();
     let mut findings = rules::engine::run(
         &scan,
         &set,
@@ -657,15 +648,12 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
         return code;
     }
     if a.scan.stats {
+        let mut t = scan.stats.timings.clone();
+        t.finish(t0, cpu0);
+        let what = format!("{} rules, {} findings", set.rules.len(), findings.len());
         eprintln!(
-            "threatscan: {} files, {:.2} MB, {} rules, {} findings; parse+extract {:.1} ms, link+model+rules {:.1} ms, total {:.1} ms",
-            scan.stats.files_scanned,
-            scan.stats.bytes as f64 / 1e6,
-            set.rules.len(),
-            findings.len(),
-            scan.stats.timings.parse_extract_ms,
-            t_rules.elapsed().as_secs_f64() * 1e3,
-            t0.elapsed().as_secs_f64() * 1e3
+            "{}",
+            t.line(scan.stats.files_scanned, scan.stats.bytes, &what)
         );
     }
     exiting_keep(scan);

@@ -338,3 +338,41 @@ fn completions_and_man_pages_are_generated_from_the_cli() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pages exist for: facts, model"));
 }
+
+/// `--stats`: per-stage wall and process CPU time from the OS and peak RSS,
+/// in the stderr line and in JSON `stats.timings`; the total CPU is at least
+/// what the stages add up to, and the peak RSS is a real figure.
+#[test]
+fn stats_report_stage_cpu_and_peak_memory() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify_app");
+    let out = Command::new(env!("CARGO_BIN_EXE_threatscan"))
+        .args(["facts", "--format", "json", "--stats"])
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for part in [
+        "walk ",
+        "parse+extract ",
+        "summed over threads",
+        "analysis ",
+        "peak RSS ",
+    ] {
+        assert!(err.contains(part), "{part} missing from: {err}");
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = &v["stats"]["timings"];
+    let f = |k: &str| t[k].as_f64().unwrap_or_else(|| panic!("{k} in {t}"));
+    assert!(
+        f("total_ms") >= f("walk_ms") + f("parse_extract_ms") - 0.01,
+        "{t}"
+    );
+    assert!(
+        f("total_cpu_ms") >= f("walk_cpu_ms") + f("parse_extract_cpu_ms") - 0.01,
+        "{t}"
+    );
+    // A process that has parsed files holds at least a megabyte.
+    assert!(t["peak_rss_bytes"].as_u64().unwrap() > 1 << 20, "{t}");
+    assert!(t["threads"].as_u64().unwrap() >= 1, "{t}");
+}
