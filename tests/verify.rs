@@ -867,6 +867,8 @@ fn claims_are_judged_on_their_element_with_production_evidence() {
         "58 security_headers present supported | /admin/report (and what they call) | svc/app.py:25",
         "59 session_cookie_flags present supported | the application's 4 entry points (and what they call) | svc/app.py:26",
         "60 session_cookie_flags absent supported | /upload (and what they call) | ",
+        // A class defining the framework's CSRF hook (the framework calls it).
+        "61 csrf present supported | the application's 4 entry points (and what they call) | svc/forms.py:4",
     ];
     assert_eq!(got, want);
     // Assumptions are not claims; reasons say why a claim is undecidable.
@@ -883,7 +885,7 @@ fn claims_are_judged_on_their_element_with_production_evidence() {
             s["unverified"].as_u64(),
             s["recommendations"].as_u64()
         ),
-        (Some(18), Some(13), Some(2), Some(2), Some(1))
+        (Some(19), Some(14), Some(2), Some(2), Some(1))
     );
 }
 

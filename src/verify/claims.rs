@@ -31,6 +31,9 @@ pub struct Behaviour {
     pub security_headers: Vec<String>,
     /// Cookie attributes whose setting is `cookie_flags` evidence.
     pub cookie_flags: Vec<String>,
+    /// Methods a web framework calls to check a request's CSRF token: a class
+    /// that defines one implements its own CSRF check (`csrf_protection`).
+    pub csrf_hooks: Vec<String>,
 }
 
 /// Sentences that are not claims about the code, and claims the code cannot decide.
@@ -150,7 +153,10 @@ pub struct Element {
 
 impl Element {
     fn has(&self, f: &Fact) -> bool {
-        self.files.contains(&f.file)
+        // A framework hook (a CSRF check the framework calls on every
+        // request) belongs to the application and its routes.
+        (self.files.is_empty() && f.via.as_deref() == Some("framework hook"))
+            || self.files.contains(&f.file)
             || f.function
                 .as_ref()
                 .is_some_and(|s| self.functions.contains(s))
@@ -288,6 +294,16 @@ pub fn header_and_cookie_calls(idx: &crate::link::Index) -> Vec<Fact> {
                 let mut fact = Fact::new(k, f, c.start);
                 fact.function = scope.map(|s| idx.def_symbol(fi, s));
                 fact.via = Some("call".into());
+                out.push(fact);
+            }
+        }
+        // A method the framework calls to check CSRF tokens, implemented here.
+        for (di, d) in f.defs.iter().enumerate() {
+            let leaf = d.name.rsplit(['.', ':']).next().unwrap_or("");
+            if d.parent.is_some() && b.csrf_hooks.iter().any(|h| h == leaf) {
+                let mut fact = Fact::new("csrf_protection", f, d.pos);
+                fact.function = Some(idx.def_symbol(fi, di));
+                fact.via = Some("framework hook".into());
                 out.push(fact);
             }
         }

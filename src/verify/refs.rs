@@ -455,7 +455,14 @@ impl<'a> Symbols<'a> {
     /// code-shaped definition) of the repository: how a table row or
     /// heading names an element ("LocalShellBackend").
     pub fn files_defining(&self, name: &str) -> Vec<String> {
-        if !code_shaped(name) {
+        // The product's own name ("JupyterHub" for the package `jupyterhub`)
+        // names the whole system, not the class that shares it.
+        if !code_shaped(name)
+            || self
+                .top_packages
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(name))
+        {
             return vec![];
         }
         let mut out: Vec<String> = self
