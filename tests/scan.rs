@@ -838,6 +838,24 @@ fn sarif_multitool_accepts_every_fixture() {
 /// Precision: production scope by default, request data into the argument
 /// that matters, flag and value semantics, proportionate levels. Each true
 /// positive sits beside its near miss in `scan_precision`.
+/// Findings as `RULE level file:line`, in report order.
+fn levelled_findings(v: &Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}:{}",
+                f["rule_id"].as_str().unwrap(),
+                f["level"].as_str().unwrap(),
+                f["file"].as_str().unwrap(),
+                f["line"]
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn findings_are_proportionate_and_production_only() {
     let out = Command::new(env!("CARGO_BIN_EXE_threatscan"))
@@ -852,20 +870,7 @@ fn findings_are_proportionate_and_production_only() {
         "{err}"
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let got: Vec<String> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} {}:{}",
-                f["rule_id"].as_str().unwrap(),
-                f["level"].as_str().unwrap(),
-                f["file"].as_str().unwrap(),
-                f["line"]
-            )
-        })
-        .collect();
+    let got = levelled_findings(&v);
     let want = [
         // SQL text formatted from request data, through an untyped
         // `Depends(get_db)` (the provider yields a sessionmaker's Session)
@@ -1078,20 +1083,7 @@ fn agent_tools_are_entry_points_and_model_output_reaching_a_shell_is_reported() 
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let got: Vec<String> = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{} {} {}:{}",
-                f["rule_id"].as_str().unwrap(),
-                f["level"].as_str().unwrap(),
-                f["file"].as_str().unwrap(),
-                f["line"]
-            )
-        })
-        .collect();
+    let got = levelled_findings(&v);
     assert_eq!(
         got,
         [

@@ -38,10 +38,10 @@ fn verify_json() -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-#[test]
-fn every_reference_has_the_right_status_and_suggestion() {
-    let v = verify_json();
-    let got: Vec<String> = v["documents"][0]["references"]
+/// The first document's references, one line each: line, text, kind,
+/// status, ` -> suggestion`, ` used`/` unused`.
+fn reference_rows_by_line(v: &Value) -> Vec<String> {
+    v["documents"][0]["references"]
         .as_array()
         .unwrap()
         .iter()
@@ -62,7 +62,13 @@ fn every_reference_has_the_right_status_and_suggestion() {
                 }
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn every_reference_has_the_right_status_and_suggestion() {
+    let v = verify_json();
+    let got = reference_rows_by_line(&v);
     let want = [
         "9 acme.api.auth:TokenVerifier python_symbol resolved used",
         "9 acme.api.auth:require_user python_symbol resolved used",
@@ -892,28 +898,7 @@ fn claims_are_judged_on_their_element_with_production_evidence() {
 #[test]
 fn references_resolve_like_a_reviewer_reads_them() {
     let v = claims_fixture();
-    let got: Vec<String> = v["documents"][0]["references"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            format!(
-                "{} {} {} {}{}{}",
-                r["line"],
-                r["text"].as_str().unwrap(),
-                r["kind"].as_str().unwrap(),
-                r["status"].as_str().unwrap(),
-                r.get("suggestion")
-                    .map(|s| format!(" -> {}", s.as_str().unwrap()))
-                    .unwrap_or_default(),
-                match r.get("used").and_then(Value::as_bool) {
-                    Some(true) => " used",
-                    Some(false) => " unused",
-                    None => "",
-                }
-            )
-        })
-        .collect();
+    let got = reference_rows_by_line(&v);
     let want = [
         "11 svc/storage.py:FileStore file_symbol resolved used",
         "13 svc/packs.py:load_pack file_symbol resolved unused",

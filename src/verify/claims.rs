@@ -183,26 +183,6 @@ impl Element {
 /// of the check do not matter.
 pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
     use crate::extract::{Expr, StmtKind};
-    fn names(e: &Expr, out: &mut Vec<String>) {
-        match e {
-            Expr::Name(n, _) => out.push(n.split(['.', ':']).next().unwrap_or("").to_string()),
-            Expr::Attr(b, _, _) | Expr::Not(b) | Expr::Element(b) | Expr::Closure(b) => {
-                names(b, out)
-            }
-            Expr::Call(c) => {
-                names(&c.func, out);
-                c.args.iter().for_each(|a| names(&a.value, out));
-            }
-            Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) | Expr::Macro(_, xs, _) => {
-                xs.iter().for_each(|x| names(x, out))
-            }
-            Expr::Subscript(b, xs) => {
-                names(b, out);
-                xs.iter().for_each(|x| names(x, out));
-            }
-            _ => {}
-        }
-    }
     let rejects = |st: &crate::extract::Stmt| match st.kind {
         StmtKind::Raise => true,
         StmtKind::Return => {
@@ -230,8 +210,13 @@ pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
                 })
                 .filter(|n| !["self", "cls", "mut self", ""].contains(n))
                 .collect();
-            let mut used = vec![];
-            names(&b.value, &mut used);
+            // The heads of the names the condition reads (`name` of `name.lower()`).
+            let mut used: Vec<String> = vec![];
+            super::refs::visit_names(&b.value, &mut |e| {
+                if let Expr::Name(n, _) = e {
+                    used.push(n.split(['.', ':']).next().unwrap_or("").to_string());
+                }
+            });
             if !used.iter().any(|u| params.contains(&u.as_str())) {
                 continue;
             }

@@ -635,19 +635,7 @@ impl<'a> Symbols<'a> {
         column: u32,
         ctx: &mut Option<usize>,
     ) -> Option<Reference> {
-        let mut r = Reference {
-            text: text.to_string(),
-            line,
-            column,
-            kind: String::new(),
-            status: "missing".into(),
-            target: None,
-            used: None,
-            suggestion: None,
-            note: None,
-            symbol: None,
-            section: String::new(),
-        };
+        let mut r = self.blank(text, line, column);
         match kind {
             Kind::PySymbol {
                 module,
@@ -1176,7 +1164,7 @@ fn literal_equals(e: &Expr, v: &str) -> bool {
     }
 }
 
-fn visit_names(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+pub(crate) fn visit_names(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     match e {
         Expr::Name(..) => f(e),
         Expr::Call(c) => {
