@@ -95,6 +95,12 @@ pub struct Taint {
     /// the end of the callee's name. What they return is server data.
     #[serde(default)]
     pub lookups: Vec<String>,
+    /// ORM query methods that look records up by field when every argument
+    /// is a keyword (`manager.select_related(..).get(id=pk)`,
+    /// `query.filter_by(name=n)`): `dict.get(key)` takes its key by
+    /// position, so a keyword-only call is a field lookup.
+    #[serde(default)]
+    pub keyword_lookups: Vec<String>,
     /// Calls that never return (`flask.abort(404)` raises): a block that
     /// makes one leaves the function.
     #[serde(default)]

@@ -775,6 +775,23 @@ impl<'a> Index<'a> {
                                 return Some(Target::Def(f, td));
                             }
                         }
+                        // Its declared return type (`-> User | None`,
+                        // `-> Option<User>`), when that names a class.
+                        if let Some(ty) = self.files[f].defs[d].ret.as_ref().and_then(return_type) {
+                            let parent = self.files[f].defs[d].parent;
+                            match self.resolve_expr_n(f, parent, ty, hops + 1) {
+                                Some(t @ Target::Def(tf, td))
+                                    if matches!(
+                                        self.files[tf].defs[td].kind,
+                                        DefKind::Class | DefKind::Struct
+                                    ) =>
+                                {
+                                    return Some(t);
+                                }
+                                Some(t @ Target::External(_)) => return Some(t),
+                                _ => {}
+                            }
+                        }
                         // A Python function returning a constructed object
                         // (`def get_settings(): return Settings()`).
                         if self.files[f].lang.syntax().constructor_functions {
@@ -935,6 +952,34 @@ fn param_type(ty: &Expr) -> Option<&Expr> {
             }
             other => param_type(other),
         },
+        _ => None,
+    }
+}
+
+/// The type a declared return type gives a value of: `User` of `User`,
+/// `Optional[User]`, `User | None`, `Option<User>`, `Result<User, E>`,
+/// `Box<User>`.
+fn return_type(ty: &Expr) -> Option<&Expr> {
+    match ty {
+        Expr::Name(..) => Some(ty),
+        Expr::Subscript(b, xs) => match b.as_ref() {
+            Expr::Name(n, _)
+                if matches!(
+                    n.rsplit(['.', ':']).next(),
+                    Some("Annotated" | "Optional" | "Option" | "Result" | "Box" | "Arc" | "Rc")
+                ) =>
+            {
+                xs.first().and_then(return_type)
+            }
+            _ => None,
+        },
+        Expr::Mix(xs) => {
+            let mut some = xs
+                .iter()
+                .filter(|x| !matches!(x, Expr::NoneLit | Expr::Other));
+            let one = some.next()?;
+            some.next().is_none().then_some(one).and_then(return_type)
+        }
         _ => None,
     }
 }

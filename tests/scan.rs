@@ -880,41 +880,62 @@ fn findings_are_proportionate_and_production_only() {
         "TS3004 error app/db.py:37",
         // A router mounted only when ENVIRONMENT == "local": a note.
         "TS1001 note app/dev.py:11",
-        // A request path segment into open(); not after `.replace(".", "")`,
-        // not an in-memory stream beside a download name, not a record's
-        // field looked up by it (app/files.py:18, 23, 29).
-        "TS3003 error app/files.py:12",
-        // Inside `if logo != "":` the value is not confined; inside `if theme
-        // in THEMES:`, after `if font not in THEMES: return` and after
-        // `if icon not in THEMES: abort(404)` it is.
-        "TS3003 error app/files.py:52",
+        // One URL segment (Flask routes the decoded path: no `/` in it)
+        // read by open(): a note. Nothing after `.replace(".", "")`, for an
+        // in-memory stream beside a download name, or for a record's field
+        // looked up by it (app/files.py:19, 24, 30).
+        "TS3003 note app/files.py:13",
+        // Inside `if logo != "":` a `<path:>` value is not confined; inside
+        // `if theme in THEMES:`, after `if font not in THEMES: return` and
+        // after `if icon not in THEMES: abort(404)` it is.
+        "TS3003 error app/files.py:53",
+        // Errors: a `<path:>` parameter; two segments (`..` then any name);
+        // one segment given to a delete. Nothing for a record looked up
+        // with keyword arguments through a chained manager (:83).
+        "TS3003 error app/files.py:68",
+        "TS3003 error app/files.py:73",
+        "TS3003 error app/files.py:78",
         // A credential-looking literal; the mask and the class path are not.
-        "TS5001 error app/main.py:13",
-        // Public by purpose: a note to confirm, and the missing limiter.
-        "TS1001 note app/main.py:26",
-        "TS1002 warning app/main.py:26",
+        "TS5001 error app/main.py:15",
+        // Public by purpose: a note to confirm, and the missing limiter
+        // (it checks a password).
+        "TS1001 note app/main.py:28",
+        "TS1002 warning app/main.py:28",
         // State-changing routes: each reaches a write (a file, a process, a loader).
-        "TS1001 error app/main.py:31",
-        "TS1001 error app/main.py:37",
+        "TS1001 error app/main.py:36",
         "TS1001 error app/main.py:42",
+        "TS1001 error app/main.py:47",
         // Request data reaches the command; the constant list at :39 does not.
-        "TS3001 error app/main.py:45",
-        "TS1001 error app/main.py:48",
+        "TS3001 error app/main.py:50",
+        "TS1001 error app/main.py:53",
         // Request data reaches pickle.loads.
-        "TS2002 error app/main.py:50",
+        "TS2002 error app/main.py:55",
         // shell=True through **RUN_OPTIONS and shell=1; not QUIET_OPTIONS or shell=0.
-        "TS3002 warning app/main.py:54",
-        "TS3002 warning app/main.py:56",
+        "TS3002 warning app/main.py:59",
+        "TS3002 warning app/main.py:61",
         // A subclass of UnsafeLoader; StrictLoader subclasses SafeLoader.
-        "TS2001 error app/main.py:62",
+        "TS2001 error app/main.py:67",
         // A POST that writes nothing: a note asking to confirm.
-        "TS1001 note app/main.py:70",
+        "TS1001 note app/main.py:75",
+        // Named like a credential route but checking none: no TS1002.
+        "TS1001 note app/main.py:81",
+        // FastAPI: `{name}` read is a note, `{name:path}` an error; a
+        // `filename=` beside a constant path is the download name (:19).
+        "TS3003 note app/media.py:9",
+        "TS3003 error app/media.py:14",
         // A Rocket String segment into a path; not a `<p..>` PathBuf
         // (FromSegments refuses `..`) at src/web.rs:7.
         "TS3003 error src/web.rs:12",
     ];
     assert_eq!(got, want, "{got:#?}");
-    let msg = v["findings"][13]["message"].as_str().unwrap();
+    let msg = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "TS2002" && f["line"] == 55)
+        .unwrap()["message"]
+        .as_str()
+        .unwrap();
     assert!(!msg.contains("other entry point"), "{msg}");
     // Every call through an injected or constructed session is a database fact.
     let facts_db = Command::new(env!("CARGO_BIN_EXE_threatscan"))

@@ -217,6 +217,8 @@ pub struct Def {
     pub attrs: Vec<usize>,
     /// Values returned: Python `return` expressions, Rust tail and `return` expressions.
     pub returns: Vec<Expr>,
+    /// The declared return type: `-> User | None`, `-> Option<User>`.
+    pub ret: Option<Expr>,
     /// Byte range, to find which definition encloses a call.
     pub start_byte: usize,
     pub end_byte: usize,

@@ -23,6 +23,7 @@ struct Fields {
     object: FieldId,
     operator: FieldId,
     parameters: FieldId,
+    return_type: FieldId,
     right: FieldId,
     subscript: FieldId,
     superclasses: FieldId,
@@ -65,6 +66,7 @@ static F: LazyLock<Fields> = LazyLock::new(|| {
         object: id("object"),
         operator: id("operator"),
         parameters: id("parameters"),
+        return_type: id("return_type"),
         right: id("right"),
         subscript: id("subscript"),
         superclasses: id("superclasses"),
@@ -241,6 +243,9 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             parent,
             attrs: vec![],
             returns: vec![],
+            ret: n
+                .child_by_field_id(F.return_type.get())
+                .map(|t| conv(t, src, 0)),
             start_byte: n.start_byte(),
             end_byte: n.end_byte(),
         });

@@ -23,6 +23,7 @@ struct Fields {
     name: FieldId,
     operator: FieldId,
     parameters: FieldId,
+    return_type: FieldId,
     path: FieldId,
     pattern: FieldId,
     right: FieldId,
@@ -59,6 +60,7 @@ static F: LazyLock<Fields> = LazyLock::new(|| {
         name: id("name"),
         operator: id("operator"),
         parameters: id("parameters"),
+        return_type: id("return_type"),
         path: id("path"),
         pattern: id("pattern"),
         right: id("right"),
@@ -380,6 +382,9 @@ fn extract_inner(
             parent,
             attrs: vec![],
             returns: returns_v,
+            ret: n
+                .child_by_field_id(F.return_type.get())
+                .map(|t| ty_expr(t, src)),
             start_byte: n.start_byte(),
             end_byte: n.end_byte(),
         });

@@ -2904,3 +2904,64 @@ fn condition_text(e: &Expr, depth: u32) -> String {
         other => other.display(),
     }
 }
+
+/// The path-parameter rules of the framework named `name` (the
+/// repository's own specs first).
+pub fn path_params<'a>(user: &'a [FrameworkSpec], name: &str) -> Option<&'a spec::PathParams> {
+    user.iter()
+        .chain(spec::builtin())
+        .find(|f| f.name == name)
+        .and_then(|f| f.path_params.as_ref())
+}
+
+/// The parameters of route `pattern` that match exactly one path segment
+/// under `rules`: `<name>`, `<int:name>`, `{name}`, `{name:int}`, but not
+/// `<path:name>`, `{name:path}`, a regex converter, or any parameter of a
+/// pattern written as a regular expression (`(?P<name>.*)`).
+pub fn one_segment_params(rules: &spec::PathParams, pattern: &str) -> Vec<String> {
+    if pattern.contains(['(', '^', '$', '\\']) {
+        return vec![];
+    }
+    let mut out = vec![];
+    for (open, close) in [('<', '>'), ('{', '}')] {
+        for piece in pattern.split(open).skip(1) {
+            let Some((inner, _)) = piece.split_once(close) else {
+                continue;
+            };
+            // Flask/Django put the converter first (`int:id`), Starlette after (`id:int`).
+            let (name, conv) = match inner.split_once(':') {
+                Some((a, b)) if open == '<' => (b, Some(a)),
+                Some((a, b)) => (a, Some(b)),
+                None => (inner, None),
+            };
+            let ident =
+                |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+            if !ident(name)
+                || conv.is_some_and(|c| !ident(c) || rules.multi_segment.iter().any(|m| m == c))
+            {
+                continue;
+            }
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{one_segment_params, spec::PathParams};
+
+    #[test]
+    fn one_segment_parameters_by_converter() {
+        let r = PathParams {
+            multi_segment: vec!["path".into()],
+        };
+        let one = |p: &str| one_segment_params(&r, p);
+        assert_eq!(one("/a/<name>/<int:id>/<path:rest>"), ["name", "id"]);
+        assert_eq!(one("/a/{name}/{id:int}/{rest:path}"), ["name", "id"]);
+        // A regex converter, a regex route and a Rocket tail are not one segment.
+        assert!(one("/a/{tail:.*}").is_empty());
+        assert!(one(r"^files/(?P<name>[^/]+)$").is_empty());
+        assert!(one("/a/<rest..>").is_empty());
+    }
+}

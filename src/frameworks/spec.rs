@@ -355,6 +355,23 @@ pub struct FrameworkSpec {
     /// Django URL lists).
     #[serde(default)]
     pub handler_marks: Vec<String>,
+    /// How path parameters are matched (see [`PathParams`]); absent when
+    /// the framework decodes a parameter after matching it, so that a
+    /// `%2F` in it becomes `/` (Rocket, axum, actix-web).
+    #[serde(default)]
+    pub path_params: Option<PathParams>,
+}
+
+/// Path parameters of a framework that matches routes on the
+/// percent-decoded path (Flask, Django, Starlette): a parameter without a
+/// multi-segment converter is one segment, which cannot contain `/`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathParams {
+    /// Converters whose value may span segments (`path` of `<path:p>`,
+    /// `{p:path}`). Any other named converter matches one segment; a regex
+    /// converter counts as multi-segment.
+    pub multi_segment: Vec<String>,
 }
 
 /// The `rules/frameworks/*.toml` files, embedded by build.rs.
@@ -732,6 +749,13 @@ pub fn markdown(specs: &[FrameworkSpec], origin: &dyn Fn(&FrameworkSpec) -> Stri
                 s,
                 "- Routes whose handler derives from or is decorated by {} belong to this framework.",
                 code_list(&f.handler_marks)
+            );
+        }
+        if let Some(pp) = &f.path_params {
+            let _ = writeln!(
+                s,
+                "- Routes match the percent-decoded path: a path parameter is one segment (no `/`) unless its converter is {}.",
+                code_list(&pp.multi_segment)
             );
         }
     }

@@ -20,6 +20,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
     let model = &built.model;
     let graph = CallGraph::new(&idx);
     let cat = Catalog::builtin();
+    let summaries = crate::summary::Summaries::new(&idx, cat);
     // The sink kinds each entry point reaches.
     let mut reaches: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
     for it in &model.interactions {
@@ -54,14 +55,15 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             column: u32,
                             function: Option<String>,
                             related: Vec<Related>,
-                            entry: Option<&EntryPoint>| {
+                            entry: Option<&EntryPoint>,
+                            flow: Option<FlowFacts>| {
                 let mut level = w.level.unwrap_or(rule.level);
                 let mut message = fill(&rules.rules[ri].message, &vars);
                 if let Some(why) = &w.reason {
                     message = format!("{} ({why})", message.trim_end_matches('.'));
                 }
                 if let Some((l, why)) =
-                    entry.and_then(|e| adjusted(rule, e, reaches.get(e.id.as_str())))
+                    entry.and_then(|e| adjusted(rule, e, reaches.get(e.id.as_str()), flow))
                 {
                     level = l;
                     message = format!("{} ({why})", message.trim_end_matches('.'));
@@ -106,11 +108,28 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             f.function.clone(),
                             vec![],
                             None,
+                            None,
                         );
                     }
                 }
                 On::Entry => {
                     for e in model.entry_points.iter().filter(|e| entry_matches(w, e)) {
+                        if let Some(want) = w.handles_credential {
+                            let s = graph
+                                .node_of(&e.handler)
+                                .and_then(|(f, d)| Some(summaries.of(f, d?)));
+                            let handles = s.as_ref().is_some_and(|s| {
+                                (s.credential.is_some() && !s.credential_weak) || s.issues.is_some()
+                            });
+                            if handles != want {
+                                continue;
+                            }
+                            // A limiter applied inside the handler (a 429
+                            // answer, a catalogued limiter call) is one too.
+                            if w.rate_limit == Some(false) && s.is_some_and(|s| s.limits()) {
+                                continue;
+                            }
+                        }
                         let mut v = entry_vars(e);
                         v.insert("function", e.handler.clone());
                         push(
@@ -121,6 +140,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             Some(e.handler.clone()),
                             vec![],
                             Some(e),
+                            None,
                         );
                     }
                 }
@@ -155,6 +175,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                         {
                             continue;
                         }
+                        let mut one_segment = false;
                         if w.from_request {
                             let nodes: Option<Vec<_>> =
                                 it.chain.iter().map(|s| graph.node_of(&s.symbol)).collect();
@@ -163,15 +184,16 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                                 continue;
                             };
                             let lang = idx.files[sf].lang;
-                            let taint = Taint {
+                            let mut taint = Taint {
                                 idx: &idx,
                                 lc: cat.lang(lang),
+                                skip: Default::default(),
                             };
                             let pos = crate::extract::Pos {
                                 line: sink.line,
                                 column: sink.column,
                             };
-                            let reached = match w.argument {
+                            let reach = |taint: &Taint| match w.argument {
                                 Some(at) => taint.reaches_arg(
                                     &nodes,
                                     sf,
@@ -186,8 +208,32 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                                 ),
                                 None => taint.reaches(&nodes, sf, pos, &sink.api),
                             };
-                            if !reached {
+                            if !reach(&taint) {
                                 continue;
+                            }
+                            // Is one single-segment route parameter all
+                            // the request data that reaches it?
+                            // (A route's `via` is its framework.)
+                            let segments = crate::frameworks::path_params(&scan.frameworks, &e.via)
+                                .zip(e.pattern.as_deref())
+                                .map(|(r, p)| crate::frameworks::one_segment_params(r, p))
+                                .unwrap_or_default();
+                            if !segments.is_empty() {
+                                taint.skip = segments.iter().cloned().collect();
+                                if !reach(&taint) {
+                                    let reaching = segments
+                                        .iter()
+                                        .filter(|s| {
+                                            taint.skip = segments
+                                                .iter()
+                                                .filter(|x| x != s)
+                                                .cloned()
+                                                .collect();
+                                            reach(&taint)
+                                        })
+                                        .count();
+                                    one_segment = reaching <= 1;
+                                }
                             }
                         }
                         let mut v = entry_vars(e);
@@ -228,6 +274,10 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             function,
                             related,
                             Some(e),
+                            Some(FlowFacts {
+                                one_segment,
+                                op: sink.op.as_deref(),
+                            }),
                         );
                     }
                 }
@@ -619,12 +669,23 @@ fn has_word(text: &str, word: &str) -> bool {
     have.windows(want.len()).any(|w| w == want.as_slice())
 }
 
+/// What a flow finding's adjustments look at beside its entry point.
+#[derive(Clone, Copy)]
+struct FlowFacts<'x> {
+    /// One single-segment route parameter is all the request data that
+    /// reaches the sink.
+    one_segment: bool,
+    /// The sink's operation (`read`, `write`, ...).
+    op: Option<&'x str>,
+}
+
 /// The level and reason the rule's first matching `[[rule.adjust]]` gives
 /// a finding on (or flowing from) entry point `e`.
 fn adjusted(
     rule: &super::Rule,
     e: &EntryPoint,
     reached: Option<&FxHashSet<&str>>,
+    flow: Option<FlowFacts>,
 ) -> Option<(super::Level, String)> {
     use super::Level;
     let text = format!(
@@ -645,6 +706,18 @@ fn adjusted(
             if !a.condition_words.iter().any(|w| c.contains(w.as_str())) {
                 continue;
             }
+        }
+        if a.one_segment
+            .is_some_and(|want| flow.is_none_or(|f| f.one_segment != want))
+        {
+            continue;
+        }
+        if !a.ops.is_empty()
+            && !flow
+                .and_then(|f| f.op)
+                .is_some_and(|op| a.ops.iter().any(|o| o == op))
+        {
+            continue;
         }
         if !a.reaches_none_of.is_empty()
             && reached.is_some_and(|r| a.reaches_none_of.iter().any(|k| r.contains(k.as_str())))

@@ -84,6 +84,11 @@ pub struct When {
     /// Entry: whether a rate limiter is present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<bool>,
+    /// Entry: whether the handler, or a function it calls, verifies or
+    /// issues a credential (a password or token check, a session login,
+    /// a token minted: `[behaviour]` credential APIs), by its summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handles_credential: Option<bool>,
     /// Flow: entry point kinds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entry_kinds: Vec<String>,
@@ -151,6 +156,14 @@ pub struct Adjust {
     /// graph (no write: database, file, process, outbound call).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reaches_none_of: Vec<String>,
+    /// A flow whose only request data reaching the sink is one route
+    /// parameter that matches a single path segment (it cannot contain
+    /// `/`, see the frameworks' `path_params`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_segment: Option<bool>,
+    /// A flow into a sink with one of these operations (`read`, `list`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<String>,
     /// The level to use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
@@ -872,6 +885,15 @@ impl Rule {
                     "the handler reaches no {} sink",
                     a.reaches_none_of.join(", ")
                 ));
+            }
+            if let Some(one) = a.one_segment {
+                cond.push(format!(
+                    "the request data reaching the sink is {} one single-segment route parameter",
+                    if one { "only" } else { "more than" }
+                ));
+            }
+            if !a.ops.is_empty() {
+                cond.push(format!("the sink's operation is {}", a.ops.join(" or ")));
             }
             if let Some(auth) = a.auth {
                 cond.push(if auth {

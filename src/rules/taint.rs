@@ -36,6 +36,9 @@ pub struct ArgSpec<'a> {
 pub struct Taint<'a> {
     pub idx: &'a Index<'a>,
     pub lc: &'a LangCatalog,
+    /// Handler parameters taken as clean (to ask whether the others alone
+    /// reach a sink).
+    pub skip: FxHashSet<String>,
 }
 
 impl<'a> Taint<'a> {
@@ -54,6 +57,7 @@ impl<'a> Taint<'a> {
             })
             .filter(|p| !p.ty.as_ref().is_some_and(|t| self.safe_type(fi, Some(di), t, 0)))
             .map(|p| p.name.trim_start_matches(['*', '&']).to_string())
+            .filter(|n| !self.skip.contains(n))
             .collect()
     }
 
@@ -250,6 +254,16 @@ impl<'a> Taint<'a> {
         {
             return true;
         }
+        if let Some((_, m)) = c.method() {
+            if !c.args.is_empty()
+                && c.args
+                    .iter()
+                    .all(|a| a.name.as_deref().is_some_and(|k| k != "**"))
+                && self.lc.taint.keyword_lookups.iter().any(|l| l == m)
+            {
+                return true;
+            }
+        }
         if let Some((_, "replace")) = c.method() {
             if let (Some(Expr::Str(from)), Some(Expr::Str(to))) = (c.positional(0), c.positional(1))
             {
@@ -423,10 +437,12 @@ impl<'a> Taint<'a> {
                 return true;
             }
         }
-        let arg = keywords
-            .iter()
-            .find_map(|k| call.kwarg(k))
-            .or_else(|| call.positional(position));
+        // The positional argument first: beside it, a keyword of the list
+        // names another parameter (`FileResponse(path, filename=...)` is
+        // the download name).
+        let arg = call
+            .positional(position)
+            .or_else(|| keywords.iter().find_map(|k| call.kwarg(k)));
         let Some(arg) = arg else { return false };
         if built {
             self.built_from(sink_file, scope, arg, &tainted, 0)
