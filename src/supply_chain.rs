@@ -93,6 +93,10 @@ pub struct Untrusted {
 #[serde(deny_unknown_fields)]
 pub struct Triggers {
     pub privileged: Vec<String>,
+    /// Triggers of a reusable workflow: its token's permissions are set by
+    /// the calling job.
+    #[serde(default)]
+    pub called: Vec<String>,
     pub pr_head_refs: Vec<String>,
     pub pr_fetch_commands: Vec<String>,
 }
@@ -111,9 +115,25 @@ pub struct Publish {
     pub commands: Vec<String>,
     pub command_prefixes: Vec<String>,
     pub actions: Vec<String>,
+    /// Actions that publish when an input is not `false`
+    /// (`docker/build-push-action` with `push: true`).
+    #[serde(default)]
+    pub actions_when: Vec<ActionInput>,
+    /// Actions that log in to a registry: the secrets they are given are
+    /// the credential of the job's publishing steps after them.
+    #[serde(default)]
+    pub login_actions: Vec<String>,
     pub short_lived_secrets: Vec<String>,
     pub github_token_contexts: Vec<String>,
     pub oidc_permission: String,
+}
+
+/// An action and one of its inputs.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    pub action: String,
+    pub input: String,
 }
 
 /// The built-in catalogue (`rules/supply_chain.toml`).
@@ -513,7 +533,12 @@ fn analyse(
         if let Some(p) = job_perms {
             write_all(&mut cx, p, &format!("job {job_name}"));
         }
-        if wf_perms.is_none() && job_perms.is_none() && uses_secrets {
+        // A reusable workflow's token has the calling job's permissions.
+        let called_only = !triggers.is_empty()
+            && triggers
+                .iter()
+                .all(|t| cat.triggers.called.iter().any(|c| c == t));
+        if wf_perms.is_none() && job_perms.is_none() && uses_secrets && !called_only {
             let f = cx.fact("ci_permissions", (job_key.line, job_key.column));
             f.api = Some("default".into());
             f.name = Some(job_name.into());
@@ -526,6 +551,9 @@ fn analyse(
             p.str() == Some("write-all")
                 || p.get(&cat.publish.oidc_permission).and_then(Node::str) == Some("write")
         });
+        // Secrets given to registry logins so far in this job.
+        let mut login_secrets: Vec<String> = vec![];
+        let mut login_token = false;
         for step in job.get("steps").map(Node::items).unwrap_or_default() {
             let uses = step.get("uses");
             let action = uses.and_then(Node::str).map(action_of).unwrap_or_default();
@@ -534,7 +562,25 @@ fn analyse(
             }
             if !privileged.is_empty() && cat.actions.checkout.contains(&action) {
                 if let Some(r) = step.get("with").and_then(|w| w.get("ref")) {
-                    let v = r.str().unwrap_or("");
+                    // `ref: ${{ env.HEAD_SHA }}`: the variable's value, from
+                    // the step's, the job's or the workflow's `env`.
+                    let raw = r.str().unwrap_or("");
+                    let mut v = raw.to_string();
+                    for (_, expr) in expressions(raw) {
+                        for path in contexts(expr) {
+                            if path.len() == 2 && path[0] == "env" {
+                                let val = [step.get("env"), job.get("env"), wf_env]
+                                    .into_iter()
+                                    .flatten()
+                                    .find_map(|e| e.get(&path[1]).and_then(Node::str));
+                                if let Some(val) = val {
+                                    v.push(' ');
+                                    v.push_str(val);
+                                }
+                            }
+                        }
+                    }
+                    let v = v.as_str();
                     if let Some(h) = cat
                         .triggers
                         .pr_head_refs
@@ -576,12 +622,30 @@ fn analyse(
             if let (Some(u), true) = (uses, cat.publish.actions.contains(&action)) {
                 publishes.push((action.clone(), (u.line, u.column)));
             }
+            for ai in &cat.publish.actions_when {
+                if ai.action != action {
+                    continue;
+                }
+                let on = step
+                    .get("with")
+                    .and_then(|w| w.get(&ai.input))
+                    .and_then(Node::str)
+                    .is_some_and(|v| !v.trim().eq_ignore_ascii_case("false"));
+                if let (Some(u), true) = (uses, on) {
+                    publishes.push((format!("{action} ({}: true)", ai.input), (u.line, u.column)));
+                }
+            }
+            if cat.publish.login_actions.contains(&action) {
+                login_secrets.extend(secret_names(step));
+                login_token |= uses_github_token(cat, step);
+            }
             if let Some(r) = step.get("run") {
                 publishes.extend(publish_commands(&cx, r));
             }
             if !publishes.is_empty() {
                 let mut secrets = secret_names(step);
-                let mut token = uses_github_token(cat, step);
+                let mut token = uses_github_token(cat, step) || login_token;
+                secrets.extend(login_secrets.iter().cloned());
                 for env in [job.get("env"), wf_env].into_iter().flatten() {
                     secrets.extend(secret_names(env));
                     token |= uses_github_token(cat, env);

@@ -257,6 +257,13 @@ fn workflow_facts_say_how_publishing_authenticates() {
                 "github_token".to_string(),
                 33
             ),
+            // An image build that pushes, with the secrets of the job's
+            // registry login before it.
+            (
+                "docker/build-push-action (push: true)".to_string(),
+                "secret".to_string(),
+                46
+            ),
         ]
     );
     assert!(facts.iter().all(|f| {
