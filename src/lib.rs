@@ -3,6 +3,7 @@
 //! Pipeline: [`walk`] → parse + [`extract`] (parallel, per file) → [`link`]
 //! (whole repository) → [`facts`] and [`routes`] → [`report`].
 
+pub mod cache;
 pub mod catalog;
 pub mod extract;
 pub mod facts;
@@ -47,6 +48,8 @@ pub struct Options {
     pub excludes: Vec<String>,
     /// Tree-sitter queries of `threatscan scan` rules, run on every file.
     pub rule_queries: std::sync::Arc<Vec<extract::RuleQuery>>,
+    /// The extraction cache's directory (see [`cache`]); `None`: no cache.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Options {
@@ -57,6 +60,7 @@ impl Options {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             excludes: vec![],
             rule_queries: Default::default(),
+            cache_dir: None,
         }
     }
 }
@@ -95,6 +99,10 @@ pub struct Timings {
     /// Peak resident set size of the process, in bytes (from the OS).
     pub peak_rss_bytes: u64,
     pub threads: usize,
+    /// Files whose facts came from the extraction cache, and the time spent
+    /// writing its next pack (part of parse_extract_ms).
+    pub cache_hits: usize,
+    pub cache_write_ms: f64,
 }
 
 /// CPU time the whole process has used so far (user + system, every thread),
@@ -148,7 +156,7 @@ impl Timings {
     /// One line for `--stats` on standard error.
     pub fn line(&self, files: usize, bytes: u64, what: &str) -> String {
         format!(
-            "threatscan: {files} files, {:.2} MB, {what}; walk {:.0} ms (cpu {:.0} ms), parse+extract {:.0} ms (cpu {:.0} ms on {} threads; tree-sitter {:.0} ms summed over threads), analysis {:.0} ms (cpu {:.0} ms), total {:.0} ms (cpu {:.0} ms), peak RSS {:.0} MB",
+            "threatscan: {files} files, {:.2} MB, {what}; walk {:.0} ms (cpu {:.0} ms), parse+extract {:.0} ms (cpu {:.0} ms on {} threads; tree-sitter {:.0} ms summed over threads; {} files from the cache, {:.0} ms writing it), analysis {:.0} ms (cpu {:.0} ms), total {:.0} ms (cpu {:.0} ms), peak RSS {:.0} MB",
             bytes as f64 / 1e6,
             self.walk_ms,
             self.walk_cpu_ms,
@@ -156,6 +164,8 @@ impl Timings {
             self.parse_extract_cpu_ms,
             self.threads,
             self.tree_sitter_thread_ms,
+            self.cache_hits,
+            self.cache_write_ms,
             self.analysis_ms,
             self.analysis_cpu_ms,
             self.total_ms,
@@ -350,7 +360,9 @@ pub fn parse_only(lang: Lang, src: &[u8]) -> usize {
 }
 
 enum Outcome {
-    Ok(Box<FileFacts>, std::time::Duration),
+    /// A file's facts, the time tree-sitter took, its cache key, and its
+    /// encoded entry when it was extracted (`None`: taken from the cache).
+    Ok(Box<FileFacts>, std::time::Duration, u128, Option<Vec<u8>>),
     Skip(Skipped),
 }
 
@@ -379,6 +391,10 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     } else {
         opts.root.clone()
     };
+    let cache = opts
+        .cache_dir
+        .as_deref()
+        .map(|d| cache::Cache::open(d, &root, &opts.rule_queries));
     let work = || {
         walked
             .files
@@ -402,8 +418,15 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                         reason: "not valid UTF-8".into(),
                     });
                 }
+                let key = cache.as_ref().map_or(0, |c| c.key(rel, *lang, &bytes));
+                if let Some(ff) = cache.as_ref().and_then(|c| c.get(rel, key)) {
+                    return Outcome::Ok(Box::new(ff), std::time::Duration::ZERO, key, None);
+                }
                 match extract_timed(rel.clone(), *lang, &bytes, &opts.rule_queries) {
-                    Ok((ff, parse)) => Outcome::Ok(Box::new(ff), parse),
+                    Ok((ff, parse)) => {
+                        let enc = cache.as_ref().and_then(|_| cache::encode(&ff));
+                        Outcome::Ok(Box::new(ff), parse, key, enc)
+                    }
                     Err(reason) => Outcome::Skip(Skipped {
                         file: rel.clone(),
                         reason,
@@ -421,14 +444,30 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         .build()
         .map_err(|e| Error::Input(format!("cannot start {n} threads: {e}")))?
         .install(work);
-    let t_parse = t0.elapsed() - t_walk;
-    let cpu_parse = process_cpu().saturating_sub(cpu0 + cpu_walk);
     let mut files = vec![];
     let mut skipped = walked.skipped;
     let mut parse_cpu = std::time::Duration::ZERO;
+    let mut entries = vec![];
+    let mut cache_hits = 0;
     for o in outcomes {
         match o {
-            Outcome::Ok(mut f, parse) => {
+            Outcome::Ok(mut f, parse, key, enc) => {
+                if let Some(c) = &cache {
+                    let bytes = match enc {
+                        Some(b) => Some(std::borrow::Cow::Owned(b)),
+                        None => {
+                            cache_hits += 1;
+                            c.bytes(&f.path, key).map(std::borrow::Cow::Borrowed)
+                        }
+                    };
+                    if let Some(bytes) = bytes {
+                        entries.push(cache::Entry {
+                            path: f.path.clone(),
+                            key,
+                            bytes,
+                        });
+                    }
+                }
                 f.scope = scopes.scope_of(&f.path);
                 files.push(*f);
                 parse_cpu += parse;
@@ -436,6 +475,19 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             Outcome::Skip(s) => skipped.push(s),
         }
     }
+    // The next pack, when anything changed (a file read or not cached,
+    // one gone). A cache that cannot be written is left alone.
+    let t_store = Instant::now();
+    if let Some(c) = &cache {
+        if !c.holds(&entries) {
+            let _ = c.store(&entries);
+        }
+    }
+    drop(entries);
+    drop(cache);
+    let cache_write_ms = t_store.elapsed().as_secs_f64() * 1e3;
+    let t_parse = t0.elapsed() - t_walk;
+    let cpu_parse = process_cpu().saturating_sub(cpu0 + cpu_walk);
     let mut manifests = std::collections::BTreeMap::new();
     // Dependency facts of Cargo manifests (lockfile, git dependencies).
     let mut dep_facts = vec![];
@@ -500,6 +552,8 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             parse_extract_ms: t_parse.as_secs_f64() * 1e3,
             parse_extract_cpu_ms: cpu_parse.as_secs_f64() * 1e3,
             tree_sitter_thread_ms: parse_cpu.as_secs_f64() * 1e3,
+            cache_hits,
+            cache_write_ms,
             threads: if n == 0 {
                 std::thread::available_parallelism().map_or(1, |x| x.get())
             } else {

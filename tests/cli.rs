@@ -376,3 +376,163 @@ fn stats_report_stage_cpu_and_peak_memory() {
     assert!(t["peak_rss_bytes"].as_u64().unwrap() > 1 << 20, "{t}");
     assert!(t["threads"].as_u64().unwrap() >= 1, "{t}");
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_tree(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// The outputs of `args` on `root`: without a cache, with a cold cache and
+/// with a warm one (stdout each), and the `--stats` line of one more warm run.
+fn three_ways(args: &[&str], root: &Path, cache: &Path) -> (Vec<String>, String) {
+    let go = |extra: &[&str]| {
+        let out = bin().args(args).arg(root).args(extra).output().unwrap();
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+        out
+    };
+    let c = cache.to_str().unwrap();
+    let runs = [
+        go(&["--no-cache"]),
+        go(&["--cache-dir", c]),
+        go(&["--cache-dir", c]),
+    ];
+    // (verify has no --stats.)
+    let stats = if args[0] == "verify" {
+        String::new()
+    } else {
+        let o = go(&["--cache-dir", c, "--stats", "-o", "/dev/null"]);
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    (
+        runs.iter()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .collect(),
+        stats,
+    )
+}
+
+/// The extraction cache changes nothing in any output: facts, model, scan
+/// (SARIF) and verify are byte-identical with no cache, a cold one and a warm
+/// one; a warm run takes every file from it, a changed file is extracted
+/// again, and a corrupt pack is ignored and rewritten.
+#[test]
+fn cache_reuses_unchanged_files_and_changes_no_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    copy_tree(&fixtures().join("verify_app"), &root);
+    let cache = tmp.path().join("cache");
+    for args in [
+        &["facts", "--format", "json"][..],
+        &["model", "--format", "json"][..],
+        &["scan", "--format", "sarif", "--fail-on", "never"][..],
+    ] {
+        let (outs, err) = three_ways(args, &root, &cache);
+        assert!(outs[0].len() > 100, "{args:?}");
+        assert!(outs[0] == outs[1], "{args:?}: cold cache");
+        assert!(outs[0] == outs[2], "{args:?}: warm cache");
+        assert!(!err.contains("; 0 files from the cache"), "{err}");
+    }
+    let doc = root.join("docs/threat-model.md");
+    let args = [
+        "verify",
+        doc.to_str().unwrap(),
+        "--format",
+        "json",
+        "--repo",
+    ];
+    let (outs, _) = three_ways(&args, &root, &cache);
+    assert!(outs[0].len() > 100);
+    assert!(outs[0] == outs[1] && outs[0] == outs[2], "verify");
+    // The cache directory keeps itself out of version control.
+    let ignore = std::fs::read_to_string(cache.join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == "*"), "{ignore}");
+
+    // A changed file is extracted again: its new route appears.
+    let stats = |root: &Path| {
+        let run = |extra: &[&str]| {
+            bin()
+                .args(["facts", "--format", "json", "--cache-dir"])
+                .arg(&cache)
+                .arg(root)
+                .args(extra)
+                .output()
+                .unwrap()
+        };
+        // The stats run first: it is the one that reads the pack as found.
+        let err = run(&["--stats", "-o", "/dev/null"]);
+        let out = run(&[]);
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&err.stderr).into_owned(),
+        )
+    };
+    let (_, err) = stats(&root);
+    let n: usize = err
+        .split(" files, ")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        err.contains(&format!("; {n} files from the cache")),
+        "{err}"
+    );
+    let py = root.join("src/acme/hooks.py");
+    let mut text = std::fs::read_to_string(&py).unwrap();
+    text.push_str(
+        "\nimport subprocess\n\ndef cache_probe(cmd):\n    subprocess.run(cmd, shell=True)\n",
+    );
+    std::fs::write(&py, text).unwrap();
+    let (out, err) = stats(&root);
+    assert!(
+        err.contains(&format!("; {} files from the cache", n - 1)),
+        "{err}"
+    );
+    assert!(out.contains("cache_probe"), "the changed file's new fact");
+    let no_cache = String::from_utf8_lossy(
+        &bin()
+            .args(["facts", "--format", "json", "--no-cache"])
+            .arg(&root)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .into_owned();
+    assert_eq!(out, no_cache);
+
+    // A corrupt pack: ignored (every file extracted), then rewritten.
+    let packs: Vec<PathBuf> = std::fs::read_dir(cache.join("v1"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pack"))
+        .collect();
+    assert!(!packs.is_empty());
+    for p in &packs {
+        let mut b = std::fs::read(p).unwrap();
+        let mid = b.len() / 2;
+        b.truncate(mid);
+        b.extend_from_slice(b"garbage");
+        std::fs::write(p, b).unwrap();
+    }
+    let (out2, err) = stats(&root);
+    assert_eq!(out2, no_cache);
+    assert!(
+        !err.contains(&format!("; {n} files from the cache")),
+        "{err}"
+    );
+    let (out3, err) = stats(&root);
+    assert_eq!(out3, no_cache);
+    assert!(
+        err.contains(&format!("; {n} files from the cache")),
+        "{err}"
+    );
+}

@@ -10,10 +10,12 @@ pub mod python;
 pub mod rust;
 
 use crate::lang::Lang;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// 1-based line and column (column counted in characters, as editors and SARIF do).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Pos {
     pub line: u32,
     pub column: u32,
@@ -21,7 +23,7 @@ pub struct Pos {
 
 /// A small, language-neutral expression tree: enough to classify calls,
 /// read literal arguments and follow router builders.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Expr {
     Str(String),
     Num(String),
@@ -57,7 +59,7 @@ pub enum Expr {
     Other,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CallExpr {
     pub func: Expr,
     pub args: Vec<Arg>,
@@ -67,7 +69,7 @@ pub struct CallExpr {
     pub start: Pos,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Arg {
     pub name: Option<String>,
     pub value: Expr,
@@ -186,21 +188,21 @@ pub fn split_method(func: &Expr) -> Option<(Expr, &str)> {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DefKind {
     Function,
     Class,
     Struct,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Param {
     pub name: String,
     pub ty: Option<Expr>,
     pub default: Option<Expr>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Def {
     /// Qualified within the file: `func`, `Class`, `Class.method` (Rust: `Type::method`).
     pub name: String,
@@ -224,7 +226,7 @@ pub struct Def {
     pub end_byte: usize,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Import {
     /// The name bound in this file (`c` in `import a.b as c`).
     pub local: String,
@@ -240,14 +242,14 @@ pub struct Import {
     pub in_function: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Call {
     pub call: CallExpr,
     /// Innermost enclosing definition.
     pub scope: Option<usize>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Subscript {
     pub base: Expr,
     pub key: String,
@@ -255,7 +257,7 @@ pub struct Subscript {
     pub pos: Pos,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Assign {
     pub target: String,
     pub value: Expr,
@@ -264,7 +266,7 @@ pub struct Assign {
 }
 
 /// A Rust `impl Trait for Type` (trait impls only).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Impl {
     pub trait_name: String,
     pub type_name: String,
@@ -276,7 +278,7 @@ pub struct Impl {
 /// What a statement does with control: the function summaries
 /// ([`crate::summary`]) read from these whether a function rejects a request
 /// and on what condition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StmtKind {
     /// `return x` (Python), `return x` and `Err(..)?`-free tails (Rust).
     Return,
@@ -289,7 +291,7 @@ pub enum StmtKind {
     Arm,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Stmt {
     pub kind: StmtKind,
     pub value: Expr,
@@ -300,7 +302,7 @@ pub struct Stmt {
     pub body: Option<(Pos, Pos)>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FileFacts {
     pub path: String,
     pub lang: Lang,
@@ -336,7 +338,7 @@ pub struct FileFacts {
 /// An inline suppression comment: `# threatscan: ignore[TS1001, TS2001] reason`
 /// (`//` in Rust). It applies to findings on its own line and the line below.
 /// No rule list (`# threatscan: ignore`) means every rule.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suppression {
     pub line: u32,
     pub rules: Vec<String>,
@@ -345,7 +347,7 @@ pub struct Suppression {
 
 /// One match of a rule's tree-sitter query: the `@match` capture (or the
 /// first capture) with its exact range.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueryHit {
     /// Index into the [`RuleQuery`] list the scan was given.
     pub query: usize,
@@ -360,6 +362,8 @@ pub struct QueryHit {
 pub struct RuleQuery {
     /// The rule the query belongs to (for warnings).
     pub rule_id: String,
+    /// The query's text (what the extraction cache keys hits with).
+    pub text: String,
     pub lang: Lang,
     pub query: tree_sitter::Query,
 }

@@ -606,6 +606,7 @@ impl RuleSet {
             let query = compile_query(&origin, lang, &text)?;
             queries.push(RuleQuery {
                 rule_id: kept[new_index[ri]].id.clone(),
+                text: text.to_string(),
                 lang,
                 query,
             });

@@ -1,0 +1,240 @@
+//! The extraction cache: what [`crate::extract_timed`] made of each file,
+//! kept between runs so that an unchanged file is not parsed again.
+//!
+//! One pack file per scanned root (and set of rule queries) under the cache
+//! directory (`--cache-dir`, `THREATSCAN_CACHE_DIR`, else
+//! `$XDG_CACHE_HOME/threatscan` or `~/.cache/threatscan`): an index of
+//! entries, each keyed by a hash of the binary's build, the file's language,
+//! path and content and the rule queries, then the entries' encoded
+//! [`FileFacts`]. Whole-repository stages (linking, routes, the model) are
+//! always recomputed from them, so results are the same with and without the
+//! cache.
+//!
+//! The pack is written to a temporary file and renamed into place, so that
+//! concurrent runs never see half a pack (the last writer wins). A pack of
+//! another format or build, a truncated one or an entry whose checksum does
+//! not match is ignored, and rewritten by the run. Nothing here fails a run:
+//! a cache that cannot be read or written is left alone.
+
+use crate::extract::{FileFacts, RuleQuery};
+use crate::lang::Lang;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64, Xxh3};
+
+const MAGIC: &[u8; 8] = b"TSCACHE1";
+
+/// The build the binary comes from (see build.rs).
+const BUILD_ID: &str = env!("THREATSCAN_BUILD_ID");
+
+/// The largest pack read (a larger one is ignored): 1 GiB.
+const MAX_PACK: u64 = 1 << 30;
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    build: String,
+    entries: Vec<IndexEntry>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct IndexEntry {
+    path: String,
+    key: u128,
+    offset: u64,
+    len: u64,
+    check: u64,
+}
+
+/// The default cache directory: `THREATSCAN_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/threatscan`, else `$HOME/.cache/threatscan`.
+pub fn default_dir() -> Option<PathBuf> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(d) = env("THREATSCAN_CACHE_DIR") {
+        return Some(PathBuf::from(d));
+    }
+    if let Some(d) = env("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(d).join("threatscan"));
+    }
+    env("HOME").map(|h| PathBuf::from(h).join(".cache").join("threatscan"))
+}
+
+/// The pack of one root, as read at the start of a run.
+pub struct Cache {
+    pack: PathBuf,
+    queries: u128,
+    data: Vec<u8>,
+    index: FxHashMap<String, (u128, usize, usize, u64)>,
+}
+
+/// One file's entry for the next pack: its key and encoded facts.
+pub struct Entry<'a> {
+    pub path: String,
+    pub key: u128,
+    pub bytes: std::borrow::Cow<'a, [u8]>,
+}
+
+impl Cache {
+    /// Open the pack of `root` under `dir` (an empty cache when there is
+    /// none or it cannot be used).
+    pub fn open(dir: &Path, root: &Path, queries: &[RuleQuery]) -> Cache {
+        let mut q = Xxh3::new();
+        for rq in queries {
+            q.update(rq.rule_id.as_bytes());
+            q.update(&[0, rq.lang as u8]);
+            q.update(rq.text.as_bytes());
+            q.update(&[0]);
+        }
+        let queries = q.digest128();
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let mut name = Xxh3::new();
+        name.update(root.as_os_str().as_encoded_bytes());
+        name.update(&queries.to_le_bytes());
+        let pack = dir
+            .join("v1")
+            .join(format!("{:032x}.pack", name.digest128()));
+        let mut c = Cache {
+            pack,
+            queries,
+            data: vec![],
+            index: FxHashMap::default(),
+        };
+        c.load();
+        c
+    }
+
+    fn load(&mut self) {
+        let Ok(meta) = std::fs::metadata(&self.pack) else {
+            return;
+        };
+        if meta.len() > MAX_PACK {
+            return;
+        }
+        let Ok(data) = std::fs::read(&self.pack) else {
+            return;
+        };
+        let Some(rest) = data.strip_prefix(MAGIC) else {
+            return;
+        };
+        let Some((len, rest)) = rest.split_first_chunk::<8>() else {
+            return;
+        };
+        let len = u64::from_le_bytes(*len) as usize;
+        let Some(head) = rest.get(..len) else { return };
+        let Ok(header) = postcard::from_bytes::<Header>(head) else {
+            return;
+        };
+        if header.build != BUILD_ID {
+            return;
+        }
+        let base = MAGIC.len() + 8 + len;
+        for e in header.entries {
+            let (Ok(off), Ok(n)) = (usize::try_from(e.offset), usize::try_from(e.len)) else {
+                continue;
+            };
+            let start = base.saturating_add(off);
+            if start.checked_add(n).is_some_and(|end| end <= data.len()) {
+                self.index.insert(e.path, (e.key, start, n, e.check));
+            }
+        }
+        self.data = data;
+    }
+
+    /// The key of a file's entry.
+    pub fn key(&self, rel: &str, lang: Lang, src: &[u8]) -> u128 {
+        let mut h = Xxh3::new();
+        h.update(BUILD_ID.as_bytes());
+        h.update(&[0, lang as u8]);
+        h.update(rel.as_bytes());
+        h.update(&[0]);
+        h.update(&self.queries.to_le_bytes());
+        h.update(&xxh3_128(src).to_le_bytes());
+        h.digest128()
+    }
+
+    /// The cached facts of `rel` when its entry has this key.
+    pub fn get(&self, rel: &str, key: u128) -> Option<FileFacts> {
+        let bytes = self.bytes(rel, key)?;
+        let ff: FileFacts = postcard::from_bytes(bytes).ok()?;
+        (ff.path == rel).then_some(ff)
+    }
+
+    /// The encoded entry of `rel` when it has this key and its checksum.
+    pub fn bytes(&self, rel: &str, key: u128) -> Option<&[u8]> {
+        let &(k, start, n, check) = self.index.get(rel)?;
+        if k != key {
+            return None;
+        }
+        let bytes = &self.data[start..start + n];
+        (xxh3_64(bytes) == check).then_some(bytes)
+    }
+
+    /// Whether the pack holds exactly these entries already.
+    pub fn holds(&self, entries: &[Entry]) -> bool {
+        entries.len() == self.index.len()
+            && entries
+                .iter()
+                .all(|e| self.index.get(&e.path).is_some_and(|x| x.0 == e.key))
+    }
+
+    /// Write the next pack: the entries of this run (atomically: a
+    /// temporary file renamed over the old pack).
+    pub fn store(&self, entries: &[Entry]) -> std::io::Result<()> {
+        let dir = self.pack.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        // The cache directory keeps itself out of version control.
+        if let Some(top) = dir.parent() {
+            let ignore = top.join(".gitignore");
+            if !ignore.exists() {
+                let _ = std::fs::write(ignore, "# Created by threatscan\n*\n");
+            }
+        }
+        let mut offset = 0u64;
+        let header = Header {
+            build: BUILD_ID.to_string(),
+            entries: entries
+                .iter()
+                .map(|e| {
+                    let ie = IndexEntry {
+                        path: e.path.clone(),
+                        key: e.key,
+                        offset,
+                        len: e.bytes.len() as u64,
+                        check: xxh3_64(&e.bytes),
+                    };
+                    offset += e.bytes.len() as u64;
+                    ie
+                })
+                .collect(),
+        };
+        let head = postcard::to_allocvec(&header).map_err(std::io::Error::other)?;
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            self.pack
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+            w.write_all(MAGIC)?;
+            w.write_all(&(head.len() as u64).to_le_bytes())?;
+            w.write_all(&head)?;
+            for e in entries {
+                w.write_all(&e.bytes)?;
+            }
+            w.into_inner().map_err(|e| e.into_error())?;
+            std::fs::rename(&tmp, &self.pack)
+        };
+        write().inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
+}
+
+/// A file's facts encoded for the pack.
+pub fn encode(ff: &FileFacts) -> Option<Vec<u8>> {
+    postcard::to_allocvec(ff).ok()
+}
