@@ -323,6 +323,13 @@ fn publishing_workflows_cross_the_ci_registry_boundary() {
                 "gh release upload",
                 33
             ),
+            // An image pushed with the secrets of a registry login.
+            (
+                "ci_workflow",
+                ".github/workflows/publish.yml:image",
+                "docker/build-push-action (push: true)",
+                46
+            ),
         ]
     );
     let b: Vec<(&str, &str, usize)> = m
@@ -330,7 +337,7 @@ fn publishing_workflows_cross_the_ci_registry_boundary() {
         .iter()
         .map(|b| (b.id.as_str(), b.name.as_str(), b.interactions.len()))
         .collect();
-    assert_eq!(b, vec![("ci_registry", "CI/CD → package registry", 4)]);
+    assert_eq!(b, vec![("ci_registry", "CI/CD → package registry", 5)]);
     let statuses: Vec<(String, &str, &str)> = m
         .interactions
         .iter()
@@ -349,6 +356,7 @@ fn publishing_workflows_cross_the_ci_registry_boundary() {
             ("E2".to_string(), "mitigated", "mitigated"),
             ("E3".to_string(), "gap", "mitigated"),
             ("E4".to_string(), "mitigated", "mitigated"),
+            ("E5".to_string(), "gap", "mitigated"),
         ]
     );
     let gap = cell(&m.interactions[0], "spoofing").reason.clone().unwrap();
