@@ -5,8 +5,16 @@
 //! - `extract`: parsing + queries + decoding into FileFacts;
 //! - `facts`: extract + whole-repo linking, routes and sinks (the `facts` command minus I/O).
 //!
+//! - `disk_cold`: the whole `facts` pass from disk (walk, read, parse,
+//!   extract, link) with no extraction cache;
+//! - `disk_warm`: the same with a warm cache and nothing changed;
+//! - `disk_warm_1pct`: the same with 1 % of the files changed before each run.
+//!
 //! The results of `extract` and `facts` are freed outside the timing: the
 //! command leaves them to the operating system at exit.
+//!
+//! THREATSCAN_BENCH_REPO=/path/to/checkout adds `repo_cold` and `repo_warm`
+//! (nothing changed) on a real tree, which is only read.
 //!
 //! Set THREATSCAN_CORPUS_DIR=/some/dir to also write the corpus to disk (for
 //! `threatscan facts /some/dir --stats` and peak-memory measurements);
@@ -198,7 +206,57 @@ fn bench(c: &mut Criterion) {
             black_box((scan, facts))
         })
     });
+    // From disk, through the extraction cache.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("corpus");
+    for (p, _, src) in &files {
+        let path = root.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, src).unwrap();
+    }
+    let cache = tmp.path().join("cache");
+    let run = |root: &std::path::Path, cache: Option<&std::path::Path>| {
+        let mut o = threatscan::Options::new(root);
+        o.cache_dir = cache.map(std::path::Path::to_path_buf);
+        let scan = threatscan::scan(&o).unwrap();
+        let facts = threatscan::facts(&scan);
+        (scan, facts)
+    };
+    g.bench_function("disk_cold", |b| {
+        b.iter_with_large_drop(|| black_box(run(&root, None)))
+    });
+    drop(run(&root, Some(&cache)));
+    g.bench_function("disk_warm", |b| {
+        b.iter_with_large_drop(|| black_box(run(&root, Some(&cache))))
+    });
+    let mut round = 0usize;
+    let step = files.len().div_ceil(files.len() / 100).max(1);
+    g.bench_function("disk_warm_1pct", |b| {
+        b.iter_with_large_drop(|| {
+            round += 1;
+            for (p, _, src) in files.iter().step_by(step) {
+                let comment = if p.ends_with(".rs") { "//" } else { "#" };
+                std::fs::write(root.join(p), format!("{src}\n{comment} round {round}\n")).unwrap();
+            }
+            black_box(run(&root, Some(&cache)))
+        })
+    });
     g.finish();
+
+    if let Ok(repo) = std::env::var("THREATSCAN_BENCH_REPO") {
+        let repo = std::path::PathBuf::from(repo);
+        let cache = tmp.path().join("repo-cache");
+        let mut g = c.benchmark_group("repo");
+        g.sample_size(10);
+        g.bench_function("repo_cold", |b| {
+            b.iter_with_large_drop(|| black_box(run(&repo, None)))
+        });
+        drop(run(&repo, Some(&cache)));
+        g.bench_function("repo_warm", |b| {
+            b.iter_with_large_drop(|| black_box(run(&repo, Some(&cache))))
+        });
+        g.finish();
+    }
 }
 
 criterion_group!(benches, bench);
