@@ -101,6 +101,10 @@ pub struct Taint {
     /// position, so a keyword-only call is a field lookup.
     #[serde(default)]
     pub keyword_lookups: Vec<String>,
+    /// Calls that ask a person before going on (`click.confirm`,
+    /// LangGraph's `interrupt`): what follows them is approved.
+    #[serde(default)]
+    pub approval_apis: Patterns,
     /// Calls that never return (`flask.abort(404)` raises): a block that
     /// makes one leaves the function.
     #[serde(default)]

@@ -423,6 +423,17 @@ impl<'a> Index<'a> {
                     // A typed parameter's members are its type's:
                     // `db: Session` then `db.execute` is `Session.execute`.
                     let rest = rest?;
+                    // `self.client.chat(..)` in a method: the attribute as a
+                    // method of the class assigned it (`self.client =
+                    // OpenAI()` in `__init__`).
+                    if p.ty.is_none()
+                        && f.lang.syntax().is_receiver(head)
+                        && d.params.first().is_some_and(|x| x.name == p.name)
+                    {
+                        if let Some(t) = self.instance_attr(file, d.parent, head, rest, hops) {
+                            return Some(t);
+                        }
+                    }
                     let t = self.param_target(file, sc, p, hops + 1)?;
                     return match t {
                         Target::Def(tf, td)
@@ -454,6 +465,38 @@ impl<'a> Index<'a> {
         }
         memo[hops as usize].insert(name.into(), t.clone());
         t
+    }
+
+    /// `recv.attr[.more]` where `recv` is a method's receiver and a method
+    /// of `class` assigns `recv.attr = value`: the member `more` of that
+    /// value (the last such assignment in the file's order).
+    fn instance_attr(
+        &self,
+        file: usize,
+        class: Option<usize>,
+        recv: &str,
+        rest: &str,
+        hops: u32,
+    ) -> Option<Target> {
+        let f = &self.files[file];
+        let class = class.filter(|&c| f.defs[c].kind == DefKind::Class)?;
+        let (attr, more) = match rest.split_once('.') {
+            Some((a, m)) => (a, Some(m)),
+            None => (rest, None),
+        };
+        let target = format!("{recv}.{attr}");
+        let a = f
+            .defs
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.parent == Some(class) && m.kind == DefKind::Function)
+            .filter_map(|(mi, _)| {
+                self.assigns[file]
+                    .get(&(Some(mi), target.as_str()))
+                    .copied()
+            })
+            .max()?;
+        self.member(Target::Var(file, a), more, hops + 1)
     }
 
     /// [`Index::resolve_name_n`] once no local variable of the enclosing

@@ -1115,6 +1115,13 @@ fn agent_tools_are_entry_points_and_model_output_reaching_a_shell_is_reported() 
     assert_eq!(
         got,
         [
+            // A model's output executed: directly, and through a function
+            // returning it; not when printed or for constant code (:30-31).
+            "TS3006 error tools/generated.py:15",
+            "TS3002 warning tools/generated.py:25",
+            "TS3006 error tools/generated.py:25",
+            // A tool that asks a person first (click.confirm) is gated: no TS3005.
+            "TS3002 warning tools/generated.py:39",
             "TS3002 warning tools/server.py:13",
             // `run_command(command)`: the model's argument is the shell command.
             "TS3005 warning tools/server.py:13",
@@ -1137,18 +1144,49 @@ fn agent_tools_are_entry_points_and_model_output_reaching_a_shell_is_reported() 
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
+    assert_eq!(kinds, ["agent_tool"; 6]);
+    let boundaries: Vec<(&str, usize)> = m["boundaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["id"].as_str().unwrap(),
+                b["interactions"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
     assert_eq!(
-        kinds,
-        ["agent_tool", "agent_tool", "agent_tool", "agent_tool"]
-    );
-    assert!(
-        m["boundaries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|b| b["id"] == "agent"
-                && b["interactions"] == serde_json::json!(["I1", "I3", "I5", "I6"])),
+        boundaries,
+        [("process", 4), ("llm_provider", 1), ("agent", 6)],
         "{}",
         m["boundaries"]
     );
+    // The tool's argument reaches a model's prompt: a tampering gap on the
+    // LLM provider boundary (prompt injection), and prompts are an asset.
+    let llm = m["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["sink"]["kind"] == "llm_call")
+        .unwrap();
+    let tampering = llm["stride"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == "tampering")
+        .unwrap();
+    assert_eq!(tampering["status"], "gap");
+    assert!(
+        tampering["reason"]
+            .as_str()
+            .unwrap()
+            .contains("prompt injection"),
+        "{tampering}"
+    );
+    assert!(m["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["kind"] == "llm_provider" && a["classification"] == "confidential"));
 }

@@ -30,6 +30,7 @@ pub const SINK_KINDS: &[&str] = &[
     "network_out",
     "database",
     "secret",
+    "llm_call",
 ];
 
 /// Entry point kinds reached over the network (the others are local).

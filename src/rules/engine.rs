@@ -90,6 +90,42 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
             match w.on {
                 On::Fact => {
                     for f in built.facts.iter().filter(|f| fact_matches(w, f)) {
+                        if w.from_llm || w.ungated {
+                            let Some(fi) = idx.file_index(&f.file) else {
+                                continue;
+                            };
+                            let taint = Taint {
+                                idx: &idx,
+                                lc: cat.lang(idx.files[fi].lang),
+                                skip: Default::default(),
+                                llm_source: true,
+                            };
+                            let pos = crate::extract::Pos {
+                                line: f.line,
+                                column: f.column,
+                            };
+                            let api = f.api.as_deref().unwrap_or("");
+                            if w.from_llm
+                                && !taint.llm_reaches_arg(
+                                    fi,
+                                    pos,
+                                    api,
+                                    super::taint::ArgSpec {
+                                        position: w.argument.unwrap_or(0),
+                                        keywords: &w.argument_keywords,
+                                        built: false,
+                                        receiver: false,
+                                    },
+                                )
+                            {
+                                continue;
+                            }
+                            let scope = taint.call_at(fi, pos, api).map(|(_, s)| s);
+                            if w.ungated && taint.asks_approval(&[(fi, scope.flatten())]).is_some()
+                            {
+                                continue;
+                            }
+                        }
                         let mut v = BTreeMap::new();
                         v.insert("api", f.api.clone().unwrap_or_default());
                         v.insert("name", f.name.clone().unwrap_or_default());
@@ -188,6 +224,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                                 idx: &idx,
                                 lc: cat.lang(lang),
                                 skip: Default::default(),
+                                llm_source: false,
                             };
                             let pos = crate::extract::Pos {
                                 line: sink.line,
@@ -210,6 +247,13 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             };
                             if !reach(&taint) {
                                 continue;
+                            }
+                            if w.ungated {
+                                let scopes: Vec<(usize, Option<usize>)> =
+                                    nodes.iter().map(|&(f, d)| (f, d)).collect();
+                                if taint.asks_approval(&scopes).is_some() {
+                                    continue;
+                                }
                             }
                             // Is one single-segment route parameter all
                             // the request data that reaches it?

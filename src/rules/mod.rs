@@ -98,6 +98,16 @@ pub struct When {
     /// Flow: the sink's arguments derive from request input along the chain.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub from_request: bool,
+    /// Fact: the sink's argument (see `argument`) derives, in its function,
+    /// from what a language model returned (an `llm_call` result, directly,
+    /// through locals, or through a repository function returning one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_llm: bool,
+    /// Fact or flow: no function on the way to the sink asks a person first
+    /// (a catalogued approval call such as `click.confirm` or LangGraph's
+    /// `interrupt`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ungated: bool,
     /// Flow, with `from_request`: only this argument of the sink counts
     /// (position, from 0), or the first of `argument_keywords` present.
     #[serde(default, skip_serializing_if = "Option::is_none")]

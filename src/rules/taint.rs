@@ -39,6 +39,9 @@ pub struct Taint<'a> {
     /// Handler parameters taken as clean (to ask whether the others alone
     /// reach a sink).
     pub skip: FxHashSet<String>,
+    /// The source is a language model's output instead of request data:
+    /// the result of a call to a catalogued `llm_call` API.
+    pub llm_source: bool,
 }
 
 impl<'a> Taint<'a> {
@@ -125,7 +128,8 @@ impl<'a> Taint<'a> {
                         // Locals of this function only: module constants are not input.
                         a.scope.is_some() && a.scope == scope && rec(&a.value)
                     }
-                    Some(Target::External(api)) => {
+                    // (Request objects are not what an LLM-output check looks for.)
+                    Some(Target::External(api)) if !self.llm_source => {
                         let full = if n.len() > first.len() {
                             format!("{api}{}", &n[first.len()..])
                         } else {
@@ -144,7 +148,15 @@ impl<'a> Taint<'a> {
                 if self.cleans(c) {
                     return false;
                 }
-                match self.idx.resolve_expr(fi, scope, &c.func) {
+                let callee = self.idx.resolve_expr(fi, scope, &c.func);
+                if self.llm_source {
+                    if let Some(Target::External(api)) = &callee {
+                        if self.lc.sink_for(api).is_some_and(|s| s.kind == "llm_call") {
+                            return true;
+                        }
+                    }
+                }
+                match callee {
                     Some(Target::External(api))
                         if self.lc.taint.path_sanitisers.first(&api).is_some() =>
                     {
@@ -381,6 +393,35 @@ impl<'a> Taint<'a> {
             }
         }
         out
+    }
+
+    /// Does the argument of the sink call at `pos` (by position or keyword,
+    /// or its receiver) derive from a language model's output in its
+    /// function?
+    pub fn llm_reaches_arg(&self, fi: usize, pos: Pos, api: &str, arg: ArgSpec) -> bool {
+        let Some((call, scope)) = self.call_at(fi, pos, api) else {
+            return false;
+        };
+        let none = FxHashSet::default();
+        let value = call
+            .positional(arg.position)
+            .or_else(|| arg.keywords.iter().find_map(|k| call.kwarg(k)));
+        value.is_some_and(|v| self.tainted(fi, scope, v, &none, 0))
+    }
+
+    /// Does a function of `scopes` (file, definition) call a catalogued
+    /// approval API (`click.confirm`, LangGraph's `interrupt`)?
+    pub fn asks_approval(&self, scopes: &[(usize, Option<usize>)]) -> Option<String> {
+        for &(fi, d) in scopes {
+            for (_, c) in self.idx.calls_in(fi, d) {
+                if let Some(Target::External(api)) = self.idx.resolve_expr(fi, d, &c.func) {
+                    if self.lc.taint.approval_apis.first(&api).is_some() {
+                        return Some(api.to_string());
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// The call at `pos` in `file` (where a sink fact points) to `api`:
