@@ -22,7 +22,7 @@ pub mod supply_chain;
 pub mod verify;
 pub mod walk;
 
-use extract::FileFacts;
+use extract::{Expr, FileFacts};
 use facts::Fact;
 use lang::Lang;
 use rayon::prelude::*;
@@ -525,6 +525,11 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             });
         facts.append(&mut reqs);
         skipped.append(&mut bad);
+        let (mut inst, mut bad) =
+            supply_chain::install_time(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
+        facts.append(&mut inst);
+        skipped.append(&mut bad);
+        facts.extend(build_script_facts(&root, &files, &frameworks));
         (facts, w.suppressions)
     } else {
         Default::default()
@@ -575,6 +580,122 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         stats,
         max_file_size: opts.max_file_size,
     })
+}
+
+/// What build and install scripts (`build.rs`, `setup.py`: the catalogue's
+/// `[install] build_scripts`) do at build time: their process, network and
+/// file-write calls, as `install_time_exec` facts. They are linked on their
+/// own (a build script imports libraries, not the package), and kept whatever
+/// the code scope: they run on every machine that builds or installs.
+fn build_script_facts(
+    root: &Path,
+    files: &[FileFacts],
+    frameworks: &[frameworks::spec::FrameworkSpec],
+) -> Vec<Fact> {
+    let names = &supply_chain::catalogue().install.build_scripts;
+    let scripts: Vec<FileFacts> = files
+        .iter()
+        .filter(|f| {
+            names
+                .iter()
+                .any(|n| f.path.rsplit('/').next() == Some(n.as_str()))
+        })
+        .cloned()
+        .collect();
+    if scripts.is_empty() {
+        return vec![];
+    }
+    let mini = Scan {
+        root: root.to_path_buf(),
+        files: scripts,
+        frameworks: frameworks.to_vec(),
+        manifests: Default::default(),
+        skipped: vec![],
+        ci_facts: vec![],
+        ci_suppressions: Default::default(),
+        partial: vec![],
+        left_out: Default::default(),
+        stats: Default::default(),
+        max_file_size: DEFAULT_MAX_FILE_SIZE,
+    };
+    let idx = link::Index::build(&mini);
+    linked_facts(&idx, None)
+        .into_iter()
+        .filter(|f| {
+            matches!(f.kind, "process_exec" | "network_out")
+                || (f.kind == "file_io"
+                    && matches!(f.op.as_deref(), Some("write" | "delete"))
+                    && !writes_to_out_dir(&idx, f))
+        })
+        .map(|mut f| {
+            let what = match f.kind {
+                "process_exec" => "runs a process",
+                "network_out" => "reaches the network",
+                _ => "writes files",
+            };
+            f.reason = Some(format!(
+                "{} {what} ({}) on every machine that builds or installs the package",
+                f.file,
+                f.api.as_deref().unwrap_or("")
+            ));
+            f.name = Some(f.kind.to_string());
+            f.flags.insert(
+                "network".into(),
+                serde_json::Value::Bool(f.kind == "network_out"),
+            );
+            f.kind = "install_time_exec";
+            f.scope = "production";
+            f
+        })
+        .collect()
+}
+
+/// A build script's file write whose path derives from `OUT_DIR` (Cargo's
+/// build output directory: where a build script is meant to write).
+fn writes_to_out_dir(idx: &link::Index, f: &Fact) -> bool {
+    let Some(fi) = idx.file_index(&f.file) else {
+        return false;
+    };
+    let pos = extract::Pos {
+        line: f.line,
+        column: f.column,
+    };
+    // Calls chained on the write (`fs::write(..).unwrap()`) start at the
+    // same place: the one that resolves to the sink's API.
+    let api = f.api.as_deref().unwrap_or("");
+    let Some(&(call, scope)) = idx.calls(fi).iter().find(|(c, s)| {
+        c.start == pos
+            && idx
+                .resolve_expr(fi, *s, &c.func)
+                .is_some_and(|t| idx.symbol(&t) == api)
+    }) else {
+        return false;
+    };
+    fn mentions(idx: &link::Index, fi: usize, scope: Option<usize>, e: &Expr, depth: u32) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        let rec = |x: &Expr| mentions(idx, fi, scope, x, depth + 1);
+        match e {
+            Expr::Str(s) => s == "OUT_DIR",
+            Expr::Name(..) => match idx.resolve_expr(fi, scope, e) {
+                Some(link::Target::Var(vf, va)) if vf == fi => {
+                    rec(&idx.files[vf].assigns[va].value)
+                }
+                _ => false,
+            },
+            Expr::Call(c) => rec(&c.func) || c.args.iter().any(|a| rec(&a.value)),
+            Expr::Attr(b, _, _) | Expr::Not(b) | Expr::Element(b) | Expr::Closure(b) => rec(b),
+            Expr::Subscript(b, xs) => rec(b) || xs.iter().any(rec),
+            Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) | Expr::Macro(_, xs, _) => {
+                xs.iter().any(rec)
+            }
+            _ => false,
+        }
+    }
+    call.args
+        .first()
+        .is_some_and(|a| mentions(idx, fi, scope, &a.value, 0))
 }
 
 /// The facts inventory of a scanned repository, sorted.

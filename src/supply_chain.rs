@@ -49,6 +49,28 @@ pub struct Catalogue {
     pub publish: Publish,
     pub cargo: Cargo,
     pub pip: Pip,
+    pub install: Install,
+}
+
+/// Code that runs when a developer or a CI job installs or commits: npm
+/// lifecycle scripts, pre-commit hooks, build scripts.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Install {
+    /// `package.json` files read (repository-relative; `*/` one level down).
+    pub package_files: Vec<String>,
+    /// npm lifecycle scripts that run on `npm install` (or before publish).
+    pub lifecycle_scripts: Vec<String>,
+    /// Words of a script that fetch from the network.
+    pub fetchers: Vec<String>,
+    /// The pre-commit configuration file, and repositories that are not
+    /// remote (`local`, `meta`).
+    pub precommit_file: String,
+    pub precommit_local: Vec<String>,
+    /// Build and install scripts of the languages parsed (`build.rs`,
+    /// `setup.py`): their process, network and file-write calls run on
+    /// every machine that builds or installs the package.
+    pub build_scripts: Vec<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -1048,6 +1070,149 @@ pub fn requirements(
                     }
                 }
             }
+        }
+    }
+    (out, skipped)
+}
+
+/// Install-time code declared beside the sources: npm lifecycle scripts in
+/// `package.json` files (`install_script` facts) and pre-commit hooks at a
+/// revision that can move (`precommit_unpinned`).
+pub fn install_time(
+    root: &Path,
+    max_size: u64,
+    scope_of: &dyn Fn(&str) -> crate::scope::Scope,
+) -> (Vec<Fact>, Vec<Skipped>) {
+    let cat = &catalogue().install;
+    let mut out = vec![];
+    let mut skipped = vec![];
+    let mut read = |rel: &str| -> Option<String> {
+        let abs = root.join(rel);
+        if !std::fs::symlink_metadata(&abs).is_ok_and(|m| m.is_file()) {
+            return None;
+        }
+        match crate::fsread::read_text(&abs, max_size, Some(root)) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                skipped.push(Skipped {
+                    file: rel.to_string(),
+                    reason: e.to_string(),
+                });
+                None
+            }
+        }
+    };
+    let mut packages: BTreeSet<String> = BTreeSet::new();
+    for pat in &cat.package_files {
+        match pat.split_once("*/") {
+            Some((dir, name)) => {
+                let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
+                    continue;
+                };
+                for e in rd.flatten() {
+                    let n = e.file_name().to_string_lossy().to_string();
+                    if !n.starts_with('.') && n != "node_modules" {
+                        packages.insert(format!("{dir}{n}/{name}"));
+                    }
+                }
+            }
+            None => {
+                packages.insert(pat.clone());
+            }
+        }
+    }
+    for rel in packages {
+        let Some(text) = read(&rel) else { continue };
+        let Ok(serde_json::Value::Object(top)) = serde_json::from_str::<serde_json::Value>(&text)
+        else {
+            continue;
+        };
+        let Some(serde_json::Value::Object(scripts)) = top.get("scripts") else {
+            continue;
+        };
+        let scope = scope_of(&rel).as_str();
+        for name in &cat.lifecycle_scripts {
+            let Some(cmd) = scripts.get(name).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            // The key's place in the text: the first `"name"` followed by `:`.
+            let needle = format!("\"{name}\"");
+            let (line, column) = text
+                .match_indices(&needle)
+                .find(|(i, _)| text[i + needle.len()..].trim_start().starts_with(':'))
+                .map(|(i, _)| {
+                    let before = &text[..i];
+                    let line = before.matches('\n').count() as u32 + 1;
+                    let col = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+                    (line, col)
+                })
+                .unwrap_or((1, 1));
+            let fetches = words(cmd)
+                .iter()
+                .any(|(_, w)| cat.fetchers.iter().any(|f| base(w) == f));
+            let mut f = Fact {
+                kind: "install_script",
+                file: rel.clone(),
+                line,
+                column,
+                language: "json",
+                scope,
+                ..Default::default()
+            };
+            f.api = Some(cmd.chars().take(200).collect());
+            f.name = Some(name.clone());
+            f.reason = Some(format!(
+                "the {name} script runs `{}` on every `npm install` of this package{}",
+                cmd.chars().take(80).collect::<String>(),
+                if fetches {
+                    ", and it fetches from the network"
+                } else {
+                    ""
+                }
+            ));
+            f.flags
+                .insert("fetches".into(), serde_json::Value::Bool(fetches));
+            out.push(f);
+        }
+    }
+    // pre-commit hooks at a movable revision.
+    let rel = cat.precommit_file.as_str();
+    if let Some(text) = read(rel) {
+        let scope = scope_of(rel).as_str();
+        match parse(&text) {
+            Ok(Some(doc)) => {
+                for r in doc.get("repos").map(Node::items).unwrap_or_default() {
+                    let repo = r.get("repo").and_then(Node::str).unwrap_or("");
+                    if repo.is_empty() || cat.precommit_local.iter().any(|l| l == repo) {
+                        continue;
+                    }
+                    let Some(rev) = r.get("rev") else { continue };
+                    let v = rev.str().unwrap_or("");
+                    if v.len() == 40 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        continue;
+                    }
+                    let mut f = Fact {
+                        kind: "precommit_unpinned",
+                        file: rel.to_string(),
+                        line: rev.line,
+                        column: rev.column,
+                        language: "yaml",
+                        scope,
+                        ..Default::default()
+                    };
+                    f.api = Some(format!("{repo}@{v}"));
+                    f.name = Some(repo.to_string());
+                    f.reason = Some(format!(
+                        "pre-commit runs hooks from {repo} at {v}, a tag or branch that can be moved: every developer who commits runs whatever it points to next"
+                    ));
+                    out.push(f);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => skipped.push(Skipped {
+                file: rel.to_string(),
+                reason: e,
+            }),
         }
     }
     (out, skipped)

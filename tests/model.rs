@@ -290,12 +290,39 @@ fn shadowed_routes_are_not_entry_points() {
 /// pinned to commit SHAs; a long-lived token is a gap.
 #[test]
 fn publishing_workflows_cross_the_ci_registry_boundary() {
-    let m = build("supply_chain");
+    // Production code, as `threatscan model` reads it (the build scripts'
+    // `main` functions are not entry points of the product).
+    let mut scan = threatscan::scan(&threatscan::Options::new(fixture("supply_chain"))).unwrap();
+    scan.restrict(&threatscan::scope::ScopeSet::from_args(false, &[]).unwrap());
+    let m = model::build(&scan, &ModelOptions::default());
     let eps: Vec<(&str, &str, &str, u32)> = m
         .entry_points
         .iter()
+        .filter(|e| e.kind == "ci_workflow")
         .map(|e| (e.kind.as_str(), e.handler.as_str(), e.via.as_str(), e.line))
         .collect();
+    // Install-time code: one entry each behind "registry → workstation",
+    // each a tampering gap.
+    let install: Vec<(&str, u32)> = m
+        .entry_points
+        .iter()
+        .filter(|e| e.kind == "install_time")
+        .map(|e| (e.handler.as_str(), e.line))
+        .collect();
+    assert_eq!(
+        install,
+        [
+            (
+                ".pre-commit-config.yaml:https://github.com/astral-sh/ruff-pre-commit",
+                3
+            ),
+            ("crates/locked/build.rs:process_exec", 4),
+            ("package.json:postinstall", 6),
+            ("package.json:prepare", 7),
+            ("pkg/setup.py:process_exec", 6),
+            ("pkg/setup.py:network_out", 7),
+        ]
+    );
     assert_eq!(
         eps,
         vec![
@@ -337,7 +364,17 @@ fn publishing_workflows_cross_the_ci_registry_boundary() {
         .iter()
         .map(|b| (b.id.as_str(), b.name.as_str(), b.interactions.len()))
         .collect();
-    assert_eq!(b, vec![("ci_registry", "CI/CD → package registry", 5)]);
+    assert_eq!(
+        b,
+        vec![
+            (
+                "workstation",
+                "Package registry → developer workstation (install-time code)",
+                6
+            ),
+            ("ci_registry", "CI/CD → package registry", 5)
+        ]
+    );
     let statuses: Vec<(String, &str, &str)> = m
         .interactions
         .iter()
@@ -357,6 +394,12 @@ fn publishing_workflows_cross_the_ci_registry_boundary() {
             ("E3".to_string(), "gap", "mitigated"),
             ("E4".to_string(), "mitigated", "mitigated"),
             ("E5".to_string(), "gap", "mitigated"),
+            ("E6".to_string(), "n/a", "gap"),
+            ("E7".to_string(), "n/a", "gap"),
+            ("E8".to_string(), "n/a", "gap"),
+            ("E9".to_string(), "n/a", "gap"),
+            ("E10".to_string(), "n/a", "gap"),
+            ("E11".to_string(), "n/a", "gap"),
         ]
     );
     let gap = cell(&m.interactions[0], "spoofing").reason.clone().unwrap();

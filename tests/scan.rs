@@ -229,6 +229,14 @@ fn workflow_facts_say_how_publishing_authenticates() {
             "dep_extra_index",
             "dep_lockfile_missing",
             "dep_vcs_unpinned",
+            "install_script",
+            "install_time_exec",
+            // facts reads every scope: the build scripts' own sinks too
+            // (the write under OUT_DIR is a file_io fact, not install-time).
+            "file_io",
+            "network_out",
+            "precommit_unpinned",
+            "process_exec",
         ])
     );
     let publish: Vec<(String, String, u64)> = facts
@@ -266,18 +274,35 @@ fn workflow_facts_say_how_publishing_authenticates() {
             ),
         ]
     );
-    assert!(facts.iter().all(|f| {
-        let file = f["file"].as_str().unwrap();
-        f["scope"] == "production"
-            && f["language"]
-                == if file.ends_with("Cargo.toml") {
-                    "toml"
-                } else if file.ends_with(".txt") {
-                    "requirements"
-                } else {
-                    "yaml"
-                }
-    }));
+    // Supply-chain facts are production scope (build scripts' side effects
+    // included: they run wherever the package is built), each in its file's
+    // language; the build scripts' own sinks keep their scope.
+    assert!(facts
+        .iter()
+        .filter(|f| {
+            !matches!(
+                f["kind"].as_str(),
+                Some("process_exec" | "network_out" | "file_io")
+            )
+        })
+        .all(|f| {
+            let file = f["file"].as_str().unwrap();
+            f["scope"] == "production"
+                && f["language"]
+                    == if file.ends_with("Cargo.toml") {
+                        "toml"
+                    } else if file.ends_with(".txt") {
+                        "requirements"
+                    } else if file.ends_with(".json") {
+                        "json"
+                    } else if file.ends_with(".py") {
+                        "python"
+                    } else if file.ends_with(".rs") {
+                        "rust"
+                    } else {
+                        "yaml"
+                    }
+        }));
     // Credentials in an index URL are masked in the fact.
     let index = facts
         .iter()

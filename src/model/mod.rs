@@ -525,6 +525,33 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
             evidence,
         });
     }
+    // Code that runs when a developer or CI installs, builds or commits:
+    // lifecycle scripts, pre-commit hooks at a movable revision, build
+    // scripts' side effects (the workstation ← registry boundary).
+    for f in facts.iter().filter(|f| {
+        matches!(
+            f.kind,
+            "install_script" | "precommit_unpinned" | "install_time_exec"
+        )
+    }) {
+        entries.push(Entry {
+            kind: "install_time".into(),
+            surface_key: ("install_time".into(), surface_title("install_time").into()),
+            framework: None,
+            methods: vec![],
+            pattern: None,
+            handler: format!("{}:{}", f.file, f.name.clone().unwrap_or_default()),
+            via: f.api.clone().unwrap_or_default(),
+            file: f.file.clone(),
+            line: f.line,
+            column: f.column,
+            auth: vec![],
+            rate_limit: vec![],
+            condition: None,
+            node: None,
+            evidence: vec![],
+        });
+    }
     // One entry per handler and kind/pattern/method set (a function making two
     // CLI parser calls is one entry point).
     entries.sort_by(|a, b| {
@@ -858,6 +885,7 @@ fn surface_title(kind: &str) -> &'static str {
         "scheduled" => "Scheduled jobs and task queues",
         "plugin" => "Dynamic code loading",
         "ci_workflow" => "CI/CD workflows that publish",
+        "install_time" => "Install- and build-time code",
         _ => "Other entry points",
     }
 }
