@@ -525,6 +525,10 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             });
         facts.append(&mut reqs);
         skipped.append(&mut bad);
+        let (mut py, mut bad) =
+            supply_chain::pyproject(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
+        facts.append(&mut py);
+        skipped.append(&mut bad);
         let (mut inst, mut bad) =
             supply_chain::install_time(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
         facts.append(&mut inst);

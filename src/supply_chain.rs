@@ -50,6 +50,20 @@ pub struct Catalogue {
     pub cargo: Cargo,
     pub pip: Pip,
     pub install: Install,
+    pub pyproject: Pyproject,
+}
+
+/// `pyproject.toml`: the lockfile each project manager keeps, and index
+/// settings that let a public package shadow a private one.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Pyproject {
+    /// `[tool.<manager>]` table → the lockfile it writes beside the file.
+    pub lockfiles: BTreeMap<String, String>,
+    /// uv index strategies that take the best version across indexes.
+    pub uv_unsafe_strategies: Vec<String>,
+    /// Poetry source priorities searched after PyPI.
+    pub poetry_after_pypi: Vec<String>,
 }
 
 /// Code that runs when a developer or a CI job installs or commits: npm
@@ -801,6 +815,127 @@ pub fn fuzz(data: &[u8]) {
             catalogue(),
         );
     }
+}
+
+// ---------------------------------------------------------------- pyproject.toml
+
+/// Facts of the root `pyproject.toml`: `dep_lockfile_missing` when it is
+/// managed by a tool that keeps a lockfile (`[tool.poetry]` → `poetry.lock`,
+/// `[tool.uv]` → `uv.lock`, `[tool.pdm]` → `pdm.lock`) and none is kept beside
+/// it; `dep_extra_index` for an index setting under which a public package
+/// can win over a private one of the same name (uv's
+/// `index-strategy = "unsafe-best-match"`, a Poetry source with a priority
+/// searched after PyPI).
+pub fn pyproject(
+    root: &Path,
+    max_size: u64,
+    scope_of: &dyn Fn(&str) -> crate::scope::Scope,
+) -> (Vec<Fact>, Vec<Skipped>) {
+    use toml::de::{DeTable, DeValue};
+    let rel = "pyproject.toml";
+    let abs = root.join(rel);
+    if !std::fs::symlink_metadata(&abs).is_ok_and(|m| m.is_file()) {
+        return (vec![], vec![]);
+    }
+    let text = match crate::fsread::read_text(&abs, max_size, Some(root)) {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                vec![],
+                vec![Skipped {
+                    file: rel.into(),
+                    reason: e.to_string(),
+                }],
+            )
+        }
+    };
+    let Ok(doc) = DeTable::parse(&text) else {
+        return (vec![], vec![]);
+    };
+    let doc = doc.get_ref();
+    let cat = &catalogue().pyproject;
+    let scope = scope_of(rel).as_str();
+    let fact = |kind: &'static str, span: std::ops::Range<usize>| {
+        let (l, c) = crate::fsread::line_col(&text, span.start);
+        Fact {
+            kind,
+            file: rel.into(),
+            line: l as u32,
+            column: c as u32,
+            language: "toml",
+            scope,
+            ..Default::default()
+        }
+    };
+    fn table<'a, 'i>(t: &'a DeTable<'i>, key: &str) -> Option<&'a DeTable<'i>> {
+        match t.get(key).map(|v| v.get_ref()) {
+            Some(DeValue::Table(t)) => Some(t),
+            _ => None,
+        }
+    }
+    let mut out = vec![];
+    let Some(tool) = table(doc, "tool") else {
+        return (out, vec![]);
+    };
+    for (manager, lock) in &cat.lockfiles {
+        let Some((key, _)) = tool.get_key_value(manager.as_str()) else {
+            continue;
+        };
+        if root.join(lock).is_file() {
+            continue;
+        }
+        let mut f = fact("dep_lockfile_missing", key.span());
+        f.api = Some(lock.clone());
+        f.name = Some(manager.clone());
+        f.reason = Some(format!(
+            "pyproject.toml is managed with {manager} ([tool.{manager}]) and no {lock} is kept beside it: every install resolves the dependencies anew, to whatever versions are newest"
+        ));
+        out.push(f);
+    }
+    if let Some(uv) = table(tool, "uv") {
+        if let Some((k, v)) = uv.get_key_value("index-strategy") {
+            if let Some(s) = v.get_ref().as_str() {
+                if cat.uv_unsafe_strategies.iter().any(|u| u == s) {
+                    let mut f = fact("dep_extra_index", k.span());
+                    f.api = Some(format!("index-strategy = {s}"));
+                    f.reason = Some(format!(
+                        "uv's index-strategy = \"{s}\" takes the best version found on any index: a public package named like a private one wins (dependency confusion)"
+                    ));
+                    out.push(f);
+                }
+            }
+        }
+    }
+    if let Some(DeValue::Array(sources)) = table(tool, "poetry")
+        .and_then(|p| p.get("source"))
+        .map(|v| v.get_ref())
+    {
+        for src in sources.iter() {
+            let DeValue::Table(t) = src.get_ref() else {
+                continue;
+            };
+            let Some((k, v)) = t.get_key_value("priority") else {
+                continue;
+            };
+            let Some(pr) = v.get_ref().as_str() else {
+                continue;
+            };
+            if !cat.poetry_after_pypi.iter().any(|p| p == pr) {
+                continue;
+            }
+            let name = t
+                .get("name")
+                .and_then(|n| n.get_ref().as_str())
+                .unwrap_or("?");
+            let mut f = fact("dep_extra_index", k.span());
+            f.api = Some(format!("{name} ({pr})"));
+            f.reason = Some(format!(
+                "the Poetry source {name} has priority \"{pr}\": PyPI is searched first, so a public package named like one of {name}'s wins (dependency confusion); \"explicit\" sources are used only by the packages that name them"
+            ));
+            out.push(f);
+        }
+    }
+    (out, vec![])
 }
 
 // ---------------------------------------------------------------- Cargo manifests

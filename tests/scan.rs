@@ -289,7 +289,7 @@ fn workflow_facts_say_how_publishing_authenticates() {
             let file = f["file"].as_str().unwrap();
             f["scope"] == "production"
                 && f["language"]
-                    == if file.ends_with("Cargo.toml") {
+                    == if file.ends_with(".toml") {
                         "toml"
                     } else if file.ends_with(".txt") {
                         "requirements"
@@ -306,7 +306,7 @@ fn workflow_facts_say_how_publishing_authenticates() {
     // Credentials in an index URL are masked in the fact.
     let index = facts
         .iter()
-        .find(|f| f["kind"] == "dep_extra_index")
+        .find(|f| f["kind"] == "dep_extra_index" && f["file"] == "requirements.txt")
         .unwrap();
     assert_eq!(index["api"], "https://***@pypi.internal.example.com/simple");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cr3t"));
