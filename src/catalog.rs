@@ -305,6 +305,13 @@ pub struct EntrySpec {
     /// the repository registers nothing.
     pub function_arg: Option<usize>,
     pub function_keyword: Option<String>,
+    /// Tool classes: these methods of a class deriving (directly or
+    /// through repository classes) from one of `bases`
+    /// (`class Search(BaseTool): def _run(...)`).
+    #[serde(default)]
+    pub bases: Vec<String>,
+    #[serde(default)]
+    pub methods: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

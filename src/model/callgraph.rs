@@ -173,6 +173,20 @@ impl<'a> CallGraph<'a> {
                         ));
                     }
                 }
+                // Methods of classes deriving from a catalogued base.
+                if let Some(cls) = d.parent.filter(|&c| f.defs[c].kind == DefKind::Class) {
+                    let short = d.name.rsplit('.').next().unwrap_or(&d.name);
+                    for spec in lc
+                        .entry
+                        .iter()
+                        .filter(|e| !e.bases.is_empty() && e.methods.iter().any(|m| m == short))
+                    {
+                        if let Some(base) = derives_from(idx, fi, cls, &spec.bases, 0) {
+                            out.push((spec.kind.clone(), (fi, Some(di)), base, d.pos));
+                            break;
+                        }
+                    }
+                }
                 for dec in &d.decorators {
                     let func = match dec {
                         Expr::Call(c) => &c.func,
@@ -199,4 +213,39 @@ impl<'a> CallGraph<'a> {
         }
         out
     }
+}
+
+/// The catalogued base (one of `bases`) class `cls` derives from, directly or
+/// through repository classes (bounded depth).
+fn derives_from(
+    idx: &Index,
+    fi: usize,
+    cls: usize,
+    bases: &[String],
+    depth: u32,
+) -> Option<String> {
+    if depth > 4 {
+        return None;
+    }
+    let d = &idx.files[fi].defs[cls];
+    for b in &d.bases {
+        match idx.resolve_expr(fi, d.parent, b) {
+            Some(Target::External(q)) if bases.iter().any(|x| crate::catalog::matches(x, &q)) => {
+                return Some(q.to_string());
+            }
+            Some(Target::Def(bf, bd)) if idx.files[bf].defs[bd].kind == DefKind::Class => {
+                // The catalogued base itself, in its own repository
+                // (`smolagents.tools:Tool` read as `smolagents.tools.Tool`).
+                let own = idx.def_symbol(bf, bd).replacen(':', ".", 1);
+                if bases.iter().any(|x| crate::catalog::matches(x, &own)) {
+                    return Some(own);
+                }
+                if let Some(q) = derives_from(idx, bf, bd, bases, depth + 1) {
+                    return Some(q);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
