@@ -101,6 +101,15 @@ pub struct Taint {
     /// position, so a keyword-only call is a field lookup.
     #[serde(default)]
     pub keyword_lookups: Vec<String>,
+    /// Directory listings whose elements are entry names (`os.listdir`),
+    /// and those whose elements' `entry_name_attrs` are (`Path.iterdir`:
+    /// `f.name`): one name each, never `..`, never a `/`.
+    #[serde(default)]
+    pub entry_names: Patterns,
+    #[serde(default)]
+    pub entry_objects: Patterns,
+    #[serde(default)]
+    pub entry_name_attrs: Vec<String>,
     /// Calls that ask a person before going on (`click.confirm`,
     /// LangGraph's `interrupt`): what follows them is approved.
     #[serde(default)]

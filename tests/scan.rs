@@ -927,6 +927,12 @@ fn findings_are_proportionate_and_production_only() {
         "TS3003 error app/files.py:68",
         "TS3003 error app/files.py:73",
         "TS3003 error app/files.py:78",
+        // Listing a request-chosen directory is reported; a listed entry's
+        // name (`os.listdir` elements, `item.name`) is one existing name,
+        // not a path (:94, :96); the entry's full path is not (:97).
+        "TS3003 error app/files.py:93",
+        "TS3003 error app/files.py:95",
+        "TS3003 error app/files.py:97",
         // A credential-looking literal; the mask and the class path are not.
         "TS5001 error app/main.py:15",
         // Public by purpose: a note to confirm, and the missing limiter

@@ -126,7 +126,18 @@ impl<'a> Taint<'a> {
                     Some(Target::Var(vf, va)) if vf == fi => {
                         let a = &self.idx.files[vf].assigns[va];
                         // Locals of this function only: module constants are not input.
-                        a.scope.is_some() && a.scope == scope && rec(&a.value)
+                        if !(a.scope.is_some() && a.scope == scope) {
+                            return false;
+                        }
+                        // An entry of a directory listing names an existing
+                        // entry: one name, never `..` or a `/` (`for f in
+                        // d.iterdir(): f.name`, `for n in os.listdir(d): n`).
+                        if let Expr::Element(inner) = &a.value {
+                            if self.entry_name(fi, scope, inner, &n[first.len()..]) {
+                                return false;
+                            }
+                        }
+                        rec(&a.value)
                     }
                     // (Request objects are not what an LLM-output check looks for.)
                     Some(Target::External(api)) if !self.llm_source => {
@@ -188,6 +199,24 @@ impl<'a> Taint<'a> {
             Expr::Not(x) | Expr::Element(x) => rec(x),
             _ => false,
         }
+    }
+
+    /// Is `rest` (`""`, `.name`) of an element of `listing` the bare name of
+    /// a directory entry? Catalogue data: `[taint] entry_names` (listings
+    /// whose elements are names) and `entry_objects` (listings whose
+    /// elements' `entry_name_attrs` are).
+    fn entry_name(&self, fi: usize, scope: Option<usize>, listing: &Expr, rest: &str) -> bool {
+        let Expr::Call(c) = listing else { return false };
+        let Some(Target::External(api)) = self.idx.resolve_expr(fi, scope, &c.func) else {
+            return false;
+        };
+        let t = &self.lc.taint;
+        if rest.is_empty() {
+            return t.entry_names.first(&api).is_some();
+        }
+        let attr = rest.trim_start_matches('.');
+        t.entry_name_attrs.iter().any(|a| a == attr)
+            && (t.entry_objects.first(&api).is_some() || t.entry_names.first(&api).is_some())
     }
 
     /// The tainted names minus those confined at `at` by a test against
