@@ -348,14 +348,17 @@ pub fn build(scan: &Scan, opts: &ModelOptions) -> Model {
 
 /// The model and what it was built from: the facts, and the model-only facts
 /// (mitigation evidence, non-route entry points), for `threatscan scan`.
-pub struct Built {
+pub struct Built<'a> {
     pub model: Model,
     pub facts: Vec<Fact>,
     pub extra: Vec<Fact>,
+    /// The call graph the model was built on (its edges computed so far
+    /// are kept: `scan` and `verify` go on with it rather than rebuild it).
+    pub graph: CallGraph<'a>,
 }
 
 /// [`build`] over an existing index.
-pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
+pub fn build_linked<'a>(scan: &Scan, idx: &'a Index<'a>, opts: &ModelOptions) -> Built<'a> {
     let cat = Catalog::builtin();
     let mut extra = vec![];
     let facts = crate::linked_facts(idx, Some(&mut extra));
@@ -876,6 +879,7 @@ pub fn build_linked(scan: &Scan, idx: &Index, opts: &ModelOptions) -> Built {
         model,
         facts,
         extra,
+        graph,
     }
 }
 

@@ -6,7 +6,6 @@ use crate::catalog::{any_match, Catalog};
 use crate::facts::Fact;
 use crate::lang::Lang;
 use crate::link::Index;
-use crate::model::callgraph::CallGraph;
 use crate::model::{entry_label, EntryPoint, ModelOptions};
 use crate::Scan;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -18,7 +17,8 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
     let idx = Index::build(scan);
     let built = crate::model::build_linked(scan, &idx, opts);
     let model = &built.model;
-    let graph = CallGraph::new(&idx);
+    // The model's call graph, with the edges it has already computed.
+    let graph = &built.graph;
     let cat = Catalog::builtin();
     let summaries = crate::summary::Summaries::new(&idx, cat);
     // The sink kinds each entry point reaches.

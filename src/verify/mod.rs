@@ -321,13 +321,14 @@ fn pins(scan: &Scan, idx: &Index, symbols: &Symbols) -> Vec<(String, Vec<String>
 pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
     let idx = Index::build(scan);
     // The model is built only when a reviewed model JSON needs comparing.
-    let (facts, extra, model) = if docs.iter().any(|(_, d)| matches!(d, Document::Model(..))) {
+    let (facts, extra, model, graph) = if docs.iter().any(|(_, d)| matches!(d, Document::Model(..)))
+    {
         let b = crate::model::build_linked(scan, &idx, &crate::model::ModelOptions::default());
-        (b.facts, b.extra, Some(b.model))
+        (b.facts, b.extra, Some(b.model), Some(b.graph))
     } else {
         let mut extra = vec![];
         let facts = crate::linked_facts(&idx, Some(&mut extra));
-        (facts, extra, None)
+        (facts, extra, None, None)
     };
     let mut symbols = Symbols::build(&idx);
     symbols.github = refs::github_repo(&scan.root);
@@ -350,7 +351,8 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
             v
         },
         symbols: &symbols,
-        graph: crate::model::callgraph::CallGraph::new(&idx),
+        // The model's call graph when it was built, else a new one.
+        graph: graph.unwrap_or_else(|| crate::model::callgraph::CallGraph::new(&idx)),
         elements: Default::default(),
         app: Default::default(),
         pins: pins(scan, &idx, &symbols),
