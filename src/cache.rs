@@ -47,16 +47,20 @@ struct IndexEntry {
 }
 
 /// The default cache directory: `THREATSCAN_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/threatscan`, else `$HOME/.cache/threatscan`.
+/// `$XDG_CACHE_HOME/threatscan`, else `$HOME/.cache/threatscan`. A relative
+/// `XDG_CACHE_HOME` or `HOME` is ignored (the XDG specification says so:
+/// it would put the cache in the current directory, maybe the scanned
+/// repository).
 pub fn default_dir() -> Option<PathBuf> {
     let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
     if let Some(d) = env("THREATSCAN_CACHE_DIR") {
         return Some(PathBuf::from(d));
     }
-    if let Some(d) = env("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(d).join("threatscan"));
+    let abs = |k: &str| env(k).map(PathBuf::from).filter(|p| p.is_absolute());
+    if let Some(d) = abs("XDG_CACHE_HOME") {
+        return Some(d.join("threatscan"));
     }
-    env("HOME").map(|h| PathBuf::from(h).join(".cache").join("threatscan"))
+    abs("HOME").map(|h| h.join(".cache").join("threatscan"))
 }
 
 /// The pack of one root, as read at the start of a run.

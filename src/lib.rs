@@ -529,12 +529,14 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             supply_chain::pyproject(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
         facts.append(&mut py);
         skipped.append(&mut bad);
-        let (mut inst, mut bad) =
-            supply_chain::install_time(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
+        let (mut inst, mut bad, inst_sups) =
+            supply_chain::install_time(&root, opts.max_file_size, &opts.excludes);
         facts.append(&mut inst);
         skipped.append(&mut bad);
         facts.extend(build_script_facts(&root, &files, &frameworks));
-        (facts, w.suppressions)
+        let mut sups = w.suppressions;
+        sups.extend(inst_sups);
+        (facts, sups)
     } else {
         Default::default()
     };
@@ -682,12 +684,16 @@ fn writes_to_out_dir(idx: &link::Index, f: &Fact) -> bool {
         let rec = |x: &Expr| mentions(idx, fi, scope, x, depth + 1);
         match e {
             Expr::Str(s) => s == "OUT_DIR",
-            Expr::Name(..) => match idx.resolve_expr(fi, scope, e) {
-                Some(link::Target::Var(vf, va)) if vf == fi => {
-                    rec(&idx.files[vf].assigns[va].value)
+            // `out.join("x")`: the variable the name starts with.
+            Expr::Name(n, p) => {
+                let head = n.split(['.', ':']).next().unwrap_or(n);
+                match idx.resolve_expr(fi, scope, &Expr::Name(head.to_string(), *p)) {
+                    Some(link::Target::Var(vf, va)) if vf == fi => {
+                        rec(&idx.files[vf].assigns[va].value)
+                    }
+                    _ => false,
                 }
-                _ => false,
-            },
+            }
             Expr::Call(c) => rec(&c.func) || c.args.iter().any(|a| rec(&a.value)),
             Expr::Attr(b, _, _) | Expr::Not(b) | Expr::Element(b) | Expr::Closure(b) => rec(b),
             Expr::Subscript(b, xs) => rec(b) || xs.iter().any(rec),

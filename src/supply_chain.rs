@@ -207,9 +207,11 @@ impl Node {
     }
     fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
         match &self.kind {
+            // A key given twice: the last value, as PyYAML (pre-commit)
+            // reads it.
             Kind::Map(es) => es
                 .iter()
-                .find(|(k, _)| k.str() == Some(key))
+                .rfind(|(k, _)| k.str() == Some(key))
                 .map(|(k, v)| (k, v)),
             _ => None,
         }
@@ -849,8 +851,20 @@ pub fn pyproject(
             )
         }
     };
-    let Ok(doc) = DeTable::parse(&text) else {
-        return (vec![], vec![]);
+    let doc = match DeTable::parse(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            // The position only: the parser's message may quote the text.
+            let at = e.span().map_or(0, |s| s.start);
+            let (l, c) = crate::fsread::line_col(&text, at);
+            return (
+                vec![],
+                vec![Skipped {
+                    file: rel.into(),
+                    reason: format!("invalid TOML at line {l}, column {c}"),
+                }],
+            );
+        }
     };
     let doc = doc.get_ref();
     let cat = &catalogue().pyproject;
@@ -892,8 +906,9 @@ pub fn pyproject(
         ));
         out.push(f);
     }
-    if let Some(uv) = table(tool, "uv") {
-        if let Some((k, v)) = uv.get_key_value("index-strategy") {
+    let uv = table(tool, "uv");
+    for t in [uv, uv.and_then(|u| table(u, "pip"))].into_iter().flatten() {
+        if let Some((k, v)) = t.get_key_value("index-strategy") {
             if let Some(s) = v.get_ref().as_str() {
                 if cat.uv_unsafe_strategies.iter().any(|u| u == s) {
                     let mut f = fact("dep_extra_index", k.span());
@@ -1216,18 +1231,43 @@ pub fn requirements(
 pub fn install_time(
     root: &Path,
     max_size: u64,
-    scope_of: &dyn Fn(&str) -> crate::scope::Scope,
-) -> (Vec<Fact>, Vec<Skipped>) {
+    excludes: &[String],
+) -> (Vec<Fact>, Vec<Skipped>, BTreeMap<String, Vec<Suppression>>) {
     let cat = &catalogue().install;
     let mut out = vec![];
     let mut skipped = vec![];
-    let mut read = |rel: &str| -> Option<String> {
+    let mut sups = BTreeMap::new();
+    let mut ob = ignore::overrides::OverrideBuilder::new(root);
+    for g in excludes {
+        let _ = ob.add(&format!("!{g}"));
+    }
+    let ov = ob.build().ok();
+    // Install-time code runs wherever the package is installed or built:
+    // production scope, whatever the file's directory.
+    let scope = "production";
+    let read = |rel: &str, skipped: &mut Vec<Skipped>| -> Option<String> {
         let abs = root.join(rel);
-        if !std::fs::symlink_metadata(&abs).is_ok_and(|m| m.is_file()) {
+        if ov
+            .as_ref()
+            .is_some_and(|o| o.matched(&abs, false).is_ignore())
+        {
+            return None;
+        }
+        let meta = std::fs::symlink_metadata(&abs).ok()?;
+        if meta.file_type().is_symlink() {
+            skipped.push(Skipped {
+                file: rel.to_string(),
+                reason: "symbolic link (not followed)".into(),
+            });
+            return None;
+        }
+        if !meta.is_file() {
             return None;
         }
         match crate::fsread::read_text(&abs, max_size, Some(root)) {
-            Ok(t) => Some(t),
+            // A byte-order mark is not part of the document (npm and
+            // PyYAML skip it).
+            Ok(t) => Some(t.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(t)),
             Err(e) => {
                 skipped.push(Skipped {
                     file: rel.to_string(),
@@ -1246,7 +1286,9 @@ pub fn install_time(
                 };
                 for e in rd.flatten() {
                     let n = e.file_name().to_string_lossy().to_string();
-                    if !n.starts_with('.') && n != "node_modules" {
+                    // Directories only, never through a symbolic link.
+                    let dir_entry = e.file_type().is_ok_and(|t| t.is_dir());
+                    if dir_entry && !n.starts_with('.') && n != "node_modules" {
                         packages.insert(format!("{dir}{n}/{name}"));
                     }
                 }
@@ -1257,15 +1299,24 @@ pub fn install_time(
         }
     }
     for rel in packages {
-        let Some(text) = read(&rel) else { continue };
-        let Ok(serde_json::Value::Object(top)) = serde_json::from_str::<serde_json::Value>(&text)
-        else {
+        let Some(text) = read(&rel, &mut skipped) else {
             continue;
+        };
+        let top = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(top)) => top,
+            Ok(_) => continue,
+            Err(e) => {
+                // The position only: serde_json's message names no content.
+                skipped.push(Skipped {
+                    file: rel.clone(),
+                    reason: format!("invalid JSON at line {}, column {}", e.line(), e.column()),
+                });
+                continue;
+            }
         };
         let Some(serde_json::Value::Object(scripts)) = top.get("scripts") else {
             continue;
         };
-        let scope = scope_of(&rel).as_str();
         for name in &cat.lifecycle_scripts {
             let Some(cmd) = scripts.get(name).and_then(|v| v.as_str()) else {
                 continue;
@@ -1312,17 +1363,22 @@ pub fn install_time(
     }
     // pre-commit hooks at a movable revision.
     let rel = cat.precommit_file.as_str();
-    if let Some(text) = read(rel) {
-        let scope = scope_of(rel).as_str();
+    if let Some(text) = read(rel, &mut skipped) {
         match parse(&text) {
             Ok(Some(doc)) => {
+                let found = suppressions(&text, &doc);
+                if !found.is_empty() {
+                    sups.insert(rel.to_string(), found);
+                }
                 for r in doc.get("repos").map(Node::items).unwrap_or_default() {
                     let repo = r.get("repo").and_then(Node::str).unwrap_or("");
                     if repo.is_empty() || cat.precommit_local.iter().any(|l| l == repo) {
                         continue;
                     }
+                    // A revision that is not a plain value (an alias, a
+                    // list) names nothing that can be judged.
                     let Some(rev) = r.get("rev") else { continue };
-                    let v = rev.str().unwrap_or("");
+                    let Some(v) = rev.str() else { continue };
                     if v.len() == 40 && v.bytes().all(|b| b.is_ascii_hexdigit()) {
                         continue;
                     }
@@ -1350,7 +1406,7 @@ pub fn install_time(
             }),
         }
     }
-    (out, skipped)
+    (out, skipped, sups)
 }
 
 /// A URL with its user information replaced (`https://***@host/…`): index

@@ -1161,6 +1161,11 @@ fn agent_tools_are_entry_points_and_model_output_reaching_a_shell_is_reported() 
             "TS3006 error tools/generated.py:25",
             // A tool that asks a person first (click.confirm) is gated: no TS3005.
             "TS3002 warning tools/generated.py:39",
+            // A confirmation after the command, or an input() that only reads
+            // the question, gates nothing.
+            "TS3002 warning tools/generated.py:51",
+            "TS3005 warning tools/generated.py:51",
+            "TS3006 error tools/generated.py:60",
             "TS3002 warning tools/server.py:13",
             // `run_command(command)`: the model's argument is the shell command.
             "TS3005 warning tools/server.py:13",
@@ -1183,7 +1188,7 @@ fn agent_tools_are_entry_points_and_model_output_reaching_a_shell_is_reported() 
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["agent_tool"; 8]);
+    assert_eq!(kinds, ["agent_tool"; 9]);
     let boundaries: Vec<(&str, usize)> = m["boundaries"]
         .as_array()
         .unwrap()
@@ -1197,7 +1202,7 @@ fn agent_tools_are_entry_points_and_model_output_reaching_a_shell_is_reported() 
         .collect();
     assert_eq!(
         boundaries,
-        [("process", 6), ("llm_provider", 1), ("agent", 8)],
+        [("process", 7), ("llm_provider", 1), ("agent", 9)],
         "{}",
         m["boundaries"]
     );

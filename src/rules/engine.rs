@@ -120,8 +120,11 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             {
                                 continue;
                             }
-                            let scope = taint.call_at(fi, pos, api).map(|(_, s)| s);
-                            if w.ungated && taint.asks_approval(&[(fi, scope.flatten())]).is_some()
+                            let scope = taint.call_at(fi, pos, api).and_then(|(_, s)| s);
+                            if w.ungated
+                                && taint
+                                    .asks_approval(&[(fi, scope)], (fi, scope, pos))
+                                    .is_some()
                             {
                                 continue;
                             }
@@ -251,7 +254,8 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             if w.ungated {
                                 let scopes: Vec<(usize, Option<usize>)> =
                                     nodes.iter().map(|&(f, d)| (f, d)).collect();
-                                if taint.asks_approval(&scopes).is_some() {
+                                let at = taint.call_at(sf, pos, &sink.api).and_then(|(_, s)| s);
+                                if taint.asks_approval(&scopes, (sf, at, pos)).is_some() {
                                     continue;
                                 }
                             }

@@ -438,15 +438,57 @@ impl<'a> Taint<'a> {
         value.is_some_and(|v| self.tainted(fi, scope, v, &none, 0))
     }
 
-    /// Does a function of `scopes` (file, definition) call a catalogued
-    /// approval API (`click.confirm`, LangGraph's `interrupt`)?
-    pub fn asks_approval(&self, scopes: &[(usize, Option<usize>)]) -> Option<String> {
+    /// Does a function of `scopes` (file, definition) ask a person first:
+    /// branch on a catalogued approval call's answer (`if not
+    /// click.confirm(..): return`, `ok = typer.confirm(..)` then `if ok:`)
+    /// before the sink at `sink` (for the sink's own function; anywhere in
+    /// the others, which call on towards it)? An approval call whose answer
+    /// decides nothing (`q = input("question")`) or that comes after the
+    /// sink does not count.
+    pub fn asks_approval(
+        &self,
+        scopes: &[(usize, Option<usize>)],
+        sink: (usize, Option<usize>, Pos),
+    ) -> Option<String> {
+        let approval = |fi: usize, d: Option<usize>, c: &CallExpr| match self
+            .idx
+            .resolve_expr(fi, d, &c.func)
+        {
+            Some(Target::External(api)) if self.lc.taint.approval_apis.first(&api).is_some() => {
+                Some(api.to_string())
+            }
+            _ => None,
+        };
         for &(fi, d) in scopes {
-            for (_, c) in self.idx.calls_in(fi, d) {
-                if let Some(Target::External(api)) = self.idx.resolve_expr(fi, d, &c.func) {
-                    if self.lc.taint.approval_apis.first(&api).is_some() {
-                        return Some(api.to_string());
+            let f = &self.idx.files[fi];
+            for b in f.stmts.iter().filter(|b| {
+                b.kind == crate::extract::StmtKind::Branch
+                    && b.scope == d
+                    && ((fi, d) != (sink.0, sink.1) || b.pos < sink.2)
+            }) {
+                let mut found = None;
+                crate::summary::visit(&b.value, 0, &mut |e| {
+                    if found.is_some() {
+                        return;
                     }
+                    match e {
+                        Expr::Call(c) => found = approval(fi, d, c),
+                        Expr::Name(n, p) if !n.contains(['.', ':']) => {
+                            if let Some(Target::Var(vf, va)) =
+                                self.idx.resolve_expr(fi, d, &Expr::Name(n.clone(), *p))
+                            {
+                                let a = &self.idx.files[vf].assigns[va];
+                                if let (true, Expr::Call(c)) = (vf == fi && a.scope == d, &a.value)
+                                {
+                                    found = approval(fi, d, c);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                });
+                if found.is_some() {
+                    return found;
                 }
             }
         }
