@@ -110,6 +110,10 @@ pub struct Taint {
     pub entry_objects: Patterns,
     #[serde(default)]
     pub entry_name_attrs: Vec<String>,
+    /// Builder methods chained on a sink call whose arguments are part of
+    /// what it runs (`Command::new("sh").arg("-c").arg(cmd)`).
+    #[serde(default)]
+    pub builder_args: Vec<String>,
     /// Calls that ask a person before going on (`click.confirm`,
     /// LangGraph's `interrupt`): what follows them is approved.
     #[serde(default)]

@@ -555,12 +555,27 @@ impl<'a> Taint<'a> {
         let arg = call
             .positional(position)
             .or_else(|| keywords.iter().find_map(|k| call.kwarg(k)));
-        let Some(arg) = arg else { return false };
-        if built {
-            self.built_from(sink_file, scope, arg, &tainted, 0)
-        } else {
-            self.tainted(sink_file, scope, arg, &tainted, 0)
-        }
+        let reached = arg.is_some_and(|arg| {
+            if built {
+                self.built_from(sink_file, scope, arg, &tainted, 0)
+            } else {
+                self.tainted(sink_file, scope, arg, &tainted, 0)
+            }
+        });
+        // Builder calls chained on the sink (`.arg(cmd)`) start where it
+        // does; their arguments are part of what it runs.
+        reached
+            || (!built
+                && !self.lc.taint.builder_args.is_empty()
+                && self.idx.calls(sink_file).iter().any(|(c, s)| {
+                    c.start == call.start
+                        && !std::ptr::eq(*c, call)
+                        && crate::extract::method_name(&c.func)
+                            .is_some_and(|m| self.lc.taint.builder_args.iter().any(|b| b == m))
+                        && c.args
+                            .iter()
+                            .any(|a| self.tainted(sink_file, *s, &a.value, &tainted, 0))
+                }))
     }
 
     /// Is `e` text built from tainted data: formatting or concatenation with
