@@ -645,15 +645,49 @@ fn build_script_facts(
                 f.api.as_deref().unwrap_or("")
             ));
             f.name = Some(f.kind.to_string());
+            // A process that downloads (`curl`, `npm` among its literal
+            // arguments: `[install] build_fetchers`) reaches the network too.
+            let fetches = f.kind == "process_exec" && runs_fetcher(&idx, &f);
             f.flags.insert(
                 "network".into(),
-                serde_json::Value::Bool(f.kind == "network_out"),
+                serde_json::Value::Bool(f.kind == "network_out" || fetches),
             );
             f.kind = "install_time_exec";
             f.scope = "production";
             f
         })
         .collect()
+}
+
+/// Does the process call of fact `f` name a downloading command (`curl`,
+/// `npm`: `[install] build_fetchers`) among its literal arguments, or in a
+/// shell line given to it?
+fn runs_fetcher(idx: &link::Index, f: &Fact) -> bool {
+    let Some(fi) = idx.file_index(&f.file) else {
+        return false;
+    };
+    let fetchers = &supply_chain::catalogue().install.build_fetchers;
+    let start = extract::Pos {
+        line: f.line,
+        column: f.column,
+    };
+    let mut found = false;
+    for (c, _) in idx.calls(fi).iter().filter(|(c, _)| c.start == start) {
+        for a in &c.args {
+            summary::visit(&a.value, 0, &mut |e| {
+                if let Expr::Str(s) = e {
+                    found |= s
+                        .split(|ch: char| ch.is_whitespace() || ch == '|' || ch == ';' || ch == '&')
+                        .any(|w| {
+                            fetchers
+                                .iter()
+                                .any(|x| w.rsplit('/').next() == Some(x.as_str()))
+                        });
+                }
+            });
+        }
+    }
+    found
 }
 
 /// A build script's file write whose path derives from `OUT_DIR` (Cargo's

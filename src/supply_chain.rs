@@ -85,6 +85,8 @@ pub struct Install {
     /// `setup.py`): their process, network and file-write calls run on
     /// every machine that builds or installs the package.
     pub build_scripts: Vec<String>,
+    /// Commands that download when a build script runs them.
+    pub build_fetchers: Vec<String>,
 }
 
 #[derive(Deserialize, Debug)]

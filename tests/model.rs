@@ -328,6 +328,7 @@ fn publishing_workflows_cross_the_ci_registry_boundary() {
             ("package.json:prepare", 7),
             ("pkg/setup.py:process_exec", 6),
             ("pkg/setup.py:network_out", 7),
+            ("pkg/setup.py:process_exec", 10),
         ]
     );
     assert_eq!(
@@ -377,7 +378,7 @@ fn publishing_workflows_cross_the_ci_registry_boundary() {
             (
                 "workstation",
                 "Package registry → developer workstation (install-time code)",
-                9
+                10
             ),
             ("ci_registry", "CI/CD → package registry", 5)
         ]
@@ -410,6 +411,7 @@ fn publishing_workflows_cross_the_ci_registry_boundary() {
             ("E12".to_string(), "n/a", "gap"),
             ("E13".to_string(), "n/a", "gap"),
             ("E14".to_string(), "n/a", "gap"),
+            ("E15".to_string(), "n/a", "gap"),
         ]
     );
     let gap = cell(&m.interactions[0], "spoofing").reason.clone().unwrap();
