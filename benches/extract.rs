@@ -189,19 +189,7 @@ fn bench(c: &mut Criterion) {
                 .iter()
                 .filter_map(|(p, l, s)| threatscan::extract_source(p.clone(), *l, s.as_bytes()))
                 .collect();
-            let scan = threatscan::Scan {
-                root: std::path::PathBuf::from("/nonexistent"),
-                files: ff,
-                manifests: Default::default(),
-                frameworks: vec![],
-                max_file_size: threatscan::DEFAULT_MAX_FILE_SIZE,
-                skipped: vec![],
-                ci_facts: vec![],
-                ci_suppressions: Default::default(),
-                partial: vec![],
-                left_out: Default::default(),
-                stats: Default::default(),
-            };
+            let scan = threatscan::Scan::of_files(std::path::PathBuf::from("/nonexistent"), ff);
             let facts = threatscan::facts(&scan);
             black_box((scan, facts))
         })

@@ -34,19 +34,7 @@ fn builtin() -> &'static RuleSet {
 }
 
 fn scan_of(files: Vec<crate::extract::FileFacts>) -> crate::Scan {
-    crate::Scan {
-        root: PathBuf::from("/nonexistent/threatscan-fuzz"),
-        files,
-        frameworks: vec![],
-        manifests: Default::default(),
-        skipped: vec![],
-        ci_facts: vec![],
-        ci_suppressions: Default::default(),
-        partial: vec![],
-        left_out: Default::default(),
-        stats: Default::default(),
-        max_file_size: crate::DEFAULT_MAX_FILE_SIZE,
-    }
+    crate::Scan::of_files(PathBuf::from("/nonexistent/threatscan-fuzz"), files)
 }
 
 /// A source file through extraction (with the built-in rule queries), then

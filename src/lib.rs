@@ -202,6 +202,24 @@ pub struct Scan {
 }
 
 impl Scan {
+    /// A scan of these files alone, under `root`: nothing else read (build
+    /// scripts linked on their own, fuzzing, benchmarks).
+    pub fn of_files(root: PathBuf, files: Vec<FileFacts>) -> Scan {
+        Scan {
+            root,
+            files,
+            frameworks: vec![],
+            manifests: Default::default(),
+            skipped: vec![],
+            ci_facts: vec![],
+            ci_suppressions: Default::default(),
+            partial: vec![],
+            left_out: Default::default(),
+            stats: Default::default(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+        }
+    }
+
     /// Keep only the code of the scopes in `set`: files of other scopes go,
     /// and, unless tests are included, Rust test items in the files kept.
     /// Returns what was left out.
@@ -612,17 +630,8 @@ fn build_script_facts(
         return vec![];
     }
     let mini = Scan {
-        root: root.to_path_buf(),
-        files: scripts,
         frameworks: frameworks.to_vec(),
-        manifests: Default::default(),
-        skipped: vec![],
-        ci_facts: vec![],
-        ci_suppressions: Default::default(),
-        partial: vec![],
-        left_out: Default::default(),
-        stats: Default::default(),
-        max_file_size: DEFAULT_MAX_FILE_SIZE,
+        ..Scan::of_files(root.to_path_buf(), scripts)
     };
     let idx = link::Index::build(&mini);
     linked_facts(&idx, None)
@@ -700,15 +709,7 @@ fn writes_to_out_dir(idx: &link::Index, f: &Fact) -> bool {
         line: f.line,
         column: f.column,
     };
-    // Calls chained on the write (`fs::write(..).unwrap()`) start at the
-    // same place: the one that resolves to the sink's API.
-    let api = f.api.as_deref().unwrap_or("");
-    let Some(&(call, scope)) = idx.calls(fi).iter().find(|(c, s)| {
-        c.start == pos
-            && idx
-                .resolve_expr(fi, *s, &c.func)
-                .is_some_and(|t| idx.symbol(&t) == api)
-    }) else {
+    let Some((call, scope)) = idx.call_at(fi, pos, f.api.as_deref().unwrap_or("")) else {
         return false;
     };
     fn mentions(idx: &link::Index, fi: usize, scope: Option<usize>, e: &Expr, depth: u32) -> bool {

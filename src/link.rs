@@ -215,6 +215,31 @@ impl<'a> Index<'a> {
     /// resolves to ([`Index::resolve_expr`] in the call's scope). Sinks,
     /// guards, the call graph and the data-flow checks all ask about the
     /// same calls, so each is resolved once.
+    /// The call at `pos` in `file` (where a sink fact points) to `api`:
+    /// calls chained on it (`conn.execute(q).fetchall()`) start at the same
+    /// place, so the one that resolves to the sink's API is chosen (else
+    /// the first).
+    pub fn call_at(
+        &self,
+        file: usize,
+        pos: crate::extract::Pos,
+        api: &str,
+    ) -> Option<(&'a CallExpr, Option<usize>)> {
+        let mut at = self.calls(file).iter().filter(|(c, _)| c.start == pos);
+        let first = *at.next()?;
+        let rest: Vec<_> = at.copied().collect();
+        if rest.is_empty() {
+            return Some(first);
+        }
+        std::iter::once(first)
+            .chain(rest)
+            .find(|(c, s)| {
+                self.resolve_expr(file, *s, &c.func)
+                    .is_some_and(|t| self.symbol(&t) == api)
+            })
+            .or(Some(first))
+    }
+
     pub fn callee(&self, file: usize, i: usize) -> Option<&Target> {
         self.callees[file][i]
             .get_or_init(|| {

@@ -510,23 +510,7 @@ pub fn build_linked<'a>(scan: &Scan, idx: &'a Index<'a>, opts: &ModelOptions) ->
                 line: f.line,
             });
         }
-        entries.push(Entry {
-            kind: "ci_workflow".into(),
-            surface_key: ("ci_workflow".into(), surface_title("ci_workflow").into()),
-            framework: None,
-            methods: vec![],
-            pattern: None,
-            handler: format!("{}:{job}", f.file),
-            via: f.api.clone().unwrap_or_default(),
-            file: f.file.clone(),
-            line: f.line,
-            column: f.column,
-            auth: vec![],
-            rate_limit: vec![],
-            condition: None,
-            node: None,
-            evidence,
-        });
+        entries.push(file_entry("ci_workflow", &job, f, evidence));
     }
     // Code that runs when a developer or CI installs, builds or commits:
     // lifecycle scripts, pre-commit hooks at a movable revision, build
@@ -537,23 +521,8 @@ pub fn build_linked<'a>(scan: &Scan, idx: &'a Index<'a>, opts: &ModelOptions) ->
             "install_script" | "precommit_unpinned" | "install_time_exec"
         )
     }) {
-        entries.push(Entry {
-            kind: "install_time".into(),
-            surface_key: ("install_time".into(), surface_title("install_time").into()),
-            framework: None,
-            methods: vec![],
-            pattern: None,
-            handler: format!("{}:{}", f.file, f.name.clone().unwrap_or_default()),
-            via: f.api.clone().unwrap_or_default(),
-            file: f.file.clone(),
-            line: f.line,
-            column: f.column,
-            auth: vec![],
-            rate_limit: vec![],
-            condition: None,
-            node: None,
-            evidence: vec![],
-        });
+        let what = f.name.clone().unwrap_or_default();
+        entries.push(file_entry("install_time", &what, f, vec![]));
     }
     // One entry per handler and kind/pattern/method set (a function making two
     // CLI parser calls is one entry point).
@@ -880,6 +849,29 @@ pub fn build_linked<'a>(scan: &Scan, idx: &'a Index<'a>, opts: &ModelOptions) ->
         facts,
         extra,
         graph,
+    }
+}
+
+/// An entry point of `kind` from a fact about a file that is not code the
+/// call graph holds (a workflow job, a lifecycle script): its handler is
+/// `file:what`, its `via` the fact's API.
+fn file_entry(kind: &str, what: &str, f: &Fact, evidence: Vec<Evidence>) -> Entry {
+    Entry {
+        kind: kind.into(),
+        surface_key: (kind.into(), surface_title(kind).into()),
+        framework: None,
+        methods: vec![],
+        pattern: None,
+        handler: format!("{}:{what}", f.file),
+        via: f.api.clone().unwrap_or_default(),
+        file: f.file.clone(),
+        line: f.line,
+        column: f.column,
+        auth: vec![],
+        rate_limit: vec![],
+        condition: None,
+        node: None,
+        evidence,
     }
 }
 

@@ -495,24 +495,9 @@ impl<'a> Taint<'a> {
         None
     }
 
-    /// The call at `pos` in `file` (where a sink fact points) to `api`:
-    /// calls chained on it (`conn.execute(q).fetchall()`) start at the same
-    /// place, so the one that resolves to the sink's API is chosen.
+    /// The call at `pos` in `fi` to `api` (see [`Index::call_at`]).
     pub fn call_at(&self, fi: usize, pos: Pos, api: &str) -> Option<(&'a CallExpr, Option<usize>)> {
-        let mut at = self.idx.calls(fi).iter().filter(|(c, _)| c.start == pos);
-        let first = *at.next()?;
-        let rest: Vec<_> = at.copied().collect();
-        if rest.is_empty() {
-            return Some(first);
-        }
-        std::iter::once(first)
-            .chain(rest)
-            .find(|(c, s)| {
-                self.idx
-                    .resolve_expr(fi, *s, &c.func)
-                    .is_some_and(|t| self.idx.symbol(&t) == api)
-            })
-            .or(Some(first))
+        self.idx.call_at(fi, pos, api)
     }
 
     /// Request input reaches one argument of the sink call at `sink` (by
