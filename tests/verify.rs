@@ -922,3 +922,66 @@ fn references_resolve_like_a_reviewer_reads_them() {
     ];
     assert_eq!(got, want);
 }
+
+/// Settings a document names (a traitlets-style class attribute, a code block
+/// after "set:", an environment variable read through a project helper, MyST
+/// directive bodies) are judged by their definition and default; topic lists,
+/// requirements lists and future intent are not claims.
+#[test]
+fn settings_are_judged_by_definition_and_default() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify_claims");
+    let doc = root.join("docs/settings.md");
+    let out = run(&[
+        "verify",
+        doc.to_str().unwrap(),
+        "--repo",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<String> = v["documents"][0]["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let ev: Vec<String> = c["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| format!("{}:{}", e["file"].as_str().unwrap(), e["line"]))
+                .collect();
+            format!(
+                "{} {} {} | {}",
+                c["line"],
+                c["mitigation"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+                ev.join(" ")
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            // "By default ... unencrypted": the paragraph's setting is off.
+            "10 setting supported | svc/config.py:12",
+            "11 setting supported | svc/config.py:12",
+            // The code block after "set:" names the setting.
+            "14 setting supported | svc/config.py:13",
+            // The document says off; `Bool(True)` says on.
+            "20 setting contradicted | svc/config.py:13",
+            "24 setting supported | svc/config.py:14",
+            // Inside a MyST directive; read through `_bool_env(..., default=False)`.
+            "31 setting supported | svc/config.py:15",
+            "31 setting supported | svc/config.py:15",
+        ]
+    );
+}

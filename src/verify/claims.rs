@@ -55,6 +55,21 @@ pub struct Prose {
     pub deployment_words: Vec<String>,
     /// Hedges that make a mitigation claim an absence ("minimal logging").
     pub weak_words: Vec<String>,
+    /// Words of a lead-in that introduces a list of topics, not claims
+    /// ("this section helps you learn about:").
+    #[serde(default)]
+    pub topic_leads: Vec<String>,
+    /// Words that make a named code span a configuration setting ("option",
+    /// "flag", "environment variable", "set").
+    #[serde(default)]
+    pub setting_words: Vec<String>,
+    /// Words that say a setting is off, or on, by default.
+    #[serde(default)]
+    pub default_phrases: Vec<String>,
+    #[serde(default)]
+    pub default_off_words: Vec<String>,
+    #[serde(default)]
+    pub default_on_words: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -872,6 +887,8 @@ fn under(section: &[String], words: &[String]) -> bool {
 /// byte range of `text` (one sentence).
 pub fn claims(
     text: &str,
+    lead: Option<&str>,
+    settings: &[(usize, super::settings::Named)],
     context: &str,
     section: &[String],
     line_at: &dyn Fn(usize) -> u32,
@@ -882,6 +899,18 @@ pub fn claims(
     let line = line_at(0);
     let v = vocabulary();
     if under(section, &v.prose.non_claim_sections) {
+        return vec![];
+    }
+    // A list item reads as its lead-in does: items under "administrators
+    // must ensure that:" are requirements, under "learn about:" topics.
+    let lead = lead.map(str::to_lowercase);
+    if let Some(l) = &lead {
+        if v.prose.topic_leads.iter().any(|w| whole_word(l, w)) {
+            return vec![];
+        }
+    }
+    let lead_reading = lead.as_deref().map(read_sentence);
+    if lead_reading == Some(Reading::Threat) {
         return vec![];
     }
     let gap_section = under(section, &v.prose.gap_sections);
@@ -905,14 +934,34 @@ pub fn claims(
         let (a, b) = sentence_at(&t, from);
         // Past the sentence and its terminator (ASCII: a char boundary).
         from = if b < t.len() { b + 1 } else { t.len() };
+        let lead_advice = lead_reading == Some(Reading::Recommendation);
+        let setting = setting_verdict(&t[a..b], a, b, settings, lead_advice, ev);
+        let mut judged = false;
         for (m, rel) in mentioned(&t[a..b]) {
+            judged = true;
             let pos = a + rel;
             let sentence = &t[a..b];
             let mut reading = read_sentence(sentence);
+            if reading == Reading::Claim && lead_reading == Some(Reading::Recommendation) {
+                reading = Reading::Recommendation;
+            }
             if let (Reading::Claim, Some(h)) = (&reading, &deployment_section) {
                 reading = Reading::Deployment(format!("\"{h}\""));
             }
             if reading == Reading::Threat {
+                continue;
+            }
+            if let Some((status, reason, evidence)) = &setting {
+                let mut c = new_claim(
+                    if same { line_at(pos) } else { line },
+                    context,
+                    &m.kind,
+                    "present",
+                );
+                c.status = status.clone();
+                c.reason = reason.clone();
+                c.evidence = evidence.clone();
+                out.push(c);
                 continue;
             }
             let before = &t[a..pos];
@@ -973,6 +1022,23 @@ pub fn claims(
             }
             out.push(c);
         }
+        // A sentence about a setting and no mitigation word is a claim about
+        // the setting itself.
+        if let (false, Some((status, reason, evidence))) = (judged, setting) {
+            if read_sentence(&t[a..b]) != Reading::Threat {
+                let lead_ws = t[a..b].len() - t[a..b].trim_start().len();
+                let mut c = new_claim(
+                    if same { line_at(a + lead_ws) } else { line },
+                    context,
+                    "setting",
+                    "present",
+                );
+                c.status = status;
+                c.reason = reason;
+                c.evidence = evidence;
+                out.push(c);
+            }
+        }
     }
     if out.is_empty() && na {
         let mut c = new_claim(line, context, "n/a", "not_applicable");
@@ -980,6 +1046,98 @@ pub fn claims(
         out.push(c);
     }
     out
+}
+
+/// The verdict on a sentence that names a configuration setting (its own
+/// code spans, or, for a sentence about a default that names none, the unit's
+/// first): a default it states is checked against the literal the code gives
+/// the setting; otherwise the setting existing in production code supports
+/// the sentence. `None`: no setting, or one the code does not define (a
+/// library's): the sentence is judged as any other.
+fn setting_verdict(
+    sentence: &str,
+    a: usize,
+    b: usize,
+    settings: &[(usize, super::settings::Named)],
+    lead_advice: bool,
+    ev: &Evidence,
+) -> Option<(String, String, Vec<Location>)> {
+    use super::settings::{find, Default};
+    let p = &vocabulary().prose;
+    if !p.setting_words.iter().any(|w| whole_word(sentence, w)) {
+        return None;
+    }
+    let about_default = p.default_phrases.iter().any(|w| whole_word(sentence, w));
+    // Advice that names a setting ("administrators must ensure `X` ...") is
+    // not a claim that it exists; a stated default is a fact either way.
+    if !about_default && (lead_advice || read_sentence(sentence) != Reading::Claim) {
+        return None;
+    }
+    let own: Vec<&super::settings::Named> = settings
+        .iter()
+        .filter(|(p, _)| *p >= a && *p < b)
+        .map(|(_, n)| n)
+        .collect();
+    let named = if own.is_empty() && about_default {
+        settings.iter().map(|(_, n)| n).take(1).collect()
+    } else {
+        own
+    };
+    let (n, d) = named
+        .iter()
+        .find_map(|n| find(ev.symbols.idx, n).map(|d| (*n, d)))?;
+    let evidence = vec![d.at.clone()];
+    if !about_default {
+        return Some((
+            "supported".into(),
+            format!("the setting {} is defined in the code", d.what),
+            evidence,
+        ));
+    }
+    let word = |ws: &[String]| ws.iter().any(|w| whole_word(sentence, w));
+    let says = if word(&p.default_off_words) {
+        Default::Off
+    } else if word(&p.default_on_words) {
+        Default::On
+    } else {
+        Default::Unknown
+    };
+    // `disable_x` on by default means x off.
+    let inverted = ["disable", "no_", "skip_"]
+        .iter()
+        .any(|w| n.name.to_lowercase().starts_with(w));
+    let has = match (d.default, inverted) {
+        (Default::On, true) => Default::Off,
+        (Default::Off, true) => Default::On,
+        (x, _) => x,
+    };
+    let shown = |x: Default| match x {
+        Default::On => "on",
+        Default::Off => "off",
+        Default::Unknown => "not a literal",
+    };
+    match (says, has) {
+        (Default::Unknown, _) | (_, Default::Unknown) => Some((
+            "unverified".into(),
+            format!("{} is defined, but its default is {}", d.what, shown(has)),
+            evidence,
+        )),
+        (s, h) if s == h => Some((
+            "supported".into(),
+            format!("{} is {} by default in the code", d.what, shown(h)),
+            evidence,
+        )),
+        (s, h) => Some((
+            "contradicted".into(),
+            format!(
+                "the document says {} is {} by default; the code makes it {}",
+                d.what,
+                shown(s),
+                shown(h)
+            ),
+            evidence,
+        )),
+    }
 }
 
 /// The claims a `.tm7` threat makes. Its state is the polarity (Mitigated:

@@ -25,6 +25,12 @@ pub struct Unit {
     /// Inline code spans and link destinations, with their 1-based line and column.
     pub codes: Vec<Span>,
     pub links: Vec<Span>,
+    /// A list item: the prose of the paragraph that introduces its list
+    /// ("administrators must ensure that:"), when that ends with a colon.
+    pub lead: Option<String>,
+    /// A paragraph ending with a colon: the lines of the code block right
+    /// after it ("To enable subdomains, set:" and its configuration lines).
+    pub code_after: Vec<Span>,
 }
 
 #[derive(Clone, Debug)]
@@ -127,8 +133,78 @@ fn without_urls(t: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// MyST (Sphinx) directives whose body is prose: ```` ```{note} ````,
+/// `{versionadded}`, `{important}` ... Their fence and option lines become
+/// blank (same length, so every offset stays put) and their body reads as
+/// Markdown. Other directives (`{code-block}`, `{mermaid}`) stay code.
+const PROSE_DIRECTIVES: &[&str] = &[
+    "note",
+    "warning",
+    "important",
+    "tip",
+    "caution",
+    "attention",
+    "danger",
+    "error",
+    "hint",
+    "seealso",
+    "admonition",
+    "versionadded",
+    "versionchanged",
+    "deprecated",
+    "dropdown",
+    "topic",
+];
+
+fn unwrap_directives(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    // The open directive's fence (backticks or tildes, and their count).
+    let mut open: Option<(char, usize)> = None;
+    let mut options = false;
+    let blank = |l: &str, out: &mut String| {
+        let body = l.trim_end_matches(['\n', '\r']);
+        out.extend(std::iter::repeat_n(' ', body.len()));
+        out.push_str(&l[body.len()..]);
+    };
+    for l in src.split_inclusive('\n') {
+        let t = l.trim_start();
+        let fence = t.chars().next().filter(|c| *c == '`' || *c == '~');
+        let run = fence
+            .map(|c| t.chars().take_while(|x| *x == c).count())
+            .unwrap_or(0);
+        match open {
+            None if run >= 3 => {
+                let info = t[run..].trim_start();
+                let name = info
+                    .strip_prefix('{')
+                    .and_then(|i| i.split_once('}'))
+                    .map(|(n, _)| n.trim());
+                if name.is_some_and(|n| PROSE_DIRECTIVES.contains(&n)) {
+                    open = fence.map(|c| (c, run));
+                    options = true;
+                    blank(l, &mut out);
+                    continue;
+                }
+                out.push_str(l);
+            }
+            Some((c, n)) if fence == Some(c) && run >= n && t[run..].trim().is_empty() => {
+                open = None;
+                blank(l, &mut out);
+            }
+            Some(_) if options && t.starts_with(':') => blank(l, &mut out),
+            _ => {
+                options = false;
+                out.push_str(l);
+            }
+        }
+    }
+    out
+}
+
 /// Parse a Markdown document into units.
 pub fn units(src: &str) -> Vec<Unit> {
+    let unwrapped = unwrap_directives(src);
+    let src = unwrapped.as_str();
     let lines = Lines::new(src);
     let mut out: Vec<Unit> = vec![];
     let mut section: Vec<(u32, String)> = vec![];
@@ -140,10 +216,16 @@ pub fn units(src: &str) -> Vec<Unit> {
     let mut row_first: Option<String> = None;
     let mut item_depth = 0usize;
     let mut in_link = 0usize;
+    // The lead-in of each open list (outermost first).
+    let mut leads: Vec<Option<String>> = vec![];
+    let mut pending_lead: Option<String> = None;
+    // The unit a code block being read belongs to.
+    let mut block_for: Option<usize> = None;
     let parser = Parser::new_ext(src, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
     for (ev, range) in parser.into_offset_iter() {
         match ev {
             Event::Start(Tag::Heading { level, .. }) => {
+                pending_lead = None;
                 heading = Some((level as u32, String::new()));
                 cur = Some(Unit {
                     kind: "heading",
@@ -195,6 +277,26 @@ pub fn units(src: &str) -> Vec<Unit> {
                 cell_index += 1;
             }
             Event::End(TagEnd::Table) => header_cells.clear(),
+            Event::Start(Tag::List(_)) => {
+                // The paragraph just before the list, when it ends with a
+                // colon, introduces it; a nested list keeps its parent's.
+                let lead = pending_lead
+                    .take()
+                    .or_else(|| leads.last().cloned().flatten());
+                leads.push(lead);
+            }
+            Event::Start(Tag::CodeBlock(_)) => {
+                if pending_lead.take().is_some() {
+                    block_for = out.len().checked_sub(1);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => block_for = None,
+            Event::Start(Tag::Table(_) | Tag::BlockQuote(_) | Tag::HtmlBlock) => {
+                pending_lead = None;
+            }
+            Event::End(TagEnd::List(_)) => {
+                leads.pop();
+            }
             Event::Start(Tag::Item) => {
                 item_depth += 1;
                 if item_depth == 1 {
@@ -202,6 +304,7 @@ pub fn units(src: &str) -> Vec<Unit> {
                         kind: "list_item",
                         line: lines.pos(range.start).0,
                         section: section.iter().map(|(_, s)| s.clone()).collect(),
+                        lead: leads.last().cloned().flatten(),
                         ..Default::default()
                     });
                 }
@@ -216,6 +319,7 @@ pub fn units(src: &str) -> Vec<Unit> {
                 }
             }
             Event::Start(Tag::Paragraph) if cur.is_none() => {
+                pending_lead = None;
                 cur = Some(Unit {
                     kind: "paragraph",
                     line: lines.pos(range.start).0,
@@ -228,7 +332,25 @@ pub fn units(src: &str) -> Vec<Unit> {
             {
                 if let Some(mut u) = cur.take() {
                     u.text = u.text.trim().to_string();
+                    let p = u.prose.trim();
+                    pending_lead = p.ends_with(':').then(|| p.to_string());
                     out.push(u);
+                }
+            }
+            Event::Text(t) if block_for.is_some() => {
+                if let Some(u) = block_for.and_then(|i| out.get_mut(i)) {
+                    let mut at = range.start;
+                    for l in t.split_inclusive('\n') {
+                        let (line, column) = lines.pos(at);
+                        at += l.len();
+                        if !l.trim().is_empty() {
+                            u.code_after.push(Span {
+                                text: l.trim().to_string(),
+                                line,
+                                column,
+                            });
+                        }
+                    }
                 }
             }
             Event::Text(t) => {

@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod model_doc;
 pub mod refs;
 pub mod sarif;
+pub mod settings;
 pub mod tm7;
 
 use crate::link::Index;
@@ -431,8 +432,25 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                                 })
                                 .collect()
                         };
+                        // Settings the unit names: its code spans at their
+                        // place in the prose, and the code block its last
+                        // sentence introduces ("To enable X, set:") at its end.
+                        let mut named: Vec<(usize, settings::Named)> = u
+                            .codes
+                            .iter()
+                            .zip(&holes)
+                            .filter_map(|(c, h)| settings::parse(&c.text).map(|n| (*h, n)))
+                            .collect();
+                        let end = u.prose.len().saturating_sub(1);
+                        named.extend(
+                            u.code_after
+                                .iter()
+                                .filter_map(|c| settings::parse(&c.text).map(|n| (end, n))),
+                        );
                         let cs = claims::claims(
                             &u.prose,
+                            u.lead.as_deref(),
+                            &named,
                             &u.context(),
                             &headings,
                             &|pos| u.line_at(pos),

@@ -1,0 +1,303 @@
+//! Configuration settings a document names (`c.Spawner.disable_user_config = True`,
+//! `internal_ssl`, `APP_ALLOW_TOKEN_IN_URL=1`) and what the production code says
+//! about them: where the setting is defined and the value it has by default.
+//!
+//! A setting is a class-level attribute (traitlets `Bool(False).tag(config=True)`,
+//! a pydantic settings field, a dataclass default), a module-level upper-case
+//! constant (Django settings), or an environment variable: an upper-case string
+//! literal handed to a call (`os.environ.get("X", "")`, a project's
+//! `_bool_env("X", default=False)`) or used as a subscript key (`os.environ["X"]`).
+
+use crate::extract::{DefKind, Expr};
+use crate::link::Index;
+use crate::scope::Scope;
+
+use super::refs::Location;
+
+/// A setting as the document writes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Named {
+    /// `Spawner` of `Spawner.disable_user_config`.
+    pub class: Option<String>,
+    pub name: String,
+    /// An environment variable (upper case, with an underscore).
+    pub env: bool,
+    /// Whether it was written as an assignment (`x = True`, `X=1`).
+    pub assigned: bool,
+}
+
+/// A setting's value by default, as far as a literal says.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Default {
+    On,
+    Off,
+    Unknown,
+}
+
+/// Where the code defines a setting, and its default.
+#[derive(Clone, Debug)]
+pub struct Defined {
+    pub at: Location,
+    pub default: Default,
+    /// `Class.name` or the variable's name, as found.
+    pub what: String,
+}
+
+fn ident(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && c.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn env_shaped(s: &str) -> bool {
+    s.len() >= 4
+        && s.contains('_')
+        && s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// A code span or code line read as a setting: `c.Class.attr = value`,
+/// `Class.attr`, `attr = value`, `ENV_NAME=value`, or a bare `snake_name` /
+/// `ENV_NAME`. Anything else (calls, paths, prose) is not one.
+pub fn parse(code: &str) -> Option<Named> {
+    let code = code.trim().trim_end_matches(';');
+    let code = code.strip_prefix("export ").unwrap_or(code);
+    let (lhs, assigned) = match code.split_once('=') {
+        Some((l, r)) if !r.starts_with('=') && !l.ends_with(['!', '<', '>']) => (l.trim(), true),
+        Some(_) => return None,
+        None => (code, false),
+    };
+    let mut parts: Vec<&str> = lhs.split('.').collect();
+    if parts.iter().any(|p| !ident(p)) {
+        return None;
+    }
+    // `c.` is the configuration object of a traitlets config file.
+    if parts.len() > 1 && parts[0] == "c" {
+        parts.remove(0);
+    }
+    let name = parts.last()?.to_string();
+    let class = (parts.len() >= 2)
+        .then(|| parts[parts.len() - 2].to_string())
+        .filter(|c| c.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
+    let env = parts.len() == 1 && env_shaped(&name);
+    // A bare lower-case word is a setting only when it is a compound name.
+    if !assigned && class.is_none() && !env && !name.contains('_') {
+        return None;
+    }
+    if parts.len() > 2 && class.is_none() {
+        return None;
+    }
+    Some(Named {
+        class,
+        name,
+        env,
+        assigned,
+    })
+}
+
+/// The truth a literal holds as a setting value.
+fn truth(e: &Expr) -> Default {
+    match e {
+        Expr::Bool(b) => {
+            if *b {
+                Default::On
+            } else {
+                Default::Off
+            }
+        }
+        Expr::NoneLit => Default::Off,
+        Expr::Num(n) => {
+            if n.trim_start_matches(['0', '.']).is_empty() {
+                Default::Off
+            } else {
+                Default::On
+            }
+        }
+        Expr::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "" | "0" | "false" | "no" | "off" | "n" => Default::Off,
+            _ => Default::On,
+        },
+        Expr::List(v) if v.is_empty() => Default::Off,
+        Expr::Dict(v) if v.is_empty() => Default::Off,
+        // `_bool_env("X", default=False)`: the call's own default.
+        Expr::Call(c) => c
+            .args
+            .iter()
+            .find(|a| a.name.as_deref() == Some("default"))
+            .map(|a| truth(&a.value))
+            .unwrap_or(Default::Unknown),
+        _ => Default::Unknown,
+    }
+}
+
+/// The default of a class attribute's value: the literal itself, or the first
+/// argument (or `default_value=`/`default=`) of the trait or field it is
+/// built with (`Bool(False, help=...).tag(config=True)`, `Field(default=...)`).
+fn default_of(v: &Expr) -> Default {
+    let mut v = v;
+    // `.tag(config=True)` and similar chained calls keep the inner value.
+    while let Expr::Call(c) = v {
+        if let Expr::Attr(inner, _, _) = &c.func {
+            if matches!(**inner, Expr::Call(_)) {
+                v = inner;
+                continue;
+            }
+        }
+        break;
+    }
+    match v {
+        Expr::Call(c) => {
+            if let Some(a) = c
+                .args
+                .iter()
+                .find(|a| matches!(a.name.as_deref(), Some("default_value" | "default")))
+            {
+                return truth(&a.value);
+            }
+            match c.args.iter().find(|a| a.name.is_none()) {
+                Some(a) => truth(&a.value),
+                // `Bool()`: traitlets' own default is falsy for every trait type.
+                None if c
+                    .args
+                    .iter()
+                    .all(|a| a.name.as_deref() != Some("default_factory")) =>
+                {
+                    Default::Off
+                }
+                None => Default::Unknown,
+            }
+        }
+        e => truth(e),
+    }
+}
+
+/// Where the production code defines `n`, and its default.
+pub fn find(idx: &Index, n: &Named) -> Option<Defined> {
+    let files = || idx.files.iter().filter(|f| f.scope == Scope::Production);
+    if n.env {
+        for f in files() {
+            for (call, _) in f.each_call() {
+                let positional: Vec<&Expr> = call
+                    .args
+                    .iter()
+                    .filter(|a| a.name.is_none())
+                    .map(|a| &a.value)
+                    .collect();
+                if positional.first().and_then(|e| e.as_str()) != Some(n.name.as_str()) {
+                    continue;
+                }
+                let default = call
+                    .args
+                    .iter()
+                    .find(|a| a.name.as_deref() == Some("default"))
+                    .map(|a| &a.value)
+                    .or(positional.get(1).copied())
+                    .map(truth)
+                    .unwrap_or_else(|| {
+                        // `os.environ.get("X")` / `os.getenv("X")`: unset is None.
+                        let callee = match &call.func {
+                            Expr::Name(s, _) => s.as_str(),
+                            Expr::Attr(_, s, _) => s.as_str(),
+                            _ => "",
+                        };
+                        if callee.ends_with("get") || callee.ends_with("getenv") {
+                            Default::Off
+                        } else {
+                            Default::Unknown
+                        }
+                    });
+                return Some(Defined {
+                    at: Location {
+                        file: f.path.clone(),
+                        line: call.pos.line,
+                    },
+                    default,
+                    what: n.name.clone(),
+                });
+            }
+            if let Some(s) = f.subscripts.iter().find(|s| s.key == n.name) {
+                return Some(Defined {
+                    at: Location {
+                        file: f.path.clone(),
+                        line: s.pos.line,
+                    },
+                    default: Default::Unknown,
+                    what: n.name.clone(),
+                });
+            }
+        }
+    }
+    // A class attribute: in the class the document names first, else in any class.
+    let mut any: Option<Defined> = None;
+    for f in files() {
+        for d in &f.defs {
+            if d.kind != DefKind::Class {
+                continue;
+            }
+            let class = d.name.rsplit('.').next().unwrap_or(&d.name);
+            for &ai in &d.attrs {
+                let a = &f.assigns[ai];
+                if a.target != n.name {
+                    continue;
+                }
+                let found = Defined {
+                    at: Location {
+                        file: f.path.clone(),
+                        line: a.pos.line,
+                    },
+                    default: default_of(&a.value),
+                    what: format!("{class}.{}", n.name),
+                };
+                match &n.class {
+                    Some(c) if c == class => return Some(found),
+                    Some(_) => {
+                        if any.is_none() {
+                            any = Some(found);
+                        }
+                    }
+                    None => return Some(found),
+                }
+            }
+        }
+        // A module-level constant (Django settings).
+        if n.class.is_none() && n.name.chars().all(|c| !c.is_ascii_lowercase()) {
+            if let Some(a) = f
+                .assigns
+                .iter()
+                .find(|a| a.scope.is_none() && a.target == n.name)
+            {
+                return Some(Defined {
+                    at: Location {
+                        file: f.path.clone(),
+                        line: a.pos.line,
+                    },
+                    default: default_of(&a.value),
+                    what: n.name.clone(),
+                });
+            }
+        }
+    }
+    any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_setting_spellings() {
+        let p = parse("c.Spawner.disable_user_config = True").unwrap();
+        assert_eq!(p.class.as_deref(), Some("Spawner"));
+        assert_eq!(p.name, "disable_user_config");
+        assert!(p.assigned && !p.env);
+        let e = parse("APP_ALLOW_TOKEN_IN_URL=0").unwrap();
+        assert!(e.env && e.assigned);
+        assert!(parse("internal_ssl").is_some());
+        assert!(parse("ssl").is_none(), "a bare word is not a setting");
+        assert!(parse("os.path.join(a, b)").is_none());
+        assert!(parse("a == b").is_none());
+        assert!(parse("frame-ancestors: 'none'").is_none());
+    }
+}
