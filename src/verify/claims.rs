@@ -95,6 +95,12 @@ pub struct MitigationSpec {
     /// `unverified` rather than `contradicted` (the code cannot decide it).
     #[serde(default)]
     pub undecided: Option<String>,
+    /// Phrases that make a claim about a connection the application opens to
+    /// another component ("the endpoint is accessed through"): evidence of
+    /// this kind describes the application's own listeners, so it cannot
+    /// decide such a claim.
+    #[serde(default)]
+    pub outbound: Vec<String>,
 }
 
 pub fn vocabulary() -> &'static Vocabulary {
@@ -1017,7 +1023,14 @@ pub fn claims(
                         })
                         .or_else(|| ev.element(&[], raw))
                         .or_else(|| ev.element(&[], context));
-                    judge(&mut c, m, &scope, refs, ev, el.as_deref());
+                    if let Some(w) = m.outbound.iter().find(|w| whole_word(sentence, w)) {
+                        c.reason = format!(
+                            "about a connection the application opens (\"{w}\"): the code's own {} evidence is about what it serves, not what it connects to",
+                            m.kind.replace('_', " ")
+                        );
+                    } else {
+                        judge(&mut c, m, &scope, refs, ev, el.as_deref());
+                    }
                 }
             }
             out.push(c);
