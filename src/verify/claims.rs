@@ -159,6 +159,10 @@ pub struct Evidence<'a> {
     /// The application as a whole: its entry points and what they call
     /// (`None` inside: a library with no entry point).
     pub app: std::cell::OnceCell<Option<std::rc::Rc<Element>>>,
+    /// Settings already looked up (a document names the same ones often).
+    pub settings: std::cell::RefCell<
+        rustc_hash::FxHashMap<super::settings::Named, Option<super::settings::Defined>>,
+    >,
 }
 
 /// The code a claim is about: the files of the element it names (the code
@@ -1096,9 +1100,14 @@ fn setting_verdict(
     } else {
         own
     };
-    let (n, d) = named
-        .iter()
-        .find_map(|n| find(ev.symbols.idx, n).map(|d| (*n, d)))?;
+    let (n, d) = named.iter().find_map(|n| {
+        let mut cache = ev.settings.borrow_mut();
+        let d = cache
+            .entry((*n).clone())
+            .or_insert_with(|| find(ev.symbols.idx, n))
+            .clone();
+        d.map(|d| (*n, d))
+    })?;
     let evidence = vec![d.at.clone()];
     if !about_default {
         return Some((

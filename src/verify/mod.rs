@@ -356,6 +356,7 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
         graph: graph.unwrap_or_else(|| crate::model::callgraph::CallGraph::new(&idx)),
         elements: Default::default(),
         app: Default::default(),
+        settings: Default::default(),
         pins: pins(scan, &idx, &symbols),
     };
     let mut documents = vec![];

@@ -15,7 +15,7 @@ use crate::scope::Scope;
 use super::refs::Location;
 
 /// A setting as the document writes it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Named {
     /// `Spawner` of `Spawner.disable_user_config`.
     pub class: Option<String>,
