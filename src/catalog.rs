@@ -101,6 +101,12 @@ pub struct Taint {
     /// position, so a keyword-only call is a field lookup.
     #[serde(default)]
     pub keyword_lookups: Vec<String>,
+    /// Methods that look a value up in their receiver (`d.get(k)`,
+    /// `session.query(M).filter(M.id == i).first()`): called on a receiver
+    /// that carries no request data, they return server data whatever the
+    /// key (a record selected by request data is stored data).
+    #[serde(default)]
+    pub lookup_methods: Vec<String>,
     /// Directory listings whose elements are entry names (`os.listdir`),
     /// and those whose elements' `entry_name_attrs` are (`Path.iterdir`:
     /// `f.name`): one name each, never `..`, never a `/`.

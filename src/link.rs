@@ -86,7 +86,19 @@ impl<'a> Index<'a> {
         for (i, f) in files.iter().enumerate() {
             let names = f.lang.module_names(&f.path, &paths, &scan.manifests);
             for n in &names {
-                modules.entry(n.clone()).or_insert(i);
+                // A package shadows a module of the same name beside it, as
+                // Python's finder has it (`cps/__init__.py` over `cps.py`).
+                let pkg = |p: &str| p.ends_with("/__init__.py") || p == "__init__.py";
+                match modules.entry(n.clone()) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(i);
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        if pkg(&f.path) && !pkg(&files[*o.get()].path) {
+                            o.insert(i);
+                        }
+                    }
+                }
             }
             module.push(names.into_iter().next().unwrap_or_default());
         }

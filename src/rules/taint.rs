@@ -188,10 +188,22 @@ impl<'a> Taint<'a> {
                     _ => {}
                 }
                 let receiver = receiver_of(&c.func);
-                receiver.is_some_and(|r| rec(&r)) || c.args.iter().any(|a| rec(&a.value))
+                let from_receiver = receiver.as_ref().is_some_and(|r| rec(r));
+                // A look-up in server data returns server data, whatever
+                // request data chose the key.
+                if !from_receiver
+                    && receiver.is_some()
+                    && crate::extract::method_name(&c.func)
+                        .is_some_and(|m| self.lc.taint.lookup_methods.iter().any(|l| l == m))
+                {
+                    return false;
+                }
+                from_receiver || c.args.iter().any(|a| rec(&a.value))
             }
             Expr::Attr(b, _, _) => rec(b),
-            Expr::Subscript(b, xs) => rec(b) || xs.iter().any(rec),
+            // An element of a collection is the collection's data: request
+            // data in the key only chooses which (`WATCHES[uuid]`).
+            Expr::Subscript(b, _) => rec(b),
             Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) | Expr::Macro(_, xs, _) => {
                 xs.iter().any(rec)
             }
