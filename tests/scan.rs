@@ -933,6 +933,15 @@ fn findings_are_proportionate_and_production_only() {
         "TS3003 error app/files.py:93",
         "TS3003 error app/files.py:95",
         "TS3003 error app/files.py:97",
+        // A login hook that applies only once a password is configured: the
+        // login route is public by purpose (a note) and checks a password
+        // with no limiter; the other route is a warning naming the hook.
+        "TS1001 note app/hooked.py:22",
+        "TS1002 warning app/hooked.py:22",
+        "TS1001 warning app/hooked.py:30",
+        // A required hook exempts the login route (or nobody could log in):
+        // its guard is not the route's own, so the missing limiter shows.
+        "TS1002 warning app/hooked_strict.py:19",
         // Request data read from the request itself; not the record a key
         // selects (a dict element, `.get`, an ORM query's `.first()`).
         "TS3003 error app/lookups.py:42",

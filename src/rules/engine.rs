@@ -742,7 +742,21 @@ fn adjusted(
         e.handler.rsplit([':', '.']).next().unwrap_or("")
     );
     let guard = e.auth.iter().find(|g| g.required);
+    let optional = e
+        .auth
+        .iter()
+        .find(|g| !g.required && g.kind == "authentication");
     for a in &rule.adjust {
+        if a.optional_auth
+            .is_some_and(|want| want != optional.is_some())
+        {
+            continue;
+        }
+        let guard = guard.or(if a.optional_auth == Some(true) {
+            optional
+        } else {
+            None
+        });
         if !a.words.is_empty() && !a.words.iter().any(|w| has_word(&text, w)) {
             continue;
         }
@@ -805,6 +819,15 @@ fn entry_matches(w: &When, e: &EntryPoint) -> bool {
     // identity does not count).
     if let Some(a) = w.auth {
         if a != e.auth.iter().any(|g| g.required) {
+            return false;
+        }
+    }
+    if let Some(a) = w.route_auth {
+        let own = e
+            .auth
+            .iter()
+            .any(|g| g.required && !matches!(g.via.as_str(), "hook" | "middleware"));
+        if a != own {
             return false;
         }
     }

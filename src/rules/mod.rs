@@ -81,6 +81,13 @@ pub struct When {
     /// Entry: whether an auth guard is present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<bool>,
+    /// Entry: whether an auth guard attached to the route itself (a
+    /// decorator, dependency, extractor or permission class; not an
+    /// application-wide hook or middleware) rejects anonymous requests. A
+    /// route that checks a password is reachable anonymously whatever the
+    /// application's hook says: the hook exempts it, or nobody could log in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_auth: Option<bool>,
     /// Entry: whether a rate limiter is present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<bool>,
@@ -158,6 +165,11 @@ pub struct Adjust {
     /// The entry point has a required authentication guard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<bool>,
+    /// The entry point has an authentication guard that lets anonymous
+    /// requests through: an optional identity, or a check that rejects
+    /// only under some configuration or for some request data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional_auth: Option<bool>,
     /// The route is registered under a condition naming any of these words
     /// (`if settings.ENVIRONMENT == "local":`): it exists only there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -905,6 +917,13 @@ impl Rule {
             }
             if !a.ops.is_empty() {
                 cond.push(format!("the sink's operation is {}", a.ops.join(" or ")));
+            }
+            if let Some(o) = a.optional_auth {
+                cond.push(if o {
+                    "the entry point has an authentication guard that lets anonymous requests through".to_string()
+                } else {
+                    "the entry point has no optional authentication guard".to_string()
+                });
             }
             if let Some(auth) = a.auth {
                 cond.push(if auth {
