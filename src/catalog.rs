@@ -333,6 +333,17 @@ pub struct EntrySpec {
     pub methods: Vec<String>,
 }
 
+/// `[[attr_flag]]`: an assignment to an attribute of an object of one of
+/// `types` (`session.verify = False` on a `requests.Session`) sets that flag
+/// for every call the object makes: a fact of `kind` with the flag.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttrFlag {
+    pub kind: String,
+    pub types: Vec<String>,
+    pub flags: Vec<String>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct LangCatalog {
     #[serde(default)]
@@ -354,6 +365,10 @@ pub struct LangCatalog {
     pub behaviour: Behaviour,
     #[serde(default)]
     pub types: Types,
+    /// Flags set on a client object for every call it makes
+    /// (`session.verify = False`).
+    #[serde(default)]
+    pub attr_flag: Vec<AttrFlag>,
     /// `sink`, `sink` with `via_argument`, `evidence` and `entry` calls,
     /// compiled for lookup on first use.
     #[serde(skip)]

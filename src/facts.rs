@@ -300,6 +300,34 @@ pub fn sinks(
                 }
             }
         }
+        // `session.verify = False`: a flag set on a client object for every
+        // call it makes (catalogue `[[attr_flag]]`).
+        for a in &f.assigns {
+            let Some((head, attr)) = a.target.rsplit_once('.') else {
+                continue;
+            };
+            for af in lc
+                .attr_flag
+                .iter()
+                .filter(|x| x.flags.iter().any(|x| x == attr))
+            {
+                let Some(Target::External(t)) =
+                    idx.type_of(fi, a.scope, &Expr::Name(head.to_string(), a.pos), 0)
+                else {
+                    continue;
+                };
+                let Some(v) = literal_json(&a.value) else {
+                    continue;
+                };
+                if af.types.iter().any(|x| **x == *t) {
+                    let mut fact = Fact::new(af.kind.as_str(), f, a.pos);
+                    fact.api = Some(format!("{t}.{attr}"));
+                    fact.flags.insert(attr.to_string(), v);
+                    fact.function = function(a.scope);
+                    out.push(fact);
+                }
+            }
+        }
         for a in &f.assigns {
             let Expr::Str(v) = &a.value else { continue };
             let leaf = a.target.rsplit(['.', ':']).next().unwrap_or(&a.target);
