@@ -83,6 +83,16 @@ pub struct Taint {
     /// Parameter annotations that cannot carry a path (`int`, `uuid.UUID`, enums).
     #[serde(default)]
     pub safe_types: Patterns,
+    /// Wrappers of application state handed to handlers (actix `web::Data<T>`,
+    /// axum `State<T>`/`Extension<T>`, Rocket `&State<T>`): what they hold
+    /// was built at start-up, not sent by the client.
+    #[serde(default)]
+    pub state_types: Patterns,
+    /// Methods that change their receiver in place with their arguments
+    /// (`PathBuf::set_file_name`, `list.append`): a local given request data
+    /// this way carries it.
+    #[serde(default)]
+    pub mutators: Vec<String>,
     /// Calls whose result is a cleaned path (`os.path.basename`, `secure_filename`).
     #[serde(default)]
     pub path_sanitisers: Patterns,

@@ -123,6 +123,7 @@ fn extract_inner(
         tree.root_node(),
         |_, captures| {
             let (mut target, mut value, mut whole) = (None, None, None);
+            let mut inner = false;
             let (mut bc, mut bb, mut bw) = (None, None, None);
             let (mut arm_value, mut arm) = (None, None);
             let (mut assoc_name, mut assoc_type, mut assoc) = (None, None, None);
@@ -231,12 +232,22 @@ fn extract_inner(
                     }
                     "assign.target" => target = Some(node),
                     "assign.value" => value = Some(node),
+                    "assign.inner" => {
+                        value = Some(node);
+                        inner = true;
+                    }
                     "assign" => whole = Some(node),
                     _ => {}
                 }
             }
             if let (Some(t), Some(v), Some(w)) = (target, value, whole) {
                 let value = conv_c(v, src, 0, &mut cov);
+                // `if let Some(x) = v`: `x` is what `v` holds.
+                let value = if inner {
+                    Expr::Element(Box::new(value))
+                } else {
+                    value
+                };
                 assigns.push((w, text(t, src).to_string(), value));
             }
             if let (Some(c), Some(b), Some(w)) = (bc, bb, bw) {

@@ -68,6 +68,11 @@ impl<'a> Taint<'a> {
     /// repository class with a safe base (an enum).
     fn safe_type(&self, fi: usize, scope: Option<usize>, t: &Expr, depth: u32) -> bool {
         let safe = &self.lc.taint.safe_types;
+        // Application state (`web::Data<Config>`) is server data.
+        if let Expr::Subscript(b, _) = t {
+            return matches!(self.idx.resolve_expr(fi, scope, b),
+                Some(Target::External(api)) if self.lc.taint.state_types.first(&api).is_some());
+        }
         let Expr::Name(n, _) = t else { return false };
         if safe.iter().any(|s| s == n) {
             return true;
@@ -129,6 +134,18 @@ impl<'a> Taint<'a> {
                         if !(a.scope.is_some() && a.scope == scope) {
                             return false;
                         }
+                        // The last assignment comes after this use (`file_name`
+                        // re-bound further down): the value here is one of the
+                        // assignments before it.
+                        if p.line > 0 && a.pos > *p {
+                            let f = &self.idx.files[fi];
+                            return f
+                                .assigns
+                                .iter()
+                                .filter(|b| b.scope == scope && b.target == first && b.pos < *p)
+                                .any(|b| rec(&b.value))
+                                || self.mutated(fi, scope, first, tainted, depth);
+                        }
                         // An entry of a directory listing names an existing
                         // entry: one name, never `..` or a `/` (`for f in
                         // d.iterdir(): f.name`, `for n in os.listdir(d): n`).
@@ -137,7 +154,7 @@ impl<'a> Taint<'a> {
                                 return false;
                             }
                         }
-                        rec(&a.value)
+                        rec(&a.value) || self.mutated(fi, scope, first, tainted, depth)
                     }
                     // (Request objects are not what an LLM-output check looks for.)
                     Some(Target::External(api)) if !self.llm_source => {
@@ -211,6 +228,28 @@ impl<'a> Taint<'a> {
             Expr::Not(x) | Expr::Element(x) => rec(x),
             _ => false,
         }
+    }
+
+    /// Is local `var` changed in place with request data: a catalogued
+    /// mutator called on it with a tainted argument (`path.set_file_name(n)`,
+    /// `parts.append(n)`: `[taint] mutators`)?
+    fn mutated(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        var: &str,
+        tainted: &FxHashSet<String>,
+        depth: u32,
+    ) -> bool {
+        let muts = &self.lc.taint.mutators;
+        !muts.is_empty()
+            && self.idx.calls_in(fi, scope).any(|(_, c)| {
+                crate::extract::method_name(&c.func).is_some_and(|m| muts.iter().any(|x| x == m))
+                    && matches!(receiver_of(&c.func), Some(Expr::Name(r, _)) if r == var)
+                    && c.args
+                        .iter()
+                        .any(|a| self.tainted(fi, scope, &a.value, tainted, depth + 1))
+            })
     }
 
     /// Is `rest` (`""`, `.name`) of an element of `listing` the bare name of
