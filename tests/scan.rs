@@ -910,6 +910,9 @@ fn findings_are_proportionate_and_production_only() {
         // bound parameters (:30 through an Annotated alias, :43) are safe.
         "TS3004 error app/db.py:25",
         "TS3004 error app/db.py:37",
+        // A decorator that hands the view to a guard rejecting with flask-login's
+        // `current_app.login_manager.unauthorized()` guards /items (:28).
+        "TS1001 error app/decorated.py:36",
         // A router mounted only when ENVIRONMENT == "local": a note.
         "TS1001 note app/dev.py:11",
         // One URL segment (Flask routes the decoded path: no `/` in it)
@@ -933,9 +936,6 @@ fn findings_are_proportionate_and_production_only() {
         "TS3003 error app/files.py:93",
         "TS3003 error app/files.py:95",
         "TS3003 error app/files.py:97",
-        // A decorator that hands the view to a guard rejecting with flask-login's
-        // `current_app.login_manager.unauthorized()` guards /items (:28).
-        "TS1001 error app/decorated.py:36",
         // A login hook that applies only once a password is configured: the
         // login route is public by purpose (a note) and checks a password
         // with no limiter; the other route is a warning naming the hook.
