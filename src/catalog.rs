@@ -177,10 +177,28 @@ pub struct Guards {
     /// Class attributes that attach guards to every endpoint of the class.
     #[serde(default)]
     pub class_attrs: Vec<ClassAttr>,
+    /// Framework-wide guards a settings module sets (DRF's
+    /// `REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"]`).
+    #[serde(default)]
+    pub settings_defaults: Vec<SettingsDefault>,
     /// Methods a framework calls on an attached class (middleware, mixin,
     /// permission class) before the endpoint: what such a class does.
     #[serde(default)]
     pub class_entry_methods: Vec<String>,
+}
+
+/// A framework default set in a settings module: a module-level
+/// `setting = {key: ["pkg.Class", ...]}` guards every class-based view whose
+/// hierarchy has a base starting with one of `bases` and that sets no
+/// `attr` of its own (`permission_classes = [...]` replaces the default).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsDefault {
+    pub setting: String,
+    pub key: String,
+    pub attr: String,
+    pub via: String,
+    pub bases: Vec<String>,
 }
 
 /// A class attribute holding guards (`permission_classes = [IsAuthenticated]`).

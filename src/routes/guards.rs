@@ -602,6 +602,91 @@ impl<'a> Classifier<'a> {
         }
     }
 
+    /// Framework defaults from settings (`[guards] settings_defaults`) for a
+    /// class-based view of that framework that sets none of its own.
+    fn settings_defaults(&self, f: usize, c: usize, out: &mut Vec<Guard>) {
+        let specs = &self.lc(f).guards.settings_defaults;
+        for spec in specs {
+            let (framework, own) = self.hierarchy(f, c, spec, 0);
+            if !framework || own {
+                continue;
+            }
+            for (sf, v) in self.setting_values(spec) {
+                let Expr::Name(path, _) = &v else { continue };
+                if let Some(t) = self.idx.resolve_qualified(path, 0) {
+                    self.classify_target(sf, None, &v, None, &t, &spec.via, 0, out);
+                }
+            }
+        }
+    }
+
+    /// Does the class hierarchy of `c` have a base of the spec's framework,
+    /// and does any class in it set the spec's attribute?
+    fn hierarchy(
+        &self,
+        f: usize,
+        c: usize,
+        spec: &crate::catalog::SettingsDefault,
+        depth: u32,
+    ) -> (bool, bool) {
+        if depth > MAX_DEPTH {
+            return (false, false);
+        }
+        let file = &self.idx.files[f];
+        let cls = &file.defs[c];
+        let mut own = cls
+            .attrs
+            .iter()
+            .any(|&ai| file.assigns[ai].target == spec.attr);
+        let mut framework = false;
+        for b in &cls.bases {
+            match self.idx.resolve_expr(f, cls.parent, b) {
+                Some(Target::Def(bf, bd)) if self.idx.files[bf].defs[bd].kind == DefKind::Class => {
+                    let (fw, o) = self.hierarchy(bf, bd, spec, depth + 1);
+                    framework |= fw;
+                    own |= o;
+                }
+                Some(Target::External(q)) => {
+                    framework |= spec.bases.iter().any(|p| q.starts_with(p.as_str()));
+                }
+                _ => {}
+            }
+        }
+        (framework, own)
+    }
+
+    /// The classes a production settings module lists under the spec's key,
+    /// as names to classify (in the settings file).
+    fn setting_values(&self, spec: &crate::catalog::SettingsDefault) -> Vec<(usize, Expr)> {
+        let mut out = vec![];
+        for (fi, file) in self.idx.files.iter().enumerate() {
+            if file.scope != crate::scope::Scope::Production {
+                continue;
+            }
+            for a in file
+                .assigns
+                .iter()
+                .filter(|a| a.scope.is_none() && a.target == spec.setting)
+            {
+                let Expr::Dict(pairs) = &a.value else {
+                    continue;
+                };
+                for (k, v) in pairs {
+                    if k.as_str() != Some(spec.key.as_str()) {
+                        continue;
+                    }
+                    let Expr::List(items) = v else { continue };
+                    for it in items {
+                        if let Some(path) = it.as_str() {
+                            out.push((fi, Expr::Name(path.to_string(), a.pos)));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn is_container_call(&self, f: usize, scope: Option<usize>, v: &Expr) -> bool {
         let Expr::Call(c) = v else { return false };
         matches!(self.idx.resolve_expr(f, scope, &c.func),
@@ -645,6 +730,7 @@ impl<'a> Classifier<'a> {
         }
         if let Some(p) = scope.filter(|&p| file.defs[p].kind == DefKind::Class) {
             self.class_guards(f, p, 0, &mut out);
+            self.settings_defaults(f, p, &mut out);
         }
         if syn.typed_extractors {
             for p in &def.params {
@@ -655,6 +741,7 @@ impl<'a> Classifier<'a> {
         }
         if def.kind == DefKind::Class {
             self.class_guards(f, d, 0, &mut out);
+            self.settings_defaults(f, d, &mut out);
         } else {
             // Checks in the handler's own body, before its first sink.
             let stop = self.first_sink(f, d);
