@@ -115,11 +115,19 @@ impl<'a> Index<'a> {
         let assigns = files
             .iter()
             .map(|f| {
-                f.assigns
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| ((a.scope, a.target.as_str()), i))
-                    .collect()
+                let mut m: HashMap<(Option<usize>, &str), usize> = HashMap::default();
+                for (i, a) in f.assigns.iter().enumerate() {
+                    // A module's `limiter = Limiter(..)` / `else: limiter =
+                    // None`: the name holds the object when there is one, so a
+                    // later `None` does not replace an earlier value.
+                    let key = (a.scope, a.target.as_str());
+                    if a.scope.is_none() && matches!(a.value, Expr::NoneLit) && m.contains_key(&key)
+                    {
+                        continue;
+                    }
+                    m.insert(key, i);
+                }
+                m
             })
             .collect();
         let imports = files
