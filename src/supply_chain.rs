@@ -125,6 +125,12 @@ pub struct ScriptInput {
 #[serde(deny_unknown_fields)]
 pub struct Untrusted {
     pub contexts: Vec<String>,
+    /// The triggers whose event payload has a top-level key: a context
+    /// under `github.event.<key>` exists only when one of them (or
+    /// `workflow_call`, which passes its caller's event on) triggers the
+    /// workflow.
+    #[serde(default)]
+    pub payload_triggers: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -451,6 +457,8 @@ struct Ctx<'a> {
     scope: &'static str,
     cat: &'a Catalogue,
     out: Vec<Fact>,
+    /// The workflow's triggers (`on:`).
+    triggers: Vec<String>,
 }
 
 impl Ctx<'_> {
@@ -531,6 +539,7 @@ fn analyse(
         scope,
         cat,
         out: vec![],
+        triggers: vec![],
     };
     let triggers: Vec<&str> = match root.get("on") {
         Some(
@@ -547,6 +556,7 @@ fn analyse(
         Some(n) => n.entries().iter().filter_map(|(k, _)| k.str()).collect(),
         None => vec![],
     };
+    cx.triggers = triggers.iter().map(|t| t.to_string()).collect();
     let privileged: Vec<&str> = triggers
         .iter()
         .copied()
@@ -1609,6 +1619,19 @@ fn untrusted_inputs(cx: &mut Ctx, s: &Node, what: &str) {
             let object =
                 lower.contains(&format!("tojson({})", path.join(".").to_ascii_lowercase()));
             if let Some(ctx) = untrusted(cx.cat, &path, object) {
+                // `github.event.workflow_run.*` in a workflow no
+                // `workflow_run` triggers expands to nothing.
+                if path.len() > 2 && path[1] == "event" && !cx.triggers.is_empty() {
+                    if let Some(ts) = cx.cat.untrusted.payload_triggers.get(&path[2]) {
+                        let active = cx
+                            .triggers
+                            .iter()
+                            .any(|t| t == "workflow_call" || ts.contains(t));
+                        if !active {
+                            continue;
+                        }
+                    }
+                }
                 if !seen.insert((at, ctx.clone())) {
                     continue;
                 }
