@@ -989,3 +989,36 @@ fn settings_are_judged_by_definition_and_default() {
         ]
     );
 }
+
+/// A library serves no routes: a cited guard "not applied to any route" says
+/// nothing there, so the claim is unverified with that reason.
+#[test]
+fn guards_in_code_without_routes_are_undecided() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify_library");
+    let doc = root.join("docs/threat-model.md");
+    let out = run(&[
+        "verify",
+        doc.to_str().unwrap(),
+        "--repo",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &v["documents"][0]["claims"][0];
+    assert_eq!(c["line"], 7);
+    assert_eq!(c["mitigation"], "authentication");
+    assert_eq!(c["status"], "unverified", "{c}");
+    assert!(
+        c["reason"].as_str().unwrap().contains("no HTTP routes"),
+        "{c}"
+    );
+}

@@ -1315,10 +1315,9 @@ fn judge(
         if wired.locs.is_empty() && !found.locs.is_empty() {
             unwired = std::mem::take(&mut found.locs);
         }
-        found = Found {
-            against: found.against,
-            ..wired
-        };
+        // What goes against it counts where it is judged too: a
+        // `verify=False` in another package says nothing about this one.
+        found = wired;
         el = Some(a);
     }
     // A cited element that no entry point of the application reaches is
@@ -1384,6 +1383,14 @@ fn judge(
                 c.evidence = found.against.into_iter().take(10).collect();
                 return;
             }
+            if guard && found.routes == 0 && (found.locs.is_empty() || !cited.is_empty()) {
+                // Guards are judged on routes; with none, the code cannot say
+                // (a cited guard "not applied to any route" in code that
+                // serves no route says nothing).
+                c.reason =
+                    format!("{place} has no HTTP routes to judge {what} on; nothing decides it");
+                return;
+            }
             if guard && !cited.is_empty() {
                 let applied: Vec<&&Reference> = cited
                     .iter()
@@ -1431,10 +1438,6 @@ fn judge(
                 c.evidence = found.against.into_iter().take(10).collect();
             } else if found.locs.is_empty() && m.undecided.is_some() {
                 c.reason = m.undecided.clone().unwrap_or_default();
-            } else if guard && found.routes == 0 {
-                // Guards are judged on routes; with none, the code cannot say.
-                c.reason =
-                    format!("{place} has no HTTP routes to judge {what} on; nothing decides it");
             } else if found.locs.is_empty() {
                 c.status = "contradicted".into();
                 c.reason = format!("no {what} found in {place}");
