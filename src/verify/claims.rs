@@ -63,6 +63,10 @@ pub struct Prose {
     /// "flag", "environment variable", "set").
     #[serde(default)]
     pub setting_words: Vec<String>,
+    /// Words of a column or heading about controls: a row ID cited there
+    /// carries the cited row's claims.
+    #[serde(default)]
+    pub control_words: Vec<String>,
     /// Words that say a setting is off, or on, by default.
     #[serde(default)]
     pub default_phrases: Vec<String>,

@@ -224,6 +224,25 @@ fn plain_refs(
 /// "Mitigations", `U-2` under "Unmitigations"), the way such tables are cited.
 fn cited_rows(units: &[markdown::Unit], claims: &[Claim]) -> Vec<Claim> {
     let mut ids: std::collections::BTreeMap<String, u32> = Default::default();
+    // A citation carries a row's claims only where it cites a control: from
+    // a column about mitigations, or of a row in a section about them (an ID
+    // in a "Data flow" or "Crosses boundary" column names, it does not claim).
+    let control = |h: Option<&String>| {
+        h.is_some_and(|h| {
+            let h = h.to_lowercase();
+            claims::vocabulary()
+                .prose
+                .control_words
+                .iter()
+                .any(|w| h.contains(w.as_str()))
+        })
+    };
+    let mut control_rows: std::collections::BTreeSet<u32> = Default::default();
+    for u in units.iter().filter(|u| u.kind == "table_cell") {
+        if u.section.iter().any(|h| control(Some(h))) {
+            control_rows.insert(u.line);
+        }
+    }
     for u in units.iter().filter(|u| u.kind == "table_cell") {
         let id = u.text.trim();
         if u.row.as_deref() != Some(u.text.as_str())
@@ -267,6 +286,9 @@ fn cited_rows(units: &[markdown::Unit], claims: &[Claim]) -> Vec<Claim> {
         {
             let Some(&at) = ids.get(tok) else { continue };
             if at == u.line || !seen.insert(tok) {
+                continue;
+            }
+            if !control(u.column.as_ref()) && !control_rows.contains(&at) {
                 continue;
             }
             for c in by_line.get(&at).into_iter().flatten() {
