@@ -1021,4 +1021,11 @@ fn guards_in_code_without_routes_are_undecided() {
         c["reason"].as_str().unwrap().contains("no HTTP routes"),
         "{c}"
     );
+    // A mitigation named only in code (`yaml.safe_load()`) is a claim too.
+    let c = &v["documents"][0]["claims"][1];
+    assert_eq!(c["line"], 8);
+    assert_eq!(c["mitigation"], "safe_deserialisation");
+    assert_eq!(c["status"], "supported", "{c}");
+    assert_eq!(c["evidence"][0]["file"], "sdk/config.py");
+    assert_eq!(c["evidence"][0]["line"], 5);
 }

@@ -903,6 +903,7 @@ pub fn claims(
     text: &str,
     lead: Option<&str>,
     settings: &[(usize, super::settings::Named)],
+    codes: &[(usize, &str)],
     context: &str,
     section: &[String],
     line_at: &dyn Fn(usize) -> u32,
@@ -951,7 +952,24 @@ pub fn claims(
         let lead_advice = lead_reading == Some(Reading::Recommendation);
         let setting = setting_verdict(&t[a..b], a, b, settings, lead_advice, ev);
         let mut judged = false;
-        for (m, rel) in mentioned(&t[a..b]) {
+        // A code span naming a mitigation's code-shaped word (`yaml.safe_load()`)
+        // mentions that mitigation where it stands.
+        let mut found = mentioned(&t[a..b]);
+        for &(at, code) in codes.iter().filter(|(at, _)| *at >= a && *at < b) {
+            let code = code.to_lowercase();
+            for m in &v.mitigation {
+                if found.iter().any(|(x, _)| std::ptr::eq(*x, m)) {
+                    continue;
+                }
+                if m.words
+                    .iter()
+                    .any(|w| w.contains(['_', '.']) && code.contains(w.as_str()))
+                {
+                    found.push((m, at - a));
+                }
+            }
+        }
+        for (m, rel) in found {
             judged = true;
             let pos = a + rel;
             let sentence = &t[a..b];

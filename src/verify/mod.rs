@@ -470,10 +470,17 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                                 .iter()
                                 .filter_map(|c| settings::parse(&c.text).map(|n| (end, n))),
                         );
+                        let codes: Vec<(usize, &str)> = u
+                            .codes
+                            .iter()
+                            .zip(&holes)
+                            .map(|(c, h)| (*h, c.text.as_str()))
+                            .collect();
                         let cs = claims::claims(
                             &u.prose,
                             u.lead.as_deref(),
                             &named,
+                            &codes,
                             &u.context(),
                             &headings,
                             &|pos| u.line_at(pos),
