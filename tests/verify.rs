@@ -1028,4 +1028,10 @@ fn guards_in_code_without_routes_are_undecided() {
     assert_eq!(c["status"], "supported", "{c}");
     assert_eq!(c["evidence"][0]["file"], "sdk/config.py");
     assert_eq!(c["evidence"][0]["line"], 5);
+    // "**Rate limiting**: None." is an absence.
+    let c = &v["documents"][0]["claims"][2];
+    assert_eq!(c["line"], 10);
+    assert_eq!(c["mitigation"], "rate_limiting");
+    assert_eq!(c["polarity"], "absent", "{c}");
+    assert_eq!(c["status"], "supported", "{c}");
 }

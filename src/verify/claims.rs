@@ -1006,8 +1006,22 @@ pub fn claims(
                 .unwrap_or(0);
             let prefix = &before[word_start..];
             let negated_word = NEGATING_PREFIXES.contains(&prefix);
+            // "**Validation**: None." — a label answered with a negation.
+            let label_none = t[a..b].split_once(':').is_some_and(|(label, rest)| {
+                pos < a + label.len()
+                    && label.split_whitespace().count() <= 4
+                    && [
+                        "none", "no ", "no.", "not ", "n/a", "missing", "absent", "nothing",
+                    ]
+                    .iter()
+                    .any(|w| {
+                        rest.trim_start_matches(|c: char| !c.is_alphanumeric())
+                            .starts_with(w)
+                    })
+            });
             let absent = gap_section
                 || negated_word
+                || label_none
                 || text.contains("GAP")
                 || v.absence_words.iter().chain(&v.prose.weak_words).any(|w| {
                     w != "gap" && contains_word(clause, w.trim_end()) && clause.len() < 80
