@@ -205,7 +205,7 @@ impl<'a> Taint<'a> {
                     _ => {}
                 }
                 let receiver = receiver_of(&c.func);
-                let from_receiver = receiver.as_ref().is_some_and(|r| rec(r));
+                let from_receiver = receiver.as_ref().is_some_and(&rec);
                 // A look-up in server data returns server data, whatever
                 // request data chose the key.
                 if !from_receiver

@@ -899,11 +899,18 @@ fn under(section: &[String], words: &[String]) -> bool {
 /// its sentence, not at the start of its paragraph); `refs`: the references
 /// of the unit (or of its whole table row); `refs_in`: those cited inside a
 /// byte range of `text` (one sentence).
+/// A unit's prose and what it holds besides: the paragraph introducing its list,
+/// the settings its code names and its code spans, each at its place in the
+/// prose.
+pub struct Spans<'a> {
+    pub prose: &'a str,
+    pub lead: Option<&'a str>,
+    pub settings: &'a [(usize, super::settings::Named)],
+    pub codes: &'a [(usize, &'a str)],
+}
+
 pub fn claims(
-    text: &str,
-    lead: Option<&str>,
-    settings: &[(usize, super::settings::Named)],
-    codes: &[(usize, &str)],
+    spans: &Spans,
     context: &str,
     section: &[String],
     line_at: &dyn Fn(usize) -> u32,
@@ -911,6 +918,12 @@ pub fn claims(
     refs_in: &dyn Fn(usize, usize) -> Vec<Reference>,
     ev: &Evidence,
 ) -> Vec<Claim> {
+    let Spans {
+        prose: text,
+        lead,
+        settings,
+        codes,
+    } = *spans;
     let line = line_at(0);
     let v = vocabulary();
     if under(section, &v.prose.non_claim_sections) {

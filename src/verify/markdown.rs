@@ -285,10 +285,9 @@ pub fn units(src: &str) -> Vec<Unit> {
                     .or_else(|| leads.last().cloned().flatten());
                 leads.push(lead);
             }
-            Event::Start(Tag::CodeBlock(_)) => {
-                if pending_lead.take().is_some() {
-                    block_for = out.len().checked_sub(1);
-                }
+            Event::Start(Tag::CodeBlock(_)) if pending_lead.is_some() => {
+                pending_lead = None;
+                block_for = out.len().checked_sub(1);
             }
             Event::End(TagEnd::CodeBlock) => block_for = None,
             Event::Start(Tag::Table(_) | Tag::BlockQuote(_) | Tag::HtmlBlock) => {

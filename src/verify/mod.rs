@@ -477,10 +477,12 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                             .map(|(c, h)| (*h, c.text.as_str()))
                             .collect();
                         let cs = claims::claims(
-                            &u.prose,
-                            u.lead.as_deref(),
-                            &named,
-                            &codes,
+                            &claims::Spans {
+                                prose: &u.prose,
+                                lead: u.lead.as_deref(),
+                                settings: &named,
+                                codes: &codes,
+                            },
                             &u.context(),
                             &headings,
                             &|pos| u.line_at(pos),
