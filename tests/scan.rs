@@ -951,6 +951,8 @@ fn findings_are_proportionate_and_production_only() {
         // Request data read from the request itself; not the record a key
         // selects (a dict element, `.get`, an ORM query's `.first()`).
         "TS3003 error app/lookups.py:42",
+        // A look-up that falls back to the request's value returns it.
+        "TS3003 error app/lookups.py:49",
         // A credential-looking literal; the mask and the class path are not.
         "TS5001 error app/main.py:15",
         // Public by purpose: a note to confirm, and the missing limiter
@@ -983,6 +985,9 @@ fn findings_are_proportionate_and_production_only() {
         // `session.verify = False` holds for every request of the session.
         "TS4001 error app/tls.py:9",
         "TS4001 error app/tls.py:14",
+        // axum: `Path(name): Path<String>` binds request data; the directory
+        // in `State(st)` is the server's (:17).
+        "TS3003 error src/files.rs:12",
         // actix: the upload directory from `web::Data` state is server data
         // (:12); a header value that changes the path in place through
         // `set_file_name`, after an `if let` binding and before the name is

@@ -359,8 +359,22 @@ fn extract_inner(
             let mut w = ps.walk();
             for p in ps.named_children(&mut w) {
                 if node_kind(p) == "parameter" {
-                    let name = p
-                        .child_by_field_id(F.pattern.get())
+                    let pat = p.child_by_field_id(F.pattern.get());
+                    // `Path(name): Path<String>` binds `name`: an extractor
+                    // destructured to the one value it holds.
+                    let inner = pat
+                        .filter(|x| node_kind(*x) == "tuple_struct_pattern")
+                        .and_then(|x| {
+                            let mut w = x.walk();
+                            let ids: Vec<Node> = x
+                                .named_children(&mut w)
+                                .skip(1)
+                                .filter(|c| node_kind(*c) == "identifier")
+                                .collect();
+                            (ids.len() == 1 && x.named_child_count() == 2).then(|| ids[0])
+                        });
+                    let name = inner
+                        .or(pat)
                         .map(|x| text(x, src).to_string())
                         .unwrap_or_default();
                     params.push(Param {

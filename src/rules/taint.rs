@@ -213,7 +213,14 @@ impl<'a> Taint<'a> {
                     && crate::extract::method_name(&c.func)
                         .is_some_and(|m| self.lc.taint.lookup_methods.iter().any(|l| l == m))
                 {
-                    return false;
+                    // Only its key is chosen by request data; a default it
+                    // falls back to (`ALIASES.get(x, x)`) is returned as is.
+                    let m = crate::extract::method_name(&c.func).unwrap_or("");
+                    if !matches!(m, "get" | "pop" | "setdefault") {
+                        return false;
+                    }
+                    return c.positional(1).is_some_and(&rec)
+                        || c.kwarg("default").is_some_and(&rec);
                 }
                 from_receiver || c.args.iter().any(|a| rec(&a.value))
             }
