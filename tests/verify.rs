@@ -986,6 +986,14 @@ fn settings_are_judged_by_definition_and_default() {
             "38 local_ipc unverified | ",
             // What a standard prescribes is not a statement about the code.
             "39 local_ipc not_judged | ",
+            // A value written in code (`False`) is the setting's own; only the
+            // clause that states the default counts ("… and cannot be turned
+            // off" is not it); a one-word setting; a default stated of
+            // something other than the setting the sentence names (line 46)
+            // is no claim about that setting.
+            "43 setting contradicted | svc/config.py:13",
+            "44 setting supported | svc/config.py:13",
+            "45 setting supported | svc/config.py:16",
         ]
     );
 }

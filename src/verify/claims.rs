@@ -963,7 +963,7 @@ pub fn claims(
         // Past the sentence and its terminator (ASCII: a char boundary).
         from = if b < t.len() { b + 1 } else { t.len() };
         let lead_advice = lead_reading == Some(Reading::Recommendation);
-        let setting = setting_verdict(&t[a..b], a, b, settings, lead_advice, ev);
+        let setting = setting_verdict(&t[a..b], a, b, settings, codes, lead_advice, ev);
         let mut judged = false;
         // A code span naming a mitigation's code-shaped word (`yaml.safe_load()`)
         // mentions that mitigation where it stands.
@@ -1125,29 +1125,81 @@ fn setting_verdict(
     a: usize,
     b: usize,
     settings: &[(usize, super::settings::Named)],
+    codes: &[(usize, &str)],
     lead_advice: bool,
     ev: &Evidence,
 ) -> Option<(String, String, Vec<Location>)> {
     use super::settings::{find, Default};
     let p = &vocabulary().prose;
-    if !p.setting_words.iter().any(|w| whole_word(sentence, w)) {
+    // The clause that states a default: from the separator before the
+    // phrase to the one after it ("enabled by default and cannot be turned
+    // off": the first clause; "on by default unless `X` is set": not `X`).
+    let phrase = p
+        .default_phrases
+        .iter()
+        .filter_map(|w| {
+            sentence
+                .match_indices(w.as_str())
+                .find(|(i, _)| {
+                    let before = sentence[..*i].chars().last();
+                    let after = sentence[*i + w.len()..].chars().next();
+                    before.is_none_or(|c| !c.is_alphanumeric())
+                        && after.is_none_or(|c| !c.is_alphanumeric())
+                })
+                .map(|(i, _)| (i, i + w.len()))
+        })
+        .min();
+    if phrase.is_none() && !p.setting_words.iter().any(|w| whole_word(sentence, w)) {
         return None;
     }
-    let about_default = p.default_phrases.iter().any(|w| whole_word(sentence, w));
+    let about_default = phrase.is_some();
     // Advice that names a setting ("administrators must ensure `X` ...") is
     // not a claim that it exists; a stated default is a fact either way.
     if !about_default && (lead_advice || read_sentence(sentence) != Reading::Claim) {
         return None;
     }
-    let own: Vec<&super::settings::Named> = settings
+    let (ca, cb) = match phrase {
+        Some((i, j)) => {
+            // Not commas: lists ("the proxy, hub, and servers") are one clause.
+            const SEPS: [&str; 7] = [
+                ";", " but ", " unless ", " except ", " while ", " and can", ", so ",
+            ];
+            let before = SEPS
+                .iter()
+                .filter_map(|s| sentence[..i].rfind(s).map(|x| x + s.len()))
+                .max()
+                .unwrap_or(0);
+            let after = SEPS
+                .iter()
+                .filter_map(|s| sentence[j..].find(s).map(|x| j + x))
+                .min()
+                .unwrap_or(sentence.len());
+            (a + before, a + after)
+        }
+        None => (a, b),
+    };
+    let in_sentence: Vec<&super::settings::Named> = settings
         .iter()
         .filter(|(p, _)| *p >= a && *p < b)
         .map(|(_, n)| n)
         .collect();
-    let named = if own.is_empty() && about_default {
+    let in_clause: Vec<&super::settings::Named> = settings
+        .iter()
+        .filter(|(p, _)| *p >= ca && *p < cb)
+        .map(|(_, n)| n)
+        .collect();
+    // A default stated of a setting the clause does not name: the unit's
+    // setting when the sentence names none ("By default ... unencrypted.
+    // Setting `internal_ssl` ..."); none when it names another one.
+    let borrowed = about_default && in_clause.is_empty();
+    let named: Vec<&super::settings::Named> = if !about_default {
+        in_sentence
+    } else if !in_clause.is_empty() {
+        in_clause
+    } else if in_sentence.is_empty() {
         settings.iter().map(|(_, n)| n).take(1).collect()
     } else {
-        own
+        vec![]
     };
     let (n, d) = named.iter().find_map(|n| {
         let mut cache = ev.settings.borrow_mut();
@@ -1165,18 +1217,47 @@ fn setting_verdict(
             evidence,
         ));
     }
-    let word = |ws: &[String]| ws.iter().any(|w| whole_word(sentence, w));
-    let says = if word(&p.default_off_words) {
-        Default::Off
-    } else if word(&p.default_on_words) {
-        Default::On
-    } else {
-        Default::Unknown
-    };
-    // `disable_x` on by default means x off.
-    let inverted = ["disable", "no_", "skip_"]
+    let clause = &sentence[ca - a..cb - a];
+    // A value the clause writes in code (`True`, `0`) is the setting's own.
+    let stated = codes
         .iter()
-        .any(|w| n.name.to_lowercase().starts_with(w));
+        .filter(|(at, _)| *at >= ca && *at < cb)
+        .find_map(|(_, c)| {
+            match c
+                .trim()
+                .trim_matches(['"', '\''])
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "true" | "1" | "on" | "yes" => Some(Default::On),
+                "false" | "0" | "off" | "no" | "none" | "" => Some(Default::Off),
+                _ => None,
+            }
+        });
+    let word = |ws: &[String]| ws.iter().any(|w| whole_word(clause, w));
+    let says = stated.unwrap_or_else(|| {
+        // "not disabled" is on: negated off-words are on-words.
+        if p.default_on_words
+            .iter()
+            .any(|w| w.starts_with("not ") && whole_word(clause, w))
+        {
+            Default::On
+        } else if word(&p.default_off_words) {
+            Default::Off
+        } else if word(&p.default_on_words) {
+            Default::On
+        } else {
+            Default::Unknown
+        }
+    });
+    // Words about the feature a `disable_x` setting turns off ("user config
+    // is loaded by default") speak of x; a value stated of the setting
+    // itself does not.
+    let inverted = borrowed
+        && stated.is_none()
+        && ["disable", "no_", "skip_"]
+            .iter()
+            .any(|w| n.name.to_lowercase().starts_with(w));
     let has = match (d.default, inverted) {
         (Default::On, true) => Default::Off,
         (Default::Off, true) => Default::On,
@@ -1185,24 +1266,32 @@ fn setting_verdict(
     let shown = |x: Default| match x {
         Default::On => "on",
         Default::Off => "off",
-        Default::Unknown => "not a literal",
+        Default::Unknown => "neither on nor off",
+    };
+    let literal = match &d.literal {
+        Some(l) => format!("{} defaults to {l}", d.what),
+        None => format!("{} has no literal default", d.what),
     };
     match (says, has) {
-        (Default::Unknown, _) | (_, Default::Unknown) => Some((
+        (Default::Unknown, Default::Unknown) | (_, Default::Unknown) => Some((
             "unverified".into(),
-            format!("{} is defined, but its default is {}", d.what, shown(has)),
+            format!("{literal}: the code does not say whether it is on or off by default"),
+            evidence,
+        )),
+        (Default::Unknown, _) => Some((
+            "unverified".into(),
+            format!("{literal}; the sentence does not say on or off"),
             evidence,
         )),
         (s, h) if s == h => Some((
             "supported".into(),
-            format!("{} is {} by default in the code", d.what, shown(h)),
+            format!("{literal} in the code ({} by default)", shown(h)),
             evidence,
         )),
         (s, h) => Some((
             "contradicted".into(),
             format!(
-                "the document says {} is {} by default; the code makes it {}",
-                d.what,
+                "the document says {} by default; {literal} in the code ({})",
                 shown(s),
                 shown(h)
             ),

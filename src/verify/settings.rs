@@ -39,6 +39,8 @@ pub enum Default {
 pub struct Defined {
     pub at: Location,
     pub default: Default,
+    /// The default as written (`False`, `""`), when it is a literal.
+    pub literal: Option<String>,
     /// `Class.name` or the variable's name, as found.
     pub what: String,
 }
@@ -82,8 +84,12 @@ pub fn parse(code: &str) -> Option<Named> {
         .then(|| parts[parts.len() - 2].to_string())
         .filter(|c| c.chars().next().is_some_and(|c| c.is_ascii_uppercase()));
     let env = parts.len() == 1 && env_shaped(&name);
-    // A bare lower-case word is a setting only when it is a compound name.
-    if !assigned && class.is_none() && !env && !name.contains('_') {
+    // A bare capitalised word is a class or a type, not a setting.
+    if !assigned
+        && class.is_none()
+        && !env
+        && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+    {
         return None;
     }
     if parts.len() > 2 && class.is_none() {
@@ -108,16 +114,16 @@ fn truth(e: &Expr) -> Default {
             }
         }
         Expr::NoneLit => Default::Off,
-        Expr::Num(n) => {
-            if n.trim_start_matches(['0', '.']).is_empty() {
-                Default::Off
-            } else {
-                Default::On
-            }
-        }
+        // Only values that read as on or off: `1024` is a size, not a switch.
+        Expr::Num(n) => match n.as_str() {
+            "0" | "0.0" => Default::Off,
+            "1" => Default::On,
+            _ => Default::Unknown,
+        },
         Expr::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
             "" | "0" | "false" | "no" | "off" | "n" => Default::Off,
-            _ => Default::On,
+            "1" | "true" | "yes" | "on" | "y" => Default::On,
+            _ => Default::Unknown,
         },
         Expr::List(v) if v.is_empty() => Default::Off,
         Expr::Dict(v) if v.is_empty() => Default::Off,
@@ -132,10 +138,11 @@ fn truth(e: &Expr) -> Default {
     }
 }
 
-/// The default of a class attribute's value: the literal itself, or the first
-/// argument (or `default_value=`/`default=`) of the trait or field it is
-/// built with (`Bool(False, help=...).tag(config=True)`, `Field(default=...)`).
-fn default_of(v: &Expr) -> Default {
+/// The expression that gives a class attribute's default: the literal
+/// itself, or the first argument (or `default_value=`/`default=`) of the
+/// trait or field it is built with (`Bool(False, help=...).tag(config=True)`,
+/// `Field(default=...)`). `Err(d)`: no such expression, the default is `d`.
+fn default_expr(v: &Expr) -> Result<&Expr, Default> {
     let mut v = v;
     // `.tag(config=True)` and similar chained calls keep the inner value.
     while let Expr::Call(c) = v {
@@ -154,26 +161,49 @@ fn default_of(v: &Expr) -> Default {
                 .iter()
                 .find(|a| matches!(a.name.as_deref(), Some("default_value" | "default")))
             {
-                return truth(&a.value);
+                return Ok(&a.value);
             }
             match c.args.iter().find(|a| a.name.is_none()) {
-                Some(a) => truth(&a.value),
+                Some(a) => Ok(&a.value),
                 // `Bool()`: traitlets' own default is falsy for every trait type.
                 None if c
                     .args
                     .iter()
                     .all(|a| a.name.as_deref() != Some("default_factory")) =>
                 {
-                    Default::Off
+                    Err(Default::Off)
                 }
-                None => Default::Unknown,
+                None => Err(Default::Unknown),
             }
         }
-        e => truth(e),
+        e => Ok(e),
     }
 }
 
-/// Where the production code defines `n`, and its default.
+/// A default from its expression: its truth, and the literal as written.
+fn judged(e: Result<&Expr, Default>) -> (Default, Option<String>) {
+    match e {
+        Ok(e) => {
+            let literal = matches!(
+                e,
+                Expr::Bool(_) | Expr::Num(_) | Expr::Str(_) | Expr::NoneLit
+            )
+            .then(|| match e {
+                Expr::Str(s) => format!("{s:?}"),
+                Expr::Bool(true) => "True".into(),
+                Expr::Bool(false) => "False".into(),
+                Expr::NoneLit => "None".into(),
+                other => other.display(),
+            });
+            (truth(e), literal)
+        }
+        Err(d) => (d, None),
+    }
+}
+
+/// Where the production code defines `n`, and its default. A name defined
+/// in several classes with different defaults (and no class named) has no
+/// one default.
 pub fn find(idx: &Index, n: &Named) -> Option<Defined> {
     let files = || idx.files.iter().filter(|f| f.scope == Scope::Production);
     if n.env {
@@ -188,14 +218,15 @@ pub fn find(idx: &Index, n: &Named) -> Option<Defined> {
                 if positional.first().and_then(|e| e.as_str()) != Some(n.name.as_str()) {
                     continue;
                 }
-                let default = call
+                let given = call
                     .args
                     .iter()
                     .find(|a| a.name.as_deref() == Some("default"))
                     .map(|a| &a.value)
-                    .or(positional.get(1).copied())
-                    .map(truth)
-                    .unwrap_or_else(|| {
+                    .or(positional.get(1).copied());
+                let (default, literal) = match given {
+                    Some(e) => judged(Ok(e)),
+                    None => {
                         // `os.environ.get("X")` / `os.getenv("X")`: unset is None.
                         let callee = match &call.func {
                             Expr::Name(s, _) => s.as_str(),
@@ -203,17 +234,19 @@ pub fn find(idx: &Index, n: &Named) -> Option<Defined> {
                             _ => "",
                         };
                         if callee.ends_with("get") || callee.ends_with("getenv") {
-                            Default::Off
+                            (Default::Off, Some("unset".into()))
                         } else {
-                            Default::Unknown
+                            (Default::Unknown, None)
                         }
-                    });
+                    }
+                };
                 return Some(Defined {
                     at: Location {
                         file: f.path.clone(),
                         line: call.pos.line,
                     },
                     default,
+                    literal,
                     what: n.name.clone(),
                 });
             }
@@ -224,13 +257,15 @@ pub fn find(idx: &Index, n: &Named) -> Option<Defined> {
                         line: s.pos.line,
                     },
                     default: Default::Unknown,
+                    literal: None,
                     what: n.name.clone(),
                 });
             }
         }
     }
-    // A class attribute: in the class the document names first, else in any class.
-    let mut any: Option<Defined> = None;
+    // A class attribute: in the class the document names, else in any class.
+    let mut named: Option<Defined> = None;
+    let mut all: Vec<Defined> = vec![];
     for f in files() {
         for d in &f.defs {
             if d.kind != DefKind::Class {
@@ -242,23 +277,20 @@ pub fn find(idx: &Index, n: &Named) -> Option<Defined> {
                 if a.target != n.name {
                     continue;
                 }
+                let (default, literal) = judged(default_expr(&a.value));
                 let found = Defined {
                     at: Location {
                         file: f.path.clone(),
                         line: a.pos.line,
                     },
-                    default: default_of(&a.value),
+                    default,
+                    literal,
                     what: format!("{class}.{}", n.name),
                 };
-                match &n.class {
-                    Some(c) if c == class => return Some(found),
-                    Some(_) => {
-                        if any.is_none() {
-                            any = Some(found);
-                        }
-                    }
-                    None => return Some(found),
+                if n.class.as_deref() == Some(class) && named.is_none() {
+                    named = Some(found.clone());
                 }
+                all.push(found);
             }
         }
         // A module-level constant (Django settings).
@@ -268,18 +300,33 @@ pub fn find(idx: &Index, n: &Named) -> Option<Defined> {
                 .iter()
                 .find(|a| a.scope.is_none() && a.target == n.name)
             {
-                return Some(Defined {
+                let (default, literal) = judged(default_expr(&a.value));
+                all.push(Defined {
                     at: Location {
                         file: f.path.clone(),
                         line: a.pos.line,
                     },
-                    default: default_of(&a.value),
+                    default,
+                    literal,
                     what: n.name.clone(),
                 });
             }
         }
     }
-    any
+    if named.is_some() {
+        return named;
+    }
+    let mut first = all.first()?.clone();
+    if all.iter().any(|d| d.default != first.default) {
+        first.default = Default::Unknown;
+        first.literal = None;
+        first.what = format!(
+            "{} (defined in {} places with different defaults)",
+            first.what,
+            all.len()
+        );
+    }
+    Some(first)
 }
 
 #[cfg(test)]
@@ -295,7 +342,8 @@ mod tests {
         let e = parse("APP_ALLOW_TOKEN_IN_URL=0").unwrap();
         assert!(e.env && e.assigned);
         assert!(parse("internal_ssl").is_some());
-        assert!(parse("ssl").is_none(), "a bare word is not a setting");
+        assert!(parse("debug").is_some(), "a one-word setting in code");
+        assert!(parse("Spawner").is_none(), "a class is not a setting");
         assert!(parse("os.path.join(a, b)").is_none());
         assert!(parse("a == b").is_none());
         assert!(parse("frame-ancestors: 'none'").is_none());
