@@ -620,6 +620,38 @@ impl<'a> Classifier<'a> {
         }
     }
 
+    /// The same defaults for a function view of the framework (DRF's
+    /// `@api_view`): a decorator of the framework marks it, one named like the
+    /// spec's attribute (`@permission_classes([...])`) replaces the default.
+    fn function_view_defaults(&self, f: usize, d: usize, out: &mut Vec<Guard>) {
+        let file = &self.idx.files[f];
+        let def = &file.defs[d];
+        for spec in &self.lc(f).guards.settings_defaults {
+            let mut framework = false;
+            let mut own = false;
+            for dec in &def.decorators {
+                let func = match dec {
+                    Expr::Call(c) => &c.func,
+                    other => other,
+                };
+                if let Some(Target::External(q)) = self.idx.resolve_expr(f, def.parent, func) {
+                    if spec.bases.iter().any(|p| q.starts_with(p.as_str())) {
+                        framework = true;
+                        own |= q.rsplit('.').next() == Some(spec.attr.as_str());
+                    }
+                }
+            }
+            if framework && !own {
+                for (sf, v) in self.setting_values(spec) {
+                    let Expr::Name(path, _) = &v else { continue };
+                    if let Some(t) = self.idx.resolve_qualified(path, 0) {
+                        self.classify_target(sf, None, &v, None, &t, &spec.via, 0, out);
+                    }
+                }
+            }
+        }
+    }
+
     /// Does the class hierarchy of `c` have a base of the spec's framework,
     /// and does any class in it set the spec's attribute?
     fn hierarchy(
@@ -743,6 +775,7 @@ impl<'a> Classifier<'a> {
             self.class_guards(f, d, 0, &mut out);
             self.settings_defaults(f, d, &mut out);
         } else {
+            self.function_view_defaults(f, d, &mut out);
             // Checks in the handler's own body, before its first sink.
             let stop = self.first_sink(f, d);
             for g in self.sum.in_handler(f, d, stop) {
