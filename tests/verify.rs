@@ -1042,4 +1042,10 @@ fn guards_in_code_without_routes_are_undecided() {
     assert_eq!(c["mitigation"], "rate_limiting");
     assert_eq!(c["polarity"], "absent", "{c}");
     assert_eq!(c["status"], "supported", "{c}");
+    // A process run with `timeout=` is a timeout in the file the sentence cites.
+    let c = &v["documents"][0]["claims"][3];
+    assert_eq!(c["line"], 12);
+    assert_eq!(c["mitigation"], "timeouts");
+    assert_eq!(c["status"], "supported", "{c}");
+    assert_eq!(c["evidence"][0]["file"], "sdk/runner.py");
 }

@@ -586,11 +586,13 @@ impl<'a> Evidence<'a> {
                 for x in self
                     .facts
                     .iter()
-                    .filter(|x| x.kind == "network_out" && on(x))
+                    .filter(|x| matches!(x.kind, "network_out" | "process_exec") && on(x))
                 {
                     if x.flags.contains_key("timeout") {
                         f.locs.push(loc(x));
-                    } else {
+                    } else if x.kind == "network_out" {
+                        // A process run without one is not a call left
+                        // hanging on a peer: only outbound calls go against.
                         f.against.push(loc(x));
                     }
                 }
