@@ -1049,3 +1049,34 @@ fn guards_in_code_without_routes_are_undecided() {
     assert_eq!(c["status"], "supported", "{c}");
     assert_eq!(c["evidence"][0]["file"], "sdk/runner.py");
 }
+
+/// A threat model inside one package of a monorepo (the nearest directory
+/// with a manifest) is judged on that package: another package's logger
+/// does not contradict "no audit logging".
+#[test]
+fn claims_are_judged_on_the_documents_package() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify_monorepo");
+    let doc = root.join("libs/sdk/THREAT_MODEL.md");
+    let out = run(&[
+        "verify",
+        doc.to_str().unwrap(),
+        "--repo",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &v["documents"][0]["claims"][0];
+    assert_eq!(c["mitigation"], "audit_logging");
+    assert_eq!(c["polarity"], "absent");
+    assert_eq!(c["status"], "supported", "{c}");
+    assert!(c["reason"].as_str().unwrap().contains("libs/sdk"), "{c}");
+}

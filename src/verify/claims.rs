@@ -162,7 +162,11 @@ pub struct Evidence<'a> {
     pub pins: Vec<(String, Vec<String>)>,
     /// The application as a whole: its entry points and what they call
     /// (`None` inside: a library with no entry point).
-    pub app: std::cell::OnceCell<Option<std::rc::Rc<Element>>>,
+    pub app: std::cell::RefCell<BTreeMap<Option<String>, Option<std::rc::Rc<Element>>>>,
+    /// The package the document being verified belongs to (`libs/sdk/`, the
+    /// nearest directory above it with a manifest), when it is not the whole
+    /// repository: claims that name no code are judged on it.
+    pub package: std::cell::RefCell<Option<String>>,
     /// Settings already looked up (a document names the same ones often).
     pub settings: std::cell::RefCell<
         rustc_hash::FxHashMap<super::settings::Named, Option<super::settings::Defined>>,
@@ -337,25 +341,47 @@ impl<'a> Evidence<'a> {
     /// The application: every entry point (routes, CLI commands, scheduled
     /// jobs, plugins, `main`) and the functions they reach. A mitigation
     /// that nothing reaches from here is defined, not wired.
+    /// Is a repository file inside the document's package (every file when
+    /// the document belongs to the whole repository)?
+    pub fn in_package(&self, file: &str) -> bool {
+        self.package
+            .borrow()
+            .as_deref()
+            .is_none_or(|p| file.starts_with(p))
+    }
+
     pub fn app(&self) -> Option<std::rc::Rc<Element>> {
-        self.app
-            .get_or_init(|| {
+        let key = self.package.borrow().clone();
+        if let Some(a) = self.app.borrow().get(&key) {
+            return a.clone();
+        }
+        let a = self.compute_app();
+        self.app.borrow_mut().insert(key, a.clone());
+        a
+    }
+
+    fn compute_app(&self) -> Option<std::rc::Rc<Element>> {
+        {
+            {
                 let cat = crate::catalog::Catalog::builtin();
                 let mut roots: Vec<String> = self
                     .routes
                     .iter()
+                    .filter(|r| self.in_package(&r.file))
                     .filter_map(|r| r.handler.clone())
                     .collect();
                 roots.extend(
                     self.graph
                         .decorated_entries(cat)
                         .into_iter()
+                        .filter(|(_, n, _, _)| self.in_package(&self.symbols.idx.files[n.0].path))
                         .map(|(_, n, _, _)| self.graph.symbol(n)),
                 );
                 roots.extend(
                     self.extra
                         .iter()
                         .filter(|f| matches!(f.kind, "cli" | "scheduled" | "plugin"))
+                        .filter(|f| self.in_package(&f.file))
                         .filter_map(|f| f.function.clone()),
                 );
                 roots.sort();
@@ -381,6 +407,7 @@ impl<'a> Evidence<'a> {
                     .idx
                     .files
                     .iter()
+                    .filter(|f| self.in_package(&f.path))
                     .map(|f| {
                         f.defs
                             .iter()
@@ -391,13 +418,21 @@ impl<'a> Evidence<'a> {
                 if (functions.len() as f64) < MIN_REACHED * total as f64 {
                     return None;
                 }
+                let name = match self.package.borrow().as_deref() {
+                    Some(p) => format!(
+                        "the {} entry points of {}",
+                        roots.len(),
+                        p.trim_end_matches('/')
+                    ),
+                    None => format!("the application's {} entry points", roots.len()),
+                };
                 Some(std::rc::Rc::new(Element {
-                    name: format!("the application's {} entry points", roots.len()),
+                    name,
                     files: Default::default(),
                     functions,
                 }))
-            })
-            .clone()
+            }
+        }
     }
 
     /// The element a claim is about: the production files its unit's
@@ -527,7 +562,7 @@ struct Found {
 
 impl<'a> Evidence<'a> {
     fn gather(&self, kind: &str, scope: &Scope, el: Option<&Element>) -> Found {
-        let on = |x: &Fact| el.is_none_or(|e| e.has(x));
+        let on = |x: &Fact| el.is_none_or(|e| e.has(x)) && self.in_package(&x.file);
         let mut f = Found {
             locs: vec![],
             against: vec![],
@@ -1477,7 +1512,10 @@ fn judge(
     let place = match el {
         Some(e) => e.describe(),
         None if guard => scope.describe(),
-        None => "the repository".to_string(),
+        None => match ev.package.borrow().as_deref() {
+            Some(p) => p.trim_end_matches('/').to_string(),
+            None => "the repository".to_string(),
+        },
     };
     match c.polarity.as_str() {
         "not_applicable" => {

@@ -340,6 +340,36 @@ fn pins(scan: &Scan, idx: &Index, symbols: &Symbols) -> Vec<(String, Vec<String>
         .collect()
 }
 
+/// The package a document inside the repository belongs to: the nearest
+/// directory above it, below the root, with a manifest (`pyproject.toml`,
+/// `setup.py`, `Cargo.toml`, `package.json`) and production code of its own
+/// (`libs/sdk/`). `None`: the document is about the whole repository.
+fn package_of(doc: &Path, root: &Path, idx: &Index) -> Option<String> {
+    let root = root.canonicalize().ok()?;
+    let doc = doc.canonicalize().ok()?;
+    let mut dir = doc.parent()?;
+    while dir.starts_with(&root) && dir != root {
+        let manifest = ["pyproject.toml", "setup.py", "Cargo.toml", "package.json"]
+            .iter()
+            .any(|m| dir.join(m).is_file());
+        if manifest {
+            let rel = dir
+                .strip_prefix(&root)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
+            let prefix = format!("{rel}/");
+            let has_code = idx
+                .files
+                .iter()
+                .any(|f| f.path.starts_with(&prefix) && f.scope == crate::scope::Scope::Production);
+            return has_code.then_some(prefix);
+        }
+        dir = dir.parent()?;
+    }
+    None
+}
+
 /// Verify documents (already read) against a scanned repository.
 pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
     let idx = Index::build(scan);
@@ -378,11 +408,13 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
         graph: graph.unwrap_or_else(|| crate::model::callgraph::CallGraph::new(&idx)),
         elements: Default::default(),
         app: Default::default(),
+        package: Default::default(),
         settings: Default::default(),
         pins: pins(scan, &idx, &symbols),
     };
     let mut documents = vec![];
     for (path, doc) in docs {
+        *ev.package.borrow_mut() = package_of(path, &scan.root, &idx);
         let doc_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut g = Gathered::default();
         let mut tm7_summary = None;
