@@ -1048,6 +1048,13 @@ fn guards_in_code_without_routes_are_undecided() {
     assert_eq!(c["mitigation"], "timeouts");
     assert_eq!(c["status"], "supported", "{c}");
     assert_eq!(c["evidence"][0]["file"], "sdk/runner.py");
+    // A size compared before a raise is a size limit, by behaviour.
+    let c = &v["documents"][0]["claims"][4];
+    assert_eq!(c["line"], 14);
+    assert_eq!(c["mitigation"], "size_limits");
+    assert_eq!(c["status"], "supported", "{c}");
+    assert_eq!(c["evidence"][0]["file"], "sdk/config.py");
+    assert_eq!(c["evidence"][0]["line"], 12);
 }
 
 /// A threat model inside one package of a monorepo (the nearest directory

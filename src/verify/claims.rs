@@ -34,6 +34,10 @@ pub struct Behaviour {
     /// Methods a web framework calls to check a request's CSRF token: a class
     /// that defines one implements its own CSRF check (`csrf_protection`).
     pub csrf_hooks: Vec<String>,
+    /// Calls and attributes that measure a size (`len`, `st_size`): a
+    /// rejecting comparison of one is `size_check` evidence.
+    #[serde(default)]
+    pub size_measures: Vec<String>,
 }
 
 /// Sentences that are not claims about the code, and claims the code cannot decide.
@@ -265,6 +269,60 @@ pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
                 let mut fact = Fact::new("input_validation", f, b.pos);
                 fact.function = Some(idx.def_symbol(fi, scope));
                 fact.via = Some("rejecting branch".into());
+                out.push(fact);
+            }
+        }
+    }
+    out.extend(size_checks(idx, &rejects));
+    out
+}
+
+/// Size limits by behaviour: a branch that compares a size (`len(x)`,
+/// `x.len()`, `.size`, `.st_size`, `content_length`: `[behaviour]
+/// size_measures`) and whose block rejects, in production code.
+fn size_checks(
+    idx: &crate::link::Index,
+    rejects: &dyn Fn(&crate::extract::Stmt) -> bool,
+) -> Vec<Fact> {
+    use crate::extract::{Expr, StmtKind};
+    let measures = &vocabulary().behaviour.size_measures;
+    let is_measure = |e: &Expr| match e {
+        Expr::Call(c) => {
+            let callee = c.func.display();
+            let leaf = callee.rsplit(['.', ':']).next().unwrap_or("");
+            measures.iter().any(|m| m == leaf)
+        }
+        Expr::Name(n, _) | Expr::Attr(_, n, _) => {
+            let leaf = n.rsplit(['.', ':']).next().unwrap_or("");
+            measures.iter().any(|m| m == leaf)
+        }
+        _ => false,
+    };
+    let mut out = vec![];
+    for (fi, f) in idx.files.iter().enumerate() {
+        if f.scope != crate::scope::Scope::Production {
+            continue;
+        }
+        for (i, b) in f.stmts.iter().enumerate() {
+            let (StmtKind::Branch, Some((start, end))) = (&b.kind, b.body) else {
+                continue;
+            };
+            let Expr::Mix(parts) = &b.value else { continue };
+            if !parts.iter().any(is_measure) {
+                continue;
+            }
+            let inside = |p: crate::extract::Pos| {
+                (p.line, p.column) >= (start.line, start.column)
+                    && (p.line, p.column) < (end.line, end.column)
+            };
+            if f.stmts[i + 1..]
+                .iter()
+                .take_while(|s| inside(s.pos))
+                .any(|s| s.scope == b.scope && rejects(s))
+            {
+                let mut fact = Fact::new("size_check", f, b.pos);
+                fact.function = b.scope.map(|sc| idx.def_symbol(fi, sc));
+                fact.via = Some("rejecting size comparison".into());
                 out.push(fact);
             }
         }
