@@ -994,6 +994,8 @@ fn settings_are_judged_by_definition_and_default() {
             "43 setting contradicted | svc/config.py:13",
             "44 setting supported | svc/config.py:13",
             "45 setting supported | svc/config.py:16",
+            // A keyword parameter's default when no attribute defines it.
+            "47 setting contradicted | svc/config.py:22",
         ]
     );
 }

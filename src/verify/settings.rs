@@ -316,6 +316,34 @@ pub fn find(idx: &Index, n: &Named) -> Option<Defined> {
     if named.is_some() {
         return named;
     }
+    // Else a keyword parameter's default (`def __init__(self, virtual_mode:
+    // bool = True)`), in a function of the class the document names when it
+    // names one.
+    if all.is_empty() && !n.env {
+        for f in files() {
+            for d in f.defs.iter().filter(|d| d.kind == DefKind::Function) {
+                let class = d
+                    .parent
+                    .map(|p| f.defs[p].name.rsplit('.').next().unwrap_or(""));
+                if n.class.is_some() && class != n.class.as_deref() {
+                    continue;
+                }
+                for p in d.params.iter().filter(|p| p.name == n.name) {
+                    let Some(v) = &p.default else { continue };
+                    let (default, literal) = judged(Ok(v));
+                    all.push(Defined {
+                        at: Location {
+                            file: f.path.clone(),
+                            line: d.pos.line,
+                        },
+                        default,
+                        literal,
+                        what: format!("{}({}=…)", d.name, n.name),
+                    });
+                }
+            }
+        }
+    }
     let mut first = all.first()?.clone();
     if all.iter().any(|d| d.default != first.default) {
         first.default = Default::Unknown;
