@@ -929,25 +929,7 @@ fn references_resolve_like_a_reviewer_reads_them() {
 /// requirements lists and future intent are not claims.
 #[test]
 fn settings_are_judged_by_definition_and_default() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify_claims");
-    let doc = root.join("docs/settings.md");
-    let out = run(&[
-        "verify",
-        doc.to_str().unwrap(),
-        "--repo",
-        root.to_str().unwrap(),
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = verify_ok("tests/fixtures/verify_claims", "docs/settings.md");
     let got: Vec<String> = v["documents"][0]["claims"]
         .as_array()
         .unwrap()
@@ -1004,25 +986,7 @@ fn settings_are_judged_by_definition_and_default() {
 /// nothing there, so the claim is unverified with that reason.
 #[test]
 fn guards_in_code_without_routes_are_undecided() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify_library");
-    let doc = root.join("docs/threat-model.md");
-    let out = run(&[
-        "verify",
-        doc.to_str().unwrap(),
-        "--repo",
-        root.to_str().unwrap(),
-        "--format",
-        "json",
-        "--fail-on",
-        "never",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = verify_ok("tests/fixtures/verify_library", "docs/threat-model.md");
     let c = &v["documents"][0]["claims"][0];
     assert_eq!(c["line"], 7);
     assert_eq!(c["mitigation"], "authentication");
@@ -1064,8 +1028,19 @@ fn guards_in_code_without_routes_are_undecided() {
 /// does not contradict "no audit logging".
 #[test]
 fn claims_are_judged_on_the_documents_package() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify_monorepo");
-    let doc = root.join("libs/sdk/THREAT_MODEL.md");
+    let v = verify_ok("tests/fixtures/verify_monorepo", "libs/sdk/THREAT_MODEL.md");
+    let c = &v["documents"][0]["claims"][0];
+    assert_eq!(c["mitigation"], "audit_logging");
+    assert_eq!(c["polarity"], "absent");
+    assert_eq!(c["status"], "supported", "{c}");
+    assert!(c["reason"].as_str().unwrap().contains("libs/sdk"), "{c}");
+}
+
+/// `verify DOC --repo FIXTURE --format json --fail-on never` on a fixture
+/// repository: exit 0 and its JSON.
+fn verify_ok(fixture: &str, doc: &str) -> Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+    let doc = root.join(doc);
     let out = run(&[
         "verify",
         doc.to_str().unwrap(),
@@ -1082,10 +1057,5 @@ fn claims_are_judged_on_the_documents_package() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let c = &v["documents"][0]["claims"][0];
-    assert_eq!(c["mitigation"], "audit_logging");
-    assert_eq!(c["polarity"], "absent");
-    assert_eq!(c["status"], "supported", "{c}");
-    assert!(c["reason"].as_str().unwrap().contains("libs/sdk"), "{c}");
+    serde_json::from_slice(&out.stdout).unwrap()
 }

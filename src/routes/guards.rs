@@ -611,12 +611,7 @@ impl<'a> Classifier<'a> {
             if !framework || own {
                 continue;
             }
-            for (sf, v) in self.setting_values(spec) {
-                let Expr::Name(path, _) = &v else { continue };
-                if let Some(t) = self.idx.resolve_qualified(path, 0) {
-                    self.classify_target(sf, None, &v, None, &t, &spec.via, 0, out);
-                }
-            }
+            self.classify_setting_values(spec, out);
         }
     }
 
@@ -642,12 +637,7 @@ impl<'a> Classifier<'a> {
                 }
             }
             if framework && !own {
-                for (sf, v) in self.setting_values(spec) {
-                    let Expr::Name(path, _) = &v else { continue };
-                    if let Some(t) = self.idx.resolve_qualified(path, 0) {
-                        self.classify_target(sf, None, &v, None, &t, &spec.via, 0, out);
-                    }
-                }
+                self.classify_setting_values(spec, out);
             }
         }
     }
@@ -685,6 +675,20 @@ impl<'a> Classifier<'a> {
             }
         }
         (framework, own)
+    }
+
+    /// The guards a settings default names, classified where it is set.
+    fn classify_setting_values(
+        &self,
+        spec: &crate::catalog::SettingsDefault,
+        out: &mut Vec<Guard>,
+    ) {
+        for (sf, v) in self.setting_values(spec) {
+            let Expr::Name(path, _) = &v else { continue };
+            if let Some(t) = self.idx.resolve_qualified(path, 0) {
+                self.classify_target(sf, None, &v, None, &t, &spec.via, 0, out);
+            }
+        }
     }
 
     /// The classes a production settings module lists under the spec's key,

@@ -257,15 +257,7 @@ pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
             if !used.iter().any(|u| params.contains(&u.as_str())) {
                 continue;
             }
-            let inside = |p: crate::extract::Pos| {
-                (p.line, p.column) >= (start.line, start.column)
-                    && (p.line, p.column) < (end.line, end.column)
-            };
-            if f.stmts[i + 1..]
-                .iter()
-                .take_while(|s| inside(s.pos))
-                .any(|s| s.scope == Some(scope) && rejects(s))
-            {
+            if block_rejects(f, i, (start, end), &rejects) {
                 let mut fact = Fact::new("input_validation", f, b.pos);
                 fact.function = Some(idx.def_symbol(fi, scope));
                 fact.via = Some("rejecting branch".into());
@@ -275,6 +267,25 @@ pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
     }
     out.extend(size_checks(idx, &rejects));
     out
+}
+
+/// Does the block of branch `i` (its body spans `start..end`) reject in the
+/// branch's own function?
+fn block_rejects(
+    f: &crate::extract::FileFacts,
+    i: usize,
+    (start, end): (crate::extract::Pos, crate::extract::Pos),
+    rejects: &dyn Fn(&crate::extract::Stmt) -> bool,
+) -> bool {
+    let scope = f.stmts[i].scope;
+    let inside = |p: crate::extract::Pos| {
+        (p.line, p.column) >= (start.line, start.column)
+            && (p.line, p.column) < (end.line, end.column)
+    };
+    f.stmts[i + 1..]
+        .iter()
+        .take_while(|s| inside(s.pos))
+        .any(|s| s.scope == scope && rejects(s))
 }
 
 /// Size limits by behaviour: a branch that compares a size (`len(x)`,
@@ -311,15 +322,7 @@ fn size_checks(
             if !parts.iter().any(is_measure) {
                 continue;
             }
-            let inside = |p: crate::extract::Pos| {
-                (p.line, p.column) >= (start.line, start.column)
-                    && (p.line, p.column) < (end.line, end.column)
-            };
-            if f.stmts[i + 1..]
-                .iter()
-                .take_while(|s| inside(s.pos))
-                .any(|s| s.scope == b.scope && rejects(s))
-            {
+            if block_rejects(f, i, (start, end), rejects) {
                 let mut fact = Fact::new("size_check", f, b.pos);
                 fact.function = b.scope.map(|sc| idx.def_symbol(fi, sc));
                 fact.via = Some("rejecting size comparison".into());
