@@ -83,6 +83,9 @@ pub struct Taint {
     /// Parameter annotations that cannot carry a path (`int`, `uuid.UUID`, enums).
     #[serde(default)]
     pub safe_types: Patterns,
+    /// Safe as a handler's parameter only (Rocket's `PathBuf` segments guard).
+    #[serde(default)]
+    pub handler_safe_types: Patterns,
     /// Wrappers of application state handed to handlers (actix `web::Data<T>`,
     /// axum `State<T>`/`Extension<T>`, Rocket `&State<T>`): what they hold
     /// was built at start-up, not sent by the client.
@@ -138,6 +141,42 @@ pub struct Taint {
     /// makes one leaves the function.
     #[serde(default)]
     pub exits: Patterns,
+    /// Regular-expression matches that test a value (`re.fullmatch(P, v)`):
+    /// inside `if` on one, or after `if not` one that leaves the function,
+    /// a value matched by a path-safe pattern is confined.
+    #[serde(default)]
+    pub pattern_checks: Vec<PatternCheck>,
+    /// Calls that compile a pattern (`re.compile(P)`), and the methods of
+    /// the compiled pattern that test a value, with how they anchor it.
+    #[serde(default)]
+    pub pattern_compilers: Patterns,
+    #[serde(default)]
+    pub pattern_methods: BTreeMap<String, String>,
+    /// Methods that test whether a path lies under a base
+    /// (`p.startswith(base)`, `p.is_relative_to(base)`): a function that
+    /// fails (raises, returns `Err`) when one does not hold confines what
+    /// it is given.
+    #[serde(default)]
+    pub containment_methods: Vec<String>,
+    /// Methods that raise by themselves when the path is not under the base
+    /// (`p.relative_to(base)`).
+    #[serde(default)]
+    pub containment_raising: Vec<String>,
+    /// Calls and methods that resolve or clean a path (`os.path.realpath`,
+    /// `Path.resolve`, `canonicalize`, `clean`): a containment test counts
+    /// on their result.
+    #[serde(default)]
+    pub normalisers: Patterns,
+    #[serde(default)]
+    pub normalise_methods: Vec<String>,
+}
+
+/// A function that matches a value against a pattern.
+#[derive(Debug, Deserialize, Clone)]
+pub struct PatternCheck {
+    pub api: String,
+    /// `full`, `start` or `none` (see [`crate::rules::pattern::Anchor`]).
+    pub anchor: String,
 }
 
 #[derive(Debug, Deserialize, Default)]

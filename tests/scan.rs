@@ -904,6 +904,17 @@ fn findings_are_proportionate_and_production_only() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let got = levelled_findings(&v);
     let want = [
+        // A path-safe pattern (`if re.match(..)`, after `if not
+        // P.fullmatch(..): abort`), a project function that raises unless
+        // the path stays under its base (its result, or what it was given
+        // after a call), a predicate returning such a test, and a function
+        // declared to return a stored record confine; not a pattern that
+        // allows `..` (:34) or matches only a prefix (:41), a predicate
+        // whose answer is ignored (:80), a function returning text (:100).
+        "TS3003 error app/confined.py:34",
+        "TS3003 error app/confined.py:41",
+        "TS3003 error app/confined.py:80",
+        "TS3003 error app/confined.py:100",
         // SQL text formatted from request data, through an untyped
         // `Depends(get_db)` (the provider yields a sessionmaker's Session)
         // and through `sqlite3.connect(..).execute` with a chained call;
@@ -995,6 +1006,11 @@ fn findings_are_proportionate_and_production_only() {
         "TS1001 error src/paste.rs:10",
         "TS1001 error src/paste.rs:17",
         "TS3003 error src/paste.rs:26",
+        // A header name given to a function that fails unless it stays under
+        // the upload directory is confined after the call (:52, :53), until
+        // the name is re-bound to another header (:56).
+        "TS1001 error src/paste.rs:49",
+        "TS3003 error src/paste.rs:56",
         // A Rocket String segment into a path; not a `<p..>` PathBuf
         // (FromSegments refuses `..`) at src/web.rs:7.
         "TS3003 error src/web.rs:12",

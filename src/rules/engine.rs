@@ -94,12 +94,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                             let Some(fi) = idx.file_index(&f.file) else {
                                 continue;
                             };
-                            let taint = Taint {
-                                idx: &idx,
-                                lc: cat.lang(idx.files[fi].lang),
-                                skip: Default::default(),
-                                llm_source: true,
-                            };
+                            let taint = Taint::new(&idx, cat.lang(idx.files[fi].lang), true);
                             let pos = crate::extract::Pos {
                                 line: f.line,
                                 column: f.column,
@@ -223,12 +218,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                                 continue;
                             };
                             let lang = idx.files[sf].lang;
-                            let mut taint = Taint {
-                                idx: &idx,
-                                lc: cat.lang(lang),
-                                skip: Default::default(),
-                                llm_source: false,
-                            };
+                            let mut taint = Taint::new(&idx, cat.lang(lang), false);
                             let pos = crate::extract::Pos {
                                 line: sink.line,
                                 column: sink.column,

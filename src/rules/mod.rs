@@ -8,6 +8,7 @@
 
 pub mod baseline;
 pub mod engine;
+pub mod pattern;
 pub mod sarif;
 pub mod taint;
 pub mod text;

@@ -19,7 +19,9 @@ use crate::catalog::LangCatalog;
 use crate::extract::{CallExpr, DefKind, Expr, Pos};
 use crate::link::{Index, Target};
 use crate::model::callgraph::Node;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 const MAX_DEPTH: u32 = 10;
 
@@ -42,9 +44,31 @@ pub struct Taint<'a> {
     /// The source is a language model's output instead of request data:
     /// the result of a call to a catalogued `llm_call` API.
     pub llm_source: bool,
+    /// Per function: names confined over a range of positions (see
+    /// [`Taint::confinements`]).
+    confines: RefCell<FxHashMap<(usize, Option<usize>), Rc<Vec<(String, Pos, Pos)>>>>,
+    /// Per function: does it fail unless what it is given is confined?
+    confining: RefCell<FxHashMap<(usize, usize), Rc<FxHashSet<String>>>>,
 }
 
+/// A position after every other in a file.
+const END: Pos = Pos {
+    line: u32::MAX,
+    column: u32::MAX,
+};
+
 impl<'a> Taint<'a> {
+    pub fn new(idx: &'a Index<'a>, lc: &'a LangCatalog, llm_source: bool) -> Self {
+        Taint {
+            idx,
+            lc,
+            skip: Default::default(),
+            llm_source,
+            confines: Default::default(),
+            confining: Default::default(),
+        }
+    }
+
     /// Parameters of a handler that carry request input.
     pub fn handler_inputs(&self, node: Node) -> FxHashSet<String> {
         let (fi, Some(di)) = node else {
@@ -58,7 +82,7 @@ impl<'a> Taint<'a> {
             .filter(|p| {
                 !matches!(&p.default, Some(Expr::Call(c)) if self.is_container(fi, Some(di), c))
             })
-            .filter(|p| !p.ty.as_ref().is_some_and(|t| self.safe_type(fi, Some(di), t, 0)))
+            .filter(|p| !p.ty.as_ref().is_some_and(|t| self.safe_type(fi, Some(di), t, 0, true)))
             .map(|p| p.name.trim_start_matches(['*', '&']).to_string())
             .filter(|n| !self.skip.contains(n))
             .collect()
@@ -66,25 +90,35 @@ impl<'a> Taint<'a> {
 
     /// An annotation that cannot carry a path: a catalogued safe type, or a
     /// repository class with a safe base (an enum).
-    fn safe_type(&self, fi: usize, scope: Option<usize>, t: &Expr, depth: u32) -> bool {
+    fn safe_type(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        t: &Expr,
+        depth: u32,
+        handler: bool,
+    ) -> bool {
         let safe = &self.lc.taint.safe_types;
+        let handler_safe = &self.lc.taint.handler_safe_types;
         // Application state (`web::Data<Config>`) is server data.
         if let Expr::Subscript(b, _) = t {
             return matches!(self.idx.resolve_expr(fi, scope, b),
                 Some(Target::External(api)) if self.lc.taint.state_types.first(&api).is_some());
         }
         let Expr::Name(n, _) = t else { return false };
-        if safe.iter().any(|s| s == n) {
+        if safe.iter().any(|s| s == n) || (handler && handler_safe.iter().any(|s| s == n)) {
             return true;
         }
         match self.idx.resolve_expr(fi, scope, t) {
-            Some(Target::External(api)) => safe.first(&api).is_some(),
+            Some(Target::External(api)) => {
+                safe.first(&api).is_some() || (handler && handler_safe.first(&api).is_some())
+            }
             Some(Target::Def(cf, cd)) if depth < 4 => {
                 let d = &self.idx.files[cf].defs[cd];
                 d.kind == DefKind::Class
                     && d.bases
                         .iter()
-                        .any(|b| self.safe_type(cf, d.parent, b, depth + 1))
+                        .any(|b| self.safe_type(cf, d.parent, b, depth + 1, false))
             }
             _ => false,
         }
@@ -111,6 +145,9 @@ impl<'a> Taint<'a> {
         match e {
             Expr::Name(n, p) => {
                 let first = n.split(['.', ':']).next().unwrap_or(n);
+                if p.line > 0 && self.confined(fi, scope, first, *p) {
+                    return false;
+                }
                 let head = Expr::Name(first.to_string(), *p);
                 if tainted.contains(first) {
                     // `ext = ext.replace(".", "")`: the input re-bound to a
@@ -196,6 +233,16 @@ impl<'a> Taint<'a> {
                     Some(Target::Def(df, dd))
                         if self.idx.files[df].defs[dd].kind == DefKind::Function =>
                     {
+                        // A function declared to return a stored record
+                        // gives back no request data.
+                        let def = &self.idx.files[df].defs[dd];
+                        if def
+                            .ret
+                            .as_ref()
+                            .is_some_and(|t| self.safe_type(df, def.parent, t, 0, false))
+                        {
+                            return false;
+                        }
                         let given = self.given(fi, scope, c, (df, dd), tainted, depth);
                         return self.idx.files[df].defs[dd]
                             .returns
@@ -378,6 +425,361 @@ impl<'a> Taint<'a> {
             Some(Target::External(api)) if self.lc.taint.path_sanitisers.first(&api).is_some())
     }
 
+    /// Is `name` confined at `at` in function `scope` of file `fi`: inside
+    /// `if <check of name>:`, after `if not <check of name>: <leave>`, or
+    /// after a call that fails unless what it is given is confined, with no
+    /// new assignment to `name` in between?
+    fn confined(&self, fi: usize, scope: Option<usize>, name: &str, at: Pos) -> bool {
+        let cached = self.confines.borrow().get(&(fi, scope)).cloned();
+        let list = match cached {
+            Some(l) => l,
+            None => {
+                let l = Rc::new(self.confinements(fi, scope));
+                self.confines.borrow_mut().insert((fi, scope), l.clone());
+                l
+            }
+        };
+        list.iter()
+            .any(|(n, from, to)| n == name && *from <= at && at < *to)
+    }
+
+    /// The (name, from, until) ranges over which names of a function are
+    /// confined (see [`Taint::confined`]).
+    fn confinements(&self, fi: usize, scope: Option<usize>) -> Vec<(String, Pos, Pos)> {
+        let f = &self.idx.files[fi];
+        let mut out = vec![];
+        // Until the name is assigned again (or `until`).
+        let push = |out: &mut Vec<(String, Pos, Pos)>,
+                    names: Vec<String>,
+                    from: Pos,
+                    until: Pos| {
+            for n in names {
+                let to = f
+                    .assigns
+                    .iter()
+                    .filter(|a| a.scope == scope && a.target == n && a.pos > from && a.pos < until)
+                    .map(|a| a.pos)
+                    .min()
+                    .unwrap_or(until);
+                out.push((n, from, to));
+            }
+        };
+        for b in f
+            .stmts
+            .iter()
+            .filter(|s| s.kind == crate::extract::StmtKind::Branch && s.scope == scope)
+        {
+            let Some((start, end)) = b.body else { continue };
+            match &b.value {
+                Expr::Not(inner) => {
+                    let names = self.checked(fi, scope, inner, 0);
+                    if !names.is_empty() && self.block_leaves(fi, scope, start, end, false) {
+                        push(&mut out, names, end, END);
+                    }
+                }
+                v => {
+                    let names = self.checked(fi, scope, v, 0);
+                    push(&mut out, names, start, end);
+                }
+            }
+        }
+        for (_, c) in self.idx.calls_in(fi, scope) {
+            let mut names = vec![];
+            if crate::extract::method_name(&c.func)
+                .is_some_and(|m| self.lc.taint.containment_raising.iter().any(|x| x == m))
+            {
+                if let Some(r) = receiver_of(&c.func).filter(|r| self.normalised(fi, scope, r, 0)) {
+                    names.extend(roots(&r));
+                }
+            } else if let Some(Target::Def(df, dd)) = self.idx.resolve_expr(fi, scope, &c.func) {
+                let confined = self.confining(df, dd, 0);
+                if !confined.is_empty() {
+                    for (param, value) in self.arg_params((df, dd), c) {
+                        if confined.contains(&param) {
+                            names.extend(roots(value));
+                        }
+                    }
+                }
+            }
+            if !names.is_empty() {
+                push(&mut out, names, c.start, END);
+            }
+        }
+        out
+    }
+
+    /// The names a test checks when it holds: the value a path-safe pattern
+    /// matches, the normalised path a containment test accepts, the
+    /// arguments of a repository predicate that returns such a test; both
+    /// sides of `and`.
+    fn checked(&self, fi: usize, scope: Option<usize>, e: &Expr, depth: u32) -> Vec<String> {
+        if depth > 3 {
+            return vec![];
+        }
+        let c = match e {
+            Expr::Logic(true, xs) => {
+                return xs
+                    .iter()
+                    .flat_map(|x| self.checked(fi, scope, x, depth + 1))
+                    .collect()
+            }
+            Expr::Call(c) => c,
+            _ => return vec![],
+        };
+        let t = &self.lc.taint;
+        let callee = self.idx.resolve_expr(fi, scope, &c.func);
+        // `re.fullmatch(P, value)`
+        if let Some(Target::External(api)) = &callee {
+            if let Some(pc) = t.pattern_checks.iter().find(|p| p.api == **api) {
+                if let (Some(Expr::Str(pat)), Some(v)) = (c.positional(0), c.positional(1)) {
+                    if crate::rules::pattern::Anchor::parse(&pc.anchor)
+                        .is_some_and(|a| crate::rules::pattern::path_safe(pat, a))
+                    {
+                        return roots(v);
+                    }
+                }
+                return vec![];
+            }
+        }
+        let method = crate::extract::method_name(&c.func);
+        let receiver = receiver_of(&c.func);
+        // `PATTERN.fullmatch(value)` with `PATTERN = re.compile(P)`
+        if let (Some(m), Some(r)) = (method, &receiver) {
+            if let Some(anchor) = t.pattern_methods.get(m) {
+                if let Some(pat) = self.compiled_pattern(fi, scope, r) {
+                    let safe = crate::rules::pattern::Anchor::parse(anchor)
+                        .is_some_and(|a| crate::rules::pattern::path_safe(&pat, a));
+                    return match (safe, c.positional(0)) {
+                        (true, Some(v)) => roots(v),
+                        _ => vec![],
+                    };
+                }
+            }
+            // `realpath(p).startswith(base)`
+            if t.containment_methods.iter().any(|x| x == m) && self.normalised(fi, scope, r, 0) {
+                return roots(r);
+            }
+        }
+        // `if is_safe(name):` where `is_safe` returns such a test.
+        if let Some(Target::Def(df, dd)) = callee {
+            let d = &self.idx.files[df].defs[dd];
+            if d.kind == DefKind::Function
+                && d.returns
+                    .iter()
+                    .any(|r| !self.checked(df, Some(dd), r, depth + 1).is_empty())
+            {
+                return c.args.iter().flat_map(|a| roots(&a.value)).collect();
+            }
+        }
+        vec![]
+    }
+
+    /// The pattern text of a compiled pattern `r` (`PATTERN` bound to
+    /// `re.compile(r"...")`), when it is a literal.
+    fn compiled_pattern(&self, fi: usize, scope: Option<usize>, r: &Expr) -> Option<String> {
+        let value = match r {
+            Expr::Call(c) => Expr::Call(c.clone()),
+            Expr::Name(..) => match self.idx.resolve_expr(fi, scope, r)? {
+                Target::Var(vf, va) => self.idx.files[vf].assigns[va].value.clone(),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let Expr::Call(c) = value else { return None };
+        match self.idx.resolve_expr(fi, scope, &c.func)? {
+            Target::External(api) if self.lc.taint.pattern_compilers.first(&api).is_some() => {
+                match c.positional(0)? {
+                    Expr::Str(p) => Some(p.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Is `e` a resolved or cleaned path: a call to a catalogued normaliser
+    /// (`os.path.realpath`, `Path.resolve`, `canonicalize`, `clean`), or a
+    /// local bound to one?
+    fn normalised(&self, fi: usize, scope: Option<usize>, e: &Expr, depth: u32) -> bool {
+        if depth > 4 {
+            return false;
+        }
+        match e {
+            Expr::Call(c) => {
+                let t = &self.lc.taint;
+                crate::extract::method_name(&c.func)
+                    .is_some_and(|m| t.normalise_methods.iter().any(|x| x == m))
+                    || matches!(self.idx.resolve_expr(fi, scope, &c.func),
+                        Some(Target::External(api)) if t.normalisers.first(&api).is_some())
+            }
+            Expr::Name(n, _) if !n.contains(['.', ':']) => {
+                match self.idx.resolve_expr(fi, scope, e) {
+                    Some(Target::Var(vf, va)) if vf == fi => {
+                        let a = &self.idx.files[vf].assigns[va];
+                        a.scope == scope && self.normalised(fi, scope, &a.value, depth + 1)
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// The parameters of function `dd` of file `df` it fails (raises,
+    /// returns `Err`, calls a catalogued exit) unless they are confined:
+    /// those behind `if not <check>: raise`, a raising containment test, or
+    /// a call to another such function, traced back through locals.
+    fn confining(&self, df: usize, dd: usize, depth: u32) -> Rc<FxHashSet<String>> {
+        if let Some(v) = self.confining.borrow().get(&(df, dd)) {
+            return v.clone();
+        }
+        if depth > 3 {
+            return Rc::default();
+        }
+        // Nothing is confined while being decided (recursion).
+        self.confining.borrow_mut().insert((df, dd), Rc::default());
+        let f = &self.idx.files[df];
+        let scope = Some(dd);
+        let mut names: Vec<(String, Pos)> = vec![];
+        for b in f.stmts.iter().filter(|b| {
+            b.kind == crate::extract::StmtKind::Branch
+                && b.scope == scope
+                && b.body
+                    .is_some_and(|(s, e)| self.block_leaves(df, scope, s, e, true))
+        }) {
+            if let Expr::Not(inner) = &b.value {
+                names.extend(
+                    self.checked(df, scope, inner, 0)
+                        .into_iter()
+                        .map(|n| (n, b.pos)),
+                );
+            }
+        }
+        for (_, c) in self.idx.calls_in(df, scope) {
+            if crate::extract::method_name(&c.func)
+                .is_some_and(|m| self.lc.taint.containment_raising.iter().any(|x| x == m))
+            {
+                if let Some(r) = receiver_of(&c.func).filter(|r| self.normalised(df, scope, r, 0)) {
+                    names.extend(roots(&r).into_iter().map(|n| (n, c.start)));
+                }
+            } else if let Some(Target::Def(cf, cd)) = self.idx.resolve_expr(df, scope, &c.func) {
+                if (cf, cd) != (df, dd) {
+                    let inner = self.confining(cf, cd, depth + 1);
+                    for (param, value) in self.arg_params((cf, cd), c) {
+                        if inner.contains(&param) {
+                            names.extend(roots(value).into_iter().map(|n| (n, c.start)));
+                        }
+                    }
+                }
+            }
+        }
+        let params = self.param_roots(df, scope, names);
+        let v = Rc::new(params);
+        self.confining.borrow_mut().insert((df, dd), v.clone());
+        v
+    }
+
+    /// The parameters of function `scope` that `names` derive from, through
+    /// its local assignments.
+    fn param_roots(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        names: Vec<(String, Pos)>,
+    ) -> FxHashSet<String> {
+        let f = &self.idx.files[fi];
+        let Some(d) = scope else {
+            return FxHashSet::default();
+        };
+        let params: FxHashSet<&str> = f.defs[d]
+            .params
+            .iter()
+            .map(|p| p.name.trim_start_matches(['*', '&']))
+            .collect();
+        let mut out = FxHashSet::default();
+        let mut seen: FxHashSet<String> = FxHashSet::default();
+        let mut todo = names;
+        while let Some((n, at)) = todo.pop() {
+            if !seen.insert(n.clone()) || seen.len() > 64 {
+                continue;
+            }
+            if params.contains(n.as_str()) {
+                out.insert(n);
+                continue;
+            }
+            // What the name held at the check: assignments before it.
+            for a in f
+                .assigns
+                .iter()
+                .filter(|a| a.scope == scope && a.target == n && a.pos < at)
+            {
+                todo.extend(roots(&a.value).into_iter().map(|r| (r, a.pos)));
+            }
+        }
+        out
+    }
+
+    /// The arguments of call `c` with the parameter of `callee` each binds.
+    fn arg_params<'c>(&self, callee: (usize, usize), c: &'c CallExpr) -> Vec<(String, &'c Expr)> {
+        let def = &self.idx.files[callee.0].defs[callee.1];
+        let syn = self.idx.files[callee.0].lang.syntax();
+        let params: Vec<&str> = def
+            .params
+            .iter()
+            .map(|p| p.name.trim_start_matches(['*', '&']))
+            .collect();
+        let skip = params.first().is_some_and(|p| syn.is_receiver(p)) as usize;
+        let mut out = vec![];
+        let mut pos = 0;
+        for a in &c.args {
+            let name = match a.name.as_deref() {
+                Some("**") => None,
+                Some(k) => Some(k),
+                None => {
+                    pos += 1;
+                    params.get(skip + pos - 1).copied()
+                }
+            };
+            if let Some(n) = name {
+                out.push((n.to_string(), &a.value));
+            }
+        }
+        out
+    }
+
+    /// Does the block `[start, end)` of `scope` leave the function: raise,
+    /// call a catalogued exit, or return (with `failing`, only a return of
+    /// `Err(..)`: a plain return hands the caller a value to test)?
+    fn block_leaves(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        start: Pos,
+        end: Pos,
+        failing: bool,
+    ) -> bool {
+        let f = &self.idx.files[fi];
+        f.stmts.iter().any(|s| {
+            s.scope == scope
+                && start <= s.pos
+                && s.pos < end
+                && match s.kind {
+                    crate::extract::StmtKind::Raise => true,
+                    crate::extract::StmtKind::Return => {
+                        !failing
+                            || matches!(&s.value, Expr::Call(c)
+                                if matches!(&c.func, Expr::Name(n, _) if n == "Err"))
+                    }
+                    _ => false,
+                }
+        }) || self.idx.calls_in(fi, scope).any(|(_, c)| {
+            start <= c.start
+                && c.start < end
+                && matches!(self.idx.resolve_expr(fi, scope, &c.func),
+                    Some(Target::External(api)) if self.lc.taint.exits.first(&api).is_some())
+        })
+    }
+
     /// The parameters of function `callee` that receive tainted arguments
     /// at call `c` (`self` when the receiver is tainted).
     fn given(
@@ -445,6 +847,29 @@ impl<'a> Taint<'a> {
         } else {
             target.params.iter().map(|p| p.name.as_str()).collect()
         };
+        // Parameters declared as a type that cannot carry a path (an
+        // integer, a stored record) take no request data.
+        let param_defs = if target_class {
+            idx.files[tf]
+                .defs
+                .iter()
+                .position(|d| d.name == format!("{}.__init__", target.name))
+        } else {
+            Some(td)
+        };
+        let safe_params: FxHashSet<&str> = param_defs
+            .map(|pd| {
+                let d = &idx.files[tf].defs[pd];
+                d.params
+                    .iter()
+                    .filter(|p| {
+                        p.ty.as_ref()
+                            .is_some_and(|t| self.safe_type(tf, Some(pd), t, 0, false))
+                    })
+                    .map(|p| p.name.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
         let syn = idx.files[fi].lang.syntax();
         let skip_self = params.first().is_some_and(|p| syn.is_receiver(p));
         let positional: Vec<&str> = params.iter().skip(skip_self as usize).copied().collect();
@@ -472,7 +897,8 @@ impl<'a> Taint<'a> {
                         }
                     };
                     if let Some(name) = name {
-                        if self.tainted(fi, s, &a.value, tainted, 0) {
+                        if !safe_params.contains(name) && self.tainted(fi, s, &a.value, tainted, 0)
+                        {
                             out.insert(name.trim_start_matches(['*', '&']).to_string());
                         }
                     }
@@ -719,4 +1145,19 @@ fn receiver_of(func: &Expr) -> Option<Expr> {
         Expr::Attr(b, _, _) => Some((**b).clone()),
         _ => None,
     }
+}
+
+/// The variables an expression mentions (`name` of `name.lower()`, of
+/// `os.path.join(base, name)`).
+fn roots(e: &Expr) -> Vec<String> {
+    let mut out = vec![];
+    crate::summary::visit(e, 0, &mut |x| {
+        if let Expr::Name(n, _) = x {
+            let first = n.split(['.', ':']).next().unwrap_or(n);
+            if !first.is_empty() && !out.iter().any(|o| o == first) {
+                out.push(first.to_string());
+            }
+        }
+    });
+    out
 }
