@@ -424,7 +424,25 @@ fn secret_mentioned(
     }
     let rec = |x: &Expr| secret_mentioned(idx, cat, lc, fi, scope, x, depth + 1);
     match e {
-        Expr::Name(n, _) => cat.secret_name(n).then(|| n.clone()),
+        Expr::Name(n, _) => {
+            if !cat.secret_name(n) {
+                return None;
+            }
+            // A loop variable over a collection nothing secret-named fills
+            // (`for token, n in counts.items()` of display placeholders) is
+            // an element of that collection, whatever its name says.
+            if !n.contains(['.', ':']) {
+                if let Some(Target::Var(vf, va)) = idx.resolve_expr(fi, scope, e) {
+                    let a = &idx.files[vf].assigns[va];
+                    if let (true, Expr::Element(inner)) = (vf == fi && a.scope == scope, &a.value) {
+                        if !mentions_secret_name(idx, cat, fi, scope, inner, 0) {
+                            return None;
+                        }
+                    }
+                }
+            }
+            Some(n.clone())
+        }
         Expr::Attr(_, m, _) => cat.secret_name(m).then(|| m.clone()),
         Expr::Subscript(base, keys) => {
             if let (Some(Target::External(b)), Some(Expr::Str(k))) =
@@ -453,6 +471,54 @@ fn secret_mentioned(
         Expr::Dict(kv) => kv.iter().find_map(|(_, v)| rec(v)),
         _ => None,
     }
+}
+
+/// Does `e` mention a secret-named name, directly or through the local
+/// assignments it reads?
+fn mentions_secret_name(
+    idx: &Index,
+    cat: &Catalog,
+    fi: usize,
+    scope: Option<usize>,
+    e: &Expr,
+    depth: u32,
+) -> bool {
+    if depth > 6 {
+        return true;
+    }
+    let mut found = false;
+    crate::summary::visit(e, 0, &mut |x| {
+        if found {
+            return;
+        }
+        match x {
+            Expr::Name(n, p) => {
+                // A local is what it was assigned (its name is the author's
+                // guess); a parameter, attribute or global is its name.
+                let first = n.split(['.', ':']).next().unwrap_or(n);
+                if let Some(Target::Var(vf, va)) =
+                    idx.resolve_expr(fi, scope, &Expr::Name(first.to_string(), *p))
+                {
+                    let a = &idx.files[vf].assigns[va];
+                    if vf == fi && a.scope == scope && a.scope.is_some() {
+                        found = idx.files[fi]
+                            .assigns
+                            .iter()
+                            .filter(|b| b.scope == scope && b.target == first)
+                            .any(|b| {
+                                mentions_secret_name(idx, cat, fi, scope, &b.value, depth + 1)
+                            })
+                            || (n.len() > first.len() && cat.secret_name(n));
+                        return;
+                    }
+                }
+                found = cat.secret_name(first) || cat.secret_name(n);
+            }
+            Expr::Attr(_, m, _) => found = cat.secret_name(m),
+            _ => {}
+        }
+    });
+    found
 }
 
 /// Facts only the threat model needs: mitigation evidence (`[[evidence]]`:

@@ -1,6 +1,6 @@
 //! Code scope: what part of a repository a file (or a Rust item) belongs to.
-//! Tests, examples, docs, benchmarks, build scripts and vendored code do not
-//! run in production; `model`, `scan` and `verify` leave them out unless asked
+//! Tests, examples, docs, benchmarks, build scripts, development settings and
+//! vendored code do not run in production; `model`, `scan` and `verify` leave them out unless asked
 //! (`--scope all`, `--include test,example`), and say how much they left out.
 //!
 //! Decided from conventions (directory and file names, `conftest.py`, Rust
@@ -18,17 +18,21 @@ pub enum Scope {
     Docs,
     Benchmark,
     Build,
+    /// Settings for a developer's machine: a settings module named `dev`,
+    /// `development` or `local` (`settings/dev.py`, `settings_dev.py`).
+    Development,
     Vendored,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::Production,
         Scope::Test,
         Scope::Example,
         Scope::Docs,
         Scope::Benchmark,
         Scope::Build,
+        Scope::Development,
         Scope::Vendored,
     ];
 
@@ -40,6 +44,7 @@ impl Scope {
             Scope::Docs => "docs",
             Scope::Benchmark => "benchmark",
             Scope::Build => "build",
+            Scope::Development => "development",
             Scope::Vendored => "vendored",
         }
     }
@@ -130,6 +135,23 @@ pub fn by_convention(rel: &str) -> Scope {
     if BUILD_FILES.contains(file) && (dirs.is_empty() || *file == "build.rs") {
         return Scope::Build;
     }
+    // Settings modules by name: `settings/dev.py` (and `local.py`,
+    // `development.py`), `settings_dev.py`, `dev_settings.py`; in a settings
+    // folder, `test.py` is test configuration.
+    let in_settings = dirs
+        .last()
+        .is_some_and(|d| d.eq_ignore_ascii_case("settings"));
+    let variant = if in_settings {
+        Some(stem.as_str())
+    } else {
+        stem.strip_prefix("settings_")
+            .or_else(|| stem.strip_suffix("_settings"))
+    };
+    match variant {
+        Some("dev" | "devel" | "development" | "local") => return Scope::Development,
+        Some("test" | "testing" | "ci") => return Scope::Test,
+        _ => {}
+    }
     Scope::Production
 }
 
@@ -152,6 +174,8 @@ pub struct ScopeConfig {
     #[serde(default)]
     pub build: Vec<String>,
     #[serde(default)]
+    pub development: Vec<String>,
+    #[serde(default)]
     pub vendored: Vec<String>,
 }
 
@@ -169,6 +193,7 @@ impl Overrides {
             (Scope::Docs, &c.docs),
             (Scope::Benchmark, &c.benchmark),
             (Scope::Build, &c.build),
+            (Scope::Development, &c.development),
             (Scope::Vendored, &c.vendored),
         ] {
             for g in globs {
@@ -308,6 +333,13 @@ mod tests {
             ("examples/app.py", Scope::Example),
             ("examples/app/tests/x.py", Scope::Example),
             ("docs/scripts/gen.py", Scope::Docs),
+            ("bookmarks/settings/dev.py", Scope::Development),
+            ("config/settings/local.py", Scope::Development),
+            ("proj/settings_dev.py", Scope::Development),
+            ("proj/settings/test.py", Scope::Test),
+            ("proj/settings/prod.py", Scope::Production),
+            ("proj/settings/base.py", Scope::Production),
+            ("proj/dev.py", Scope::Production),
             ("benches/extract.rs", Scope::Benchmark),
             ("setup.py", Scope::Build),
             ("build.rs", Scope::Build),

@@ -898,7 +898,7 @@ fn findings_are_proportionate_and_production_only() {
     assert_eq!(out.status.code(), Some(0));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("left out 1 test file and 2 test items"),
+        err.contains("left out 1 development file, 1 test file and 2 test items"),
         "{err}"
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -959,6 +959,9 @@ fn findings_are_proportionate_and_production_only() {
         // A limiter assigned in one branch and `None` in the other still
         // limits the login route: only the note to confirm it is public.
         "TS1001 note app/limited.py:17",
+        // A loop variable named `token` over a credentials mapping is logged
+        // (:19); one over display placeholders is not a secret (:12).
+        "TS5002 warning app/logs.py:19",
         // Request data read from the request itself; not the record a key
         // selects (a dict element, `.get`, an ORM query's `.first()`).
         "TS3003 error app/lookups.py:42",
@@ -996,6 +999,9 @@ fn findings_are_proportionate_and_production_only() {
         // `session.verify = False` holds for every request of the session.
         "TS4001 error app/tls.py:9",
         "TS4001 error app/tls.py:14",
+        // DEBUG = True in the production settings module; not in the
+        // developer's `settings/dev.py` (development scope, left out).
+        "TS4003 warning site/settings/prod.py:3",
         // axum: `Path(name): Path<String>` binds request data; the directory
         // in `State(st)` is the server's (:17).
         "TS3003 error src/files.rs:12",

@@ -4,4 +4,7 @@
 (with_item value: (as_pattern (_) @assign.value alias: (as_pattern_target (identifier) @assign.target))) @assign
 ; `for x in xs:` binds x to each element of xs.
 (for_statement left: (identifier) @assign.target right: (_) @loop.value) @assign
+; `for k, v in d.items():` binds each name to (a part of) each element.
+(for_statement left: (pattern_list (identifier) @assign.target) right: (_) @loop.value) @assign
+(for_statement left: (tuple_pattern (identifier) @assign.target) right: (_) @loop.value) @assign
 (augmented_assignment left: (identifier) @assign.target right: (_) @assign.value) @assign
