@@ -71,7 +71,7 @@ pub fn path_safe(pattern: &str, anchor: Anchor) -> bool {
     }
     atoms
         .iter()
-        .all(|a| !(a.dot && a.repeats) && !(a.slash && a.leads))
+        .all(|a| !(a.dot && a.repeats || a.slash && a.leads))
         && atoms.windows(2).all(|w| !(w[0].dot && w[1].dot))
 }
 

@@ -46,10 +46,16 @@ pub struct Taint<'a> {
     pub llm_source: bool,
     /// Per function: names confined over a range of positions (see
     /// [`Taint::confinements`]).
-    confines: RefCell<FxHashMap<(usize, Option<usize>), Rc<Vec<(String, Pos, Pos)>>>>,
+    confines: Memo<(usize, Option<usize>), Confinements>,
     /// Per function: does it fail unless what it is given is confined?
-    confining: RefCell<FxHashMap<(usize, usize), Rc<FxHashSet<String>>>>,
+    confining: Memo<(usize, usize), FxHashSet<String>>,
 }
+
+/// Results computed once per key during one analysis.
+type Memo<K, V> = RefCell<FxHashMap<K, Rc<V>>>;
+
+/// Names of a function and the ranges of positions over which each is confined.
+type Confinements = Vec<(String, Pos, Pos)>;
 
 /// A position after every other in a file.
 const END: Pos = Pos {
