@@ -104,6 +104,10 @@ pub struct Taint {
     /// builders, ORM filters) bind their values.
     #[serde(default)]
     pub sql_text_wrappers: Patterns,
+    /// `[from, to]` replacements that escape a value for an SQL string
+    /// literal (`.replace("'", "''")`: a doubled quote stays in the literal).
+    #[serde(default)]
+    pub sql_literal_escapes: Vec<[String; 2]>,
     /// Record lookups (`Model.objects.get(pk=pk)`, `get_object_or_404`):
     /// the end of the callee's name. What they return is server data.
     #[serde(default)]

@@ -921,6 +921,9 @@ fn findings_are_proportionate_and_production_only() {
         // bound parameters (:30 through an Annotated alias, :43) are safe.
         "TS3004 error app/db.py:25",
         "TS3004 error app/db.py:37",
+        // Quotes doubled inside a quoted literal (:51, :52) stay in it; in an
+        // unquoted slot the value is SQL (:58).
+        "TS3004 error app/db.py:58",
         // A decorator that hands the view to a guard rejecting with flask-login's
         // `current_app.login_manager.unauthorized()` guards /items (:28).
         "TS1001 error app/decorated.py:36",
@@ -1053,7 +1056,12 @@ fn findings_are_proportionate_and_production_only() {
             "35 sqlite3.connect",
             "37 sqlite3.Connection.execute",
             "42 sqlite3.connect",
-            "43 sqlite3.Connection.execute"
+            "43 sqlite3.Connection.execute",
+            "49 sqlite3.connect",
+            "51 sqlite3.Connection.execute",
+            "52 sqlite3.Connection.execute",
+            "57 sqlite3.connect",
+            "58 sqlite3.Connection.execute"
         ]
     );
     // torch.load with weights_only=True is no finding at all.

@@ -1068,8 +1068,28 @@ impl<'a> Taint<'a> {
             return false;
         }
         let taint = |x: &Expr| self.tainted(fi, scope, x, tainted, 0);
+        // A value with every quote doubled (`v.replace("'", "''")`) stays
+        // inside the SQL string literal it is formatted into: between quotes
+        // in an f-string, or in a template whose every slot is quoted.
+        let escaped = |x: &Expr, quoted: bool| quoted && self.sql_escaped(fi, scope, x, 0);
+        let is_str =
+            |x: Option<&Expr>, f: &dyn Fn(&str) -> bool| matches!(x, Some(Expr::Str(t)) if f(t));
         match e {
-            Expr::Mix(xs) => xs.iter().any(taint),
+            Expr::Mix(xs) => {
+                // `"... '%s'" % v`: the template first.
+                let template = match xs.first() {
+                    Some(Expr::Str(t)) if xs.len() == 2 => Some(slots_quoted(t)),
+                    _ => None,
+                };
+                xs.iter().enumerate().any(|(i, x)| {
+                    let quoted = template.unwrap_or_else(|| {
+                        i > 0
+                            && is_str(xs.get(i - 1), &|t| t.ends_with('\''))
+                            && is_str(xs.get(i + 1), &|t| t.starts_with('\''))
+                    });
+                    !escaped(x, quoted) && taint(x)
+                })
+            }
             Expr::Macro(name, parts, _)
                 if matches!(
                     name.rsplit("::").next(),
@@ -1081,7 +1101,12 @@ impl<'a> Taint<'a> {
             Expr::Call(c) => {
                 if let Some((recv, m)) = c.method() {
                     if m == "format" || m == "join" || m == "format_map" {
-                        return taint(&recv) || c.args.iter().any(|a| taint(&a.value));
+                        let quoted =
+                            m == "format" && matches!(&recv, Expr::Str(t) if slots_quoted(t));
+                        return taint(&recv)
+                            || c.args
+                                .iter()
+                                .any(|a| !escaped(&a.value, quoted) && taint(&a.value));
                     }
                 }
                 let wrapper = matches!(self.idx.resolve_expr(fi, scope, &c.func),
@@ -1097,6 +1122,29 @@ impl<'a> Taint<'a> {
                         a.scope.is_some()
                             && a.scope == scope
                             && self.built_from(fi, scope, &a.value, tainted, depth + 1)
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Is `e` escaped for an SQL string literal: a catalogued escape
+    /// (`[taint] sql_literal_escapes`: `.replace("'", "''")`), directly or
+    /// as a local's value?
+    fn sql_escaped(&self, fi: usize, scope: Option<usize>, e: &Expr, depth: u32) -> bool {
+        match e {
+            Expr::Call(c) => {
+                matches!(c.method(), Some((_, "replace")))
+                    && matches!((c.positional(0), c.positional(1)), (Some(Expr::Str(a)), Some(Expr::Str(b)))
+                        if self.lc.taint.sql_literal_escapes.iter().any(|[from, to]| from == a && to == b))
+            }
+            Expr::Name(n, _) if depth < 3 && !n.contains(['.', ':']) => {
+                match self.idx.resolve_expr(fi, scope, e) {
+                    Some(Target::Var(vf, va)) if vf == fi => {
+                        let a = &self.idx.files[vf].assigns[va];
+                        a.scope == scope && self.sql_escaped(fi, scope, &a.value, depth + 1)
                     }
                     _ => false,
                 }
@@ -1166,4 +1214,48 @@ fn roots(e: &Expr) -> Vec<String> {
         }
     });
     out
+}
+
+/// Is every slot of a format template (`{}`, `{name}`, `%s`, `%(name)s`)
+/// inside single quotes (`'{}'`)?
+fn slots_quoted(t: &str) -> bool {
+    let b = t.as_bytes();
+    let mut slots = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let end = match b[i] {
+            b'{' if b.get(i + 1) == Some(&b'{') => {
+                i += 2;
+                continue;
+            }
+            b'{' => t[i..].find('}').map(|e| i + e),
+            b'%' if b.get(i + 1) == Some(&b'%') => {
+                i += 2;
+                continue;
+            }
+            b'%' => {
+                // `%s`, `%(name)s`, `%-5d`: up to the conversion letter.
+                let rest = &t[i + 1..];
+                let skip = if rest.starts_with('(') {
+                    rest.find(')').map_or(0, |e| e + 1)
+                } else {
+                    0
+                };
+                rest[skip..]
+                    .find(|c: char| c.is_ascii_alphabetic())
+                    .map(|e| i + 1 + skip + e)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let Some(end) = end else { return false };
+        slots += 1;
+        if i == 0 || b[i - 1] != b'\'' || b.get(end + 1) != Some(&b'\'') {
+            return false;
+        }
+        i = end + 1;
+    }
+    slots > 0
 }
