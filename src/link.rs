@@ -285,16 +285,32 @@ impl<'a> Index<'a> {
     /// sibling method of the enclosing class or type.
     pub fn call_target(&self, file: usize, i: usize) -> Option<Target> {
         let (c, scope) = self.calls[file][i];
-        match self.callee(file, i) {
+        self.with_sibling(file, scope, &c.func, self.callee(file, i).cloned())
+    }
+
+    /// What the callee expression `func` of a call in `scope` names, a
+    /// sibling method for `self.helper` included.
+    pub fn callee_target(&self, file: usize, scope: Option<usize>, func: &Expr) -> Option<Target> {
+        self.with_sibling(file, scope, func, self.resolve_expr(file, scope, func))
+    }
+
+    fn with_sibling(
+        &self,
+        file: usize,
+        scope: Option<usize>,
+        func: &Expr,
+        resolved: Option<Target>,
+    ) -> Option<Target> {
+        match resolved {
             // `self.helper()` may read as an external name; a sibling method wins.
             Some(Target::External(q))
                 if q.starts_with("self.") || q.starts_with("Self::") || q.starts_with("cls.") =>
             {
-                self.sibling_method(file, scope, &c.func)
-                    .or_else(|| Some(Target::External(q.clone())))
+                self.sibling_method(file, scope, func)
+                    .or(Some(Target::External(q)))
             }
-            Some(t) => Some(t.clone()),
-            None => self.sibling_method(file, scope, &c.func),
+            Some(t) => Some(t),
+            None => self.sibling_method(file, scope, func),
         }
     }
 

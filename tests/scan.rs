@@ -915,6 +915,8 @@ fn findings_are_proportionate_and_production_only() {
         "TS3003 error app/confined.py:41",
         "TS3003 error app/confined.py:80",
         "TS3003 error app/confined.py:100",
+        // The same through methods called on `self`: a record (:111), text (:114).
+        "TS3003 error app/confined.py:114",
         // SQL text formatted from request data, through an untyped
         // `Depends(get_db)` (the provider yields a sessionmaker's Session)
         // and through `sqlite3.connect(..).execute` with a chained call;

@@ -219,7 +219,7 @@ impl<'a> Taint<'a> {
                 if self.cleans(c) {
                     return false;
                 }
-                let callee = self.idx.resolve_expr(fi, scope, &c.func);
+                let callee = self.idx.callee_target(fi, scope, &c.func);
                 if self.llm_source {
                     if let Some(Target::External(api)) = &callee {
                         if self.lc.sink_for(api).is_some_and(|s| s.kind == "llm_call") {
