@@ -136,8 +136,9 @@ pub fn by_convention(rel: &str) -> Scope {
         return Scope::Build;
     }
     // Settings modules by name: `settings/dev.py` (and `local.py`,
-    // `development.py`), `settings_dev.py`, `dev_settings.py`; in a settings
-    // folder, `test.py` is test configuration.
+    // `local_dev.py`, `development.py`), `settings_dev.py`, `dev_settings.py`;
+    // in a settings folder, `test.py` is test configuration. A name that
+    // also says production (`prod_local.py`) stays production.
     let in_settings = dirs
         .last()
         .is_some_and(|d| d.eq_ignore_ascii_case("settings"));
@@ -147,10 +148,17 @@ pub fn by_convention(rel: &str) -> Scope {
         stem.strip_prefix("settings_")
             .or_else(|| stem.strip_suffix("_settings"))
     };
-    match variant {
-        Some("dev" | "devel" | "development" | "local") => return Scope::Development,
-        Some("test" | "testing" | "ci") => return Scope::Test,
-        _ => {}
+    if let Some(v) = variant {
+        let words: Vec<&str> = v.split(['_', '-', '.']).collect();
+        let has = |set: &[&str]| words.iter().any(|w| set.contains(w));
+        if !has(&["prod", "production", "live", "deploy", "docker"]) {
+            if has(&["dev", "devel", "development", "local"]) {
+                return Scope::Development;
+            }
+            if has(&["test", "testing", "ci"]) {
+                return Scope::Test;
+            }
+        }
     }
     Scope::Production
 }
@@ -336,6 +344,8 @@ mod tests {
             ("bookmarks/settings/dev.py", Scope::Development),
             ("config/settings/local.py", Scope::Development),
             ("proj/settings_dev.py", Scope::Development),
+            ("settings/local_dev.py", Scope::Development),
+            ("settings/prod_local.py", Scope::Production),
             ("proj/settings/test.py", Scope::Test),
             ("proj/settings/prod.py", Scope::Production),
             ("proj/settings/base.py", Scope::Production),

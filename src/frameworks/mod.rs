@@ -1070,7 +1070,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                     continue;
                 }
                 let (h, sym) = match mdef {
-                    Some(md) => (Some((hf, md)), self.idx.def_symbol(hf, md)),
+                    Some((mf, md)) => (Some((mf, md)), self.idx.def_symbol(mf, md)),
                     None => (Some((hf, hd)), self.idx.def_symbol(hf, hd)),
                 };
                 let draft = self.draft(
@@ -1390,9 +1390,18 @@ impl<'a, 'b> Engine<'a, 'b> {
                         if methods.is_empty() && self.idx.files[hf].defs[hd].kind == DefKind::Class
                         {
                             let fw = self.marked(hf, hd).unwrap_or(fw.clone());
-                            for (method, mdef) in self.class_methods(hf, hd) {
+                            // `ViewSet.as_view({"post": "create"})`: the methods the
+                            // map names, each served by its action.
+                            let per = match self.action_map(h) {
+                                Some(map) => map
+                                    .into_iter()
+                                    .map(|(m, a)| (m, self.class_method(hf, hd, &a, 0)))
+                                    .collect(),
+                                None => self.class_methods(hf, hd),
+                            };
+                            for (method, mdef) in per {
                                 let (h, sym) = match mdef {
-                                    Some(md) => (Some((hf, md)), self.idx.def_symbol(hf, md)),
+                                    Some((mf, md)) => (Some((mf, md)), self.idx.def_symbol(mf, md)),
                                     None => (Some((hf, hd)), self.idx.def_symbol(hf, hd)),
                                 };
                                 let draft = self.draft(
@@ -1565,20 +1574,20 @@ impl<'a, 'b> Engine<'a, 'b> {
                 .push(Item::Route(draft));
         }
         // Extra actions: `@action(detail=True, methods=["post"], url_path="x")`.
-        for (mi, m) in self.extra_actions(vf, vd, vs, 0) {
-            let def = &self.idx.files[vf].defs[mi];
+        for (af, mi, m) in self.extra_actions(vf, vd, vs, 0) {
+            let def = &self.idx.files[af].defs[mi];
             let Some(Expr::Call(dc)) = def.decorators.get(m) else {
                 continue;
             };
             let short = def.name.rsplit('.').next().unwrap_or(&def.name);
             let url = dc
                 .kwarg("url_path")
-                .and_then(|e| self.literal_path(vf, def.parent, e))
+                .and_then(|e| self.literal_path(af, def.parent, e))
                 .unwrap_or_else(|| short.to_string());
             let detail = matches!(dc.kwarg("detail"), Some(Expr::Bool(true)));
             let mut methods = dc
                 .kwarg("methods")
-                .map(|e| self.methods_of(vf, def.parent, e))
+                .map(|e| self.methods_of(af, def.parent, e))
                 .unwrap_or_default();
             if methods.is_empty() {
                 methods = vec!["GET".into()];
@@ -1591,8 +1600,8 @@ impl<'a, 'b> Engine<'a, 'b> {
             let draft = self.draft(
                 methods,
                 pat,
-                Some((vf, mi)),
-                self.idx.def_symbol(vf, mi),
+                Some((af, mi)),
+                self.idx.def_symbol(af, mi),
                 vec![],
                 fi,
                 c.pos,
@@ -1644,7 +1653,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         d: usize,
         vs: &ViewsetSpec,
         depth: u32,
-    ) -> Vec<(usize, usize)> {
+    ) -> Vec<(usize, usize, usize)> {
         if depth > 8 {
             return vec![];
         }
@@ -1666,7 +1675,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                     self.idx.resolve_expr(f, def.parent.or(Some(d)), func)
                 {
                     if vs.extra_actions.iter().any(|a| a == &*q) {
-                        out.push((mi, i));
+                        out.push((f, mi, i));
                     }
                 }
             }
@@ -1715,10 +1724,52 @@ impl<'a, 'b> Engine<'a, 'b> {
         }
     }
 
+    /// The method → action map of `View.as_view({"get": "list", "post":
+    /// "create"})` (Django REST framework's ViewSets), methods upper-cased.
+    fn action_map(&self, h: &Expr) -> Option<Vec<(String, String)>> {
+        let Expr::Call(c) = h else { return None };
+        let Some(Expr::Dict(kv)) = c.positional(0).or_else(|| c.kwarg("actions")) else {
+            return None;
+        };
+        let out: Vec<(String, String)> = kv
+            .iter()
+            .filter_map(|(k, v)| match (k, v) {
+                (Expr::Str(m), Expr::Str(a)) => {
+                    http_method(m).map(|m| (m.to_string(), a.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// The definition of method `name` of class `d`, or of its repository bases.
+    fn class_method(&self, f: usize, d: usize, name: &str, depth: u32) -> Option<(usize, usize)> {
+        let file = &self.idx.files[f];
+        if depth > 6 || file.defs[d].kind != DefKind::Class {
+            return None;
+        }
+        let full = format!("{}.{name}", file.defs[d].name);
+        if let Some(mi) = file
+            .defs
+            .iter()
+            .position(|m| m.parent == Some(d) && m.name == full)
+        {
+            return Some((f, mi));
+        }
+        file.defs[d].bases.iter().find_map(|b| {
+            match self.idx.resolve_expr(f, file.defs[d].parent, b) {
+                Some(Target::Def(bf, bd)) => self.class_method(bf, bd, name, depth + 1),
+                _ => None,
+            }
+        })
+    }
+
     /// The HTTP methods a class-based resource serves: its own methods named
     /// like HTTP methods (else its repository bases'), each with the method
-    /// definition; a class with none serves GET.
-    fn class_methods(&self, f: usize, d: usize) -> Vec<(String, Option<usize>)> {
+    /// definition (file, index: a base's may be in another file); a class
+    /// with none serves GET.
+    fn class_methods(&self, f: usize, d: usize) -> Vec<(String, Option<(usize, usize)>)> {
         let mut out = self.own_methods(f, d, 0);
         if out.is_empty() {
             out.push(("GET".into(), None));
@@ -1726,13 +1777,18 @@ impl<'a, 'b> Engine<'a, 'b> {
         out
     }
 
-    fn own_methods(&self, f: usize, d: usize, depth: u32) -> Vec<(String, Option<usize>)> {
+    fn own_methods(
+        &self,
+        f: usize,
+        d: usize,
+        depth: u32,
+    ) -> Vec<(String, Option<(usize, usize)>)> {
         let file = &self.idx.files[f];
         if file.defs[d].kind != DefKind::Class || depth > 6 {
             return vec![];
         }
         let prefix = format!("{}.", file.defs[d].name);
-        let mut out: Vec<(String, Option<usize>)> = file
+        let mut out: Vec<(String, Option<(usize, usize)>)> = file
             .defs
             .iter()
             .enumerate()
@@ -1742,7 +1798,7 @@ impl<'a, 'b> Engine<'a, 'b> {
             .filter_map(|(n, mi)| {
                 http_method(n)
                     .filter(|m| *m != "ANY")
-                    .map(|m| (m.to_string(), Some(mi)))
+                    .map(|m| (m.to_string(), Some((f, mi))))
             })
             .collect();
         if out.is_empty() {
