@@ -926,6 +926,11 @@ fn findings_are_proportionate_and_production_only() {
         // Quotes doubled inside a quoted literal (:51, :52) stay in it; in an
         // unquoted slot the value is SQL (:58).
         "TS3004 error app/db.py:58",
+        // Debug on only under `if app_debug:` is a note; under an unrelated
+        // condition or unconditionally, a warning.
+        "TS4003 note app/debugged.py:12",
+        "TS4003 warning app/debugged.py:14",
+        "TS4003 warning app/debugged.py:15",
         // A decorator that hands the view to a guard rejecting with flask-login's
         // `current_app.login_manager.unauthorized()` guards /items (:28).
         "TS1001 error app/decorated.py:36",

@@ -1734,9 +1734,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         let out: Vec<(String, String)> = kv
             .iter()
             .filter_map(|(k, v)| match (k, v) {
-                (Expr::Str(m), Expr::Str(a)) => {
-                    http_method(m).map(|m| (m.to_string(), a.clone()))
-                }
+                (Expr::Str(m), Expr::Str(a)) => http_method(m).map(|m| (m.to_string(), a.clone())),
                 _ => None,
             })
             .collect();
@@ -1777,12 +1775,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         out
     }
 
-    fn own_methods(
-        &self,
-        f: usize,
-        d: usize,
-        depth: u32,
-    ) -> Vec<(String, Option<(usize, usize)>)> {
+    fn own_methods(&self, f: usize, d: usize, depth: u32) -> Vec<(String, Option<(usize, usize)>)> {
         let file = &self.idx.files[f];
         if file.defs[d].kind != DefKind::Class || depth > 6 {
             return vec![];

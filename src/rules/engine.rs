@@ -62,9 +62,11 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                 if let Some(why) = &w.reason {
                     message = format!("{} ({why})", message.trim_end_matches('.'));
                 }
-                if let Some((l, why)) =
-                    entry.and_then(|e| adjusted(rule, e, reaches.get(e.id.as_str()), flow))
-                {
+                let adjust = match entry {
+                    Some(e) => adjusted(rule, e, reaches.get(e.id.as_str()), flow),
+                    None => conditioned(rule, &idx, file, line, column),
+                };
+                if let Some((l, why)) = adjust {
                     level = l;
                     message = format!("{} ({why})", message.trim_end_matches('.'));
                 }
@@ -346,11 +348,17 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
             }
             let mut v = BTreeMap::new();
             v.insert("match", h.text.trim().to_string());
+            let mut level = rule.level;
+            let mut message = fill(&rule.message, &v);
+            if let Some((l, why)) = conditioned(rule, &idx, &f.path, h.start.line, h.start.column) {
+                level = l;
+                message = format!("{} ({why})", message.trim_end_matches('.'));
+            }
             out.push(Finding {
                 rule_id: rule.id.clone(),
                 rule_name: rule.name.clone(),
-                level: rule.level,
-                message: fill(&rule.message, &v),
+                level,
+                message,
                 file: f.path.clone(),
                 line: h.start.line,
                 column: h.start.column,
@@ -790,6 +798,64 @@ fn adjusted(
         return Some((level, why));
     }
     None
+}
+
+/// For a finding with no entry point (a fact or a query hit): the first
+/// `[[rule.adjust]]` that looks only at `condition_words`, when the code at
+/// `line:column` runs only inside an `if` whose test names one of them
+/// (`if settings.debug: app.run(debug=True)`).
+fn conditioned(
+    rule: &super::Rule,
+    idx: &Index,
+    file: &str,
+    line: u32,
+    column: u32,
+) -> Option<(super::Level, String)> {
+    use super::Level;
+    let a = rule.adjust.iter().find(|a| {
+        !a.condition_words.is_empty()
+            && a.words.is_empty()
+            && a.auth.is_none()
+            && a.optional_auth.is_none()
+            && a.reaches_none_of.is_empty()
+            && a.one_segment.is_none()
+            && a.ops.is_empty()
+    })?;
+    let fi = idx.file_index(file)?;
+    let at = crate::extract::Pos { line, column };
+    let f = &idx.files[fi];
+    let mut best: Option<(&crate::extract::Stmt, String)> = None;
+    for b in f
+        .stmts
+        .iter()
+        .filter(|b| b.kind == crate::extract::StmtKind::Branch)
+    {
+        let Some((start, end)) = b.body else { continue };
+        if !(start <= at && at < end) || matches!(b.value, crate::extract::Expr::Not(_)) {
+            continue;
+        }
+        let mut names = vec![];
+        crate::summary::visit(&b.value, 0, &mut |e| match e {
+            crate::extract::Expr::Name(n, _) => names.push(n.clone()),
+            crate::extract::Expr::Str(v) => names.push(v.clone()),
+            _ => {}
+        });
+        let text = names.join(" ");
+        if a.condition_words.iter().any(|w| has_word(&text, w))
+            && best.as_ref().is_none_or(|(o, _)| o.pos < b.pos)
+        {
+            best = Some((b, text));
+        }
+    }
+    let (_, cond) = best?;
+    let mut level = a.level.unwrap_or(rule.level);
+    for _ in 0..a.lower {
+        level = match level {
+            Level::Error => Level::Warning,
+            _ => Level::Note,
+        };
+    }
+    Some((level, a.reason.replace("{condition}", &cond)))
 }
 
 fn entry_matches(w: &When, e: &EntryPoint) -> bool {
