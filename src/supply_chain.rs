@@ -33,6 +33,8 @@ pub const SUPPLY_CHAIN_TOML: &str = include_str!("../rules/supply_chain.toml");
 
 /// Where GitHub reads workflows from, relative to the repository root.
 pub const WORKFLOW_DIR: &str = ".github/workflows";
+/// Where a repository keeps its own composite actions.
+pub const ACTION_DIR: &str = ".github/actions";
 
 /// Nesting deeper than this is refused (workflows are a few levels deep).
 const MAX_DEPTH: usize = 64;
@@ -421,9 +423,48 @@ pub fn workflows(
     }
     names.retain(|n| !excluded(&dir.join(n), false));
     let cat = catalogue();
-    for name in names {
-        let rel = format!("{WORKFLOW_DIR}/{}", crate::walk::escape_name(&name));
-        let text = match crate::fsread::read_text(&dir.join(&name), max_size, Some(root)) {
+    let mut files: Vec<(String, std::path::PathBuf)> = names
+        .into_iter()
+        .map(|name| {
+            (
+                format!("{WORKFLOW_DIR}/{}", crate::walk::escape_name(&name)),
+                dir.join(&name),
+            )
+        })
+        .collect();
+    // Local composite actions (`.github/actions/<name>/action.yml`): their
+    // steps run in the jobs that use them.
+    let actions = root.join(ACTION_DIR);
+    if std::fs::symlink_metadata(&actions).is_ok_and(|m| m.is_dir()) && !excluded(&actions, true) {
+        let mut found: Vec<(String, std::path::PathBuf)> = vec![];
+        if let Ok(rd) = std::fs::read_dir(&actions) {
+            for e in rd.flatten() {
+                let d = e.path();
+                if !std::fs::symlink_metadata(&d).is_ok_and(|m| m.is_dir()) || excluded(&d, true) {
+                    continue;
+                }
+                for n in ["action.yml", "action.yaml"] {
+                    let f = d.join(n);
+                    if std::fs::symlink_metadata(&f).is_ok_and(|m| m.is_file())
+                        && !excluded(&f, false)
+                    {
+                        found.push((
+                            format!(
+                                "{ACTION_DIR}/{}/{n}",
+                                crate::walk::escape_name(&e.file_name())
+                            ),
+                            f,
+                        ));
+                    }
+                }
+            }
+        }
+        found.sort();
+        found.truncate(MAX_WORKFLOWS);
+        files.extend(found);
+    }
+    for (rel, path) in files {
+        let text = match crate::fsread::read_text(&path, max_size, Some(root)) {
             Ok(t) => t,
             Err(e) => {
                 skipped.push(Skipped {
@@ -562,6 +603,23 @@ fn analyse(
         .copied()
         .filter(|t| cat.triggers.privileged.iter().any(|p| p == t))
         .collect();
+    // A composite action: its steps, as a job's (no triggers, no token of
+    // its own: the calling job's).
+    if root.get("jobs").is_none() {
+        if let Some(runs) = root.get("runs") {
+            for step in runs.get("steps").map(Node::items).unwrap_or_default() {
+                if let Some(u) = step.get("uses") {
+                    unpinned(&mut cx, u);
+                }
+                if let Some(r) = step.get("run") {
+                    untrusted_inputs(&mut cx, r, "run");
+                    pipe_to_shell(&mut cx, r);
+                }
+            }
+            let sups = suppressions(text, &root);
+            return Ok((cx.out, sups));
+        }
+    }
     let wf_perms = root.get("permissions");
     let jobs = root.get("jobs");
     let uses_secrets = !secret_names(&root).is_empty()
