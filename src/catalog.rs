@@ -242,6 +242,10 @@ pub struct SettingsDefault {
     pub attr: String,
     pub via: String,
     pub bases: Vec<String>,
+    /// Library views (name prefixes) that set no value of `attr` themselves:
+    /// served directly (`TokenObtainPairView.as_view()`), the default applies.
+    #[serde(default)]
+    pub library_views: Vec<String>,
 }
 
 /// A class attribute holding guards (`permission_classes = [IsAuthenticated]`).
@@ -308,6 +312,11 @@ pub struct Behaviour {
     pub close_receivers: Vec<String>,
     #[serde(default)]
     pub credential_apis: Patterns,
+    /// Library views that check a submitted credential (simplejwt's
+    /// `TokenObtainPairView`, DRF's `ObtainAuthToken`, Django's
+    /// `LoginView`): served directly or subclassed, the route checks one.
+    #[serde(default)]
+    pub credential_views: Patterns,
     /// Verifiers that raise on a bad credential (`jwt.decode`): the request
     /// fails there unless the caller catches it.
     #[serde(default)]

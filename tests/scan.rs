@@ -1307,3 +1307,31 @@ fn agent_tools_are_entry_points_and_model_output_reaching_a_shell_is_reported() 
         .iter()
         .any(|a| a["kind"] == "llm_provider" && a["classification"] == "confidential"));
 }
+
+/// simplejwt's token views check a submitted password: served directly or
+/// through a repository subclass, with no throttle anywhere, they are login
+/// routes without a rate limit (TS1002); the refresh view is not. With
+/// REST_FRAMEWORK's DEFAULT_THROTTLE_CLASSES (py_django) they are limited.
+#[test]
+fn library_login_views_need_a_rate_limit() {
+    let v = scan_json(&fixture("django_tokens"), &[]);
+    let got: Vec<String> = levelled_findings(&v)
+        .into_iter()
+        .filter(|f| f.starts_with("TS1002"))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "TS1002 warning site/urls.py:16",
+            "TS1002 warning site/urls.py:17"
+        ]
+    );
+    let limited = scan_json(&fixture("py_django"), &[]);
+    assert!(
+        !levelled_findings(&limited)
+            .iter()
+            .any(|f| f.starts_with("TS1002") && f.contains("polls/urls.py")),
+        "{:#?}",
+        levelled_findings(&limited)
+    );
+}

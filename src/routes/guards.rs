@@ -615,6 +615,23 @@ impl<'a> Classifier<'a> {
         }
     }
 
+    /// The same defaults for a library view served directly (`api`, such as
+    /// `rest_framework_simplejwt.views.TokenObtainPairView`), when the
+    /// catalogue says it sets none of its own (`library_views`).
+    pub fn library_view_defaults(&self, f: usize, api: &str) -> Vec<Guard> {
+        let mut out = vec![];
+        for spec in &self.lc(f).guards.settings_defaults {
+            if spec
+                .library_views
+                .iter()
+                .any(|p| api.starts_with(p.as_str()))
+            {
+                self.classify_setting_values(spec, &mut out);
+            }
+        }
+        out
+    }
+
     /// The same defaults for a function view of the framework (DRF's
     /// `@api_view`): a decorator of the framework marks it, one named like the
     /// spec's attribute (`@permission_classes([...])`) replaces the default.

@@ -226,8 +226,11 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
     for (ri, (route, gs)) in emitted.into_iter().enumerate() {
         let is_shadowed = shadowed.contains(&ri);
         let mut all = gs;
-        if let Some((hf, hd)) = route.handler {
-            all.extend(gc.handler_guards(hf, hd, Some(route.pos).filter(|_| route.file == hf)));
+        match route.handler {
+            Some((hf, hd)) => {
+                all.extend(gc.handler_guards(hf, hd, Some(route.pos).filter(|_| route.file == hf)))
+            }
+            None => all.extend(gc.library_view_defaults(route.file, &route.handler_symbol)),
         }
         // A guard that covers only some methods (`@ratelimit(method="POST")`)
         // splits the route: one fact per method, each with its own guards.

@@ -156,7 +156,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                                 .and_then(|(f, d)| Some(summaries.of(f, d?)));
                             let handles = s.as_ref().is_some_and(|s| {
                                 (s.credential.is_some() && !s.credential_weak) || s.issues.is_some()
-                            });
+                            }) || credential_view(&idx, graph, cat, e);
                             if handles != want {
                                 continue;
                             }
@@ -798,6 +798,40 @@ fn adjusted(
         return Some((level, why));
     }
     None
+}
+
+/// Is entry point `e` served by a catalogued library view that checks a
+/// submitted credential (`[behaviour] credential_views`), directly or
+/// through a repository class built on one (the handler, or its class)?
+fn credential_view(
+    idx: &Index,
+    graph: &crate::model::callgraph::CallGraph<'_>,
+    cat: &Catalog,
+    e: &EntryPoint,
+) -> bool {
+    let Some((f, Some(d))) = graph.node_of(&e.handler) else {
+        return Lang::ALL.iter().any(|l| {
+            cat.lang(*l)
+                .behaviour
+                .credential_views
+                .first(&e.handler)
+                .is_some()
+        });
+    };
+    let file = &idx.files[f];
+    let views = &cat.lang(file.lang).behaviour.credential_views;
+    let class = match file.defs[d].kind {
+        crate::extract::DefKind::Class => Some(d),
+        _ => file.defs[d]
+            .parent
+            .filter(|&p| file.defs[p].kind == crate::extract::DefKind::Class),
+    };
+    class.is_some_and(|c| {
+        file.defs[c].bases.iter().any(|b| {
+            matches!(idx.resolve_expr(f, file.defs[c].parent, b),
+                Some(crate::link::Target::External(api)) if views.first(&api).is_some())
+        })
+    })
 }
 
 /// For a finding with no entry point (a fact or a query hit): the first
