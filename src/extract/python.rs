@@ -605,8 +605,13 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             }
             let mut args = Vec::with_capacity(arguments.map_or(0, |a| a.named_child_count()));
             if let Some(al) = arguments {
-                if node_kind(al) != "argument_list" {
-                    // `f(x for x in xs)`
+                if node_kind(al) == "generator_expression" {
+                    // `f(x for x in xs)`: the generator is the one argument.
+                    args.push(Arg {
+                        name: None,
+                        value: conv_c(al, src, d, cov),
+                    });
+                } else if node_kind(al) != "argument_list" {
                     cov.gap();
                 } else {
                     let mut w = al.walk();
@@ -797,6 +802,60 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         "true" => Expr::Bool(true),
         "false" => Expr::Bool(false),
         "none" => Expr::NoneLit,
+        // `[f(x) for x in xs if g(x)]`: its element expression, each loop
+        // variable in it standing for an element of its iterable
+        // (`f(Element(xs))`); conditions decide which, not what.
+        "list_comprehension"
+        | "set_comprehension"
+        | "generator_expression"
+        | "dictionary_comprehension" => {
+            let mut w = n.walk();
+            let mut vars: Vec<(String, Expr)> = vec![];
+            let mut body = vec![];
+            for c in n.named_children(&mut w) {
+                match node_kind(c) {
+                    "for_in_clause" => {
+                        let (Some(l), Some(r)) = (
+                            c.child_by_field_id(F.left.get()),
+                            c.child_by_field_id(F.right.get()),
+                        ) else {
+                            cov.gap();
+                            continue;
+                        };
+                        let iter = Expr::Element(Box::new(conv_c(r, src, d, cov)));
+                        let iter = substitute(iter, &vars, 0);
+                        let mut lw = l.walk();
+                        let names: Vec<Node> = if node_kind(l) == "identifier" {
+                            vec![l]
+                        } else {
+                            l.named_children(&mut lw)
+                                .filter(|x| node_kind(*x) == "identifier")
+                                .collect()
+                        };
+                        for x in names {
+                            vars.push((text(x, src).to_string(), iter.clone()));
+                        }
+                    }
+                    // Conditions: their calls are still converted (covered).
+                    "if_clause" => {
+                        if let Some(x) = c.named_child(0) {
+                            let _ = conv_c(x, src, d, cov);
+                        }
+                    }
+                    "pair" => {
+                        for f in [F.key.get(), F.value.get()] {
+                            match c.child_by_field_id(f) {
+                                Some(x) => body.push(conv_c(x, src, d, cov)),
+                                None => cov.gap(),
+                            }
+                        }
+                    }
+                    "comment" => {}
+                    _ => body.push(conv_c(c, src, d, cov)),
+                }
+            }
+            Expr::List(body.into_iter().map(|b| substitute(b, &vars, 0)).collect())
+        }
         "list" | "tuple" | "set" | "expression_list" | "pattern_list" => {
             let mut w = n.walk();
             Expr::List(
@@ -865,5 +924,45 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             }
             Expr::Other
         }
+    }
+}
+
+/// `e` with each comprehension variable of `vars` replaced by what it
+/// stands for (`x` → `Element(xs)`, `x.name` → `Element(xs).name`).
+fn substitute(e: Expr, vars: &[(String, Expr)], depth: u32) -> Expr {
+    if vars.is_empty() || depth > MAX_DEPTH {
+        return e;
+    }
+    let sub = |x: Expr| substitute(x, vars, depth + 1);
+    match e {
+        Expr::Name(n, p) => {
+            let mut parts = n.split('.');
+            let first = parts.next().unwrap_or("");
+            match vars.iter().rev().find(|(v, _)| v == first) {
+                Some((_, value)) => parts.fold(value.clone(), |b, m| {
+                    Expr::Attr(Box::new(b), m.to_string(), p)
+                }),
+                None => Expr::Name(n, p),
+            }
+        }
+        Expr::Attr(b, m, p) => Expr::Attr(Box::new(sub(*b)), m, p),
+        Expr::Call(mut c) => {
+            c.func = sub(std::mem::replace(&mut c.func, Expr::Other));
+            for a in &mut c.args {
+                a.value = sub(std::mem::replace(&mut a.value, Expr::Other));
+            }
+            Expr::Call(c)
+        }
+        Expr::List(xs) => Expr::List(xs.into_iter().map(sub).collect()),
+        Expr::Mix(xs) => Expr::Mix(xs.into_iter().map(sub).collect()),
+        Expr::Logic(a, xs) => Expr::Logic(a, xs.into_iter().map(sub).collect()),
+        Expr::Subscript(b, xs) => {
+            Expr::Subscript(Box::new(sub(*b)), xs.into_iter().map(sub).collect())
+        }
+        Expr::Dict(kv) => Expr::Dict(kv.into_iter().map(|(k, v)| (sub(k), sub(v))).collect()),
+        Expr::Not(x) => Expr::Not(Box::new(sub(*x))),
+        Expr::Element(x) => Expr::Element(Box::new(sub(*x))),
+        Expr::Closure(x) => Expr::Closure(Box::new(sub(*x))),
+        other => other,
     }
 }

@@ -155,6 +155,12 @@ impl<'a> Taint<'a> {
                     return false;
                 }
                 let head = Expr::Name(first.to_string(), *p);
+                // A mutator fills a container's items (`d.update(form)`,
+                // `path.push(name)`): the container itself, its items and its
+                // methods' results carry them; an attribute read does not
+                // (`watch.data_dir` of a dict updated with form fields).
+                let whole =
+                    n.len() == first.len() || self.idx.files[fi].lang != crate::lang::Lang::Python;
                 if tainted.contains(first) {
                     // `ext = ext.replace(".", "")`: the input re-bound to a
                     // cleaned value in this function.
@@ -187,7 +193,7 @@ impl<'a> Taint<'a> {
                                 .iter()
                                 .filter(|b| b.scope == scope && b.target == first && b.pos < *p)
                                 .any(|b| rec(&b.value))
-                                || self.mutated(fi, scope, first, tainted, depth);
+                                || (whole && self.mutated(fi, scope, first, tainted, depth));
                         }
                         // An entry of a directory listing names an existing
                         // entry: one name, never `..` or a `/` (`for f in
@@ -197,7 +203,7 @@ impl<'a> Taint<'a> {
                                 return false;
                             }
                         }
-                        rec(&a.value) || self.mutated(fi, scope, first, tainted, depth)
+                        rec(&a.value) || (whole && self.mutated(fi, scope, first, tainted, depth))
                     }
                     // (Request objects are not what an LLM-output check looks for.)
                     Some(Target::External(api)) if !self.llm_source => {
@@ -569,10 +575,22 @@ impl<'a> Taint<'a> {
         // `if is_safe(name):` where `is_safe` returns such a test.
         if let Some(Target::Def(df, dd)) = callee {
             let d = &self.idx.files[df].defs[dd];
+            // A test anywhere in a returned value (`return any(p.resolve()
+            // .is_relative_to(d) for d in dirs)`); other returns are literals.
+            let tests = |r: &Expr| {
+                let mut found = false;
+                crate::summary::visit(r, 0, &mut |x| {
+                    if !found && matches!(x, Expr::Call(_) | Expr::Logic(true, _)) {
+                        found = !self.checked(df, Some(dd), x, depth + 1).is_empty();
+                    }
+                });
+                found
+            };
             if d.kind == DefKind::Function
+                && d.returns.iter().any(tests)
                 && d.returns
                     .iter()
-                    .any(|r| !self.checked(df, Some(dd), r, depth + 1).is_empty())
+                    .all(|r| matches!(r, Expr::Bool(_)) || tests(r))
             {
                 return c.args.iter().flat_map(|a| roots(&a.value)).collect();
             }
