@@ -337,6 +337,18 @@ pub fn sinks(
                 fact.name = Some(leaf.to_string());
                 fact.function = a.scope.map(|sc| idx.def_symbol(fi, sc));
                 fact.reason = Some("string literal assigned to a secret-named variable".into());
+                if let Some(over) = a
+                    .scope
+                    .is_none()
+                    .then(|| overridden(idx, fi, &a.target))
+                    .flatten()
+                {
+                    fact.safe = Some(true);
+                    fact.reason = Some(format!(
+                        "a default: every production module that imports this one with `*` assigns {} again ({over})",
+                        a.target
+                    ));
+                }
                 out.push(fact);
             }
         }
@@ -471,6 +483,27 @@ fn secret_mentioned(
         Expr::Dict(kv) => kv.iter().find_map(|(_, v)| rec(v)),
         _ => None,
     }
+}
+
+/// A module-level name of `file` that every production module importing it
+/// with `*` assigns again at module level (a base settings module's
+/// development key that the production settings replace): where the first
+/// of them does, or None.
+fn overridden(idx: &Index, file: usize, target: &str) -> Option<String> {
+    let importers: Vec<usize> = idx
+        .glob_importers(file)
+        .into_iter()
+        .filter(|&g| idx.files[g].scope == crate::scope::Scope::Production)
+        .collect();
+    let mut first = None;
+    for &g in &importers {
+        let a = idx.files[g]
+            .assigns
+            .iter()
+            .find(|a| a.scope.is_none() && a.target == target)?;
+        first.get_or_insert_with(|| format!("{}:{}", idx.files[g].path, a.pos.line));
+    }
+    first
 }
 
 /// Does `e` mention a secret-named name, directly or through the local

@@ -372,6 +372,18 @@ impl<'a> Index<'a> {
     }
 
     /// Absolute module name an import refers to (Python relative levels, Rust `crate`/`self`/`super`).
+    /// The files that import everything from `file` (`from .base import *`).
+    pub fn glob_importers(&self, file: usize) -> Vec<usize> {
+        (0..self.files.len())
+            .filter(|&g| g != file)
+            .filter(|&g| {
+                self.files[g].imports.iter().enumerate().any(|(i, im)| {
+                    im.glob && self.modules.get(self.import_target(g, i)) == Some(&file)
+                })
+            })
+            .collect()
+    }
+
     fn import_target(&self, file: usize, i: usize) -> &str {
         &self.import_abs[file][i]
     }

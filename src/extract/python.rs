@@ -155,7 +155,30 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                     if looped {
                         value = Expr::Element(Box::new(value));
                     }
+                    // `name += ".txt"` keeps what `name` held.
+                    if node_kind(w) == "augmented_assignment" {
+                        value = Expr::Mix(vec![
+                            Expr::Name(text(t, src).to_string(), pos_of(t, src)),
+                            value,
+                        ]);
+                    }
                     assigns.push((w, text(t, src).to_string(), value));
+                } else if matches!(node_kind(t), "pattern_list" | "tuple_pattern") && !looped {
+                    // `d, name = a, b`: each name its part of the value (or
+                    // an element of it when the value is not a literal tuple).
+                    let value = conv_c(v, src, 0, &mut cov);
+                    let mut tw = t.walk();
+                    let names: Vec<Node> = t.named_children(&mut tw).collect();
+                    for (i, x) in names.iter().enumerate() {
+                        if node_kind(*x) != "identifier" {
+                            continue;
+                        }
+                        let part = match &value {
+                            Expr::List(xs) if xs.len() == names.len() => xs[i].clone(),
+                            other => Expr::Element(Box::new(other.clone())),
+                        };
+                        assigns.push((w, text(*x, src).to_string(), part));
+                    }
                 }
             }
             if let (Some(v), Some(k), Some(w)) = (sv, sk, sw) {

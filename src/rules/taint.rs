@@ -186,12 +186,16 @@ impl<'a> Taint<'a> {
                         // The last assignment comes after this use (`file_name`
                         // re-bound further down): the value here is one of the
                         // assignments before it.
-                        if p.line > 0 && a.pos > *p {
+                        // A use inside that assignment's own value (`name =
+                        // name.strip()`) reads what the name held before it.
+                        let own = p.line > 0 && a.pos <= *p && a.pos.line == p.line;
+                        if p.line > 0 && (a.pos > *p || own) {
+                            let before = if own { a.pos } else { *p };
                             let f = &self.idx.files[fi];
                             return f
                                 .assigns
                                 .iter()
-                                .filter(|b| b.scope == scope && b.target == first && b.pos < *p)
+                                .filter(|b| b.scope == scope && b.target == first && b.pos < before)
                                 .any(|b| rec(&b.value))
                                 || (whole && self.mutated(fi, scope, first, tainted, depth));
                         }
