@@ -46,6 +46,11 @@ pub struct SinkSpec {
     /// `app.add_middleware(CORSMiddleware, allow_origins=["*"])`.
     #[serde(default)]
     pub via_argument: bool,
+    /// Further argument positions that are paths too (`shutil.copy(src,
+    /// dst)`, `os.rename(old, new)`): a flow rule with an `argument` checks
+    /// these as well.
+    #[serde(default)]
+    pub also_arguments: Vec<usize>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -166,6 +171,10 @@ pub struct Taint {
     /// (`p.relative_to(base)`).
     #[serde(default)]
     pub containment_raising: Vec<String>,
+    /// Of `containment_methods`, those that compare text, not path
+    /// components (`str.startswith`): the base must end with a separator.
+    #[serde(default)]
+    pub prefix_methods: Vec<String>,
     /// Calls and methods that resolve or clean a path (`os.path.realpath`,
     /// `Path.resolve`, `canonicalize`, `clean`): a containment test counts
     /// on their result.

@@ -909,22 +909,31 @@ fn findings_are_proportionate_and_production_only() {
         // the path stays under its base (its result, or what it was given
         // after a call), a predicate returning such a test, and a function
         // declared to return a stored record confine; not a pattern that
-        // allows `..` (:37) or matches only a prefix (:44), a predicate
-        // whose answer is ignored (:83), a function returning text (:103).
-        "TS3003 error app/confined.py:37",
-        "TS3003 error app/confined.py:44",
-        "TS3003 error app/confined.py:83",
-        "TS3003 error app/confined.py:103",
-        // The same through methods called on `self`: a record (:114), text (:117).
-        "TS3003 error app/confined.py:117",
+        // allows `..` (:38) or matches only a prefix (:45), a predicate
+        // whose answer is ignored (:84), a function returning text (:104).
+        "TS3003 error app/confined.py:38",
+        "TS3003 error app/confined.py:45",
+        "TS3003 error app/confined.py:84",
+        "TS3003 error app/confined.py:104",
+        // Through methods on `self`: a record built here from request data
+        // (:115) and text (:124) carry it; a record from storage does not.
+        "TS3003 error app/confined.py:115",
+        "TS3003 error app/confined.py:124",
         // A predicate answering with containment tests inside any(...) confines
-        // (:147); a comprehension of request data carries it (:154); one whose
-        // elements are safe_join results does not (:161).
-        "TS3003 error app/confined.py:154",
+        // (:161); a comprehension of request data carries it (:168); one whose
+        // elements are safe_join results does not (:175).
+        "TS3003 error app/confined.py:168",
         // Form fields put into a record's items by update() reach an item read
-        // (:181), not an attribute the class computes (:180); the POST has no guard.
-        "TS1001 error app/confined.py:176",
-        "TS3003 error app/confined.py:181",
+        // (:195), not an attribute the class computes (:194); the POST has no guard.
+        "TS1001 error app/confined.py:190",
+        "TS3003 error app/confined.py:195",
+        // A text prefix test without the separator (:210) and a test of
+        // basename(name) (:217) confine nothing.
+        "TS3003 error app/confined.py:210",
+        "TS3003 error app/confined.py:217",
+        // shutil.move's destination is a path too.
+        "TS1001 error app/confined.py:221",
+        "TS3003 error app/confined.py:225",
         // SQL text formatted from request data, through an untyped
         // `Depends(get_db)` (the provider yields a sessionmaker's Session)
         // and through `sqlite3.connect(..).execute` with a chained call;

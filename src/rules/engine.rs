@@ -225,19 +225,35 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
                                 line: sink.line,
                                 column: sink.column,
                             };
+                            // Sinks with a second path (`shutil.copy(src, dst)`:
+                            // the catalogue's `also_arguments`) count it too.
+                            let also: Vec<usize> = cat
+                                .lang(lang)
+                                .sink_for(&sink.api)
+                                .map(|s| s.also_arguments.clone())
+                                .unwrap_or_default();
                             let reach = |taint: &Taint| match w.argument {
-                                Some(at) => taint.reaches_arg(
-                                    &nodes,
-                                    sf,
-                                    pos,
-                                    &sink.api,
-                                    super::taint::ArgSpec {
-                                        position: at,
-                                        keywords: &w.argument_keywords,
-                                        built: w.built,
-                                        receiver: w.argument_receiver,
-                                    },
-                                ),
+                                Some(at) => std::iter::once(at)
+                                    .chain(also.iter().copied())
+                                    .enumerate()
+                                    .any(|(i, position)| {
+                                        taint.reaches_arg(
+                                            &nodes,
+                                            sf,
+                                            pos,
+                                            &sink.api,
+                                            super::taint::ArgSpec {
+                                                position,
+                                                keywords: if i == 0 {
+                                                    &w.argument_keywords
+                                                } else {
+                                                    &[]
+                                                },
+                                                built: w.built,
+                                                receiver: i == 0 && w.argument_receiver,
+                                            },
+                                        )
+                                    }),
                                 None => taint.reaches(&nodes, sf, pos, &sink.api),
                             };
                             if !reach(&taint) {

@@ -24,6 +24,8 @@ pub enum Anchor {
     Start,
     /// `re.search`, `Regex::is_match`: only what `^` and `$` anchor.
     None,
+    /// Not anchored at all (`re.match(P, v, re.M)`: `$` ends a line).
+    Never,
 }
 
 impl Anchor {
@@ -61,6 +63,7 @@ pub fn path_safe(pattern: &str, anchor: Anchor) -> bool {
         Anchor::Full => true,
         Anchor::Start => ends,
         Anchor::None => starts && ends,
+        Anchor::Never => false,
     };
     if !anchored || p.is_empty() {
         return false;
@@ -107,7 +110,13 @@ fn atoms(p: &str) -> Option<Vec<Atom>> {
                     },
                     c if c.is_ascii_digit() => return None,
                     'b' | 'B' => continue,
-                    c if c.is_ascii_alphabetic() => Atom::default(),
+                    'n' | 't' | 'r' | 'f' | 'v' => Atom::default(),
+                    // `\x2e`, `\u002f`, `\N{..}`: any character.
+                    c if c.is_ascii_alphabetic() => Atom {
+                        dot: true,
+                        slash: true,
+                        ..Default::default()
+                    },
                     _ => Atom::default(),
                 }
             }
@@ -240,7 +249,13 @@ fn class(chars: &[char], mut i: usize) -> Option<(Atom, usize)> {
                     a.slash = true;
                     None
                 }
-                'd' | 'w' | 's' => None,
+                'd' | 'w' | 's' | 'n' | 't' | 'r' | 'f' | 'v' => None,
+                // `\56`, `\x2e`, `\u002f`: an encoded character, any.
+                e if e.is_ascii_alphanumeric() => {
+                    a.dot = true;
+                    a.slash = true;
+                    None
+                }
                 e => Some(e),
             }
         } else if c == '-' && prev.is_some() && chars.get(i + 1).is_some_and(|&n| n != ']') {

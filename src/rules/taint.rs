@@ -249,17 +249,28 @@ impl<'a> Taint<'a> {
                     Some(Target::Def(df, dd))
                         if self.idx.files[df].defs[dd].kind == DefKind::Function =>
                     {
+                        let given = self.given(fi, scope, c, (df, dd), tainted, depth);
                         // A function declared to return a stored record
-                        // gives back no request data.
+                        // gives back no request data, unless what it returns
+                        // is built here from request data (a record constructed
+                        // from it, or request data itself).
                         let def = &self.idx.files[df].defs[dd];
-                        if def
+                        let record = def
                             .ret
                             .as_ref()
-                            .is_some_and(|t| self.safe_type(df, def.parent, t, 0, false))
+                            .is_some_and(|t| self.safe_type(df, def.parent, t, 0, false));
+                        if record
+                            && def.returns.iter().all(|r| {
+                                let built_here = match r {
+                                    Expr::Call(rc) => matches!(self.idx.callee_target(df, Some(dd), &rc.func),
+                                        Some(Target::Def(cf, cd)) if self.idx.files[cf].defs[cd].kind == DefKind::Class),
+                                    _ => true,
+                                };
+                                !built_here || !self.tainted(df, Some(dd), r, &given, depth + 1)
+                            })
                         {
                             return false;
                         }
-                        let given = self.given(fi, scope, c, (df, dd), tainted, depth);
                         return self.idx.files[df].defs[dd]
                             .returns
                             .iter()
@@ -473,7 +484,7 @@ impl<'a> Taint<'a> {
                 let to = f
                     .assigns
                     .iter()
-                    .filter(|a| a.scope == scope && a.target == n && a.pos > from && a.pos < until)
+                    .filter(|a| a.scope == scope && a.target == n && a.pos >= from && a.pos < until)
                     .map(|a| a.pos)
                     .min()
                     .unwrap_or(until);
@@ -512,7 +523,7 @@ impl<'a> Taint<'a> {
                 if !confined.is_empty() {
                     for (param, value) in self.arg_params((df, dd), c) {
                         if confined.contains(&param) {
-                            names.extend(roots(value));
+                            names.extend(direct(value));
                         }
                     }
                 }
@@ -544,14 +555,38 @@ impl<'a> Taint<'a> {
         };
         let t = &self.lc.taint;
         let callee = self.idx.resolve_expr(fi, scope, &c.func);
+        // Flags that move `^`/`$` to line ends (`re.M`) leave only a full
+        // match anchored.
+        let multiline = |x: Option<&Expr>| {
+            x.is_some_and(|f| {
+                let mut m = false;
+                crate::summary::visit(f, 0, &mut |e| {
+                    if let Expr::Name(n, _) = e {
+                        let last = n.rsplit('.').next().unwrap_or(n);
+                        m |= last == "M" || last == "MULTILINE";
+                    }
+                });
+                m || !matches!(f, Expr::Name(..) | Expr::Mix(_))
+            })
+        };
+        let anchor = |a: &str, ml: bool| {
+            crate::rules::pattern::Anchor::parse(a).map(|a| {
+                if ml && a != crate::rules::pattern::Anchor::Full {
+                    crate::rules::pattern::Anchor::Never
+                } else {
+                    a
+                }
+            })
+        };
         // `re.fullmatch(P, value)`
         if let Some(Target::External(api)) = &callee {
             if let Some(pc) = t.pattern_checks.iter().find(|p| p.api == **api) {
                 if let (Some(Expr::Str(pat)), Some(v)) = (c.positional(0), c.positional(1)) {
-                    if crate::rules::pattern::Anchor::parse(&pc.anchor)
+                    let ml = multiline(c.positional(2).or_else(|| c.kwarg("flags")));
+                    if anchor(&pc.anchor, ml)
                         .is_some_and(|a| crate::rules::pattern::path_safe(pat, a))
                     {
-                        return roots(v);
+                        return direct(v);
                     }
                 }
                 return vec![];
@@ -559,52 +594,158 @@ impl<'a> Taint<'a> {
         }
         let method = crate::extract::method_name(&c.func);
         let receiver = receiver_of(&c.func);
-        // `PATTERN.fullmatch(value)` with `PATTERN = re.compile(P)`
         if let (Some(m), Some(r)) = (method, &receiver) {
-            if let Some(anchor) = t.pattern_methods.get(m) {
-                if let Some(pat) = self.compiled_pattern(fi, scope, r) {
-                    let safe = crate::rules::pattern::Anchor::parse(anchor)
-                        .is_some_and(|a| crate::rules::pattern::path_safe(&pat, a));
+            // `PATTERN.fullmatch(value)` with `PATTERN = re.compile(P)`; a
+            // `pos`/`endpos` tests only part of the value.
+            if let Some(a) = t.pattern_methods.get(m) {
+                if let Some((pat, flags)) = self.compiled_pattern(fi, scope, r) {
+                    let partial = c.positional(1).is_some()
+                        || c.kwarg("pos").is_some()
+                        || c.kwarg("endpos").is_some();
+                    let safe = !partial
+                        && anchor(a, multiline(flags.as_ref()))
+                            .is_some_and(|a| crate::rules::pattern::path_safe(&pat, a));
                     return match (safe, c.positional(0)) {
-                        (true, Some(v)) => roots(v),
+                        (true, Some(v)) => direct(v),
                         _ => vec![],
                     };
                 }
             }
-            // `realpath(p).startswith(base)`
-            if t.containment_methods.iter().any(|x| x == m) && self.normalised(fi, scope, r, 0) {
+            // `realpath(p).startswith(base + os.sep)`, `resolve().is_relative_to(base)`
+            if t.containment_methods.iter().any(|x| x == m)
+                && self.normalised(fi, scope, r, 0)
+                && c.positional(0).is_some_and(|b| self.base_ok(m, b))
+            {
                 return roots(r);
             }
         }
-        // `if is_safe(name):` where `is_safe` returns such a test.
+        // `if is_safe(name):` where `is_safe` answers with such a test: the
+        // arguments given to the parameters the test is about.
         if let Some(Target::Def(df, dd)) = callee {
-            let d = &self.idx.files[df].defs[dd];
-            // A test anywhere in a returned value (`return any(p.resolve()
-            // .is_relative_to(d) for d in dirs)`); other returns are literals.
-            let tests = |r: &Expr| {
-                let mut found = false;
-                crate::summary::visit(r, 0, &mut |x| {
-                    if !found && matches!(x, Expr::Call(_) | Expr::Logic(true, _)) {
-                        found = !self.checked(df, Some(dd), x, depth + 1).is_empty();
-                    }
-                });
-                found
-            };
-            if d.kind == DefKind::Function
-                && d.returns.iter().any(tests)
-                && d.returns
-                    .iter()
-                    .all(|r| matches!(r, Expr::Bool(_)) || tests(r))
-            {
-                return c.args.iter().flat_map(|a| roots(&a.value)).collect();
+            let params = self.predicate(df, dd, depth);
+            if !params.is_empty() {
+                return self
+                    .arg_params((df, dd), c)
+                    .into_iter()
+                    .filter(|(p, _)| params.contains(p))
+                    .flat_map(|(_, v)| direct(v))
+                    .collect();
             }
         }
         vec![]
     }
 
+    /// Is `base` a real base for containment test `method`? A string
+    /// prefix test needs the separator after the base (`/srv/files` is a
+    /// prefix of `/srv/files_private`); no test against the root or nothing.
+    fn base_ok(&self, method: &str, base: &Expr) -> bool {
+        let trivial = matches!(base, Expr::Str(s) if s.is_empty() || s == "/" || s == "\\");
+        if trivial {
+            return false;
+        }
+        if !self.lc.taint.prefix_methods.iter().any(|x| x == method) {
+            return true;
+        }
+        let mut sep = false;
+        crate::summary::visit(base, 0, &mut |e| match e {
+            Expr::Str(s) => sep |= s.ends_with('/') && s.len() > 1,
+            Expr::Name(n, _) => sep |= n.ends_with(".sep") || n == "sep",
+            _ => {}
+        });
+        // `os.path.join(base, "")` ends with a separator too.
+        if let Expr::Call(c) = base {
+            sep |= crate::extract::method_name(&c.func) == Some("join")
+                && matches!(c.args.last().map(|a| &a.value), Some(Expr::Str(s)) if s.is_empty());
+        }
+        sep
+    }
+
+    /// The parameters a repository predicate tests: every answer it gives
+    /// is a test (a path-safe match, a containment test, `any(..)` of one,
+    /// `and` with one) or `False`, or `True` inside a branch on one of its
+    /// parameters. Empty when it is no such predicate.
+    fn predicate(&self, df: usize, dd: usize, depth: u32) -> FxHashSet<String> {
+        let d = &self.idx.files[df].defs[dd];
+        if d.kind != DefKind::Function || depth > 3 {
+            return FxHashSet::default();
+        }
+        let scope = Some(dd);
+        let mut names: Vec<(String, Pos)> = vec![];
+        let f = &self.idx.files[df];
+        let params: FxHashSet<&str> = d
+            .params
+            .iter()
+            .map(|p| p.name.trim_start_matches(['*', '&']))
+            .collect();
+        for r in f
+            .stmts
+            .iter()
+            .filter(|s| s.kind == crate::extract::StmtKind::Return && s.scope == scope)
+        {
+            match &r.value {
+                Expr::Bool(false) => {}
+                // `if name == d.filename: return True`
+                Expr::Bool(true) => {
+                    let guarded = f.stmts.iter().any(|b| {
+                        b.kind == crate::extract::StmtKind::Branch
+                            && b.scope == scope
+                            && !matches!(b.value, Expr::Not(_))
+                            && b.body.is_some_and(|(s, e)| s <= r.pos && r.pos < e)
+                            && roots(&b.value).iter().any(|n| params.contains(n.as_str()))
+                    });
+                    if !guarded {
+                        return FxHashSet::default();
+                    }
+                }
+                v => {
+                    let got = self.answer(df, scope, v, depth);
+                    if got.is_empty() {
+                        return FxHashSet::default();
+                    }
+                    names.extend(got.into_iter().map(|n| (n, END)));
+                }
+            }
+        }
+        if names.is_empty() {
+            return FxHashSet::default();
+        }
+        self.param_roots(df, scope, names)
+    }
+
+    /// The names a returned value tests: a test itself, `any(<test> for ..)`,
+    /// or `<test> and ...`.
+    fn answer(&self, fi: usize, scope: Option<usize>, v: &Expr, depth: u32) -> Vec<String> {
+        match v {
+            Expr::Logic(true, xs) => xs
+                .iter()
+                .flat_map(|x| self.answer(fi, scope, x, depth))
+                .collect(),
+            // The builtin `any` (unless the module defines its own).
+            Expr::Call(c)
+                if matches!(&c.func, Expr::Name(n, _) if n == "any")
+                    && !matches!(
+                        self.idx.resolve_expr(fi, scope, &c.func),
+                        Some(Target::Def(..) | Target::Var(..))
+                    ) =>
+            {
+                match c.positional(0) {
+                    Some(Expr::List(xs)) if xs.len() == 1 => self.answer(fi, scope, &xs[0], depth),
+                    _ => vec![],
+                }
+            }
+            Expr::Call(_) => self.checked(fi, scope, v, depth + 1),
+            _ => vec![],
+        }
+    }
+
     /// The pattern text of a compiled pattern `r` (`PATTERN` bound to
     /// `re.compile(r"...")`), when it is a literal.
-    fn compiled_pattern(&self, fi: usize, scope: Option<usize>, r: &Expr) -> Option<String> {
+    fn compiled_pattern(
+        &self,
+        fi: usize,
+        scope: Option<usize>,
+        r: &Expr,
+    ) -> Option<(String, Option<Expr>)> {
         let value = match r {
             Expr::Call(c) => Expr::Call(c.clone()),
             Expr::Name(..) => match self.idx.resolve_expr(fi, scope, r)? {
@@ -617,7 +758,10 @@ impl<'a> Taint<'a> {
         match self.idx.resolve_expr(fi, scope, &c.func)? {
             Target::External(api) if self.lc.taint.pattern_compilers.first(&api).is_some() => {
                 match c.positional(0)? {
-                    Expr::Str(p) => Some(p.clone()),
+                    Expr::Str(p) => Some((
+                        p.clone(),
+                        c.positional(1).or_else(|| c.kwarg("flags")).cloned(),
+                    )),
                     _ => None,
                 }
             }
@@ -695,7 +839,7 @@ impl<'a> Taint<'a> {
                     let inner = self.confining(cf, cd, depth + 1);
                     for (param, value) in self.arg_params((cf, cd), c) {
                         if inner.contains(&param) {
-                            names.extend(roots(value).into_iter().map(|n| (n, c.start)));
+                            names.extend(direct(value).into_iter().map(|n| (n, c.start)));
                         }
                     }
                 }
@@ -1280,4 +1424,43 @@ fn slots_quoted(t: &str) -> bool {
         i = end + 1;
     }
     slots > 0
+}
+
+/// The variable a test or a call is about when it is given the variable
+/// itself, or a case or whitespace variant of it (`name`, `name.lower()`,
+/// `&name`): a test of `basename(name)` or `name[:4]` says nothing of `name`.
+fn direct(e: &Expr) -> Vec<String> {
+    const SAME: &[&str] = &[
+        "lower",
+        "upper",
+        "casefold",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "to_lowercase",
+        "to_uppercase",
+        "trim",
+        "as_str",
+        "to_string",
+        "as_ref",
+        "as_path",
+        "to_owned",
+        "clone",
+    ];
+    match e {
+        Expr::Name(n, _) if !n.contains(['.', ':']) => vec![n.clone()],
+        Expr::Call(c)
+            if c.args.is_empty()
+                || matches!(
+                    crate::extract::method_name(&c.func),
+                    Some("strip" | "lstrip" | "rstrip")
+                ) =>
+        {
+            match (crate::extract::method_name(&c.func), receiver_of(&c.func)) {
+                (Some(m), Some(r)) if SAME.contains(&m) => direct(&r),
+                _ => vec![],
+            }
+        }
+        _ => vec![],
+    }
 }
