@@ -113,6 +113,10 @@ pub struct Taint {
     /// literal (`.replace("'", "''")`: a doubled quote stays in the literal).
     #[serde(default)]
     pub sql_literal_escapes: Vec<[String; 2]>,
+    /// Database APIs whose string literals read backslash escapes (MySQL):
+    /// doubled quotes do not keep a value inside them (`\'` ends it).
+    #[serde(default)]
+    pub backslash_escape_sql: Patterns,
     /// Record lookups (`Model.objects.get(pk=pk)`, `get_object_or_404`):
     /// the end of the callee's name. What they return is server data.
     #[serde(default)]

@@ -491,6 +491,16 @@ impl<'a> Taint<'a> {
                 out.push((n, from, to));
             }
         };
+        // A check inside another block may not run (`if app.debug:`): it
+        // confines nothing after it.
+        let nested = |at: Pos| {
+            f.stmts.iter().any(|o| {
+                o.kind == crate::extract::StmtKind::Branch
+                    && o.scope == scope
+                    && o.body.is_some_and(|(s, e)| s <= at && at < e)
+            })
+        };
+        let rust = f.lang == crate::lang::Lang::Rust;
         for b in f
             .stmts
             .iter()
@@ -500,7 +510,10 @@ impl<'a> Taint<'a> {
             match &b.value {
                 Expr::Not(inner) => {
                     let names = self.checked(fi, scope, inner, 0);
-                    if !names.is_empty() && self.block_leaves(fi, scope, start, end, false) {
+                    if !names.is_empty()
+                        && !nested(b.pos)
+                        && self.block_leaves(fi, scope, start, end, false)
+                    {
                         push(&mut out, names, end, END);
                     }
                 }
@@ -528,7 +541,17 @@ impl<'a> Taint<'a> {
                     }
                 }
             }
-            if !names.is_empty() {
+            // Rust: only when the error leaves the caller (`f(..)?`,
+            // `.unwrap()`, `.expect(..)`), not `let _ = f(..)`.
+            let fails_here = !rust
+                || f.tried.binary_search(&c.start).is_ok()
+                || self.idx.calls_in(fi, scope).any(|(_, o)| {
+                    matches!(
+                        crate::extract::method_name(&o.func),
+                        Some("unwrap" | "expect")
+                    ) && matches!(receiver_of(&o.func), Some(Expr::Call(r)) if r.start == c.start)
+                });
+            if !names.is_empty() && fails_here && !nested(c.start) {
                 push(&mut out, names, c.start, END);
             }
         }
@@ -1198,7 +1221,10 @@ impl<'a> Taint<'a> {
             .or_else(|| keywords.iter().find_map(|k| call.kwarg(k)));
         let reached = arg.is_some_and(|arg| {
             if built {
-                self.built_from(sink_file, scope, arg, &tainted, 0)
+                // Doubling quotes escapes them only where a backslash does
+                // not (`[taint] backslash_escape_sql`: MySQL).
+                let doubling = self.lc.taint.backslash_escape_sql.first(api).is_none();
+                self.built_from(sink_file, scope, arg, &tainted, doubling, 0)
             } else {
                 self.tainted(sink_file, scope, arg, &tainted, 0)
             }
@@ -1228,6 +1254,7 @@ impl<'a> Taint<'a> {
         scope: Option<usize>,
         e: &Expr,
         tainted: &FxHashSet<String>,
+        doubling: bool,
         depth: u32,
     ) -> bool {
         if depth > MAX_DEPTH {
@@ -1237,7 +1264,8 @@ impl<'a> Taint<'a> {
         // A value with every quote doubled (`v.replace("'", "''")`) stays
         // inside the SQL string literal it is formatted into: between quotes
         // in an f-string, or in a template whose every slot is quoted.
-        let escaped = |x: &Expr, quoted: bool| quoted && self.sql_escaped(fi, scope, x, 0);
+        let escaped =
+            |x: &Expr, quoted: bool| doubling && quoted && self.sql_escaped(fi, scope, x, 0);
         let is_str =
             |x: Option<&Expr>, f: &dyn Fn(&str) -> bool| matches!(x, Some(Expr::Str(t)) if f(t));
         match e {
@@ -1250,7 +1278,9 @@ impl<'a> Taint<'a> {
                 xs.iter().enumerate().any(|(i, x)| {
                     let quoted = template.unwrap_or_else(|| {
                         i > 0
-                            && is_str(xs.get(i - 1), &|t| t.ends_with('\''))
+                            && is_str(xs.get(i - 1), &|t| {
+                                t.ends_with('\'') && !t[..t.len() - 1].ends_with(['E', 'e'])
+                            })
                             && is_str(xs.get(i + 1), &|t| t.starts_with('\''))
                     });
                     !escaped(x, quoted) && taint(x)
@@ -1278,8 +1308,9 @@ impl<'a> Taint<'a> {
                 let wrapper = matches!(self.idx.resolve_expr(fi, scope, &c.func),
                     Some(Target::External(api)) if self.lc.taint.sql_text_wrappers.first(&api).is_some());
                 wrapper
-                    && c.positional(0)
-                        .is_some_and(|a| self.built_from(fi, scope, a, tainted, depth + 1))
+                    && c.positional(0).is_some_and(|a| {
+                        self.built_from(fi, scope, a, tainted, doubling, depth + 1)
+                    })
             }
             Expr::Name(n, _) if !n.contains(['.', ':']) => {
                 match self.idx.resolve_expr(fi, scope, e) {
@@ -1287,7 +1318,7 @@ impl<'a> Taint<'a> {
                         let a = &self.idx.files[vf].assigns[va];
                         a.scope.is_some()
                             && a.scope == scope
-                            && self.built_from(fi, scope, &a.value, tainted, depth + 1)
+                            && self.built_from(fi, scope, &a.value, tainted, doubling, depth + 1)
                     }
                     _ => false,
                 }
@@ -1418,7 +1449,12 @@ fn slots_quoted(t: &str) -> bool {
         };
         let Some(end) = end else { return false };
         slots += 1;
-        if i == 0 || b[i - 1] != b'\'' || b.get(end + 1) != Some(&b'\'') {
+        // `E'...'` (PostgreSQL) reads backslash escapes: not a plain literal.
+        if i == 0
+            || b[i - 1] != b'\''
+            || b.get(end + 1) != Some(&b'\'')
+            || (i >= 2 && matches!(b[i - 2], b'E' | b'e'))
+        {
             return false;
         }
         i = end + 1;
