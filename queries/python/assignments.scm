@@ -8,3 +8,7 @@
 (for_statement left: (pattern_list (identifier) @assign.target) right: (_) @loop.value) @assign
 (for_statement left: (tuple_pattern (identifier) @assign.target) right: (_) @loop.value) @assign
 (augmented_assignment left: (identifier) @assign.target right: (_) @assign.value) @assign
+; `[f(x) for x in xs]`: inside the comprehension, x is each element of xs.
+(for_in_clause left: (identifier) @assign.target right: (_) @loop.value) @assign
+(for_in_clause left: (pattern_list (identifier) @assign.target) right: (_) @loop.value) @assign
+(for_in_clause left: (tuple_pattern (identifier) @assign.target) right: (_) @loop.value) @assign

@@ -145,6 +145,11 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                         value = Some(node);
                         looped = true;
                     }
+                    // A comprehension's variable is bound for the whole
+                    // comprehension, its element expression (written first) too.
+                    "assign" if node_kind(node) == "for_in_clause" => {
+                        whole = node.parent().or(Some(node))
+                    }
                     "assign" => whole = Some(node),
                     _ => {}
                 }

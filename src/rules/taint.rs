@@ -188,7 +188,12 @@ impl<'a> Taint<'a> {
                         // assignments before it.
                         // A use inside that assignment's own value (`name =
                         // name.strip()`) reads what the name held before it.
-                        let own = p.line > 0 && a.pos <= *p && a.pos.line == p.line;
+                        // (A loop or comprehension variable is bound for the
+                        // body it heads, not by a value it is read in.)
+                        let own = p.line > 0
+                            && a.pos <= *p
+                            && a.pos.line == p.line
+                            && !matches!(a.value, Expr::Element(_));
                         if p.line > 0 && (a.pos > *p || own) {
                             let before = if own { a.pos } else { *p };
                             let f = &self.idx.files[fi];
