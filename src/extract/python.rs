@@ -882,6 +882,9 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     _ => body.push(conv_c(c, src, d, cov)),
                 }
             }
+            // Its loop variables are bindings the walk records (assignments
+            // queries): the walk must still visit this subtree.
+            cov.gap();
             Expr::List(body.into_iter().map(|b| substitute(b, &vars, 0)).collect())
         }
         "list" | "tuple" | "set" | "expression_list" | "pattern_list" => {
