@@ -812,16 +812,26 @@ impl<'a> Taint<'a> {
                     || matches!(self.idx.resolve_expr(fi, scope, &c.func),
                         Some(Target::External(api)) if t.normalisers.first(&api).is_some())
             }
-            Expr::Name(n, _) if !n.contains(['.', ':']) => {
-                match self.idx.resolve_expr(fi, scope, e) {
-                    Some(Target::Var(vf, va)) if vf == fi => {
-                        let a = &self.idx.files[vf].assigns[va];
-                        a.scope == scope && self.normalised(fi, scope, &a.value, depth + 1)
-                    }
-                    _ => false,
-                }
-            }
+            Expr::Name(..) => self
+                .local_value(fi, scope, e)
+                .is_some_and(|v| self.normalised(fi, scope, v, depth + 1)),
             _ => false,
+        }
+    }
+
+    /// The value a plain local of function `scope` was assigned (`full` of
+    /// `full = os.path.realpath(p)`), when `e` names one.
+    fn local_value(&self, fi: usize, scope: Option<usize>, e: &Expr) -> Option<&'a Expr> {
+        let Expr::Name(n, _) = e else { return None };
+        if n.contains(['.', ':']) {
+            return None;
+        }
+        match self.idx.resolve_expr(fi, scope, e)? {
+            Target::Var(vf, va) if vf == fi => {
+                let a = &self.idx.files[vf].assigns[va];
+                (a.scope == scope).then_some(&a.value)
+            }
+            _ => None,
         }
     }
 
@@ -1342,15 +1352,9 @@ impl<'a> Taint<'a> {
                     && matches!((c.positional(0), c.positional(1)), (Some(Expr::Str(a)), Some(Expr::Str(b)))
                         if self.lc.taint.sql_literal_escapes.iter().any(|[from, to]| from == a && to == b))
             }
-            Expr::Name(n, _) if depth < 3 && !n.contains(['.', ':']) => {
-                match self.idx.resolve_expr(fi, scope, e) {
-                    Some(Target::Var(vf, va)) if vf == fi => {
-                        let a = &self.idx.files[vf].assigns[va];
-                        a.scope == scope && self.sql_escaped(fi, scope, &a.value, depth + 1)
-                    }
-                    _ => false,
-                }
-            }
+            Expr::Name(..) if depth < 3 => self
+                .local_value(fi, scope, e)
+                .is_some_and(|v| self.sql_escaped(fi, scope, v, depth + 1)),
             _ => false,
         }
     }
