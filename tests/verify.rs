@@ -1059,3 +1059,68 @@ fn verify_ok(fixture: &str, doc: &str) -> Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Evidence by behaviour and from the scan's own findings: SQL sent with
+/// bound values (parameterized queries) against SQL text built from request
+/// data (TS3004); a request path reaching a file unconfined (TS3003) against
+/// a confining check; a size comparison that truncates; a timeout given as a
+/// variable; routes as a network service; a table column named for a
+/// mitigation; assumptions judged only where they cite code.
+#[test]
+fn evidence_from_behaviour_and_scan_findings() {
+    let v = verify_ok("tests/fixtures/verify_evidence", "docs/threat-model.md");
+    let got: Vec<String> = v["documents"][0]["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let ev: Vec<String> = c["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| format!("{}:{}", e["file"].as_str().unwrap(), e["line"]))
+                .collect();
+            format!(
+                "{} {} {} {} | {}",
+                c["line"],
+                c["mitigation"].as_str().unwrap(),
+                c["polarity"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+                ev.join(" ")
+            )
+        })
+        .collect();
+    let want = [
+        // An assumption citing code is a claim; line 5 cites none and is not.
+        "6 size_limits present supported | svc/output.py:5",
+        "10 parameterized_queries present supported | svc/users.py:6",
+        "11 parameterized_queries present contradicted | svc/search.py:6",
+        "12 parameterized_queries absent supported | svc/search.py:6",
+        "16 path_normalisation present contradicted | svc/files.py:7",
+        "17 path_normalisation present supported | svc/names.py:8 svc/names.py:14",
+        "21 timeouts present supported | svc/runner.py:10",
+        "25 network_service absent supported | ",
+        "26 network_service absent contradicted | svc/app.py:12 svc/app.py:17 svc/app.py:22 svc/app.py:27 svc/app.py:32",
+        "32 input_validation present supported | svc/names.py:9",
+        "33 input_validation absent supported | ",
+    ];
+    assert_eq!(got, want);
+    let reason = |line: u64| -> String {
+        v["documents"][0]["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["line"] == line)
+            .unwrap()["reason"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(reason(11).contains("TS3004"), "{}", reason(11));
+    assert!(reason(16).contains("TS3003"), "{}", reason(16));
+    // The "Search" row names the /search route.
+    assert_eq!(
+        v["documents"][0]["claims"][10]["element"],
+        "/search (and what they call)"
+    );
+}

@@ -75,6 +75,14 @@ impl<'a> Taint<'a> {
         }
     }
 
+    /// Does function `dd` of file `df` confine what it is given by behaviour:
+    /// fail unless a parameter is confined (a path-safe match or containment
+    /// test that raises or returns `Err`), or answer whether it is (a
+    /// predicate)? Evidence of path confinement for `verify`.
+    pub fn confines_input(&self, df: usize, dd: usize) -> bool {
+        !self.confining(df, dd, 0).is_empty() || !self.predicate(df, dd, 0).is_empty()
+    }
+
     /// Parameters of a handler that carry request input.
     pub fn handler_inputs(&self, node: Node) -> FxHashSet<String> {
         let (fi, Some(di)) = node else {

@@ -38,6 +38,14 @@ pub struct Behaviour {
     /// rejecting comparison of one is `size_check` evidence.
     #[serde(default)]
     pub size_measures: Vec<String>,
+    /// Methods that cut a value to a size in place (`truncate`): a size
+    /// comparison whose block calls one on the measured value is a limit.
+    #[serde(default)]
+    pub truncators: Vec<String>,
+    /// The last part of a `database` sink's API that sends a query: such a
+    /// call is `sql_query` evidence.
+    #[serde(default)]
+    pub query_methods: Vec<String>,
 }
 
 /// Sentences that are not claims about the code, and claims the code cannot decide.
@@ -45,6 +53,10 @@ pub struct Behaviour {
 pub struct Prose {
     /// Headings whose content is not a claim about the code (assumptions, revision history).
     pub non_claim_sections: Vec<String>,
+    /// Headings whose sentences are claims only where they cite the
+    /// repository's code (assumptions).
+    #[serde(default)]
+    pub cited_only_sections: Vec<String>,
     /// Headings whose items record gaps: their claims are absences.
     pub gap_sections: Vec<String>,
     /// Headings whose content is about operations or deployment: unverified.
@@ -109,6 +121,14 @@ pub struct MitigationSpec {
     /// decide such a claim.
     #[serde(default)]
     pub outbound: Vec<String>,
+    /// Scan rules (ids) whose findings in the element contradict a presence
+    /// claim and support an absence claim (TS3004 for parameterized queries).
+    #[serde(default)]
+    pub against_findings: Vec<String>,
+    /// More specific kinds: a sentence that also names one of these is
+    /// about that kind, not this one.
+    #[serde(default)]
+    pub yields_to: Vec<String>,
 }
 
 pub fn vocabulary() -> &'static Vocabulary {
@@ -175,6 +195,18 @@ pub struct Evidence<'a> {
     pub settings: std::cell::RefCell<
         rustc_hash::FxHashMap<super::settings::Named, Option<super::settings::Defined>>,
     >,
+    /// The scanned repository, for scan rules run as evidence.
+    pub scan: &'a crate::Scan,
+    /// Findings of the scan rules some mitigation names in `against_findings`
+    /// (warning or error), computed on first use.
+    pub findings: std::cell::OnceCell<Vec<RuleHit>>,
+}
+
+/// A scan finding used as evidence: the rule, where, and in which function.
+pub struct RuleHit {
+    pub rule: String,
+    pub loc: Location,
+    pub function: Option<String>,
 }
 
 /// The code a claim is about: the files of the element it names (the code
@@ -322,15 +354,66 @@ fn size_checks(
             if !parts.iter().any(is_measure) {
                 continue;
             }
-            if block_rejects(f, i, (start, end), rejects) {
-                let mut fact = Fact::new("size_check", f, b.pos);
-                fact.function = b.scope.map(|sc| idx.def_symbol(fi, sc));
-                fact.via = Some("rejecting size comparison".into());
-                out.push(fact);
-            }
+            let via = if block_rejects(f, i, (start, end), rejects) {
+                "rejecting size comparison"
+            } else if block_truncates(f, b, parts, (start, end)) {
+                "truncating size comparison"
+            } else {
+                continue;
+            };
+            let mut fact = Fact::new("size_check", f, b.pos);
+            fact.function = b.scope.map(|sc| idx.def_symbol(fi, sc));
+            fact.via = Some(via.into());
+            out.push(fact);
         }
     }
     out
+}
+
+/// Does the block of a size comparison cut the measured value to the limit:
+/// `x = x[:n]` (a slice of itself) or `x.truncate(n)` ([behaviour] truncators)?
+/// The measured value is the argument of `len(x)` or the receiver of `x.len()`.
+fn block_truncates(
+    f: &crate::extract::FileFacts,
+    b: &crate::extract::Stmt,
+    parts: &[crate::extract::Expr],
+    (start, end): (crate::extract::Pos, crate::extract::Pos),
+) -> bool {
+    use crate::extract::Expr;
+    let measured: Vec<String> = parts
+        .iter()
+        .filter_map(|e| match e {
+            Expr::Call(c) => match (&c.func, c.args.first()) {
+                (Expr::Name(n, _), Some(a)) if !n.contains(['.', ':']) => Some(a.value.display()),
+                (Expr::Name(n, _), _) => n.rsplit_once(['.', ':']).map(|(r, _)| r.to_string()),
+                (Expr::Attr(r, _, _), _) => Some(r.display()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .filter(|m| !m.is_empty())
+        .collect();
+    let inside = |p: crate::extract::Pos| {
+        (p.line, p.column) >= (start.line, start.column)
+            && (p.line, p.column) < (end.line, end.column)
+    };
+    let truncators = &vocabulary().behaviour.truncators;
+    f.assigns.iter().any(|a| {
+        a.scope == b.scope
+            && inside(a.pos)
+            && measured.contains(&a.target)
+            && matches!(&a.value, Expr::Subscript(base, _) if base.display() == a.target)
+    }) || f.calls.iter().any(|c| {
+        c.scope == b.scope
+            && inside(c.call.pos)
+            && c.call
+                .func
+                .display()
+                .rsplit_once(['.', ':'])
+                .is_some_and(|(recv, m)| {
+                    truncators.iter().any(|t| t == m) && measured.iter().any(|x| x == recv)
+                })
+    })
 }
 
 /// Security headers and cookie flags by what a call does with them: a call
@@ -613,6 +696,8 @@ impl<'a> Evidence<'a> {
 
 struct Found {
     locs: Vec<Location>,
+    /// Findings of the mitigation's `against_findings` scan rules: (rule, where).
+    findings: Vec<(String, Location)>,
     /// Evidence that contradicts a presence claim (an unsafe loader, verify=False).
     against: Vec<Location>,
     /// Guard symbols applied to routes (auth, rate limit).
@@ -626,6 +711,7 @@ impl<'a> Evidence<'a> {
         let on = |x: &Fact| el.is_none_or(|e| e.has(x)) && self.in_package(&x.file);
         let mut f = Found {
             locs: vec![],
+            findings: vec![],
             against: vec![],
             applied: vec![],
             routes: 0,
@@ -684,12 +770,34 @@ impl<'a> Evidence<'a> {
                     .iter()
                     .filter(|x| matches!(x.kind, "network_out" | "process_exec") && on(x))
                 {
-                    if x.flags.contains_key("timeout") {
+                    if x.flags.contains_key("timeout") || self.call_keyword(x, "timeout") {
                         f.locs.push(loc(x));
                     } else if x.kind == "network_out" {
                         // A process run without one is not a call left
                         // hanging on a peer: only outbound calls go against.
                         f.against.push(loc(x));
+                    }
+                }
+            }
+            "listener" => {
+                for r in self.routes.iter().filter(|r| on(r)) {
+                    f.locs.push(loc(r));
+                }
+                for x in self
+                    .extra
+                    .iter()
+                    .filter(|x| matches!(x.kind, "tcp_listener" | "unix_listener") && on(x))
+                {
+                    f.locs.push(loc(x));
+                }
+            }
+            "sql_query" => {
+                let methods = &vocabulary().behaviour.query_methods;
+                for x in self.facts.iter().filter(|x| x.kind == "database" && on(x)) {
+                    let api = x.api.as_deref().unwrap_or("");
+                    let leaf = api.rsplit(['.', ':']).next().unwrap_or("");
+                    if methods.iter().any(|m| m == leaf) {
+                        f.locs.push(loc(x));
                     }
                 }
             }
@@ -727,6 +835,25 @@ impl<'a> Evidence<'a> {
                 f.against.push(loc(x));
             }
         }
+        if kind == "path_normalisation" {
+            f.locs.extend(self.confining_functions(el));
+        }
+        if let Some(m) = vocabulary()
+            .mitigation
+            .iter()
+            .find(|m| m.evidence.first().map(String::as_str) == Some(kind))
+        {
+            for h in self.rule_hits().iter().filter(|h| {
+                m.against_findings.contains(&h.rule)
+                    && self.in_package(&h.loc.file)
+                    && el.is_none_or(|e| {
+                        e.files.contains(&h.loc.file)
+                            || h.function.as_ref().is_some_and(|s| e.functions.contains(s))
+                    })
+            }) {
+                f.findings.push((h.rule.clone(), h.loc.clone()));
+            }
+        }
         f.locs
             .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         f.locs.dedup();
@@ -734,6 +861,85 @@ impl<'a> Evidence<'a> {
             .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         f.against.dedup();
         f
+    }
+}
+
+impl<'a> Evidence<'a> {
+    /// Is the call a fact stands for given `keyword` (whatever its value:
+    /// `timeout=effective_timeout` sets a timeout even when facts record
+    /// only literal flags)? `None` keyword values (`timeout=None`) are not.
+    fn call_keyword(&self, x: &Fact, keyword: &str) -> bool {
+        let idx = &self.symbols.idx;
+        let Some(fi) = idx.file_index(&x.file) else {
+            return false;
+        };
+        let pos = crate::extract::Pos {
+            line: x.line,
+            column: x.column,
+        };
+        idx.call_at(fi, pos, x.api.as_deref().unwrap_or(""))
+            .and_then(|(c, _)| c.kwarg(keyword))
+            .is_some_and(|v| !matches!(v, crate::extract::Expr::NoneLit))
+    }
+
+    /// Functions of the element (production code of the document's
+    /// package) that confine what they are given by behaviour: a check that
+    /// cannot pass `..` or an absolute path, or a containment test of the
+    /// resolved path, that rejects (see [`crate::rules::taint::Taint::confines_input`]).
+    fn confining_functions(&self, el: Option<&Element>) -> Vec<Location> {
+        let idx = &self.symbols.idx;
+        let cat = crate::catalog::Catalog::builtin();
+        let mut out = vec![];
+        for (fi, f) in idx.files.iter().enumerate() {
+            if f.scope != crate::scope::Scope::Production || !self.in_package(&f.path) {
+                continue;
+            }
+            let taint = crate::rules::taint::Taint::new(idx, cat.lang(f.lang), false);
+            for (di, d) in f.defs.iter().enumerate() {
+                if d.kind != crate::extract::DefKind::Function {
+                    continue;
+                }
+                let wanted = el.is_none_or(|e| {
+                    e.files.contains(&f.path) || e.functions.contains(&idx.def_symbol(fi, di))
+                });
+                if wanted && taint.confines_input(fi, di) {
+                    out.push(Location {
+                        file: f.path.clone(),
+                        line: d.pos.line,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Findings (warning or error, not suppressed) of every scan rule a
+    /// mitigation names in `against_findings`, run once per verification.
+    fn rule_hits(&self) -> &[RuleHit] {
+        self.findings.get_or_init(|| {
+            let ids: Vec<&str> = vocabulary()
+                .mitigation
+                .iter()
+                .flat_map(|m| m.against_findings.iter().map(String::as_str))
+                .collect();
+            let mut rs = crate::rules::RuleSet::builtin();
+            rs.rules.retain(|r| ids.contains(&r.id.as_str()));
+            // Query rules ran during extraction; only flow and fact rules here.
+            rs.query_rules.clear();
+            rs.queries = Default::default();
+            crate::rules::engine::run(self.scan, &rs, &Default::default())
+                .into_iter()
+                .filter(|f| f.level != crate::rules::Level::Note && f.suppressed.is_none())
+                .map(|f| RuleHit {
+                    rule: f.rule_id,
+                    loc: Location {
+                        file: f.file,
+                        line: f.line,
+                    },
+                    function: f.function,
+                })
+                .collect()
+        })
     }
 }
 
@@ -851,6 +1057,13 @@ fn mentioned(t: &str) -> Vec<(&'static MitigationSpec, usize)> {
         seen.push(fam);
         out.push((m, pos));
     }
+    let kinds: Vec<&str> = out.iter().map(|(m, _)| m.kind.as_str()).collect();
+    let keep: Vec<bool> = out
+        .iter()
+        .map(|(m, _)| !m.yields_to.iter().any(|k| kinds.contains(&k.as_str())))
+        .collect();
+    let mut keep = keep.into_iter();
+    out.retain(|_| keep.next().unwrap_or(true));
     out
 }
 
@@ -1005,6 +1218,10 @@ pub struct Spans<'a> {
     pub lead: Option<&'a str>,
     pub settings: &'a [(usize, super::settings::Named)],
     pub codes: &'a [(usize, &'a str)],
+    /// A table cell's column header: a column named for a mitigation ("Auth",
+    /// "Validation Points") makes a cell that cites code, or says "none", a
+    /// claim of that mitigation.
+    pub column: Option<&'a str>,
 }
 
 pub fn claims(
@@ -1021,6 +1238,7 @@ pub fn claims(
         lead,
         settings,
         codes,
+        column,
     } = *spans;
     let line = line_at(0);
     let v = vocabulary();
@@ -1040,6 +1258,7 @@ pub fn claims(
         return vec![];
     }
     let gap_section = under(section, &v.prose.gap_sections);
+    let cited_only = under(section, &v.prose.cited_only_sections);
     let deployment_section = section.iter().rev().find_map(|h| {
         let h = h.to_lowercase();
         v.prose
@@ -1060,6 +1279,15 @@ pub fn claims(
         let (a, b) = sentence_at(&t, from);
         // Past the sentence and its terminator (ASCII: a char boundary).
         from = if b < t.len() { b + 1 } else { t.len() };
+        // An assumption that cites no code of the repository is about the
+        // environment.
+        if cited_only
+            && !(if same { refs_in(a, b) } else { refs.to_vec() })
+                .iter()
+                .any(|r| r.status == "resolved" && r.target.is_some())
+        {
+            continue;
+        }
         let lead_advice = lead_reading == Some(Reading::Recommendation);
         let setting = setting_verdict(&t[a..b], a, b, settings, codes, lead_advice, ev);
         let mut judged = false;
@@ -1116,7 +1344,12 @@ pub fn claims(
                 .map(|i| i + 1)
                 .unwrap_or(0);
             let prefix = &before[word_start..];
-            let negated_word = NEGATING_PREFIXES.contains(&prefix);
+            // A prefix negates the word ("unauthenticated"), or the word
+            // itself says no ("runs no server").
+            let negated_word = NEGATING_PREFIXES.contains(&prefix)
+                || m.words
+                    .iter()
+                    .any(|w| w.contains(" no ") && t[pos..].starts_with(w.as_str()));
             // "**Validation**: None." — a label answered with a negation.
             let label_none = t[a..b].split_once(':').is_some_and(|(label, rest)| {
                 pos < a + label.len()
@@ -1204,6 +1437,11 @@ pub fn claims(
             }
         }
     }
+    if out.is_empty() {
+        if let Some(c) = column_claim(column, &t, codes, gap_section, line, context, refs_in, ev) {
+            out.push(c);
+        }
+    }
     if out.is_empty() && na {
         let mut c = new_claim(line, context, "n/a", "not_applicable");
         c.reason = "n/a claims are recorded, not checked".into();
@@ -1218,6 +1456,54 @@ pub fn claims(
 /// the setting; otherwise the setting existing in production code supports
 /// the sentence. `None`: no setting, or one the code does not define (a
 /// library's): the sentence is judged as any other.
+/// A table cell with no mitigation word of its own, under a column named for
+/// one mitigation ("Auth", "Validation Points", "Rate limit"): citing code, it
+/// claims that mitigation is there, judged on the cited code; answering "none"
+/// ("—", "no", "n/a" aside), it claims it is absent.
+#[allow(clippy::too_many_arguments)]
+fn column_claim(
+    column: Option<&str>,
+    cell: &str,
+    codes: &[(usize, &str)],
+    gap_column: bool,
+    line: u32,
+    context: &str,
+    refs_in: &dyn Fn(usize, usize) -> Vec<Reference>,
+    ev: &Evidence,
+) -> Option<Claim> {
+    let header = column?.to_lowercase();
+    let kinds = mentioned(&header);
+    let [(m, _)] = kinds.as_slice() else {
+        return None;
+    };
+    let bare = cell.trim().trim_matches(|c: char| !c.is_alphanumeric());
+    let none = ["none", "no", "nothing", "missing", "absent"]
+        .iter()
+        .any(|w| bare == *w || starts_with_word(bare, w));
+    if !none && codes.is_empty() {
+        return None;
+    }
+    if read_sentence(cell) != Reading::Claim {
+        return None;
+    }
+    let polarity = if none || gap_column {
+        "absent"
+    } else {
+        "present"
+    };
+    let mut c = new_claim(line, context, &m.kind, polarity);
+    let own = refs_in(0, cell.len());
+    // The cited code, else what the row names (a route, a class).
+    let el = ev.element(&own, "").or_else(|| ev.element(&[], context));
+    if polarity == "present" && el.is_none() {
+        c.reason = "the cited code is not found; nothing decides it".into();
+        return Some(c);
+    }
+    let scope = Scope::of(context, ev);
+    judge(&mut c, m, &scope, &own, ev, el.as_deref());
+    Some(c)
+}
+
 fn setting_verdict(
     sentence: &str,
     a: usize,
@@ -1516,6 +1802,7 @@ fn judge(
     let collect = |el: Option<&Element>| {
         let mut found = Found {
             locs: vec![],
+            findings: vec![],
             against: vec![],
             applied: vec![],
             routes: 0,
@@ -1523,6 +1810,7 @@ fn judge(
         for k in &m.evidence {
             let f = ev.gather(k, scope, el);
             found.locs.extend(f.locs);
+            found.findings.extend(f.findings);
             found.against.extend(f.against);
             found.applied.extend(f.applied);
             found.routes += f.routes;
@@ -1583,7 +1871,21 @@ fn judge(
             c.reason = "n/a claims are recorded, not checked".into();
         }
         "absent" => {
-            if found.locs.is_empty() {
+            if !found.findings.is_empty() {
+                c.status = "supported".into();
+                c.reason = format!(
+                    "{} of {} in {place} show{} the gap",
+                    plural(found.findings.len(), "finding"),
+                    rule_names(&found.findings),
+                    if found.findings.len() == 1 { "s" } else { "" }
+                );
+                c.evidence = found
+                    .findings
+                    .into_iter()
+                    .map(|(_, l)| l)
+                    .take(10)
+                    .collect();
+            } else if found.locs.is_empty() {
                 c.status = "supported".into();
                 c.reason = format!("no {what} found in {place}");
                 if !unwired.is_empty() {
@@ -1611,6 +1913,22 @@ fn judge(
             }
         }
         _ => {
+            if !found.findings.is_empty() {
+                c.status = "contradicted".into();
+                c.reason = format!(
+                    "{} of {} in {place} go{} against {what}",
+                    plural(found.findings.len(), "finding"),
+                    rule_names(&found.findings),
+                    if found.findings.len() == 1 { "es" } else { "" }
+                );
+                c.evidence = found
+                    .findings
+                    .into_iter()
+                    .map(|(_, l)| l)
+                    .take(10)
+                    .collect();
+                return;
+            }
             if !found.against.is_empty()
                 && matches!(m.evidence[0].as_str(), "safe_yaml" | "tls" | "timeout")
             {
@@ -1687,6 +2005,14 @@ fn judge(
             }
         }
     }
+}
+
+/// The scan rules of some findings, each once: "TS3004" or "TS3003 and TS3004".
+fn rule_names(findings: &[(String, Location)]) -> String {
+    let mut ids: Vec<&str> = findings.iter().map(|(r, _)| r.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    ids.join(" and ")
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -411,6 +411,8 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
         package: Default::default(),
         settings: Default::default(),
         pins: pins(scan, &idx, &symbols),
+        scan,
+        findings: Default::default(),
     };
     let mut documents = vec![];
     for (path, doc) in docs {
@@ -514,6 +516,7 @@ pub fn verify(scan: &Scan, docs: &[(PathBuf, Document)]) -> Report {
                                 lead: u.lead.as_deref(),
                                 settings: &named,
                                 codes: &codes,
+                                column: u.column.as_deref(),
                             },
                             &u.context(),
                             &headings,

@@ -39,6 +39,9 @@ ALIASES = {
     "rate_limiting": {"rate_limiting"},
     "authentication": {"authentication", "authorization"},
     "authorization": {"authorization", "authentication", "roles", "per_resource_authorization"},
+    "path_confinement": {"path_normalisation"},
+    "network_exposure": {"network_service"},
+    "isolation": {"sandboxing"},
 }
 
 NON_PRODUCTION = re.compile(
