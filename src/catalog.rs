@@ -51,6 +51,11 @@ pub struct SinkSpec {
     /// these as well.
     #[serde(default)]
     pub also_arguments: Vec<usize>,
+    /// Evidence only when the call is given this keyword argument (not
+    /// `None`): `create_deep_agent(interrupt_on=...)` gates tool calls,
+    /// `create_deep_agent(...)` alone does not.
+    #[serde(default)]
+    pub requires_keyword: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]

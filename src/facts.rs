@@ -569,7 +569,11 @@ fn model_extras(
 ) {
     let f = &idx.files[fi];
     let function = || scope.map(|s| idx.def_symbol(fi, s));
-    if let Some(spec) = lc.evidence_for(api) {
+    if let Some(spec) = lc.evidence_for(api).filter(|spec| {
+        spec.requires_keyword
+            .as_deref()
+            .is_none_or(|k| call.kwarg(k).is_some_and(|v| !matches!(v, Expr::NoneLit)))
+    }) {
         let mut fact = Fact::new(&spec.kind, f, call.start);
         fact.api = Some(api.to_string());
         fact.function = function();

@@ -1065,7 +1065,8 @@ fn verify_ok(fixture: &str, doc: &str) -> Value {
 /// data (TS3004); a request path reaching a file unconfined (TS3003) against
 /// a confining check; a size comparison that truncates; a timeout given as a
 /// variable; routes as a network service; a table column named for a
-/// mitigation; assumptions judged only where they cite code.
+/// mitigation; assumptions judged only where they cite code; approval by an
+/// agent factory's `interrupt_on`.
 #[test]
 fn evidence_from_behaviour_and_scan_findings() {
     let v = verify_ok("tests/fixtures/verify_evidence", "docs/threat-model.md");
@@ -1100,9 +1101,13 @@ fn evidence_from_behaviour_and_scan_findings() {
         "17 path_normalisation present supported | svc/names.py:8 svc/names.py:14",
         "21 timeouts present supported | svc/runner.py:10",
         "25 network_service absent supported | ",
-        "26 network_service absent contradicted | svc/app.py:12 svc/app.py:17 svc/app.py:22 svc/app.py:27 svc/app.py:32",
+        "26 network_service absent contradicted | svc/app.py:14 svc/app.py:19 svc/app.py:24 svc/app.py:29 svc/app.py:34 svc/app.py:39",
         "32 input_validation present supported | svc/names.py:9",
         "33 input_validation absent supported | ",
+        // An agent factory given `interrupt_on` (catalogue `requires_keyword`);
+        // `interrupt_on=None` is none, and no verdict.
+        "37 human_approval present supported | svc/gated.py:5",
+        "38 human_approval present unverified | ",
     ];
     assert_eq!(got, want);
     let reason = |line: u64| -> String {
@@ -1123,4 +1128,45 @@ fn evidence_from_behaviour_and_scan_findings() {
         v["documents"][0]["claims"][10]["element"],
         "/search (and what they call)"
     );
+}
+
+/// A package's claims count evidence in a sibling package only where the
+/// cited code calls into it (the SDK's approval prompt, reached from the
+/// CLI's `run_tool`); content sanitisation by escaping calls, and "verbatim"
+/// as its absence.
+#[test]
+fn reached_sibling_code_and_content_sanitisation() {
+    let v = verify_ok("tests/fixtures/verify_monorepo", "libs/cli/THREAT_MODEL.md");
+    let got: Vec<String> = v["documents"][0]["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let ev: Vec<String> = c["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| format!("{}:{}", e["file"].as_str().unwrap(), e["line"]))
+                .collect();
+            format!(
+                "{} {} {} {} | {}",
+                c["line"],
+                c["mitigation"].as_str().unwrap(),
+                c["polarity"].as_str().unwrap(),
+                c["status"].as_str().unwrap(),
+                ev.join(" ")
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "3 human_approval present supported | libs/sdk/sdk/core.py:9",
+            "4 content_sanitisation present supported | libs/cli/cli/main.py:21",
+            "5 content_sanitisation absent supported | ",
+        ]
+    );
+    // The SDK's own document still ignores the CLI's logger.
+    let sdk = verify_ok("tests/fixtures/verify_monorepo", "libs/sdk/THREAT_MODEL.md");
+    assert_eq!(sdk["documents"][0]["claims"][0]["status"], "supported");
 }

@@ -125,6 +125,10 @@ pub struct MitigationSpec {
     /// claim and support an absence claim (TS3004 for parameterized queries).
     #[serde(default)]
     pub against_findings: Vec<String>,
+    /// Words of this kind (also in `words`) that themselves state its
+    /// absence: "injected verbatim", "runs no server".
+    #[serde(default)]
+    pub absent_words: Vec<String>,
     /// More specific kinds: a sentence that also names one of these is
     /// about that kind, not this one.
     #[serde(default)]
@@ -661,6 +665,7 @@ impl<'a> Evidence<'a> {
     ) -> std::rc::Rc<Element> {
         let mut key = files.clone();
         key.push(format!("\0{name}"));
+        key.extend(handlers.iter().map(|h| format!("\0\0{h}")));
         if let Some(e) = self.elements.borrow().get(&key) {
             return e.clone();
         }
@@ -708,7 +713,16 @@ struct Found {
 
 impl<'a> Evidence<'a> {
     fn gather(&self, kind: &str, scope: &Scope, el: Option<&Element>) -> Found {
-        let on = |x: &Fact| el.is_none_or(|e| e.has(x)) && self.in_package(&x.file);
+        // In the document's package, or in code its element calls (a sibling
+        // package used as a library is part of what the element does).
+        let on = |x: &Fact| match el {
+            None => self.in_package(&x.file),
+            Some(e) => {
+                e.has(x)
+                    && (self.in_package(&x.file)
+                        || x.function.as_ref().is_some_and(|s| e.functions.contains(s)))
+            }
+        };
         let mut f = Found {
             locs: vec![],
             findings: vec![],
@@ -1347,9 +1361,9 @@ pub fn claims(
             // A prefix negates the word ("unauthenticated"), or the word
             // itself says no ("runs no server").
             let negated_word = NEGATING_PREFIXES.contains(&prefix)
-                || m.words
+                || m.absent_words
                     .iter()
-                    .any(|w| w.contains(" no ") && t[pos..].starts_with(w.as_str()));
+                    .any(|w| t[pos..].starts_with(w.as_str()));
             // "**Validation**: None." — a label answered with a negation.
             let label_none = t[a..b].split_once(':').is_some_and(|(label, rest)| {
                 pos < a + label.len()

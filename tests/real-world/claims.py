@@ -21,7 +21,9 @@ no decisive verdict on that line; `unverified` is right when threatscan gives no
 lines the truth does not list (extra), and decisive verdicts whose evidence is all in
 non-production code (tests, examples, demos, docs, benchmarks).
 
-Prints right / wrong / total per document and per truth verdict, with every wrong line.
+Prints right / wrong / total per document and per truth verdict, with every wrong line;
+also how many of threatscan's decisive verdicts (supported, contradicted) on judged lines
+are right, and on how many lines the truth decides but threatscan does not (abstained).
 Exit 0 always unless the input is unusable (exit 2).
 """
 
@@ -38,10 +40,12 @@ ALIASES = {
     "safe_deserialization": {"safe_deserialisation", "safe_deserialization"},
     "rate_limiting": {"rate_limiting"},
     "authentication": {"authentication", "authorization"},
-    "authorization": {"authorization", "authentication", "roles", "per_resource_authorization"},
+    "authorization": {"authorization", "authentication", "roles", "per_resource_authorization", "human_approval"},
     "path_confinement": {"path_normalisation"},
     "network_exposure": {"network_service"},
     "isolation": {"sandboxing"},
+    "output_sanitization": {"content_sanitisation"},
+    "output_filtering": {"content_sanitisation"},
 }
 
 NON_PRODUCTION = re.compile(
@@ -122,6 +126,11 @@ def main():
         ok = right(t["verdict"], ours)
         tally["right" if ok else "wrong"] += 1
         by[t["verdict"]]["right" if ok else "wrong"] += 1
+        if ours in ("supported", "contradicted"):
+            tally["decisive"] += 1
+            tally["decisive right"] += ok
+        elif t["verdict"] in ("supported", "contradicted"):
+            tally["abstained"] += 1
         if not ok:
             got = [f"{c['mitigation']}:{c['polarity']}:{c['status']}" for c in claims[ln]]
             wrong.append(
@@ -147,6 +156,7 @@ def main():
     print(
         f"{name}: {tally['right']}/{total} right ({pct:.1f} %), {tally['wrong']} wrong; "
         + ", ".join(f"{k} {v['right']}/{v['right'] + v['wrong']}" for k, v in sorted(by.items()))
+        + f"; decisive {tally['decisive right']}/{tally['decisive']} right, abstained on {tally['abstained']}"
         + f"; extra decisive {len(extra)}; non-production evidence {len(nonprod)}"
     )
     if not a.quiet:
