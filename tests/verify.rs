@@ -1108,6 +1108,8 @@ fn evidence_from_behaviour_and_scan_findings() {
         // `interrupt_on=None` is none, and no verdict.
         "37 human_approval present supported | svc/gated.py:5",
         "38 human_approval present unverified | ",
+        // A list item wrapped over two lines: its sentence's lines are given.
+        "42 file_permissions present supported | svc/names.py:17",
     ];
     assert_eq!(got, want);
     let reason = |line: u64| -> String {
@@ -1123,6 +1125,13 @@ fn evidence_from_behaviour_and_scan_findings() {
     };
     assert!(reason(11).contains("TS3004"), "{}", reason(11));
     assert!(reason(16).contains("TS3003"), "{}", reason(16));
+    let wrapped = v["documents"][0]["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["line"] == 42)
+        .unwrap();
+    assert_eq!(wrapped["sentence_lines"], serde_json::json!([42, 43]));
     // The "Search" row names the /search route.
     assert_eq!(
         v["documents"][0]["claims"][10]["element"],

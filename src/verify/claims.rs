@@ -148,6 +148,11 @@ pub struct Claim {
     /// Set where a line holds more than one claim's source (`.tm7` files are one long line).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
+    /// The first and last lines of the claim's sentence, when it spans
+    /// several (a list item wrapped over lines); `line` is where its
+    /// mitigation word is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentence_lines: Option<(u32, u32)>,
     /// The `.tm7` threat the claim comes from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threat: Option<ThreatRef>,
@@ -1102,6 +1107,7 @@ fn new_claim(line: u32, context: &str, m: &str, polarity: &str) -> Claim {
     Claim {
         line,
         column: None,
+        sentence_lines: None,
         threat: None,
         context: context.to_string(),
         mitigation: m.to_string(),
@@ -1430,6 +1436,12 @@ pub fn claims(
                         judge(&mut c, m, &scope, refs, ev, el.as_deref());
                     }
                 }
+            }
+            if same {
+                let lead_ws = t[a..b].len() - t[a..b].trim_start().len();
+                let first = line_at(a + lead_ws);
+                let last = line_at(b.saturating_sub(1).max(a));
+                c.sentence_lines = (last > first).then_some((first, last));
             }
             out.push(c);
         }

@@ -342,6 +342,7 @@ pub fn compare(
             let mut c = Claim {
                 line,
                 column: None,
+                sentence_lines: None,
                 threat: None,
                 context: format!("{} / {k}", cell.category),
                 mitigation: cell.category.clone(),

@@ -111,7 +111,10 @@ def main():
     d = out["documents"][0]
     claims = defaultdict(list)
     for c in d.get("claims", []):
-        claims[c["line"]].append(c)
+        # A claim covers its sentence's lines (a wrapped list item).
+        first, last = c.get("sentence_lines", (c["line"], c["line"]))
+        for ln in sorted({c["line"], *range(first, last + 1)}):
+            claims[ln].append(c)
     refs = defaultdict(list)
     for r in d.get("references", []):
         refs[r["line"]].append(r)
