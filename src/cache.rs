@@ -234,7 +234,64 @@ impl Cache {
         };
         write().inspect_err(|_| {
             let _ = std::fs::remove_file(&tmp);
-        })
+        })?;
+        prune(dir, &self.pack, MAX_PACKS, MAX_CACHE_BYTES);
+        Ok(())
+    }
+}
+
+/// The most packs kept (one per scanned root): beyond it, the least recently
+/// written go first.
+pub const MAX_PACKS: usize = 256;
+/// The most bytes of packs kept: 2 GiB.
+pub const MAX_CACHE_BYTES: u64 = 2 << 30;
+/// A temporary pack older than this was left by a run that died: removed.
+const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Keep the cache directory bounded: roots scanned once (temporary checkouts,
+/// test folders) would otherwise leave a pack each forever. Removes the
+/// least recently written packs until at most `max_packs` and `max_bytes`
+/// remain, never `keep` (the pack just written), and temporary files of
+/// runs that died. Errors are ignored: pruning never fails a run.
+pub fn prune(dir: &Path, keep: &Path, max_packs: usize, max_bytes: u64) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    let mut packs: Vec<(std::time::SystemTime, u64, PathBuf)> = vec![];
+    for e in rd.flatten() {
+        let path = e.path();
+        let Ok(meta) = e.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            if now
+                .duration_since(modified)
+                .is_ok_and(|age| age > STALE_TMP)
+            {
+                let _ = std::fs::remove_file(&path);
+            }
+            continue;
+        }
+        if name.ends_with(".pack") && path != keep {
+            packs.push((modified, meta.len(), path));
+        }
+    }
+    let kept_bytes = std::fs::metadata(keep).map(|m| m.len()).unwrap_or(0);
+    // Newest first; the pack just written counts first.
+    packs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
+    let mut count = 1usize;
+    let mut bytes = kept_bytes;
+    for (_, len, path) in packs {
+        count += 1;
+        bytes += len;
+        if count > max_packs || bytes > max_bytes {
+            let _ = std::fs::remove_file(&path);
+        }
     }
 }
 

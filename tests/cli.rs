@@ -536,3 +536,54 @@ fn cache_reuses_unchanged_files_and_changes_no_output() {
         "{err}"
     );
 }
+
+/// The cache directory stays bounded: beyond 256 packs (one per scanned
+/// root), the least recently written go first, never the one just written;
+/// temporary packs of runs that died an hour ago are removed.
+#[test]
+fn cache_prunes_the_oldest_packs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let v1 = cache.join("v1");
+    std::fs::create_dir_all(&v1).unwrap();
+    let now = std::time::SystemTime::now();
+    let day = std::time::Duration::from_secs(86_400);
+    // 300 packs of other roots, pack i written i days ago.
+    for i in 0..300u64 {
+        let p = v1.join(format!("{i:032x}.pack"));
+        std::fs::write(&p, b"TSCACHE1").unwrap();
+        let f = std::fs::File::options().write(true).open(&p).unwrap();
+        f.set_modified(now - day * (i as u32 + 1)).unwrap();
+    }
+    let stale = v1.join(".dead.pack.4242.tmp");
+    std::fs::write(&stale, b"half").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(now - day)
+        .unwrap();
+    let out = bin()
+        .args(["facts", "--format", "json", "--cache-dir"])
+        .arg(&cache)
+        .arg(fixtures().join("py_flask"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Vec<String> = std::fs::read_dir(&v1)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let packs = names.iter().filter(|n| n.ends_with(".pack")).count();
+    assert_eq!(packs, 256, "{names:?}");
+    // The newest 255 of the others stay beside this run's pack.
+    assert!(names.contains(&format!("{:032x}.pack", 0)));
+    assert!(names.contains(&format!("{:032x}.pack", 254)));
+    assert!(!names.contains(&format!("{:032x}.pack", 255)));
+    assert!(!names.contains(&format!("{:032x}.pack", 299)));
+    assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+}
