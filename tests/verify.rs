@@ -1101,7 +1101,7 @@ fn evidence_from_behaviour_and_scan_findings() {
         "17 path_normalisation present supported | svc/names.py:8 svc/names.py:14",
         "21 timeouts present supported | svc/runner.py:10",
         "25 network_service absent supported | ",
-        "26 network_service absent contradicted | svc/app.py:14 svc/app.py:19 svc/app.py:24 svc/app.py:29 svc/app.py:34 svc/app.py:39",
+        "26 network_service absent contradicted | svc/app.py:16 svc/app.py:21 svc/app.py:26 svc/app.py:31 svc/app.py:36 svc/app.py:41 svc/app.py:47 svc/app.py:52",
         "32 input_validation present supported | svc/names.py:9",
         "33 input_validation absent supported | ",
         // An agent factory given `interrupt_on` (catalogue `requires_keyword`);
@@ -1110,6 +1110,12 @@ fn evidence_from_behaviour_and_scan_findings() {
         "38 human_approval present unverified | ",
         // A list item wrapped over two lines: its sentence's lines are given.
         "42 file_permissions present supported | svc/names.py:17",
+        // "Notes" is not "no"; a branch answering 413 rejects.
+        "47 size_limits present supported | svc/limits.py:5",
+        // `timeout=NO_TIMEOUT`, a constant holding None, is no timeout.
+        "48 timeouts present contradicted | svc/fetch.py:7",
+        // "e.g." ends no sentence: the code it cites is the claim's.
+        "50 parameterized_queries present supported | svc/users.py:6",
     ];
     assert_eq!(got, want);
     let reason = |line: u64| -> String {

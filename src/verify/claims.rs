@@ -298,7 +298,7 @@ pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
             if !used.iter().any(|u| params.contains(&u.as_str())) {
                 continue;
             }
-            if block_rejects(f, i, (start, end), &rejects) {
+            if block_rejects(idx, fi, i, (start, end), &rejects) {
                 let mut fact = Fact::new("input_validation", f, b.pos);
                 fact.function = Some(idx.def_symbol(fi, scope));
                 fact.via = Some("rejecting branch".into());
@@ -312,21 +312,45 @@ pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
 
 /// Does the block of branch `i` (its body spans `start..end`) reject in the
 /// branch's own function?
+/// It rejects when a statement of the block raises or returns `Err(..)`
+/// (`rejects`), returns an error status (`return "too long", 413`), or
+/// calls a catalogued exit or rejecting API (`abort(413)`,
+/// `HttpResponseForbidden()`).
 fn block_rejects(
-    f: &crate::extract::FileFacts,
+    idx: &crate::link::Index,
+    fi: usize,
     i: usize,
     (start, end): (crate::extract::Pos, crate::extract::Pos),
     rejects: &dyn Fn(&crate::extract::Stmt) -> bool,
 ) -> bool {
+    use crate::extract::{Expr, StmtKind};
+    let f = &idx.files[fi];
     let scope = f.stmts[i].scope;
     let inside = |p: crate::extract::Pos| {
         (p.line, p.column) >= (start.line, start.column)
             && (p.line, p.column) < (end.line, end.column)
     };
-    f.stmts[i + 1..]
+    let error_status = |e: &Expr| matches!(e, Expr::Num(n) if n.len() == 3 && (n.starts_with('4') || n.starts_with('5')));
+    if f.stmts[i + 1..]
         .iter()
         .take_while(|s| inside(s.pos))
-        .any(|s| s.scope == scope && rejects(s))
+        .any(|s| {
+            s.scope == scope
+                && (rejects(s)
+                    || (s.kind == StmtKind::Return
+                        && matches!(&s.value, Expr::List(xs) if xs.iter().any(error_status))))
+        })
+    {
+        return true;
+    }
+    let lc = crate::catalog::Catalog::builtin().lang(f.lang);
+    idx.calls(fi).iter().enumerate().any(|(ci, &(c, cs))| {
+        cs == scope
+            && inside(c.start)
+            && matches!(idx.callee(fi, ci), Some(crate::link::Target::External(api))
+                if lc.taint.exits.first(api).is_some()
+                    || lc.behaviour.reject.iter().any(|r| r.apis.iter().any(|a| a == &**api)))
+    })
 }
 
 /// Size limits by behaviour: a branch that compares a size (`len(x)`,
@@ -363,7 +387,7 @@ fn size_checks(
             if !parts.iter().any(is_measure) {
                 continue;
             }
-            let via = if block_rejects(f, i, (start, end), rejects) {
+            let via = if block_rejects(idx, fi, i, (start, end), rejects) {
                 "rejecting size comparison"
             } else if block_truncates(f, b, parts, (start, end)) {
                 "truncating size comparison"
@@ -789,7 +813,12 @@ impl<'a> Evidence<'a> {
                     .iter()
                     .filter(|x| matches!(x.kind, "network_out" | "process_exec") && on(x))
                 {
-                    if x.flags.contains_key("timeout") || self.call_keyword(x, "timeout") {
+                    let given = match x.flags.get("timeout") {
+                        // `timeout=None`: no timeout.
+                        Some(v) => !v.is_null(),
+                        None => self.call_keyword(x, "timeout"),
+                    };
+                    if given {
                         f.locs.push(loc(x));
                     } else if x.kind == "network_out" {
                         // A process run without one is not a call left
@@ -816,7 +845,11 @@ impl<'a> Evidence<'a> {
                     let api = x.api.as_deref().unwrap_or("");
                     let leaf = api.rsplit(['.', ':']).next().unwrap_or("");
                     if methods.iter().any(|m| m == leaf) {
-                        f.locs.push(loc(x));
+                        if self.builds_sql(x) {
+                            f.against.push(loc(x));
+                        } else {
+                            f.locs.push(loc(x));
+                        }
                     }
                 }
             }
@@ -897,7 +930,7 @@ impl<'a> Evidence<'a> {
             column: x.column,
         };
         idx.call_at(fi, pos, x.api.as_deref().unwrap_or(""))
-            .and_then(|(c, _)| c.kwarg(keyword))
+            .and_then(|(c, scope)| c.kwarg(keyword).map(|v| idx.value_of(fi, scope, v).2))
             .is_some_and(|v| !matches!(v, crate::extract::Expr::NoneLit))
     }
 
@@ -930,6 +963,50 @@ impl<'a> Evidence<'a> {
             }
         }
         out
+    }
+
+    /// Is the SQL text a query call is given built in code from values
+    /// (an f-string, `%`, `+`, `.format` with a name, attribute or call in
+    /// it), with no values bound beside it?
+    fn builds_sql(&self, x: &Fact) -> bool {
+        use crate::extract::Expr;
+        let idx = &self.symbols.idx;
+        let Some(fi) = idx.file_index(&x.file) else {
+            return false;
+        };
+        let pos = crate::extract::Pos {
+            line: x.line,
+            column: x.column,
+        };
+        let Some((c, scope)) = idx.call_at(fi, pos, x.api.as_deref().unwrap_or("")) else {
+            return false;
+        };
+        // Values bound beside the text (a placeholder list built for them
+        // is fine): `execute(f"... IN ({marks})", ids)`.
+        if c.positional(1).is_some()
+            || ["params", "parameters", "args", "values"]
+                .iter()
+                .any(|k| c.kwarg(k).is_some())
+        {
+            return false;
+        }
+        let Some(sql) = c.positional(0).or_else(|| {
+            ["sql", "query", "statement", "operation"]
+                .iter()
+                .find_map(|k| c.kwarg(k))
+        }) else {
+            return false;
+        };
+        let (_, _, v) = idx.value_of(fi, scope, sql);
+        match v {
+            Expr::Mix(parts) => parts.iter().any(|p| {
+                matches!(
+                    p,
+                    Expr::Name(..) | Expr::Attr(..) | Expr::Call(_) | Expr::Subscript(..)
+                )
+            }),
+            _ => false,
+        }
     }
 
     /// Findings (warning or error, not suppressed) of every scan rule a
@@ -1182,12 +1259,22 @@ fn read_sentence(sentence: &str) -> Reading {
 
 /// The sentence of `t` that holds byte `pos`, as a range.
 fn sentence_at(t: &str, pos: usize) -> (usize, usize) {
+    // "e.g." and "i.e." end no sentence.
+    let abbreviation = |i: usize| {
+        let word = t[..i]
+            .rsplit(|c: char| c.is_whitespace() || c == '(')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        ABBREVIATIONS.contains(&word.as_str())
+    };
     let is_end = |i: usize, c: char| {
         matches!(c, '.' | '!' | '?' | ';')
             && t[i + c.len_utf8()..]
                 .chars()
                 .next()
                 .is_none_or(char::is_whitespace)
+            && !(c == '.' && abbreviation(i))
     };
     let start = t[..pos]
         .char_indices()
@@ -1202,6 +1289,9 @@ fn sentence_at(t: &str, pos: usize) -> (usize, usize) {
         .unwrap_or(t.len());
     (start, end)
 }
+
+/// Words whose period is no sentence end.
+const ABBREVIATIONS: &[&str] = &["e.g", "i.e", "vs", "cf", "incl", "approx", "eg", "ie"];
 
 /// Is content under these headings free of claims (assumptions, revision history)?
 pub fn non_claim_section(section: &[String]) -> bool {
@@ -1388,7 +1478,14 @@ pub fn claims(
                 || label_none
                 || text.contains("GAP")
                 || v.absence_words.iter().chain(&v.prose.weak_words).any(|w| {
-                    w != "gap" && contains_word(clause, w.trim_end()) && clause.len() < 80
+                    // "no " is a whole word ("notes" is not "no"); other
+                    // words match at a word's start ("bypass" in "bypasses").
+                    let hit = if w.ends_with(' ') {
+                        whole_word(clause, w.trim_end())
+                    } else {
+                        contains_word(clause, w)
+                    };
+                    w != "gap" && hit && clause.len() < 80
                 });
             let polarity = if reading == Reading::Recommendation {
                 "recommendation"
@@ -1464,7 +1561,17 @@ pub fn claims(
         }
     }
     if out.is_empty() {
-        if let Some(c) = column_claim(column, &t, codes, gap_section, line, context, refs_in, ev) {
+        if let Some(c) = column_claim(
+            column,
+            &t,
+            codes,
+            gap_section,
+            line,
+            context,
+            refs,
+            refs_in,
+            ev,
+        ) {
             out.push(c);
         }
     }
@@ -1494,6 +1601,7 @@ fn column_claim(
     gap_column: bool,
     line: u32,
     context: &str,
+    row: &[Reference],
     refs_in: &dyn Fn(usize, usize) -> Vec<Reference>,
     ev: &Evidence,
 ) -> Option<Claim> {
@@ -1519,8 +1627,12 @@ fn column_claim(
     };
     let mut c = new_claim(line, context, &m.kind, polarity);
     let own = refs_in(0, cell.len());
-    // The cited code, else what the row names (a route, a class).
-    let el = ev.element(&own, "").or_else(|| ev.element(&[], context));
+    // The cited code, else the code the row cites in another cell, else what
+    // the row names (a route, a class).
+    let el = ev
+        .element(&own, "")
+        .or_else(|| ev.element(row, ""))
+        .or_else(|| ev.element(&[], context));
     if polarity == "present" && el.is_none() {
         c.reason = "the cited code is not found; nothing decides it".into();
         return Some(c);
@@ -1932,7 +2044,7 @@ fn judge(
             } else {
                 c.status = "contradicted".into();
                 c.reason = format!(
-                    "the document says there is no {what}, but {place} has it ({})",
+                    "the document says {what} is absent, but {place} has it ({})",
                     plural(found.locs.len(), "place")
                 );
                 c.evidence = found.locs.into_iter().take(10).collect();
@@ -1956,7 +2068,10 @@ fn judge(
                 return;
             }
             if !found.against.is_empty()
-                && matches!(m.evidence[0].as_str(), "safe_yaml" | "tls" | "timeout")
+                && matches!(
+                    m.evidence[0].as_str(),
+                    "safe_yaml" | "tls" | "timeout" | "sql_query"
+                )
             {
                 c.status = "contradicted".into();
                 c.reason = format!(
@@ -2026,7 +2141,10 @@ fn judge(
                 c.reason = format!("no {what} found in {place}");
             } else {
                 c.status = "supported".into();
-                c.reason = format!("{} found", plural(found.locs.len(), "place"));
+                c.reason = format!(
+                    "{what} found in {place} ({})",
+                    plural(found.locs.len(), "place")
+                );
                 c.evidence = found.locs.into_iter().take(10).collect();
             }
         }
