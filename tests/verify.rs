@@ -1116,6 +1116,9 @@ fn evidence_from_behaviour_and_scan_findings() {
         "48 timeouts present contradicted | svc/fetch.py:7",
         // "e.g." ends no sentence: the code it cites is the claim's.
         "50 parameterized_queries present supported | svc/users.py:6",
+        // A nested item is a unit of its own, not the rest of its parent's sentence.
+        "54 parameterized_queries present supported | svc/users.py:6",
+        "55 parameterized_queries absent supported | svc/search.py:6",
     ];
     assert_eq!(got, want);
     let reason = |line: u64| -> String {

@@ -278,11 +278,30 @@ pub fn units(src: &str) -> Vec<Unit> {
             }
             Event::End(TagEnd::Table) => header_cells.clear(),
             Event::Start(Tag::List(_)) => {
+                // A list nested in an item: the item's text so far is a unit
+                // of its own (its sub-items make their own claims), and
+                // introduces the nested list when it ends with a colon.
+                let mut item_lead = None;
+                if item_depth >= 1 {
+                    if let Some(mut u) = cur.take() {
+                        u.text = u.text.trim().to_string();
+                        let p = u.prose.trim();
+                        item_lead = p.ends_with(':').then(|| p.to_string());
+                        if !u.text.is_empty() {
+                            out.push(u);
+                        }
+                    }
+                }
                 // The paragraph just before the list, when it ends with a
                 // colon, introduces it; a nested list keeps its parent's.
-                let lead = pending_lead
-                    .take()
-                    .or_else(|| leads.last().cloned().flatten());
+                // A nested lead reads with the enclosing list's: items under
+                // "admins must ensure that:" stay requirements however deep.
+                let outer = leads.last().cloned().flatten();
+                let lead = match (item_lead, &outer) {
+                    (Some(i), Some(o)) => Some(format!("{o} {i}")),
+                    (Some(i), None) => Some(i),
+                    (None, _) => pending_lead.take().or(outer),
+                };
                 leads.push(lead);
             }
             Event::Start(Tag::CodeBlock(_)) if pending_lead.is_some() => {
@@ -295,24 +314,38 @@ pub fn units(src: &str) -> Vec<Unit> {
             }
             Event::End(TagEnd::List(_)) => {
                 leads.pop();
-            }
-            Event::Start(Tag::Item) => {
-                item_depth += 1;
-                if item_depth == 1 {
+                // Text of the enclosing item after its nested list.
+                if item_depth >= 1 {
                     cur = Some(Unit {
                         kind: "list_item",
-                        line: lines.pos(range.start).0,
+                        line: lines.pos(range.end).0,
                         section: section.iter().map(|(_, s)| s.clone()).collect(),
                         lead: leads.last().cloned().flatten(),
                         ..Default::default()
                     });
                 }
             }
+            Event::Start(Tag::Item) => {
+                item_depth += 1;
+                if let Some(mut u) = cur.take() {
+                    u.text = u.text.trim().to_string();
+                    if !u.text.is_empty() {
+                        out.push(u);
+                    }
+                }
+                cur = Some(Unit {
+                    kind: "list_item",
+                    line: lines.pos(range.start).0,
+                    section: section.iter().map(|(_, s)| s.clone()).collect(),
+                    lead: leads.last().cloned().flatten(),
+                    ..Default::default()
+                });
+            }
             Event::End(TagEnd::Item) => {
                 item_depth = item_depth.saturating_sub(1);
-                if item_depth == 0 {
-                    if let Some(mut u) = cur.take() {
-                        u.text = u.text.trim().to_string();
+                if let Some(mut u) = cur.take() {
+                    u.text = u.text.trim().to_string();
+                    if !u.text.is_empty() || item_depth == 0 {
                         out.push(u);
                     }
                 }
