@@ -1119,6 +1119,8 @@ fn evidence_from_behaviour_and_scan_findings() {
         // A nested item is a unit of its own, not the rest of its parent's sentence.
         "54 parameterized_queries present supported | svc/users.py:6",
         "55 parameterized_queries absent supported | svc/search.py:6",
+        // A column headed "Auth" (a header label, whole word) answered "none".
+        "61 authentication absent supported | ",
     ];
     assert_eq!(got, want);
     let reason = |line: u64| -> String {

@@ -125,6 +125,10 @@ pub struct MitigationSpec {
     /// claim and support an absence claim (TS3004 for parameterized queries).
     #[serde(default)]
     pub against_findings: Vec<String>,
+    /// Short labels of this kind in a table's column header, matched as
+    /// whole words ("Auth", "AuthZ"): in prose they name topics, not claims.
+    #[serde(default)]
+    pub header_words: Vec<String>,
     /// Words of this kind (also in `words`) that themselves state its
     /// absence: "injected verbatim", "runs no server".
     #[serde(default)]
@@ -1234,6 +1238,13 @@ fn read_sentence(sentence: &str) -> Reading {
     let mut t = sentence
         .trim_start_matches(|c: char| !c.is_alphanumeric())
         .to_string();
+    // A "Threat:" label describes an attack.
+    if p.threat_starts
+        .iter()
+        .any(|w| w.ends_with(':') && t.to_lowercase().starts_with(w.as_str()))
+    {
+        return Reading::Threat;
+    }
     if let Some((label, rest)) = t.split_once(':') {
         if label.split_whitespace().count() <= 4 && !rest.trim().is_empty() {
             t = rest
@@ -1606,8 +1617,15 @@ fn column_claim(
     ev: &Evidence,
 ) -> Option<Claim> {
     let header = column?.to_lowercase();
-    let kinds = mentioned(&header);
-    let [(m, _)] = kinds.as_slice() else {
+    let mut kinds: Vec<&MitigationSpec> = mentioned(&header).into_iter().map(|(m, _)| m).collect();
+    if kinds.is_empty() {
+        kinds = vocabulary()
+            .mitigation
+            .iter()
+            .filter(|m| m.header_words.iter().any(|w| whole_word(&header, w)))
+            .collect();
+    }
+    let [m] = kinds.as_slice() else {
         return None;
     };
     let bare = cell.trim().trim_matches(|c: char| !c.is_alphanumeric());
