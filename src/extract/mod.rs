@@ -38,8 +38,9 @@ pub enum Expr {
     List(Vec<Expr>),
     /// `Annotated[User, Depends(x)]`, `Vec<T>`-like generic uses.
     Subscript(Box<Expr>, Vec<Expr>),
-    /// A macro invocation with its comma-separated parts: `routes![a, b::c]`.
-    Macro(String, Vec<Expr>, Pos),
+    /// A macro invocation with its comma-separated parts: `routes![a, b::c]`
+    /// (boxed: the largest variant would size every expression).
+    Macro(Box<MacroCall>, Pos),
     /// A closure or lambda: its body.
     Closure(Box<Expr>),
     /// A value computed from these parts: `a + b`, `"%s" % x`, an f-string's
@@ -57,6 +58,13 @@ pub enum Expr {
     Element(Box<Expr>),
     /// Anything else (`a.await`, `a?`, `&a`, `(a)` keep their inner value instead).
     Other,
+}
+
+/// A macro invocation: its name and comma-separated parts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MacroCall {
+    pub name: String,
+    pub parts: Vec<Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,7 +98,7 @@ impl Expr {
     }
     pub fn pos(&self) -> Option<Pos> {
         match self {
-            Expr::Name(_, p) | Expr::Attr(_, _, p) | Expr::Macro(_, _, p) => Some(*p),
+            Expr::Name(_, p) | Expr::Attr(_, _, p) | Expr::Macro(_, p) => Some(*p),
             Expr::Call(c) => Some(c.pos),
             _ => None,
         }
@@ -130,7 +138,7 @@ impl Expr {
                 format!("{}[{}]", b.display(), k[0].display())
             }
             Expr::Subscript(b, _) => format!("{}[…]", b.display()),
-            Expr::Macro(n, _, _) => format!("{n}!(…)"),
+            Expr::Macro(m, _) => format!("{}!(…)", m.name),
             Expr::Closure(_) => "|…| …".into(),
             Expr::Not(x) => format!("not {}", x.display()),
             Expr::Element(x) => format!("<element of {}>", x.display()),

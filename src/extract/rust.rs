@@ -484,10 +484,11 @@ fn extract_inner(
                 scope: scope_of(n),
             }),
             // `env!("X")` is classified like a call to `env!`.
-            Expr::Macro(name, parts, pos) => ff.calls.push(Call {
+            Expr::Macro(m, pos) => ff.calls.push(Call {
                 call: CallExpr {
-                    func: Expr::Name(format!("{name}!"), pos),
-                    args: parts
+                    func: Expr::Name(format!("{}!", m.name), pos),
+                    args: m
+                        .parts
                         .into_iter()
                         .map(|value| Arg { name: None, value })
                         .collect(),
@@ -1222,7 +1223,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             let parts = tt
                 .map(|t| token_args(t, src).into_iter().map(|a| a.value).collect())
                 .unwrap_or_default();
-            Expr::Macro(name, parts, pos_of(n, src))
+            Expr::Macro(Box::new(MacroCall { name, parts }), pos_of(n, src))
         }
         "struct_expression" => {
             // `GovernorLayer { config }` builds a value of that type; the

@@ -344,14 +344,14 @@ impl<'a, 'b> Engine<'a, 'b> {
                 }
             }
             // `concat!("/", "api")`
-            Expr::Macro(m, parts, _)
+            Expr::Macro(m, _)
                 if self.idx.files[file]
                     .lang
                     .syntax()
                     .concat_macros
-                    .contains(&last(m)) =>
+                    .contains(&last(&m.name)) =>
             {
-                for x in parts {
+                for x in &m.parts {
                     self.path_into(file, scope, x, depth + 1, out);
                 }
             }
@@ -2459,12 +2459,12 @@ impl<'a, 'b> Engine<'a, 'b> {
     ) -> Vec<String> {
         let sp = self.specs(fi);
         match e {
-            Expr::Macro(name, parts, _)
-                if sp.collection_macros.contains_key(name.as_str())
-                    || sp.collection_macros.contains_key(last(name)) =>
+            Expr::Macro(m, _)
+                if sp.collection_macros.contains_key(m.name.as_str())
+                    || sp.collection_macros.contains_key(last(&m.name)) =>
             {
                 let mut out = vec![];
-                for p in parts {
+                for p in &m.parts {
                     if let Some(Target::Def(hf, hd)) = self.idx.resolve_expr(fi, scope, p) {
                         let k = self.attr_routes.borrow().get(&(hf, hd)).cloned();
                         if let Some(k) = k {
@@ -2481,8 +2481,10 @@ impl<'a, 'b> Engine<'a, 'b> {
                     unreachable!()
                 };
                 let m = Expr::Macro(
-                    n.trim_end_matches('!').to_string(),
-                    c.args.iter().map(|a| a.value.clone()).collect(),
+                    Box::new(crate::extract::MacroCall {
+                        name: n.trim_end_matches('!').to_string(),
+                        parts: c.args.iter().map(|a| a.value.clone()).collect(),
+                    }),
                     *p,
                 );
                 return self.children(g, fi, scope, &m, fw, depth);

@@ -315,9 +315,8 @@ impl<'a> Taint<'a> {
             // An element of a collection is the collection's data: request
             // data in the key only chooses which (`WATCHES[uuid]`).
             Expr::Subscript(b, _) => rec(b),
-            Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) | Expr::Macro(_, xs, _) => {
-                xs.iter().any(rec)
-            }
+            Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) => xs.iter().any(rec),
+            Expr::Macro(m, _) => m.parts.iter().any(rec),
             Expr::Dict(kv) => kv.iter().any(|(_, v)| rec(v)),
             Expr::Not(x) | Expr::Element(x) => rec(x),
             _ => false,
@@ -1309,13 +1308,13 @@ impl<'a> Taint<'a> {
                     !escaped(x, quoted) && taint(x)
                 })
             }
-            Expr::Macro(name, parts, _)
+            Expr::Macro(m, _)
                 if matches!(
-                    name.rsplit("::").next(),
+                    m.name.rsplit("::").next(),
                     Some("format" | "format_args" | "concat")
                 ) =>
             {
-                parts.iter().any(taint)
+                m.parts.iter().any(taint)
             }
             Expr::Call(c) => {
                 if let Some((recv, m)) = c.method() {

@@ -2056,8 +2056,13 @@ pub fn visit(e: &Expr, depth: u32, f: &mut dyn FnMut(&Expr)) {
         Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) | Expr::Element(b) => {
             visit(b, depth + 1, f)
         }
-        Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) | Expr::Macro(_, xs, _) => {
+        Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) => {
             for x in xs {
+                visit(x, depth + 1, f);
+            }
+        }
+        Expr::Macro(m, _) => {
+            for x in &m.parts {
                 visit(x, depth + 1, f);
             }
         }

@@ -1182,9 +1182,10 @@ pub(crate) fn visit_names(e: &Expr, f: &mut dyn FnMut(&Expr)) {
                 visit_names(v, f);
             }
         }
-        Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) | Expr::Macro(_, xs, _) => {
+        Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) => {
             xs.iter().for_each(|x| visit_names(x, f))
         }
+        Expr::Macro(m, _) => m.parts.iter().for_each(|x| visit_names(x, f)),
         Expr::Subscript(b, xs) => {
             visit_names(b, f);
             xs.iter().for_each(|x| visit_names(x, f));
