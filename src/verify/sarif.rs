@@ -29,6 +29,8 @@ struct Item {
     message: String,
     line: u32,
     column: Option<u32>,
+    /// The last line of a claim's sentence, when it goes on past `line`.
+    end_line: Option<u32>,
     /// Identity for the fingerprint: what the document says, not where.
     key: String,
     related: Vec<(String, u32, String)>,
@@ -115,6 +117,7 @@ pub fn render(r: &Report, root: &Path) -> String {
                 rule,
                 message: msg,
                 line: x.line,
+                end_line: None,
                 column: Some(x.column),
                 key: x.text.clone(),
                 related: x
@@ -153,6 +156,10 @@ pub fn render(r: &Report, root: &Path) -> String {
                 message,
                 line: c.line,
                 column: c.column,
+                end_line: c
+                    .sentence_lines
+                    .map(|(_, last)| last)
+                    .filter(|last| *last > c.line),
                 key: format!(
                     "{} {} {} {}",
                     c.context,
@@ -180,6 +187,7 @@ pub fn render(r: &Report, root: &Path) -> String {
                     .or(ch.line)
                     .unwrap_or(1),
                 column: None,
+                end_line: None,
                 key: ch.what.clone(),
                 related: vec![],
                 code_file: ch.location.as_ref().map(|l| l.file.clone()),
@@ -193,6 +201,7 @@ pub fn render(r: &Report, root: &Path) -> String {
             let region = s::Region {
                 start_line: Some(it.line.max(1) as i64),
                 start_column: it.column.map(|c| c as i64),
+                end_line: it.end_line.map(|l| l as i64),
                 ..Default::default()
             };
             let mut loc = match &it.code_file {
