@@ -1121,6 +1121,7 @@ fn evidence_from_behaviour_and_scan_findings() {
         "55 parameterized_queries absent supported | svc/search.py:6",
         // A column headed "Auth" (a header label, whole word) answered "none".
         "61 authentication absent supported | ",
+        "65 path_normalisation present contradicted | svc/files.py:7",
     ];
     assert_eq!(got, want);
     let reason = |line: u64| -> String {
@@ -1143,6 +1144,27 @@ fn evidence_from_behaviour_and_scan_findings() {
         .find(|c| c["line"] == 42)
         .unwrap();
     assert_eq!(wrapped["sentence_lines"], serde_json::json!([42, 43]));
+    // In SARIF, a problem claim's region runs over its sentence's lines.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify_evidence");
+    let out = run(&[
+        "verify",
+        root.join("docs/threat-model.md").to_str().unwrap(),
+        "--repo",
+        root.to_str().unwrap(),
+        "--format",
+        "sarif",
+        "--fail-on",
+        "never",
+    ]);
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let region = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["locations"][0]["physicalLocation"]["region"])
+        .find(|g| g["startLine"] == 65)
+        .expect("the wrapped claim's result");
+    assert_eq!(region["endLine"], 66, "{region}");
     // The "Search" row names the /search route.
     assert_eq!(
         v["documents"][0]["claims"][10]["element"],
