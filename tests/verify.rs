@@ -1070,27 +1070,7 @@ fn verify_ok(fixture: &str, doc: &str) -> Value {
 #[test]
 fn evidence_from_behaviour_and_scan_findings() {
     let v = verify_ok("tests/fixtures/verify_evidence", "docs/threat-model.md");
-    let got: Vec<String> = v["documents"][0]["claims"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let ev: Vec<String> = c["evidence"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| format!("{}:{}", e["file"].as_str().unwrap(), e["line"]))
-                .collect();
-            format!(
-                "{} {} {} {} | {}",
-                c["line"],
-                c["mitigation"].as_str().unwrap(),
-                c["polarity"].as_str().unwrap(),
-                c["status"].as_str().unwrap(),
-                ev.join(" ")
-            )
-        })
-        .collect();
+    let got = claim_rows(&v);
     let want = [
         // An assumption citing code is a claim; line 5 cites none and is not.
         "6 size_limits present supported | svc/output.py:5",
@@ -1179,7 +1159,24 @@ fn evidence_from_behaviour_and_scan_findings() {
 #[test]
 fn reached_sibling_code_and_content_sanitisation() {
     let v = verify_ok("tests/fixtures/verify_monorepo", "libs/cli/THREAT_MODEL.md");
-    let got: Vec<String> = v["documents"][0]["claims"]
+    let got = claim_rows(&v);
+    assert_eq!(
+        got,
+        [
+            "3 human_approval present supported | libs/sdk/sdk/core.py:9",
+            "4 content_sanitisation present supported | libs/cli/cli/main.py:21",
+            "5 content_sanitisation absent supported | ",
+        ]
+    );
+    // The SDK's own document still ignores the CLI's logger.
+    let sdk = verify_ok("tests/fixtures/verify_monorepo", "libs/sdk/THREAT_MODEL.md");
+    assert_eq!(sdk["documents"][0]["claims"][0]["status"], "supported");
+}
+
+/// The first document's claims, one line each: `line mitigation polarity
+/// status | file:line …` (its evidence).
+fn claim_rows(v: &Value) -> Vec<String> {
+    v["documents"][0]["claims"]
         .as_array()
         .unwrap()
         .iter()
@@ -1199,16 +1196,5 @@ fn reached_sibling_code_and_content_sanitisation() {
                 ev.join(" ")
             )
         })
-        .collect();
-    assert_eq!(
-        got,
-        [
-            "3 human_approval present supported | libs/sdk/sdk/core.py:9",
-            "4 content_sanitisation present supported | libs/cli/cli/main.py:21",
-            "5 content_sanitisation absent supported | ",
-        ]
-    );
-    // The SDK's own document still ignores the CLI's logger.
-    let sdk = verify_ok("tests/fixtures/verify_monorepo", "libs/sdk/THREAT_MODEL.md");
-    assert_eq!(sdk["documents"][0]["claims"][0]["status"], "supported");
+        .collect()
 }

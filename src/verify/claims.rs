@@ -2028,19 +2028,14 @@ fn judge(
         }
         "absent" => {
             if !found.findings.is_empty() {
-                c.status = "supported".into();
-                c.reason = format!(
-                    "{} of {} in {place} show{} the gap",
-                    plural(found.findings.len(), "finding"),
-                    rule_names(&found.findings),
-                    if found.findings.len() == 1 { "s" } else { "" }
+                cite_findings(
+                    c,
+                    "supported",
+                    found.findings,
+                    &place,
+                    ("shows", "show"),
+                    "the gap",
                 );
-                c.evidence = found
-                    .findings
-                    .into_iter()
-                    .map(|(_, l)| l)
-                    .take(10)
-                    .collect();
             } else if found.locs.is_empty() {
                 c.status = "supported".into();
                 c.reason = format!("no {what} found in {place}");
@@ -2070,19 +2065,15 @@ fn judge(
         }
         _ => {
             if !found.findings.is_empty() {
-                c.status = "contradicted".into();
-                c.reason = format!(
-                    "{} of {} in {place} go{} against {what}",
-                    plural(found.findings.len(), "finding"),
-                    rule_names(&found.findings),
-                    if found.findings.len() == 1 { "es" } else { "" }
+                let against = format!("against {what}");
+                cite_findings(
+                    c,
+                    "contradicted",
+                    found.findings,
+                    &place,
+                    ("goes", "go"),
+                    &against,
                 );
-                c.evidence = found
-                    .findings
-                    .into_iter()
-                    .map(|(_, l)| l)
-                    .take(10)
-                    .collect();
                 return;
             }
             if !found.against.is_empty()
@@ -2169,12 +2160,28 @@ fn judge(
     }
 }
 
-/// The scan rules of some findings, each once: "TS3004" or "TS3003 and TS3004".
-fn rule_names(findings: &[(String, Location)]) -> String {
+/// A verdict that scan findings decide: "2 findings of TS3004 in X go
+/// against …", with the findings as evidence. `verb`: its singular and
+/// plural forms.
+fn cite_findings(
+    c: &mut Claim,
+    status: &str,
+    findings: Vec<(String, Location)>,
+    place: &str,
+    verb: (&str, &str),
+    rest: &str,
+) {
     let mut ids: Vec<&str> = findings.iter().map(|(r, _)| r.as_str()).collect();
     ids.sort();
     ids.dedup();
-    ids.join(" and ")
+    c.status = status.into();
+    c.reason = format!(
+        "{} of {} in {place} {} {rest}",
+        plural(findings.len(), "finding"),
+        ids.join(" and "),
+        if findings.len() == 1 { verb.0 } else { verb.1 }
+    );
+    c.evidence = findings.into_iter().map(|(_, l)| l).take(10).collect();
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -283,13 +283,10 @@ pub fn units(src: &str) -> Vec<Unit> {
                 // introduces the nested list when it ends with a colon.
                 let mut item_lead = None;
                 if item_depth >= 1 {
-                    if let Some(mut u) = cur.take() {
-                        u.text = u.text.trim().to_string();
+                    if let Some(u) = cur.take() {
                         let p = u.prose.trim();
                         item_lead = p.ends_with(':').then(|| p.to_string());
-                        if !u.text.is_empty() {
-                            out.push(u);
-                        }
+                        push_unless_empty(&mut out, u);
                     }
                 }
                 // The paragraph just before the list, when it ends with a
@@ -316,30 +313,23 @@ pub fn units(src: &str) -> Vec<Unit> {
                 leads.pop();
                 // Text of the enclosing item after its nested list.
                 if item_depth >= 1 {
-                    cur = Some(Unit {
-                        kind: "list_item",
-                        line: lines.pos(range.end).0,
-                        section: section.iter().map(|(_, s)| s.clone()).collect(),
-                        lead: leads.last().cloned().flatten(),
-                        ..Default::default()
-                    });
+                    cur = Some(list_item(
+                        lines.pos(range.end).0,
+                        section.iter().map(|(_, s)| s.clone()).collect(),
+                        leads.last().cloned().flatten(),
+                    ));
                 }
             }
             Event::Start(Tag::Item) => {
                 item_depth += 1;
-                if let Some(mut u) = cur.take() {
-                    u.text = u.text.trim().to_string();
-                    if !u.text.is_empty() {
-                        out.push(u);
-                    }
+                if let Some(u) = cur.take() {
+                    push_unless_empty(&mut out, u);
                 }
-                cur = Some(Unit {
-                    kind: "list_item",
-                    line: lines.pos(range.start).0,
-                    section: section.iter().map(|(_, s)| s.clone()).collect(),
-                    lead: leads.last().cloned().flatten(),
-                    ..Default::default()
-                });
+                cur = Some(list_item(
+                    lines.pos(range.start).0,
+                    section.iter().map(|(_, s)| s.clone()).collect(),
+                    leads.last().cloned().flatten(),
+                ));
             }
             Event::End(TagEnd::Item) => {
                 item_depth = item_depth.saturating_sub(1);
@@ -447,4 +437,24 @@ pub fn units(src: &str) -> Vec<Unit> {
         }
     }
     out
+}
+
+/// A list item's unit (or the rest of one after its nested list).
+fn list_item(line: u32, section: Vec<String>, lead: Option<String>) -> Unit {
+    Unit {
+        kind: "list_item",
+        line,
+        section,
+        lead,
+        ..Default::default()
+    }
+}
+
+/// Keep a unit, its text trimmed, unless it has none (an item whose text
+/// all sits in its nested list).
+fn push_unless_empty(out: &mut Vec<Unit>, mut u: Unit) {
+    u.text = u.text.trim().to_string();
+    if !u.text.is_empty() {
+        out.push(u);
+    }
 }
