@@ -46,6 +46,12 @@ pub struct Behaviour {
     /// call is `sql_query` evidence.
     #[serde(default)]
     pub query_methods: Vec<String>,
+    /// Keyword arguments of a query call that carry its SQL text, and that
+    /// bind values beside it.
+    #[serde(default)]
+    pub sql_text_keywords: Vec<String>,
+    #[serde(default)]
+    pub bound_value_keywords: Vec<String>,
 }
 
 /// Sentences that are not claims about the code, and claims the code cannot decide.
@@ -53,6 +59,9 @@ pub struct Behaviour {
 pub struct Prose {
     /// Headings whose content is not a claim about the code (assumptions, revision history).
     pub non_claim_sections: Vec<String>,
+    /// Words whose period ends no sentence ("e.g", "i.e"), lower case.
+    #[serde(default)]
+    pub abbreviations: Vec<String>,
     /// Headings whose sentences are claims only where they cite the
     /// repository's code (assumptions).
     #[serde(default)]
@@ -987,18 +996,15 @@ impl<'a> Evidence<'a> {
         };
         // Values bound beside the text (a placeholder list built for them
         // is fine): `execute(f"... IN ({marks})", ids)`.
-        if c.positional(1).is_some()
-            || ["params", "parameters", "args", "values"]
-                .iter()
-                .any(|k| c.kwarg(k).is_some())
+        let b = &vocabulary().behaviour;
+        if c.positional(1).is_some() || b.bound_value_keywords.iter().any(|k| c.kwarg(k).is_some())
         {
             return false;
         }
-        let Some(sql) = c.positional(0).or_else(|| {
-            ["sql", "query", "statement", "operation"]
-                .iter()
-                .find_map(|k| c.kwarg(k))
-        }) else {
+        let Some(sql) = c
+            .positional(0)
+            .or_else(|| b.sql_text_keywords.iter().find_map(|k| c.kwarg(k)))
+        else {
             return false;
         };
         let (_, _, v) = idx.value_of(fi, scope, sql);
@@ -1277,7 +1283,7 @@ fn sentence_at(t: &str, pos: usize) -> (usize, usize) {
             .next()
             .unwrap_or("")
             .to_ascii_lowercase();
-        ABBREVIATIONS.contains(&word.as_str())
+        vocabulary().prose.abbreviations.contains(&word)
     };
     let is_end = |i: usize, c: char| {
         matches!(c, '.' | '!' | '?' | ';')
@@ -1300,9 +1306,6 @@ fn sentence_at(t: &str, pos: usize) -> (usize, usize) {
         .unwrap_or(t.len());
     (start, end)
 }
-
-/// Words whose period is no sentence end.
-const ABBREVIATIONS: &[&str] = &["e.g", "i.e", "vs", "cf", "incl", "approx", "eg", "ie"];
 
 /// Is content under these headings free of claims (assumptions, revision history)?
 pub fn non_claim_section(section: &[String]) -> bool {
