@@ -20,7 +20,7 @@ fn both(lang: Lang, src: &str) -> (Matches, Matches) {
     let mut it = cursor.matches(lang.query(), tree.root_node(), src.as_bytes());
     while let Some(m) = it.next() {
         let mut caps: Vec<_> = m
-            .captures
+            .captures()
             .iter()
             .map(|c| {
                 (

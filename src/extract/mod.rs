@@ -691,7 +691,8 @@ pub struct KindNames(Vec<&'static str>);
 
 impl KindNames {
     pub fn new(lang: Lang) -> KindNames {
-        let g = lang.grammar();
+        // Built once per language (a static): the grammar lives as long.
+        let g: &'static tree_sitter::Language = Box::leak(Box::new(lang.grammar()));
         KindNames(
             (0..g.node_kind_count())
                 .map(|id| g.node_kind_for_id(id as u16).unwrap_or(""))
@@ -702,7 +703,9 @@ impl KindNames {
     pub fn of(&self, n: tree_sitter::Node) -> &'static str {
         match self.0.get(n.kind_id() as usize) {
             Some(k) => k,
-            None => n.kind(), // ERROR and other built-in symbols
+            // ERROR, the one built-in symbol a walk meets outside the table
+            None if n.is_error() => "ERROR",
+            None => "",
         }
     }
 }
@@ -916,14 +919,18 @@ pub fn query_hits(
         let mut over_time = false;
         let mut budget = |_: &tree_sitter::QueryCursorState| {
             over_time = start.elapsed() > QUERY_TIME_BUDGET;
-            over_time
+            if over_time {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
         };
         let opts = tree_sitter::QueryCursorOptions::new().progress_callback(&mut budget);
         let mut matches = cursor.matches_with_options(&rq.query, tree.root_node(), src, opts);
         while let Some(m) = matches.next() {
             let cap = match want {
-                Some(w) => m.captures.iter().find(|c| c.index as usize == w),
-                None => m.captures.first(),
+                Some(w) => m.captures().iter().find(|c| c.index as usize == w),
+                None => m.captures().first(),
             };
             let Some(c) = cap else { continue };
             let t = text(c.node, src);

@@ -1311,7 +1311,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             if count == 0 {
                 return Expr::Other;
             }
-            let last = n.named_child(count - 1).unwrap();
+            let last = n.named_child((count - 1) as u32).unwrap();
             if node_kind(last).ends_with("_statement")
                 || node_kind(last).ends_with("_declaration")
                 || node_kind(last).ends_with("_item")
