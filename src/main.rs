@@ -350,6 +350,7 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    no_huge_pages();
     let cli = Cli::parse();
     match cli.command {
         Command::Facts(a) => run_facts(a),
@@ -360,6 +361,20 @@ fn main() -> ExitCode {
         Command::Verify(a) => run_verify(a),
         Command::Completions(a) => run_completions(a),
         Command::Man(a) => run_man(a),
+    }
+}
+
+/// Transparent huge pages off for this process. The allocator asks for them
+/// (madvise), and each one is a 2 MiB page the kernel zeroes whole on first
+/// touch: on a 15 MB repository that was 14% of the CPU (perf: clear_page)
+/// and about 30 MB of peak RSS for memory never used. Best effort: an older
+/// kernel without the option changes nothing.
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_THP_DISABLE takes integer arguments only and
+    // changes nothing but this process's huge-page policy.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }
 
