@@ -50,6 +50,11 @@ pub struct Options {
     pub rule_queries: std::sync::Arc<Vec<extract::RuleQuery>>,
     /// The extraction cache's directory (see [`cache`]); `None`: no cache.
     pub cache_dir: Option<PathBuf>,
+    /// The code scopes to analyse (`None`: all). Files of other scopes are
+    /// neither parsed nor extracted, only counted (build scripts excepted:
+    /// their install-time facts are kept whatever the scope); restrict the
+    /// [`Scan`] to the same set with [`Scan::restrict`].
+    pub scopes: Option<scope::ScopeSet>,
 }
 
 impl Options {
@@ -61,6 +66,7 @@ impl Options {
             excludes: vec![],
             rule_queries: Default::default(),
             cache_dir: None,
+            scopes: None,
         }
     }
 }
@@ -224,7 +230,9 @@ impl Scan {
     /// and, unless tests are included, Rust test items in the files kept.
     /// Returns what was left out.
     pub fn restrict(&mut self, set: &scope::ScopeSet) -> &scope::LeftOut {
-        let mut left = scope::LeftOut::default();
+        // What the scan itself left unparsed (see [`Options::scopes`]) is
+        // counted already.
+        let mut left = std::mem::take(&mut self.left_out);
         self.files.retain(|f| {
             let keep = set.contains(f.scope);
             if !keep {
@@ -382,6 +390,9 @@ enum Outcome {
     /// encoded entry when it was extracted (`None`: taken from the cache).
     Ok(Box<FileFacts>, std::time::Duration, u128, Option<Vec<u8>>),
     Skip(Skipped),
+    /// A file of a scope not analysed, and its cache key when the cache
+    /// holds its entry (kept in the next pack for runs that analyse it).
+    LeftOut(scope::Scope, Option<(String, u128)>),
 }
 
 /// Walk, read, parse and extract every file.
@@ -418,6 +429,19 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             .files
             .par_iter()
             .map(|(rel, abs, lang)| {
+                let scope = scopes.scope_of(rel);
+                let left_out = opts.scopes.as_ref().is_some_and(|set| !set.contains(scope))
+                    && !supply_chain::is_build_script(rel);
+                if left_out {
+                    // Counted, not parsed; the cache keeps its entry when it
+                    // holds one for these exact bytes.
+                    let held = cache.as_ref().and_then(|c| {
+                        let bytes = fsread::read(abs, opts.max_file_size, None).ok()?;
+                        let key = c.key(rel, *lang, &bytes);
+                        c.bytes(rel, key).map(|_| (rel.clone(), key))
+                    });
+                    return Outcome::LeftOut(scope, held);
+                }
                 let bytes = match fsread::read(abs, opts.max_file_size, None) {
                     Ok(b) => b,
                     Err(e) => {
@@ -467,6 +491,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     let mut parse_cpu = std::time::Duration::ZERO;
     let mut entries = vec![];
     let mut cache_hits = 0;
+    let mut left_out = scope::LeftOut::default();
     for o in outcomes {
         match o {
             Outcome::Ok(mut f, parse, key, enc) => {
@@ -491,6 +516,18 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                 parse_cpu += parse;
             }
             Outcome::Skip(s) => skipped.push(s),
+            Outcome::LeftOut(scope, held) => {
+                *left_out.files.entry(scope.as_str()).or_default() += 1;
+                if let (Some(c), Some((path, key))) = (&cache, held) {
+                    if let Some(bytes) = c.bytes(&path, key) {
+                        entries.push(cache::Entry {
+                            path,
+                            key,
+                            bytes: std::borrow::Cow::Borrowed(bytes),
+                        });
+                    }
+                }
+            }
         }
     }
     // The next pack, when anything changed (a file read or not cached,
@@ -600,7 +637,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         ci_facts,
         ci_suppressions,
         partial,
-        left_out: Default::default(),
+        left_out,
         stats,
         max_file_size: opts.max_file_size,
     })
@@ -616,14 +653,9 @@ fn build_script_facts(
     files: &[FileFacts],
     frameworks: &[frameworks::spec::FrameworkSpec],
 ) -> Vec<Fact> {
-    let names = &supply_chain::catalogue().install.build_scripts;
     let scripts: Vec<FileFacts> = files
         .iter()
-        .filter(|f| {
-            names
-                .iter()
-                .any(|n| f.path.rsplit('/').next() == Some(n.as_str()))
-        })
+        .filter(|f| supply_chain::is_build_script(&f.path))
         .cloned()
         .collect();
     if scripts.is_empty() {

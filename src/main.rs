@@ -447,36 +447,27 @@ fn write_generated(out: Vec<u8>) -> ExitCode {
 }
 
 /// Walk and parse the repository: the shared first half of every command.
-fn scan_repo(a: &ScanArgs) -> Result<threatscan::Scan, ExitCode> {
-    scan_repo_with(a, Default::default())
+/// Scan `a.path` restricted to the code scopes asked for (`default_all`:
+/// what no option means); files of other scopes are not parsed.
+fn scan_repo(a: &ScanArgs, default_all: bool) -> Result<threatscan::Scan, ExitCode> {
+    scan_repo_with(a, Default::default(), default_all)
 }
 
-/// Restrict a scan to the code scopes asked for (`default_all`: what no
-/// option means), and say on standard error what was left out.
-fn restrict_scope(
-    scan: &mut threatscan::Scan,
-    a: &ScanArgs,
-    default_all: bool,
-) -> Result<(), ExitCode> {
+/// The code scopes a command analyses (`default_all`: what no option means).
+fn scope_set(a: &ScanArgs, default_all: bool) -> Result<threatscan::scope::ScopeSet, ExitCode> {
     let all = match a.scope {
         Some(s) => s == ScopeArg::All,
         None => default_all && a.include.is_empty(),
     };
-    let set = threatscan::scope::ScopeSet::from_args(all, &a.include).map_err(fail)?;
-    let left = scan.restrict(&set);
-    if !left.is_empty() {
-        eprintln!(
-            "threatscan: note: left out {} (--scope all or --include to analyse them)",
-            left.describe()
-        );
-    }
-    Ok(())
+    threatscan::scope::ScopeSet::from_args(all, &a.include).map_err(fail)
 }
 
 fn scan_repo_with(
     a: &ScanArgs,
     rule_queries: std::sync::Arc<Vec<threatscan::extract::RuleQuery>>,
+    default_all: bool,
 ) -> Result<threatscan::Scan, ExitCode> {
+    let set = scope_set(a, default_all)?;
     if a.threads
         .is_some_and(|n| !(1..=threatscan::MAX_THREADS).contains(&n))
     {
@@ -496,8 +487,16 @@ fn scan_repo_with(
         } else {
             a.cache_dir.clone().or_else(threatscan::cache::default_dir)
         },
+        scopes: Some(set.clone()),
     };
-    let scan = threatscan::scan(&opts).map_err(fail)?;
+    let mut scan = threatscan::scan(&opts).map_err(fail)?;
+    let left = scan.restrict(&set);
+    if !left.is_empty() {
+        eprintln!(
+            "threatscan: note: left out {} (--scope all or --include to analyse them)",
+            left.describe()
+        );
+    }
     for s in &scan.partial {
         eprintln!(
             "threatscan: warning: partly scanned {}: {}",
@@ -525,13 +524,10 @@ fn write_or_fail(output: Option<&std::path::Path>, text: &str) -> Result<(), Exi
 fn run_model(a: ModelArgs) -> ExitCode {
     let t0 = std::time::Instant::now();
     let cpu0 = threatscan::process_cpu();
-    let mut scan = match scan_repo(&a.scan) {
+    let scan = match scan_repo(&a.scan, false) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if let Err(code) = restrict_scope(&mut scan, &a.scan, false) {
-        return code;
-    }
     let model = threatscan::model::build(
         &scan,
         &threatscan::model::ModelOptions { max_depth: a.depth },
@@ -573,13 +569,10 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 fn run_facts(a: FactsArgs) -> ExitCode {
     let t0 = std::time::Instant::now();
     let cpu0 = threatscan::process_cpu();
-    let mut scan = match scan_repo(&a.scan) {
+    let mut scan = match scan_repo(&a.scan, true) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if let Err(code) = restrict_scope(&mut scan, &a.scan, true) {
-        return code;
-    }
     let facts = threatscan::facts(&scan);
     if a.scan.stats {
         scan.stats.timings.finish(t0, cpu0);
@@ -644,13 +637,10 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
         },
         None => None,
     };
-    let mut scan = match scan_repo_with(&a.scan, set.queries.clone()) {
+    let scan = match scan_repo_with(&a.scan, set.queries.clone(), false) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if let Err(code) = restrict_scope(&mut scan, &a.scan, false) {
-        return code;
-    }
     let mut findings = rules::engine::run(
         &scan,
         &set,
@@ -859,13 +849,10 @@ fn run_verify(a: VerifyArgs) -> ExitCode {
         no_cache: a.no_cache,
         cache_dir: a.cache_dir.clone(),
     };
-    let mut scan = match scan_repo(&scan_args) {
+    let scan = match scan_repo(&scan_args, false) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if let Err(code) = restrict_scope(&mut scan, &scan_args, false) {
-        return code;
-    }
     let report = threatscan::verify::verify(&scan, &docs);
     let text = match a.format {
         VerifyFormat::Json => threatscan::verify::json(&report),

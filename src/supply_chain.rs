@@ -188,6 +188,13 @@ pub fn catalogue() -> &'static Catalogue {
     C.get_or_init(|| toml::from_str(SUPPLY_CHAIN_TOML).expect("rules/supply_chain.toml parses"))
 }
 
+/// A build or install script by its file name (`[install] build_scripts`:
+/// `build.rs`, `setup.py`), at any depth of `rel`.
+pub fn is_build_script(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    catalogue().install.build_scripts.iter().any(|n| n == name)
+}
+
 // ---------------------------------------------------------------- YAML tree
 
 /// A YAML node with the 1-based line and column (in characters) where it starts.

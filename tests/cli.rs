@@ -587,3 +587,76 @@ fn cache_prunes_the_oldest_packs() {
     assert!(!names.contains(&format!("{:032x}.pack", 299)));
     assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
 }
+
+/// A command that leaves a code scope out does not parse its files: they
+/// are counted in the note, not in `files_scanned`, and a test file the
+/// parser would refuse (not UTF-8) is no warning. A facts run over every
+/// scope finds the left-out files' entries still in the cache afterwards.
+#[test]
+fn files_of_a_scope_left_out_are_not_parsed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    std::fs::create_dir_all(root.join("app")).unwrap();
+    std::fs::create_dir_all(root.join("tests")).unwrap();
+    std::fs::write(
+        root.join("app/main.py"),
+        "import subprocess\n\ndef run(cmd):\n    subprocess.run(cmd, shell=True)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("tests/test_main.py"),
+        "import subprocess\n\ndef test_run():\n    subprocess.run('ls', shell=True)\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("tests/test_bad.py"), b"x = '\xff\xfe'\n").unwrap();
+    let cache = tmp.path().join("cache");
+    let json = |args: &[&str], extra: &[&str]| {
+        let out = bin().args(args).arg(&root).args(extra).output().unwrap();
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+        (
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let c = cache.to_str().unwrap();
+    // facts: every scope by default; fills the cache with both Python files.
+    let (all, err) = json(&["facts", "--format", "json"], &["--cache-dir", c]);
+    assert_eq!(all["stats"]["files_scanned"], 2, "{err}");
+    assert!(
+        err.contains("skipped tests/test_bad.py: not valid UTF-8"),
+        "{err}"
+    );
+    // model: production only, with and without the cache.
+    for extra in [&["--no-cache"][..], &["--cache-dir", c][..]] {
+        let (m, err) = json(&["model", "--format", "json"], extra);
+        assert_eq!(m["summary"]["files_scanned"], 1, "{extra:?}: {err}");
+        assert!(
+            err.contains("left out 2 test files") && !err.contains("test_bad.py"),
+            "{extra:?}: {err}"
+        );
+    }
+    // The production-only runs kept the test file's entry: a facts run
+    // takes both parsed files from the cache.
+    let out = bin()
+        .args(["facts", "--stats", "-o", "/dev/null", "--cache-dir", c])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("; 2 files from the cache"), "{err}");
+    // Included again, the test file is parsed and its fact is there.
+    let (s, _) = json(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--include",
+            "test",
+        ],
+        &["--no-cache"],
+    );
+    let text = s.to_string();
+    assert!(text.contains("tests/test_main.py"), "{text}");
+}
