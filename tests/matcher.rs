@@ -231,3 +231,86 @@ fn pruned_walk_extracts_the_same_facts() {
     }
     assert!(compared > 500, "calls and subscripts compared: {compared}");
 }
+
+/// Rule queries run only at the node kinds their patterns start with, and
+/// not at all on files without the literals they compare with: the hits
+/// must be exactly those of tree-sitter's QueryCursor over the whole tree.
+#[test]
+fn rooted_rule_queries_agree_with_a_whole_tree_pass() {
+    use threatscan::extract::{query_hits, RuleQuery};
+    let debug = std::fs::read_to_string("rules/scan/queries/debug-setting.scm").unwrap();
+    let py: Vec<&str> = vec![
+        &debug,
+        r#"(call function: (identifier) @f (#eq? @f "eval")) @match"#,
+        r#"[(call) (attribute)] @match"#,
+        r#"((identifier) @x (#any-of? @x "os" "subprocess" "request"))"#,
+        r#""lambda" @match"#,
+        r#"(string) @s"#,
+        r#"(call function: (attribute attribute: (identifier) @a) (#eq? @a "get")) @match"#,
+        r#"((comment) @c (#match? @c "^#"))"#,
+        r#"(_ (identifier) @i (#eq? @i "self"))"#,
+    ];
+    let rs: Vec<&str> = vec![
+        r#"(macro_invocation macro: (identifier) @m (#eq? @m "println")) @match"#,
+        r#"(function_item name: (identifier) @n) @match"#,
+        r#"[(call_expression) (macro_invocation)] @match"#,
+        r#"((field_identifier) @x (#eq? @x "unwrap"))"#,
+    ];
+    let build = |lang: Lang, texts: &[&str], planned: bool| -> Vec<RuleQuery> {
+        texts
+            .iter()
+            .map(|t| {
+                let q = tree_sitter::Query::new(&lang.grammar(), t).unwrap();
+                let mut rq = RuleQuery::new("T".into(), t.to_string(), lang, q);
+                if !planned {
+                    rq.roots = None;
+                    rq.needles = None;
+                }
+                rq
+            })
+            .collect()
+    };
+    let planned: Vec<RuleQuery> = build(Lang::Python, &py, true)
+        .into_iter()
+        .chain(build(Lang::Rust, &rs, true))
+        .collect();
+    let whole: Vec<RuleQuery> = build(Lang::Python, &py, false)
+        .into_iter()
+        .chain(build(Lang::Rust, &rs, false))
+        .collect();
+    assert!(planned[0].roots.is_some() && planned[0].needles.is_some());
+    assert!(
+        planned[8].roots.is_none(),
+        "a wildcard root runs everywhere"
+    );
+    let mut paths = vec![];
+    files(Path::new("tests/fixtures"), &mut paths);
+    if let Ok(dir) = std::env::var("THREATSCAN_MATCHER_CORPUS") {
+        files(Path::new(&dir), &mut paths);
+    }
+    paths.sort();
+    let mut per_query = vec![0usize; planned.len()];
+    for p in &paths {
+        let Ok(src) = std::fs::read_to_string(p) else {
+            continue;
+        };
+        let lang = Lang::from_path(p).unwrap();
+        let mut parser = Parser::new();
+        parser.set_language(&lang.grammar()).unwrap();
+        let tree = parser.parse(&src, None).unwrap();
+        let (a, pa) = query_hits(&tree, src.as_bytes(), lang, &planned);
+        let (b, pb) = query_hits(&tree, src.as_bytes(), lang, &whole);
+        assert_eq!(a, b, "{}", p.display());
+        assert_eq!(pa, pb, "{}", p.display());
+        for h in &a {
+            per_query[h.query] += 1;
+        }
+    }
+    // Every query but the Rust println one matches somewhere in the fixtures.
+    for (i, n) in per_query.iter().enumerate() {
+        assert!(
+            *n > 0 || i == py.len(),
+            "query {i} matched nothing: {per_query:?}"
+        );
+    }
+}

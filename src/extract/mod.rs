@@ -7,6 +7,7 @@
 
 pub mod matcher;
 pub mod python;
+pub mod query_roots;
 pub mod rust;
 
 use crate::lang::Lang;
@@ -374,6 +375,27 @@ pub struct RuleQuery {
     pub text: String,
     pub lang: Lang,
     pub query: tree_sitter::Query,
+    /// The node kinds its matches can start at (see [`query_roots`]): it
+    /// runs there only. `None`: over the whole tree.
+    pub roots: Option<Vec<u16>>,
+    /// A file must contain one of these for a match (see
+    /// [`query_roots::needles`]); `None`: every file.
+    pub needles: Option<Vec<String>>,
+}
+
+impl RuleQuery {
+    pub fn new(rule_id: String, text: String, lang: Lang, query: tree_sitter::Query) -> RuleQuery {
+        let roots = query_roots::roots(&lang.grammar(), &text);
+        let needles = query_roots::needles(&text);
+        RuleQuery {
+            rule_id,
+            text,
+            lang,
+            query,
+            roots,
+            needles,
+        }
+    }
 }
 
 impl FileFacts {
@@ -907,14 +929,33 @@ pub fn query_hits(
     use streaming_iterator::StreamingIterator;
     let mut out = vec![];
     let mut partial = vec![];
+    // Queries whose matches start at known node kinds, by kind.
+    let mut by_kind: Vec<Vec<usize>> = vec![];
+    let mut rooted = 0u32;
+    let mut cursor = tree_sitter::QueryCursor::new();
+    cursor.set_match_limit(QUERY_MATCH_LIMIT);
     for (qi, rq) in queries.iter().enumerate() {
         if rq.lang != lang {
             continue;
         }
-        let names = rq.query.capture_names();
-        let want = names.iter().position(|n| *n == "match");
-        let mut cursor = tree_sitter::QueryCursor::new();
-        cursor.set_match_limit(QUERY_MATCH_LIMIT);
+        if let Some(needles) = &rq.needles {
+            if !needles
+                .iter()
+                .any(|n| memchr::memmem::find(src, n.as_bytes()).is_some())
+            {
+                continue;
+            }
+        }
+        if let Some(kinds) = &rq.roots {
+            for &k in kinds {
+                if by_kind.len() <= k as usize {
+                    by_kind.resize(k as usize + 1, vec![]);
+                }
+                by_kind[k as usize].push(qi);
+            }
+            rooted += 1;
+            continue;
+        }
         let start = std::time::Instant::now();
         let mut over_time = false;
         let mut budget = |_: &tree_sitter::QueryCursorState| {
@@ -925,41 +966,118 @@ pub fn query_hits(
                 std::ops::ControlFlow::Continue(())
             }
         };
+        cursor.set_max_start_depth(None);
         let opts = tree_sitter::QueryCursorOptions::new().progress_callback(&mut budget);
         let mut matches = cursor.matches_with_options(&rq.query, tree.root_node(), src, opts);
         while let Some(m) = matches.next() {
-            let cap = match want {
-                Some(w) => m.captures().iter().find(|c| c.index as usize == w),
-                None => m.captures().first(),
-            };
-            let Some(c) = cap else { continue };
-            let t = text(c.node, src);
-            let mut first = String::new();
-            push_capped(&mut first, t.lines().next().unwrap_or(""));
-            out.push(QueryHit {
-                query: qi,
-                start: pos_of(c.node, src),
-                end: end_pos_of(c.node, src),
-                text: first,
-            });
+            push_hit(&mut out, qi, rq, m, src);
         }
         drop(matches);
         if over_time {
-            partial.push(format!(
-                "{} query stopped after {} s (its matches so far are kept)",
-                rq.rule_id,
-                QUERY_TIME_BUDGET.as_secs()
-            ));
+            partial.push(over_budget(rq));
         } else if cursor.did_exceed_match_limit() {
-            partial.push(format!(
-                "{} query had over {QUERY_MATCH_LIMIT} matches in progress at once; some may be missed",
-                rq.rule_id
-            ));
+            partial.push(over_limit(rq));
+        }
+    }
+    if rooted > 0 {
+        // One walk over every node; at a node of a root kind, the queries
+        // that can start there run from it alone (start depth 0).
+        let budget_total = QUERY_TIME_BUDGET * rooted;
+        let start = std::time::Instant::now();
+        let mut over_time = false;
+        let mut limited = vec![false; queries.len()];
+        cursor.set_max_start_depth(Some(0));
+        let mut walk = tree.walk();
+        'walk: loop {
+            let node = walk.node();
+            if let Some(qs) = by_kind.get(node.kind_id() as usize) {
+                for &qi in qs {
+                    let rq = &queries[qi];
+                    let mut budget = |_: &tree_sitter::QueryCursorState| {
+                        over_time = start.elapsed() > budget_total;
+                        if over_time {
+                            std::ops::ControlFlow::Break(())
+                        } else {
+                            std::ops::ControlFlow::Continue(())
+                        }
+                    };
+                    let opts =
+                        tree_sitter::QueryCursorOptions::new().progress_callback(&mut budget);
+                    let mut matches = cursor.matches_with_options(&rq.query, node, src, opts);
+                    while let Some(m) = matches.next() {
+                        push_hit(&mut out, qi, rq, m, src);
+                    }
+                    drop(matches);
+                    limited[qi] |= cursor.did_exceed_match_limit();
+                    if over_time || start.elapsed() > budget_total {
+                        over_time = true;
+                        break 'walk;
+                    }
+                }
+            }
+            if walk.goto_first_child() {
+                continue;
+            }
+            while !walk.goto_next_sibling() {
+                if !walk.goto_parent() {
+                    break 'walk;
+                }
+            }
+        }
+        for (qi, rq) in queries.iter().enumerate() {
+            if rq.lang != lang || rq.roots.is_none() || by_kind.iter().all(|q| !q.contains(&qi)) {
+                continue;
+            }
+            if over_time {
+                partial.push(over_budget(rq));
+            } else if limited[qi] {
+                partial.push(over_limit(rq));
+            }
         }
     }
     out.sort_by_key(|h| (h.start, h.end, h.query));
     out.dedup_by_key(|h| (h.start, h.end, h.query));
     (out, partial)
+}
+
+/// A match's hit: its `@match` capture, else its first.
+fn push_hit(
+    out: &mut Vec<QueryHit>,
+    qi: usize,
+    rq: &RuleQuery,
+    m: &tree_sitter::QueryMatch,
+    src: &[u8],
+) {
+    let want = rq.query.capture_index_for_name("match");
+    let cap = match want {
+        Some(w) => m.captures().iter().find(|c| c.index == w),
+        None => m.captures().first(),
+    };
+    let Some(c) = cap else { return };
+    let t = text(c.node, src);
+    let mut first = String::new();
+    push_capped(&mut first, t.lines().next().unwrap_or(""));
+    out.push(QueryHit {
+        query: qi,
+        start: pos_of(c.node, src),
+        end: end_pos_of(c.node, src),
+        text: first,
+    });
+}
+
+fn over_budget(rq: &RuleQuery) -> String {
+    format!(
+        "{} query stopped after {} s (its matches so far are kept)",
+        rq.rule_id,
+        QUERY_TIME_BUDGET.as_secs()
+    )
+}
+
+fn over_limit(rq: &RuleQuery) -> String {
+    format!(
+        "{} query had over {QUERY_MATCH_LIMIT} matches in progress at once; some may be missed",
+        rq.rule_id
+    )
 }
 
 #[cfg(test)]

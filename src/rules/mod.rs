@@ -627,12 +627,12 @@ impl RuleSet {
             // The error's position and kind, not its message: that quotes
             // the query text, which may come from anywhere.
             let query = compile_query(&origin, lang, &text)?;
-            queries.push(RuleQuery {
-                rule_id: kept[new_index[ri]].id.clone(),
-                text: text.to_string(),
+            queries.push(RuleQuery::new(
+                kept[new_index[ri]].id.clone(),
+                text.to_string(),
                 lang,
                 query,
-            });
+            ));
             query_rules.push(QueryRef {
                 rule: new_index[ri],
             });
