@@ -312,7 +312,7 @@ pub fn sinks(
                 .filter(|x| x.flags.iter().any(|x| x == attr))
             {
                 let Some(Target::External(t)) =
-                    idx.type_of(fi, a.scope, &Expr::Name(head.to_string(), a.pos), 0)
+                    idx.type_of(fi, a.scope, &Expr::Name(head.into(), a.pos), 0)
                 else {
                     continue;
                 };
@@ -403,14 +403,14 @@ fn splat_kwarg<'a>(
 fn literal_json(e: &Expr) -> Option<serde_json::Value> {
     Some(match e {
         Expr::Bool(b) => serde_json::Value::Bool(*b),
-        Expr::Str(s) => serde_json::Value::String(s.clone()),
+        Expr::Str(s) => serde_json::Value::String(s.to_string()),
         Expr::NoneLit => serde_json::Value::Null,
         Expr::Num(n) => n
             .parse::<f64>()
             .ok()
             .and_then(serde_json::Number::from_f64)
             .map(serde_json::Value::Number)
-            .unwrap_or_else(|| serde_json::Value::String(n.clone())),
+            .unwrap_or_else(|| serde_json::Value::String(n.to_string())),
         Expr::List(xs) => {
             serde_json::Value::Array(xs.iter().map(literal_json).collect::<Option<_>>()?)
         }
@@ -453,15 +453,15 @@ fn secret_mentioned(
                     }
                 }
             }
-            Some(n.clone())
+            Some(n.to_string())
         }
-        Expr::Attr(_, m, _) => cat.secret_name(m).then(|| m.clone()),
+        Expr::Attr(_, m, _) => cat.secret_name(m).then(|| m.to_string()),
         Expr::Subscript(base, keys) => {
             if let (Some(Target::External(b)), Some(Expr::Str(k))) =
                 (idx.resolve_expr(fi, scope, base), keys.first())
             {
                 if lc.secrets.env_apis.first(&b).is_some() && cat.secret_name(k) {
-                    return Some(k.clone());
+                    return Some(k.to_string());
                 }
             }
             None
@@ -530,7 +530,7 @@ fn mentions_secret_name(
                 // guess); a parameter, attribute or global is its name.
                 let first = n.split(['.', ':']).next().unwrap_or(n);
                 if let Some(Target::Var(vf, va)) =
-                    idx.resolve_expr(fi, scope, &Expr::Name(first.to_string(), *p))
+                    idx.resolve_expr(fi, scope, &Expr::Name(first.into(), *p))
                 {
                     let a = &idx.files[vf].assigns[va];
                     if vf == fi && a.scope == scope && a.scope.is_some() {
@@ -650,7 +650,7 @@ fn judge_safety(
         return (s.missing, s.missing_reason.clone());
     };
     let value = match arg {
-        Expr::Str(v) => v.clone(),
+        Expr::Str(v) => v.to_string(),
         other => match idx.resolve_expr(hf, hs, other) {
             Some(t) => idx.symbol(&t),
             None => other.display(),

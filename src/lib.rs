@@ -754,7 +754,7 @@ fn writes_to_out_dir(idx: &link::Index, f: &Fact) -> bool {
             // `out.join("x")`: the variable the name starts with.
             Expr::Name(n, p) => {
                 let head = n.split(['.', ':']).next().unwrap_or(n);
-                match idx.resolve_expr(fi, scope, &Expr::Name(head.to_string(), *p)) {
+                match idx.resolve_expr(fi, scope, &Expr::Name(head.into(), *p)) {
                     Some(link::Target::Var(vf, va)) if vf == fi => {
                         rec(&idx.files[vf].assigns[va].value)
                     }

@@ -13,6 +13,11 @@ pub mod rust;
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 
+/// Identifiers and literals: stored inline up to 24 bytes (most names are
+/// short), so the millions of them in a large repository need no heap
+/// allocation each.
+pub type Text = compact_str::CompactString;
+
 /// 1-based line and column (column counted in characters, as editors and SARIF do).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
@@ -26,14 +31,14 @@ pub struct Pos {
 /// read literal arguments and follow router builders.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Expr {
-    Str(String),
-    Num(String),
+    Str(Text),
+    Num(Text),
     Bool(bool),
     NoneLit,
     /// A plain name or a dotted/path name: `yaml.load`, `web::scope`.
-    Name(String, Pos),
+    Name(Text, Pos),
     /// Attribute or method access on something that is not a plain name.
-    Attr(Box<Expr>, String, Pos),
+    Attr(Box<Expr>, Text, Pos),
     Call(Box<CallExpr>),
     /// list, tuple, set, Rust array.
     List(Vec<Expr>),
@@ -80,7 +85,7 @@ pub struct CallExpr {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Arg {
-    pub name: Option<String>,
+    pub name: Option<Text>,
     pub value: Expr,
 }
 
@@ -116,10 +121,10 @@ impl Expr {
     pub fn display(&self) -> String {
         match self {
             Expr::Str(s) => format!("{s:?}"),
-            Expr::Num(n) => n.clone(),
+            Expr::Num(n) => n.to_string(),
             Expr::Bool(b) => b.to_string(),
             Expr::NoneLit => "None".into(),
-            Expr::Name(n, _) => n.clone(),
+            Expr::Name(n, _) => n.to_string(),
             Expr::Attr(b, m, _) => format!("{}.{m}", b.display()),
             // Literal arguments are shown: `os.getenv("API_PREFIX")`.
             Expr::Call(c) if c.args.len() <= 2 && c.args.iter().all(|a| a.value.is_literal()) => {
@@ -190,7 +195,7 @@ pub fn split_method(func: &Expr) -> Option<(Expr, &str)> {
     match func {
         Expr::Name(n, p) => {
             let cut = memchr::memrchr(b'.', n.as_bytes())?;
-            Some((Expr::Name(n[..cut].to_string(), *p), &n[cut + 1..]))
+            Some((Expr::Name(n[..cut].into(), *p), &n[cut + 1..]))
         }
         Expr::Attr(b, m, _) => Some(((**b).clone(), m.as_str())),
         _ => None,

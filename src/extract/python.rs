@@ -162,10 +162,8 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                     }
                     // `name += ".txt"` keeps what `name` held.
                     if node_kind(w) == "augmented_assignment" {
-                        value = Expr::Mix(vec![
-                            Expr::Name(text(t, src).to_string(), pos_of(t, src)),
-                            value,
-                        ]);
+                        value =
+                            Expr::Mix(vec![Expr::Name(text(t, src).into(), pos_of(t, src)), value]);
                     }
                     assigns.push((w, text(t, src).to_string(), value));
                 } else if matches!(node_kind(t), "pattern_list" | "tuple_pattern") && !looped {
@@ -543,7 +541,7 @@ fn interpolations(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Vec<Expr>
         if node_kind(c) == "string_content" {
             let mut s = String::new();
             push_capped(&mut s, text(c, src));
-            out.push(Expr::Str(s));
+            out.push(Expr::Str(s.into()));
         } else if node_kind(c) == "interpolation" {
             // A conversion (`!r`) or a format spec (`:{width}`) is not converted.
             if c.named_child_count() != 1 {
@@ -602,7 +600,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
     }
     let d = depth + 1;
     match node_kind(n) {
-        "identifier" => Expr::Name(text(n, src).to_string(), pos_of(n, src)),
+        "identifier" => Expr::Name(text(n, src).into(), pos_of(n, src)),
         "attribute" => {
             let (Some(o), Some(a)) = (
                 n.child_by_field_id(F.object.get()),
@@ -618,7 +616,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     name.push_str(attr);
                     Expr::Name(name, p)
                 }
-                other => Expr::Attr(Box::new(other), attr.to_string(), pos_of(n, src)),
+                other => Expr::Attr(Box::new(other), attr.into(), pos_of(n, src)),
             }
         }
         "call" => {
@@ -651,7 +649,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                                     a.child_by_field_id(F.value.get()),
                                 ) {
                                     args.push(Arg {
-                                        name: Some(text(k, src).to_string()),
+                                        name: Some(text(k, src).into()),
                                         value: conv_c(v, src, d, cov),
                                     });
                                 } else {
@@ -689,7 +687,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             }))
         }
         "string" => match string_value(n, src) {
-            Some(s) => Expr::Str(s),
+            Some(s) => Expr::Str(s.into()),
             None => Expr::Mix(interpolations(n, src, d, cov)),
         },
         "concatenated_string" => {
@@ -704,7 +702,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     }
                 }
             }
-            Expr::Str(out)
+            Expr::Str(out.into())
         }
         "binary_operator" => {
             let (Some(l), Some(r)) = (
@@ -826,7 +824,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             .named_child(0)
             .map(|c| conv_c(c, src, d, cov))
             .unwrap_or(Expr::Other),
-        "integer" | "float" => Expr::Num(text(n, src).to_string()),
+        "integer" | "float" => Expr::Num(text(n, src).into()),
         "true" => Expr::Bool(true),
         "false" => Expr::Bool(false),
         "none" => Expr::NoneLit,
@@ -970,9 +968,9 @@ fn substitute(e: Expr, vars: &[(String, Expr)], depth: u32) -> Expr {
             let mut parts = n.split('.');
             let first = parts.next().unwrap_or("");
             match vars.iter().rev().find(|(v, _)| v == first) {
-                Some((_, value)) => parts.fold(value.clone(), |b, m| {
-                    Expr::Attr(Box::new(b), m.to_string(), p)
-                }),
+                Some((_, value)) => {
+                    parts.fold(value.clone(), |b, m| Expr::Attr(Box::new(b), m.into(), p))
+                }
                 None => Expr::Name(n, p),
             }
         }

@@ -486,7 +486,7 @@ fn extract_inner(
             // `env!("X")` is classified like a call to `env!`.
             Expr::Macro(m, pos) => ff.calls.push(Call {
                 call: CallExpr {
-                    func: Expr::Name(format!("{}!", m.name), pos),
+                    func: Expr::Name(compact_str::format_compact!("{}!", m.name), pos),
                     args: m
                         .parts
                         .into_iter()
@@ -704,7 +704,7 @@ fn ty_expr_n(n: Node, src: &[u8], depth: u32) -> Expr {
             .map(|t| ty_expr_n(t, src, depth + 1))
             .unwrap_or(Expr::Other),
         "type_identifier" | "scoped_type_identifier" | "identifier" | "primitive_type" => {
-            Expr::Name(type_name(n, src), pos_of(n, src))
+            Expr::Name(type_name(n, src).into(), pos_of(n, src))
         }
         _ => Expr::Other,
     }
@@ -836,12 +836,12 @@ fn attribute(a: Node, src: &[u8]) -> Expr {
     let pos = pos_of(a, src);
     match a.child_by_field_id(F.arguments.get()) {
         Some(tt) => Expr::Call(Box::new(CallExpr {
-            func: Expr::Name(path, pos),
+            func: Expr::Name(path.into(), pos),
             args: token_args(tt, src),
             pos,
             start: pos,
         })),
-        None => Expr::Name(path, pos),
+        None => Expr::Name(path.into(), pos),
     }
 }
 
@@ -882,15 +882,15 @@ fn token_args_of(tt: Node, children: &[Node], src: &[u8]) -> Vec<Arg> {
 fn token_group(g: &[Node], src: &[u8]) -> Arg {
     let lit = |n: Node| -> Expr {
         match node_kind(n) {
-            "string_literal" | "raw_string_literal" => Expr::Str(string_value(n, src)),
-            "integer_literal" | "float_literal" => Expr::Num(text(n, src).to_string()),
+            "string_literal" | "raw_string_literal" => Expr::Str(string_value(n, src).into()),
+            "integer_literal" | "float_literal" => Expr::Num(text(n, src).into()),
             "boolean_literal" => Expr::Bool(text(n, src) == "true"),
             _ => Expr::Other,
         }
     };
     if g.len() == 3 && node_kind(g[1]) == "=" && node_kind(g[0]) == "identifier" {
         return Arg {
-            name: Some(text(g[0], src).to_string()),
+            name: Some(text(g[0], src).into()),
             value: lit(g[2]),
         };
     }
@@ -909,7 +909,7 @@ fn token_group(g: &[Node], src: &[u8]) -> Arg {
         let path: String = g.iter().map(|n| text(*n, src)).collect();
         return Arg {
             name: None,
-            value: Expr::Name(path, pos_of(g[0], src)),
+            value: Expr::Name(path.into(), pos_of(g[0], src)),
         };
     }
     Arg {
@@ -992,7 +992,7 @@ fn token_calls_in<'t>(toks: &[Node<'t>], src: &[u8], depth: u32, out: &mut Vec<C
             let p = pos_of(toks[start], src);
             let inner = children(toks[j]);
             out.push(CallExpr {
-                func: Expr::Name(path, p),
+                func: Expr::Name(path.into(), p),
                 args: token_args_of(toks[j], &inner, src),
                 pos: p,
                 start: p,
@@ -1042,14 +1042,14 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
     let d = depth + 1;
     match node_kind(n) {
         "identifier" | "self" | "crate" | "super" | "type_identifier" => {
-            Expr::Name(text(n, src).to_string(), pos_of(n, src))
+            Expr::Name(text(n, src).into(), pos_of(n, src))
         }
         "scoped_identifier" | "scoped_type_identifier" => {
             // Generic arguments (`Vec::<T>::new`) are dropped from the path.
             if memchr::memchr(b'<', text(n, src).as_bytes()).is_some() {
                 cov.gap();
             }
-            Expr::Name(path_text(n, src), pos_of(n, src))
+            Expr::Name(path_text(n, src).into(), pos_of(n, src))
         }
         "generic_function" => {
             cov.gap();
@@ -1067,8 +1067,10 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             };
             let field = text(f, src).to_string();
             match conv_c(v, src, d, cov) {
-                Expr::Name(b, p) if !b.contains("::") => Expr::Name(format!("{b}.{field}"), p),
-                other => Expr::Attr(Box::new(other), field, pos_of(f, src)),
+                Expr::Name(b, p) if !b.contains("::") => {
+                    Expr::Name(compact_str::format_compact!("{b}.{field}"), p)
+                }
+                other => Expr::Attr(Box::new(other), field.into(), pos_of(f, src)),
             }
         }
         "call_expression" => {
@@ -1103,9 +1105,9 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     let name = text(field, src).to_string();
                     let func = match value {
                         Expr::Name(b, p) if !b.contains("::") => {
-                            Expr::Name(format!("{b}.{name}"), p)
+                            Expr::Name(compact_str::format_compact!("{b}.{name}"), p)
                         }
-                        other => Expr::Attr(Box::new(other), name, pos_of(field, src)),
+                        other => Expr::Attr(Box::new(other), name.into(), pos_of(field, src)),
                     };
                     let args = call_args(call, src, d, cov);
                     cov.mark_call(call.id(), before);
@@ -1159,8 +1161,8 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 start: pos_of(n, src),
             }))
         }
-        "string_literal" | "raw_string_literal" => Expr::Str(string_value(n, src)),
-        "integer_literal" | "float_literal" => Expr::Num(text(n, src).to_string()),
+        "string_literal" | "raw_string_literal" => Expr::Str(string_value(n, src).into()),
+        "integer_literal" | "float_literal" => Expr::Num(text(n, src).into()),
         "boolean_literal" => Expr::Bool(text(n, src) == "true"),
         "unary_expression" if n.child(0).is_some_and(|c| node_kind(c) == "!") => {
             if n.named_child_count() != 1 {
@@ -1234,7 +1236,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 .map(|t| path_text(t, src))
                 .unwrap_or_default();
             Expr::Call(Box::new(CallExpr {
-                func: Expr::Name(name, pos_of(n, src)),
+                func: Expr::Name(name.into(), pos_of(n, src)),
                 args: vec![],
                 pos: pos_of(n, src),
                 start: pos_of(n, src),

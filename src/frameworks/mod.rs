@@ -386,7 +386,7 @@ impl<'a, 'b> Engine<'a, 'b> {
     fn methods_of(&self, file: usize, scope: Option<usize>, e: &Expr) -> Vec<String> {
         let (_, _, v) = self.idx.value_of(file, scope, e);
         let mut out: Vec<String> = match v {
-            Expr::Str(s) => vec![s.to_ascii_uppercase()],
+            Expr::Str(s) => vec![s.as_str().to_ascii_uppercase()],
             Expr::List(xs) => xs
                 .iter()
                 .filter_map(|x| x.as_str())
@@ -572,7 +572,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         if let Expr::Name(n, p) = e {
             if let Some((base, a)) = n.rsplit_once('.') {
                 if sp.aliases.contains(a) {
-                    let b = Expr::Name(base.to_string(), *p);
+                    let b = Expr::Name(base.into(), *p);
                     if let Some(k) = self.object_of_n(g, fi, scope, &b, depth + 1) {
                         if self.kinds.borrow().contains_key(&k) {
                             return Some(k);
@@ -627,7 +627,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         };
         let Some(Target::Var(vf, va)) =
             self.idx
-                .resolve_expr(fi, scope, &Expr::Name(head.to_string(), *p))
+                .resolve_expr(fi, scope, &Expr::Name(head.into(), *p))
         else {
             return vec![];
         };
@@ -644,9 +644,9 @@ impl<'a, 'b> Engine<'a, 'b> {
             let Expr::Name(xn, xp) = &it else { continue };
             let full = match rest {
                 Some(r) => format!("{xn}{sep}{r}"),
-                None => xn.clone(),
+                None => xn.to_string(),
             };
-            if let Some(k) = self.object_of(g, lf, ls, &Expr::Name(full, *xp)) {
+            if let Some(k) = self.object_of(g, lf, ls, &Expr::Name(full.into(), *xp)) {
                 out.push(k);
             }
         }
@@ -858,9 +858,12 @@ impl<'a, 'b> Engine<'a, 'b> {
                 continue;
             }
             if let Some(key) = self.receiver(g, fi, d.parent, &recv, si) {
-                let gs = self
-                    .gc
-                    .classify(fi, d.parent, &Expr::Name(d.name.clone(), d.pos), &h.via);
+                let gs = self.gc.classify(
+                    fi,
+                    d.parent,
+                    &Expr::Name(d.name.as_str().into(), d.pos),
+                    &h.via,
+                );
                 g.obj(&key, &self.framework_of(g, &key), (fi, d.pos))
                     .guards
                     .extend(gs);
@@ -1280,7 +1283,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                     if let Some((base, attr)) = n.rsplit_once('.') {
                         if sp.list_attrs.contains(attr) {
                             if let Some(child) =
-                                self.object_of(g, lf, ls, &Expr::Name(base.to_string(), *p))
+                                self.object_of(g, lf, ls, &Expr::Name(base.into(), *p))
                             {
                                 let fw = self.framework_of(g, key);
                                 g.mount(key, &fw, (lf, *p), String::new(), child, vec![]);
@@ -1317,7 +1320,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         if !self.specs(fi).list_attrs.contains(attr) {
             return None;
         }
-        self.object_of(g, fi, scope, &Expr::Name(base.to_string(), *p))
+        self.object_of(g, fi, scope, &Expr::Name(base.into(), *p))
     }
 
     /// One element of a route list.
@@ -1488,7 +1491,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                 let sp = self.specs(fi);
                 if let Some((base, attr)) = n.rsplit_once('.') {
                     if sp.list_attrs.contains(attr) {
-                        return self.object_of(g, fi, scope, &Expr::Name(base.to_string(), *p));
+                        return self.object_of(g, fi, scope, &Expr::Name(base.into(), *p));
                     }
                 }
                 match self.idx.resolve_expr(fi, scope, arg) {
@@ -1734,7 +1737,9 @@ impl<'a, 'b> Engine<'a, 'b> {
         let out: Vec<(String, String)> = kv
             .iter()
             .filter_map(|(k, v)| match (k, v) {
-                (Expr::Str(m), Expr::Str(a)) => http_method(m).map(|m| (m.to_string(), a.clone())),
+                (Expr::Str(m), Expr::Str(a)) => {
+                    http_method(m).map(|m| (m.to_string(), a.to_string()))
+                }
                 _ => None,
             })
             .collect();
@@ -2898,7 +2903,7 @@ pub fn flatten(e: &Expr) -> (Expr, Vec<(String, &CallExpr)>) {
         match cur {
             Expr::Call(c) => match &c.func {
                 Expr::Attr(recv, m, _) => {
-                    calls.push((m.clone(), c.as_ref()));
+                    calls.push((m.to_string(), c.as_ref()));
                     cur = recv;
                 }
                 Expr::Name(n, _) if n.contains('.') && !n.contains("::") => {

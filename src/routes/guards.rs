@@ -268,7 +268,7 @@ impl<'a> Classifier<'a> {
         let mut out = vec![];
         for k in &self.lc(file).guards.limiter_method_keywords {
             match c.kwarg(k) {
-                Some(Expr::Str(s)) => out.push(s.to_ascii_uppercase()),
+                Some(Expr::Str(s)) => out.push(s.as_str().to_ascii_uppercase()),
                 Some(Expr::List(xs)) => out.extend(
                     xs.iter()
                         .filter_map(|x| x.as_str())
@@ -731,7 +731,7 @@ impl<'a> Classifier<'a> {
                     let Expr::List(items) = v else { continue };
                     for it in items {
                         if let Some(path) = it.as_str() {
-                            out.push((fi, Expr::Name(path.to_string(), a.pos)));
+                            out.push((fi, Expr::Name(path.into(), a.pos)));
                         }
                     }
                 }

@@ -162,7 +162,7 @@ impl<'a> Taint<'a> {
                 if p.line > 0 && self.confined(fi, scope, first, *p) {
                     return false;
                 }
-                let head = Expr::Name(first.to_string(), *p);
+                let head = Expr::Name(first.into(), *p);
                 // A mutator fills a container's items (`d.update(form)`,
                 // `path.push(name)`): the container itself, its items and its
                 // methods' results carry them; an attribute read does not
@@ -794,7 +794,7 @@ impl<'a> Taint<'a> {
             Target::External(api) if self.lc.taint.pattern_compilers.first(&api).is_some() => {
                 match c.positional(0)? {
                     Expr::Str(p) => Some((
-                        p.clone(),
+                        p.to_string(),
                         c.positional(1).or_else(|| c.kwarg("flags")).cloned(),
                     )),
                     _ => None,
@@ -1408,7 +1408,7 @@ fn receiver_of(func: &Expr) -> Option<Expr> {
     match func {
         Expr::Name(n, p) => n
             .rsplit_once('.')
-            .map(|(recv, _)| Expr::Name(recv.to_string(), *p)),
+            .map(|(recv, _)| Expr::Name(recv.into(), *p)),
         Expr::Attr(b, _, _) => Some((**b).clone()),
         _ => None,
     }
@@ -1500,7 +1500,7 @@ fn direct(e: &Expr) -> Vec<String> {
         "clone",
     ];
     match e {
-        Expr::Name(n, _) if !n.contains(['.', ':']) => vec![n.clone()],
+        Expr::Name(n, _) if !n.contains(['.', ':']) => vec![n.to_string()],
         Expr::Call(c)
             if c.args.is_empty()
                 || matches!(

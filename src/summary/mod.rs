@@ -1694,7 +1694,7 @@ impl<'a> Summaries<'a> {
             let mut here = vec![];
             for p in parts {
                 match p {
-                    Expr::Str(m) => here.push(m.to_ascii_uppercase()),
+                    Expr::Str(m) => here.push(m.as_str().to_ascii_uppercase()),
                     Expr::List(xs) => here.extend(
                         xs.iter()
                             .filter_map(|x| x.as_str())
