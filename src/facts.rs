@@ -199,9 +199,36 @@ pub fn sinks(
     idx: &Index,
     cat: &'static Catalog,
     out: &mut Vec<Fact>,
+    extra: Option<&mut Vec<Fact>>,
+) {
+    // Files are independent here: each is read on a worker, and the results
+    // are joined in file order (the same sequence as one thread).
+    let want_extra = extra.is_some();
+    let per_file = crate::par_map(idx.threads, idx.files.len(), |fi| {
+        let mut out = vec![];
+        let mut extra = vec![];
+        file_sinks(idx, cat, fi, &mut out, want_extra.then_some(&mut extra));
+        (out, extra)
+    });
+    let mut all_extra = extra;
+    for (o, e) in per_file {
+        out.extend(o);
+        if let Some(x) = all_extra.as_deref_mut() {
+            x.extend(e);
+        }
+    }
+}
+
+/// [`sinks`] of one file.
+fn file_sinks(
+    idx: &Index,
+    cat: &'static Catalog,
+    fi: usize,
+    out: &mut Vec<Fact>,
     mut extra: Option<&mut Vec<Fact>>,
 ) {
-    for (fi, f) in idx.files.iter().enumerate() {
+    let f = &idx.files[fi];
+    {
         let lc = cat.lang(f.lang);
         // The enclosing function's symbol, built only for calls that become facts.
         let function = |scope: Option<usize>| scope.map(|s| idx.def_symbol(fi, s));

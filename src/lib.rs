@@ -300,6 +300,24 @@ fn with_parser<T>(lang: Lang, f: impl FnOnce(&mut tree_sitter::Parser) -> T) -> 
     })
 }
 
+/// `f(0..n)` on `threads` workers (roomy stacks, as in extraction), results
+/// in index order: the same vector as a sequential map.
+pub(crate) fn par_map<T: Send>(threads: usize, n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let pool = (threads > 1 && n > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .stack_size(WORKER_STACK)
+                .build()
+                .ok()
+        })
+        .flatten();
+    match pool {
+        Some(p) => p.install(|| (0..n).into_par_iter().map(&f).collect()),
+        None => (0..n).map(f).collect(),
+    }
+}
+
 /// Parse one source text and extract its facts (one parser per thread, reused).
 pub fn extract_source(path: String, lang: Lang, src: &[u8]) -> Option<FileFacts> {
     extract_timed(path, lang, src, &[]).ok().map(|(ff, _)| ff)

@@ -19,7 +19,7 @@ pub enum Target {
     /// A repository module: file index.
     Module(usize),
     /// Not defined in the repository: the fully qualified name.
-    External(std::rc::Rc<str>),
+    External(std::sync::Arc<str>),
 }
 
 const MAX_HOPS: u32 = 12;
@@ -59,18 +59,86 @@ pub struct Index<'a> {
     /// Per file: positions in `calls`, grouped by enclosing definition.
     calls_by_scope: Vec<HashMap<Option<usize>, Vec<u32>>>,
     /// Per file, per position in `calls`: the callee, resolved on first use.
-    callees: Vec<Vec<std::cell::OnceCell<Option<Target>>>>,
+    callees: Vec<Vec<std::sync::OnceLock<Option<Target>>>>,
     /// Per file, per assignment whose value is a call: that call's position
     /// in `calls` (`u32::MAX` for other values).
     assign_calls: Vec<Vec<u32>>,
     /// Memo of module-level name resolution: per file, per hop count, by name.
-    module_level: Vec<std::cell::RefCell<Vec<ModuleLevelMemo>>>,
-    /// A reused buffer for names built only to be looked up, or copied once
-    /// into an external name (see [`Index::with_scratch`]).
-    scratch: std::cell::RefCell<String>,
+    module_level: Vec<std::sync::Mutex<Vec<ModuleLevelMemo>>>,
+    /// Worker threads for per-file passes over the index (the scan's).
+    pub threads: usize,
 }
 
 type ModuleLevelMemo = HashMap<Box<str>, Option<Target>>;
+
+/// One file's lookup tables (see the fields of [`Index`]).
+struct FileTables<'a> {
+    defs: HashMap<&'a str, usize>,
+    assigns: HashMap<(Option<usize>, &'a str), usize>,
+    imports: HashMap<&'a str, usize>,
+    calls: Vec<(&'a CallExpr, Option<usize>)>,
+    calls_by_scope: HashMap<Option<usize>, Vec<u32>>,
+    assign_calls: Vec<u32>,
+}
+
+fn file_tables(f: &FileFacts) -> FileTables<'_> {
+    let defs = f
+        .defs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.as_str(), i))
+        .collect();
+    let mut assigns: HashMap<(Option<usize>, &str), usize> = HashMap::default();
+    for (i, a) in f.assigns.iter().enumerate() {
+        // A module's `limiter = Limiter(..)` / `else: limiter =
+        // None`: the name holds the object when there is one, so a
+        // later `None` does not replace an earlier value.
+        let key = (a.scope, a.target.as_str());
+        if a.scope.is_none() && matches!(a.value, Expr::NoneLit) && assigns.contains_key(&key) {
+            continue;
+        }
+        assigns.insert(key, i);
+    }
+    let imports = f
+        .imports
+        .iter()
+        .enumerate()
+        .filter(|(_, im)| !im.glob)
+        .map(|(i, im)| (im.local.as_str(), i))
+        .collect();
+    let calls: Vec<(&CallExpr, Option<usize>)> = f.each_call().collect();
+    let mut calls_by_scope: HashMap<Option<usize>, Vec<u32>> = HashMap::default();
+    for (i, (_, scope)) in calls.iter().enumerate() {
+        calls_by_scope.entry(*scope).or_default().push(i as u32);
+    }
+    // Assignment values come after the statement calls in `each_call`, in
+    // order, each value before the calls nested in it: one forward scan.
+    let mut at = 0;
+    let assign_calls = f
+        .assigns
+        .iter()
+        .map(|a| {
+            let Expr::Call(c) = &a.value else {
+                return u32::MAX;
+            };
+            match calls[at..].iter().position(|x| std::ptr::eq(x.0, &**c)) {
+                Some(k) => {
+                    at += k;
+                    at as u32
+                }
+                None => u32::MAX,
+            }
+        })
+        .collect();
+    FileTables {
+        defs,
+        assigns,
+        imports,
+        calls,
+        calls_by_scope,
+        assign_calls,
+    }
+}
 
 impl<'a> Index<'a> {
     pub fn build(scan: &'a crate::Scan) -> Index<'a> {
@@ -102,85 +170,25 @@ impl<'a> Index<'a> {
             }
             module.push(names.into_iter().next().unwrap_or_default());
         }
-        let defs = files
-            .iter()
-            .map(|f| {
-                f.defs
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| (d.name.as_str(), i))
-                    .collect()
-            })
-            .collect();
-        let assigns = files
-            .iter()
-            .map(|f| {
-                let mut m: HashMap<(Option<usize>, &str), usize> = HashMap::default();
-                for (i, a) in f.assigns.iter().enumerate() {
-                    // A module's `limiter = Limiter(..)` / `else: limiter =
-                    // None`: the name holds the object when there is one, so a
-                    // later `None` does not replace an earlier value.
-                    let key = (a.scope, a.target.as_str());
-                    if a.scope.is_none() && matches!(a.value, Expr::NoneLit) && m.contains_key(&key)
-                    {
-                        continue;
-                    }
-                    m.insert(key, i);
-                }
-                m
-            })
-            .collect();
-        let imports = files
-            .iter()
-            .map(|f| {
-                f.imports
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, im)| !im.glob)
-                    .map(|(i, im)| (im.local.as_str(), i))
-                    .collect()
-            })
-            .collect();
-        let calls: Vec<Vec<(&CallExpr, Option<usize>)>> =
-            files.iter().map(|f| f.each_call().collect()).collect();
-        let calls_by_scope = calls
-            .iter()
-            .map(|cs| {
-                let mut m: HashMap<Option<usize>, Vec<u32>> = HashMap::default();
-                for (i, (_, scope)) in cs.iter().enumerate() {
-                    m.entry(*scope).or_default().push(i as u32);
-                }
-                m
-            })
-            .collect();
-        let callees = calls
-            .iter()
-            .map(|cs| (0..cs.len()).map(|_| Default::default()).collect())
-            .collect();
-        // Assignment values come after the statement calls in `each_call`, in
-        // order, each value before the calls nested in it: one forward scan.
-        let assign_calls = files
-            .iter()
-            .zip(&calls)
-            .map(|(f, cs)| {
-                let mut at = 0;
-                f.assigns
-                    .iter()
-                    .map(|a| {
-                        let Expr::Call(c) = &a.value else {
-                            return u32::MAX;
-                        };
-                        match cs[at..].iter().position(|x| std::ptr::eq(x.0, &**c)) {
-                            Some(k) => {
-                                at += k;
-                                at as u32
-                            }
-                            None => u32::MAX,
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
+        // Per-file tables, built on the workers, in file order.
+        let threads = scan.stats.timings.threads.max(1);
+        let tables = crate::par_map(threads, files.len(), |fi| file_tables(&files[fi]));
+        let mut defs = Vec::with_capacity(files.len());
+        let mut assigns = Vec::with_capacity(files.len());
+        let mut imports = Vec::with_capacity(files.len());
+        let mut calls = Vec::with_capacity(files.len());
+        let mut calls_by_scope = Vec::with_capacity(files.len());
+        let mut callees = Vec::with_capacity(files.len());
+        let mut assign_calls = Vec::with_capacity(files.len());
+        for t in tables {
+            defs.push(t.defs);
+            assigns.push(t.assigns);
+            imports.push(t.imports);
+            callees.push((0..t.calls.len()).map(|_| Default::default()).collect());
+            calls.push(t.calls);
+            calls_by_scope.push(t.calls_by_scope);
+            assign_calls.push(t.assign_calls);
+        }
         let mut idx = Index {
             frameworks: &scan.frameworks,
             ci_facts: &scan.ci_facts,
@@ -197,18 +205,15 @@ impl<'a> Index<'a> {
             callees,
             assign_calls,
             module_level: (0..files.len()).map(|_| Default::default()).collect(),
-            scratch: Default::default(),
+            threads,
         };
-        idx.import_abs = files
-            .iter()
-            .enumerate()
-            .map(|(fi, f)| {
-                f.imports
-                    .iter()
-                    .map(|im| idx.import_target_uncached(fi, im))
-                    .collect()
-            })
-            .collect();
+        idx.import_abs = crate::par_map(threads, files.len(), |fi| {
+            files[fi]
+                .imports
+                .iter()
+                .map(|im| idx.import_target_uncached(fi, im))
+                .collect()
+        });
         idx
     }
 
@@ -321,12 +326,17 @@ impl<'a> Index<'a> {
     /// `parts` joined in the scratch buffer, handed to `f`, which must not
     /// use the buffer itself (nothing that resolves names does).
     fn with_scratch<R>(&self, parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
-        let mut buf = self.scratch.borrow_mut();
-        buf.clear();
-        for p in parts {
-            buf.push_str(p);
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
-        f(&buf)
+        SCRATCH.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            buf.clear();
+            for p in parts {
+                buf.push_str(p);
+            }
+            f(&buf)
+        })
     }
 
     /// An external name made of `parts`, allocated once.
@@ -528,11 +538,15 @@ impl<'a> Index<'a> {
         // the hop count only: handlers of one module resolve the same names
         // (`Depends`, `router.get`, `subprocess.run`), so it is kept.
         let memo = &self.module_level[file];
-        if let Some(hit) = memo.borrow().get(hops as usize).and_then(|m| m.get(name)) {
-            return hit.clone();
+        let lock = || {
+            memo.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(hit) = lock().get(hops as usize).and_then(|m| m.get(name)).cloned() {
+            return hit;
         }
         let t = self.resolve_module_level(file, name, head, rest, hops);
-        let mut memo = memo.borrow_mut();
+        let mut memo = lock();
         if memo.len() <= hops as usize {
             memo.resize_with(hops as usize + 1, Default::default);
         }
