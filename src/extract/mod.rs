@@ -516,6 +516,18 @@ impl FileFacts {
 
     /// Release spare capacity: all files' facts stay in memory until linking.
     pub fn shrink(&mut self) {
+        // Vectors grown by push keep room for 4 or more: most functions
+        // have one or two parameters, decorators, returns.
+        for d in &mut self.defs {
+            d.params.shrink_to_fit();
+            d.decorators.shrink_to_fit();
+            d.bases.shrink_to_fit();
+            d.attrs.shrink_to_fit();
+            d.returns.shrink_to_fit();
+        }
+        for i in &mut self.impls {
+            i.assoc.shrink_to_fit();
+        }
         self.imports.shrink_to_fit();
         self.defs.shrink_to_fit();
         self.calls.shrink_to_fit();
@@ -538,6 +550,14 @@ impl FileFacts {
         }
         best
     }
+}
+
+/// `v` without spare capacity: a vector collected through a filter or grown
+/// by push keeps room for at least four elements, and expression lists are
+/// mostly of one or two.
+pub(crate) fn exact<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
 
 fn nested_calls<'a>(c: &'a CallExpr, out: &mut Vec<&'a CallExpr>) {

@@ -688,7 +688,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
         }
         "string" => match string_value(n, src) {
             Some(s) => Expr::Str(s.into()),
-            None => Expr::Mix(interpolations(n, src, d, cov)),
+            None => Expr::Mix(exact(interpolations(n, src, d, cov))),
         },
         "concatenated_string" => {
             let mut out = String::new();
@@ -749,7 +749,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     x => parts.push(x),
                 }
             }
-            Expr::Logic(and, parts)
+            Expr::Logic(and, exact(parts))
         }
         "comparison_operator" => {
             // `x is None`, `x == None`: true when `x` is absent; `x is not
@@ -817,7 +817,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     _ => cov.gap(),
                 }
             }
-            Expr::Dict(pairs)
+            Expr::Dict(exact(pairs))
         }
         // `[*router.urls, path(...)]`: the spread value stands in the list.
         "list_splat" => n
@@ -883,16 +883,18 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             // Its loop variables are bindings the walk records (assignments
             // queries): the walk must still visit this subtree.
             cov.gap();
-            Expr::List(body.into_iter().map(|b| substitute(b, &vars, 0)).collect())
+            Expr::List(exact(
+                body.into_iter().map(|b| substitute(b, &vars, 0)).collect(),
+            ))
         }
         "list" | "tuple" | "set" | "expression_list" | "pattern_list" => {
             let mut w = n.walk();
-            Expr::List(
+            Expr::List(exact(
                 n.named_children(&mut w)
                     .filter(|c| node_kind(*c) != "comment")
                     .map(|c| conv_c(c, src, d, cov))
                     .collect(),
-            )
+            ))
         }
         "parenthesized_expression" | "await" | "type" | "as_pattern" => {
             if n.named_child_count() != 1 {
@@ -918,7 +920,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     conv_c(c, src, d, cov)
                 })
                 .collect();
-            Expr::Subscript(Box::new(value), subs)
+            Expr::Subscript(Box::new(value), exact(subs))
         }
         "generic_type" => {
             let mut w = n.walk();
@@ -934,7 +936,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     _ => cov.gap(),
                 }
             }
-            Expr::Subscript(Box::new(base), subs)
+            Expr::Subscript(Box::new(base), exact(subs))
         }
         "lambda" => {
             // Parameter defaults are not converted.

@@ -1197,19 +1197,19 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                             x => parts.push(x),
                         }
                     }
-                    Expr::Logic(and, parts)
+                    Expr::Logic(and, exact(parts))
                 }
                 _ => Expr::Mix(vec![l, r]),
             }
         }
         "array_expression" | "tuple_expression" => {
             let mut w = n.walk();
-            Expr::List(
+            Expr::List(exact(
                 n.named_children(&mut w)
                     .filter(|c| !node_kind(*c).ends_with("comment"))
                     .map(|c| conv_c(c, src, d, cov))
                     .collect(),
-            )
+            ))
         }
         "macro_invocation" => {
             // Matched by a query of its own: a gap in any enclosing call.
@@ -1266,7 +1266,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                         }
                     });
             }
-            Expr::Mix(parts)
+            Expr::Mix(exact(parts))
         }
         "closure_expression" => Expr::Closure(Box::new(
             n.child_by_field_id(F.body.get())
