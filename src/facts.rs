@@ -320,7 +320,7 @@ fn file_sinks(
                 if lc.secrets.env_apis.first(&base).is_some() && cat.secret_name(&s.key) {
                     let mut fact = Fact::new("secret", f, s.pos);
                     fact.api = Some(base.to_string());
-                    fact.name = Some(s.key.clone());
+                    fact.name = Some(s.key.to_string());
                     fact.function = s.scope.map(|sc| idx.def_symbol(fi, sc));
                     fact.reason = Some("environment read of a secret-named variable".into());
                     out.push(fact);

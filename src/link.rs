@@ -404,7 +404,7 @@ impl<'a> Index<'a> {
         match syn.imports {
             ImportStyle::Dotted => {
                 if imp.level == 0 {
-                    return imp.target.clone();
+                    return imp.target.to_string();
                 }
                 let mut base: Vec<&str> = self.module[file].split('.').collect();
                 // A package's __init__ is its own package; a module's package is its parent.
@@ -418,7 +418,7 @@ impl<'a> Index<'a> {
                 }
                 let base = base.join(".");
                 match (base.is_empty(), imp.target.is_empty()) {
-                    (true, _) => imp.target.clone(),
+                    (true, _) => imp.target.to_string(),
                     (false, true) => base,
                     (false, false) => format!("{base}.{}", imp.target),
                 }
@@ -808,9 +808,9 @@ impl<'a> Index<'a> {
         }
         let d = &f.defs[scope?];
         let owner = if f.lang.syntax().methods_nested {
-            f.defs[d.parent?].name.clone()
+            f.defs[d.parent?].name.as_str()
         } else {
-            d.name.rsplit_once(self.sep(file))?.0.to_string()
+            d.name.rsplit_once(self.sep(file))?.0
         };
         let want = format!("{owner}{}{method}", self.sep(file));
         self.defs[file]

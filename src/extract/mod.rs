@@ -211,7 +211,7 @@ pub enum DefKind {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Param {
-    pub name: String,
+    pub name: Text,
     pub ty: Option<Expr>,
     pub default: Option<Expr>,
 }
@@ -219,7 +219,7 @@ pub struct Param {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Def {
     /// Qualified within the file: `func`, `Class`, `Class.method` (Rust: `Type::method`).
-    pub name: String,
+    pub name: Text,
     pub kind: DefKind,
     pub pos: Pos,
     /// Python decorators; Rust attributes (`#[get("/")]` is `Call(get, ["/"])`).
@@ -243,9 +243,9 @@ pub struct Def {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Import {
     /// The name bound in this file (`c` in `import a.b as c`).
-    pub local: String,
+    pub local: Text,
     /// What it refers to: `a.b` (Python dotted) or `a::b` (Rust path).
-    pub target: String,
+    pub target: Text,
     /// Python relative-import level (number of leading dots); 0 when absolute.
     pub level: u32,
     /// `from x import *` / `use x::*`: `local` is empty.
@@ -266,14 +266,14 @@ pub struct Call {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Subscript {
     pub base: Expr,
-    pub key: String,
+    pub key: Text,
     pub scope: Option<usize>,
     pub pos: Pos,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Assign {
-    pub target: String,
+    pub target: Text,
     pub value: Expr,
     pub scope: Option<usize>,
     pub pos: Pos,

@@ -260,7 +260,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             }
         }
         ff.defs.push(Def {
-            name,
+            name: name.into(),
             kind,
             pos: pos_of(n.child_by_field_id(F.name.get()).unwrap_or(n), src),
             decorators,
@@ -360,7 +360,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             ff.defs[s].attrs.push(ff.assigns.len());
         }
         ff.assigns.push(Assign {
-            target,
+            target: target.into(),
             value,
             scope,
             pos: pos_of(w, src),
@@ -370,7 +370,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
         if let Some(key) = string_value(k, src) {
             ff.subscripts.push(Subscript {
                 base: conv(v, src, 0),
-                key,
+                key: key.into(),
                 scope: scope_of(w),
                 pos: pos_of(w, src),
             });
@@ -396,20 +396,20 @@ fn param(p: Node, src: &[u8]) -> Option<Param> {
     };
     match node_kind(p) {
         "identifier" => Some(Param {
-            name: text(p, src).to_string(),
+            name: text(p, src).into(),
             ty: None,
             default: None,
         }),
         "typed_parameter" => {
             let name = p.named_child(0).and_then(ident)?;
             Some(Param {
-                name,
+                name: name.into(),
                 ty: p.child_by_field_id(F.type_.get()).map(|t| conv(t, src, 0)),
                 default: None,
             })
         }
         "default_parameter" | "typed_default_parameter" => Some(Param {
-            name: p.child_by_field_id(F.name.get()).and_then(ident)?,
+            name: p.child_by_field_id(F.name.get()).and_then(ident)?.into(),
             ty: p.child_by_field_id(F.type_.get()).map(|t| conv(t, src, 0)),
             default: p.child_by_field_id(F.value.get()).map(|t| conv(t, src, 0)),
         }),
@@ -427,8 +427,8 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
                     let t = text(c, src);
                     let head = t.split('.').next().unwrap_or(t);
                     out.push(Import {
-                        local: head.to_string(),
-                        target: head.to_string(),
+                        local: head.into(),
+                        target: head.into(),
                         level: 0,
                         glob: false,
                         pos,
@@ -441,8 +441,8 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
                         c.child_by_field_id(F.alias.get()),
                     ) {
                         out.push(Import {
-                            local: text(alias, src).to_string(),
-                            target: text(name, src).to_string(),
+                            local: text(alias, src).into(),
+                            target: text(name, src).into(),
                             level: 0,
                             glob: false,
                             pos,
@@ -489,8 +489,8 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
             "dotted_name" => {
                 let t = text(c, src);
                 out.push(Import {
-                    local: t.rsplit('.').next().unwrap_or(t).to_string(),
-                    target: join(t),
+                    local: t.rsplit('.').next().unwrap_or(t).into(),
+                    target: join(t).into(),
                     level,
                     glob: false,
                     pos,
@@ -503,8 +503,8 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
                     c.child_by_field_id(F.alias.get()),
                 ) {
                     out.push(Import {
-                        local: text(alias, src).to_string(),
-                        target: join(text(name, src)),
+                        local: text(alias, src).into(),
+                        target: join(text(name, src)).into(),
                         level,
                         glob: false,
                         pos,
@@ -521,8 +521,8 @@ fn import(n: Node, src: &[u8], out: &mut Vec<Import>) {
             .any(|c| node_kind(c) == "wildcard_import")
         {
             out.push(Import {
-                local: String::new(),
-                target: module.clone(),
+                local: Text::default(),
+                target: module.clone().into(),
                 level,
                 glob: true,
                 pos,

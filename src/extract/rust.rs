@@ -347,7 +347,7 @@ fn extract_inner(
                     };
                     if let Some(t) = ty {
                         params.push(Param {
-                            name,
+                            name: name.into(),
                             ty: Some(ty_expr(t, src)),
                             default: None,
                         });
@@ -378,7 +378,7 @@ fn extract_inner(
                         .map(|x| text(x, src).to_string())
                         .unwrap_or_default();
                     params.push(Param {
-                        name,
+                        name: name.into(),
                         ty: p.child_by_field_id(F.type_.get()).map(|t| ty_expr(t, src)),
                         default: None,
                     });
@@ -398,7 +398,7 @@ fn extract_inner(
             DefKind::Function
         };
         ff.defs.push(Def {
-            name,
+            name: name.into(),
             kind,
             pos: pos_of(n.child_by_field_id(F.name.get()).unwrap_or(n), src),
             decorators,
@@ -471,7 +471,7 @@ fn extract_inner(
     ff.tried.dedup();
     for (w, target, value) in assigns {
         ff.assigns.push(Assign {
-            target,
+            target: target.into(),
             value,
             scope: scope_of(w),
             pos: pos_of(w, src),
@@ -742,8 +742,8 @@ fn use_tree_n(
                 let target = path.trim_end_matches("::self").to_string();
                 let local = target.rsplit("::").next().unwrap_or(&target).to_string();
                 out.push(Import {
-                    local,
-                    target,
+                    local: local.into(),
+                    target: target.into(),
                     level: 0,
                     glob: false,
                     pos,
@@ -751,8 +751,8 @@ fn use_tree_n(
                 });
             } else {
                 out.push(Import {
-                    local: last,
-                    target: path,
+                    local: last.into(),
+                    target: path.into(),
                     level: 0,
                     glob: false,
                     pos,
@@ -766,8 +766,8 @@ fn use_tree_n(
                 n.child_by_field_id(F.alias.get()),
             ) {
                 out.push(Import {
-                    local: text(a, src).to_string(),
-                    target: join(prefix, &path_text(p, src)),
+                    local: text(a, src).into(),
+                    target: join(prefix, &path_text(p, src)).into(),
                     level: 0,
                     glob: false,
                     pos,
@@ -799,8 +799,8 @@ fn use_tree_n(
             let t = path_text(n, src);
             let t = t.trim_end_matches('*').trim_end_matches("::");
             out.push(Import {
-                local: String::new(),
-                target: join(prefix, t),
+                local: Text::default(),
+                target: join(prefix, t).into(),
                 level: 0,
                 glob: true,
                 pos,

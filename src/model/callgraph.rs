@@ -164,7 +164,11 @@ impl<'a> CallGraph<'a> {
                     && d.kind == DefKind::Function
                     && !d.name.contains(idx.sep(fi))
                 {
-                    if let Some(spec) = lc.entry.iter().find(|e| e.functions.contains(&d.name)) {
+                    if let Some(spec) = lc
+                        .entry
+                        .iter()
+                        .find(|e| e.functions.iter().any(|x| *x == d.name))
+                    {
                         out.push((
                             spec.kind.clone(),
                             (fi, Some(di)),

@@ -333,7 +333,7 @@ pub fn routes(idx: &Index, cat: &Catalog, out: &mut Vec<Fact>) {
         let f = &idx.files[fi];
         let d = &f.defs[di];
         let mut fact = Fact::new("rate_limiter", f, d.pos);
-        fact.name = Some(d.name.clone());
+        fact.name = Some(d.name.to_string());
         fact.symbol = Some(sym.clone());
         fact.via = Some("definition".into());
         fact.reason = Some(if limiter_symbols.contains(&sym) {

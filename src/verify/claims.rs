@@ -447,7 +447,7 @@ fn block_truncates(
     f.assigns.iter().any(|a| {
         a.scope == b.scope
             && inside(a.pos)
-            && measured.contains(&a.target)
+            && measured.iter().any(|x| *x == a.target)
             && matches!(&a.value, Expr::Subscript(base, _) if base.display() == a.target)
     }) || f.calls.iter().any(|c| {
         c.scope == b.scope

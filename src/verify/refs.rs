@@ -376,7 +376,10 @@ impl<'a> Symbols<'a> {
                 let in_class = a.scope.is_none_or(|s| f.defs[s].kind == DefKind::Class);
                 if in_class {
                     let s = idx.var_symbol(fi, ai);
-                    by_leaf.entry(a.target.clone()).or_default().push(s.clone());
+                    by_leaf
+                        .entry(a.target.to_string())
+                        .or_default()
+                        .push(s.clone());
                     by_symbol.entry(s).or_insert(Target::Var(fi, ai));
                 }
             }
