@@ -488,15 +488,17 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                         })
                     }
                 };
+                let key = cache.as_ref().map_or(0, |c| c.key(rel, *lang, &bytes));
+                // An entry exists only for bytes that were valid UTF-8 when
+                // extracted, and the key is a hash of these very bytes.
+                if let Some(ff) = cache.as_ref().and_then(|c| c.get(rel, key)) {
+                    return Outcome::Ok(Box::new(ff), std::time::Duration::ZERO, key, None);
+                }
                 if std::str::from_utf8(&bytes).is_err() {
                     return Outcome::Skip(Skipped {
                         file: rel.clone(),
                         reason: "not valid UTF-8".into(),
                     });
-                }
-                let key = cache.as_ref().map_or(0, |c| c.key(rel, *lang, &bytes));
-                if let Some(ff) = cache.as_ref().and_then(|c| c.get(rel, key)) {
-                    return Outcome::Ok(Box::new(ff), std::time::Duration::ZERO, key, None);
                 }
                 match extract_timed(rel.clone(), *lang, &bytes, &opts.rule_queries) {
                     Ok((ff, parse)) => {
