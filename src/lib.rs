@@ -276,6 +276,10 @@ impl Scan {
             keep
         });
         self.left_out = left;
+        // The counts are of the files analysed.
+        self.stats.files_scanned = self.files.len();
+        self.stats.bytes = self.files.iter().map(|f| f.bytes as u64).sum();
+        self.stats.files_with_syntax_errors = self.files.iter().filter(|f| f.has_errors).count();
         &self.left_out
     }
 }
@@ -466,16 +470,6 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                 let scope = scopes.scope_of(rel);
                 let left_out = opts.scopes.as_ref().is_some_and(|set| !set.contains(scope))
                     && !supply_chain::is_build_script(rel);
-                if left_out {
-                    // Counted, not parsed; the cache keeps its entry when it
-                    // holds one for these exact bytes.
-                    let held = cache.as_ref().and_then(|c| {
-                        let bytes = fsread::read(abs, opts.max_file_size, None).ok()?;
-                        let key = c.key(rel, *lang, &bytes);
-                        c.bytes(rel, key).map(|_| (rel.clone(), key))
-                    });
-                    return Outcome::LeftOut(scope, held);
-                }
                 let bytes = match fsread::read(abs, opts.max_file_size, None) {
                     Ok(b) => b,
                     Err(e) => {
@@ -491,14 +485,31 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                 let key = cache.as_ref().map_or(0, |c| c.key(rel, *lang, &bytes));
                 // An entry exists only for bytes that were valid UTF-8 when
                 // extracted, and the key is a hash of these very bytes.
-                if let Some(ff) = cache.as_ref().and_then(|c| c.get(rel, key)) {
-                    return Outcome::Ok(Box::new(ff), std::time::Duration::ZERO, key, None);
+                let hit = || cache.as_ref().and_then(|c| c.bytes(rel, key)).is_some();
+                if left_out && hit() {
+                    return Outcome::LeftOut(scope, Some((rel.clone(), key)));
+                }
+                if !left_out {
+                    if let Some(ff) = cache.as_ref().and_then(|c| c.get(rel, key)) {
+                        return Outcome::Ok(Box::new(ff), std::time::Duration::ZERO, key, None);
+                    }
                 }
                 if std::str::from_utf8(&bytes).is_err() {
                     return Outcome::Skip(Skipped {
                         file: rel.clone(),
                         reason: "not valid UTF-8".into(),
                     });
+                }
+                // Left out: read and checked like every file (what cannot be
+                // analysed is still reported as skipped), but not parsed.
+                if left_out {
+                    return match lang.precheck(&bytes) {
+                        Ok(()) => Outcome::LeftOut(scope, None),
+                        Err(reason) => Outcome::Skip(Skipped {
+                            file: rel.clone(),
+                            reason,
+                        }),
+                    };
                 }
                 match extract_timed(rel.clone(), *lang, &bytes, &opts.rule_queries) {
                     Ok((ff, parse)) => {

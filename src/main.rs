@@ -467,7 +467,6 @@ fn scan_repo_with(
     rule_queries: std::sync::Arc<Vec<threatscan::extract::RuleQuery>>,
     default_all: bool,
 ) -> Result<threatscan::Scan, ExitCode> {
-    let set = scope_set(a, default_all)?;
     if a.threads
         .is_some_and(|n| !(1..=threatscan::MAX_THREADS).contains(&n))
     {
@@ -476,6 +475,7 @@ fn scan_repo_with(
             threatscan::MAX_THREADS
         )));
     }
+    let set = scope_set(a, default_all)?;
     let opts = Options {
         root: a.path.clone(),
         threads: a.threads,

@@ -595,9 +595,10 @@ fn cache_prunes_the_oldest_packs() {
 }
 
 /// A command that leaves a code scope out does not parse its files: they
-/// are counted in the note, not in `files_scanned`, and a test file the
-/// parser would refuse (not UTF-8) is no warning. A facts run over every
-/// scope finds the left-out files' entries still in the cache afterwards.
+/// are counted in the note, not in `files_scanned`; a file that cannot be
+/// analysed (not UTF-8) is still reported as skipped, as before. A facts run
+/// over every scope finds the left-out files' entries still in the cache
+/// afterwards.
 #[test]
 fn files_of_a_scope_left_out_are_not_parsed() {
     let tmp = tempfile::tempdir().unwrap();
@@ -637,9 +638,11 @@ fn files_of_a_scope_left_out_are_not_parsed() {
         let (m, err) = json(&["model", "--format", "json"], extra);
         assert_eq!(m["summary"]["files_scanned"], 1, "{extra:?}: {err}");
         assert!(
-            err.contains("left out 2 test files") && !err.contains("test_bad.py"),
+            err.contains("left out 1 test file ")
+                && err.contains("skipped tests/test_bad.py: not valid UTF-8"),
             "{extra:?}: {err}"
         );
+        assert_eq!(m["summary"]["files_skipped"], 1, "{extra:?}: {err}");
     }
     // The production-only runs kept the test file's entry: a facts run
     // takes both parsed files from the cache.

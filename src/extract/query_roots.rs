@@ -90,10 +90,14 @@ pub fn needles(query: &str) -> Option<Vec<String>> {
 }
 
 /// The literals the first `#eq?`/`#any-of?` predicate with literals in one
-/// top-level pattern compares with.
+/// top-level pattern compares with, when the capture it tests is one this
+/// pattern binds (captures are shared by the whole query: a capture bound
+/// only by another pattern is absent here, and the test holds vacuously).
 fn pattern_needles(pattern: &[u8]) -> Option<Vec<String>> {
     let mut r = Reader { s: pattern, at: 0 };
-    let mut found: Option<Vec<String>> = None;
+    let mut bound: Vec<String> = vec![];
+    // (capture tested, literals), in order.
+    let mut tests: Vec<(String, Vec<String>)> = vec![];
     while let Some(c) = r.peek() {
         match c {
             b'"' => {
@@ -101,10 +105,15 @@ fn pattern_needles(pattern: &[u8]) -> Option<Vec<String>> {
             }
             b';' => r.skip_space(),
             b'*' | b'+' | b'?' | b'[' => return None,
+            b'@' => {
+                let name = r.name(1).to_string();
+                bound.push(name);
+            }
             b'(' if r.s.get(r.at + 1) == Some(&b'#') => {
                 r.at += 1;
                 let op = r.name(1).to_string();
-                let mut args: Vec<Option<String>> = vec![];
+                // Arguments: Ok(literal) or Err(capture name).
+                let mut args: Vec<Result<String, String>> = vec![];
                 loop {
                     r.skip_space();
                     match r.peek()? {
@@ -112,38 +121,38 @@ fn pattern_needles(pattern: &[u8]) -> Option<Vec<String>> {
                             r.at += 1;
                             break;
                         }
-                        b'"' => args.push(Some(r.string()?)),
+                        b'"' => args.push(Ok(r.string()?)),
                         b'@' => {
-                            r.name(1);
-                            args.push(None);
+                            let name = r.name(1).to_string();
+                            args.push(Err(name));
                         }
                         _ => {
                             r.skip_form()?;
-                            args.push(None);
+                            args.push(Err(String::new()));
                         }
                     }
                 }
+                let Some(Err(capture)) = args.first() else {
+                    continue;
+                };
                 let lits: Vec<String> = match op.as_str() {
-                    "eq?" if args.len() == 2 && args[0].is_none() => {
-                        args[1].iter().cloned().collect()
-                    }
-                    "any-of?" if args.len() >= 2 && args[0].is_none() => {
-                        if args[1..].iter().all(Option::is_some) {
-                            args[1..].iter().flatten().cloned().collect()
-                        } else {
-                            vec![]
-                        }
+                    "eq?" if args.len() == 2 => args[1].iter().cloned().collect(),
+                    "any-of?" if args.len() >= 2 && args[1..].iter().all(Result::is_ok) => {
+                        args[1..].iter().flatten().cloned().collect()
                     }
                     _ => vec![],
                 };
-                if found.is_none() && !lits.is_empty() {
-                    found = Some(lits);
+                if !lits.is_empty() && !capture.is_empty() {
+                    tests.push((capture.clone(), lits));
                 }
             }
             _ => r.at += 1,
         }
     }
-    found
+    tests
+        .into_iter()
+        .find(|(capture, _)| bound.contains(capture))
+        .map(|(_, lits)| lits)
 }
 
 struct Reader<'a> {
@@ -374,6 +383,16 @@ mod tests {
         assert_eq!(n("(call (identifier)? @x (#eq? @x \"a\"))"), None);
         assert_eq!(n("(call [(identifier) (string)] @x (#eq? @x \"a\"))"), None);
         assert_eq!(n("((identifier) @x (#eq? @x \"a\"))+"), None);
+        // A capture only another pattern binds is absent in this one's
+        // matches: its test holds vacuously, so it requires nothing.
+        assert_eq!(
+            n("((identifier) @x (#eq? @x \"needle\")) ((string) @m (#eq? @x \"needle\"))"),
+            None
+        );
+        assert_eq!(
+            n("((string) @m (#eq? @x \"a\") (#eq? @m \"b\"))"),
+            Some(vec!["b".into()])
+        );
     }
     use crate::lang::Lang;
 
