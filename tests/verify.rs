@@ -818,28 +818,7 @@ fn claims_fixture() -> Value {
 fn claims_are_judged_on_their_element_with_production_evidence() {
     let v = claims_fixture();
     let d = &v["documents"][0];
-    let got: Vec<String> = d["claims"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let ev: Vec<String> = c["evidence"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| format!("{}:{}", e["file"].as_str().unwrap(), e["line"]))
-                .collect();
-            format!(
-                "{} {} {} {} | {} | {}",
-                c["line"],
-                c["mitigation"].as_str().unwrap(),
-                c["polarity"].as_str().unwrap(),
-                c["status"].as_str().unwrap(),
-                c["element"].as_str().unwrap_or("-"),
-                ev.join(" ")
-            )
-        })
-        .collect();
+    let got = claim_rows_with(&v, true);
     let want = [
         // The row cites the class: chmod(0o600) in its file.
         "11 file_permissions present supported | svc/storage.py:FileStore (svc/storage.py) | svc/storage.py:17",
@@ -1176,6 +1155,12 @@ fn reached_sibling_code_and_content_sanitisation() {
 /// The first document's claims, one line each: `line mitigation polarity
 /// status | file:line …` (its evidence).
 fn claim_rows(v: &Value) -> Vec<String> {
+    claim_rows_with(v, false)
+}
+
+/// [`claim_rows`], with the claim's element before its evidence when
+/// `element` (`line mitigation polarity status | element | file:line …`).
+fn claim_rows_with(v: &Value, element: bool) -> Vec<String> {
     v["documents"][0]["claims"]
         .as_array()
         .unwrap()
@@ -1187,8 +1172,13 @@ fn claim_rows(v: &Value) -> Vec<String> {
                 .iter()
                 .map(|e| format!("{}:{}", e["file"].as_str().unwrap(), e["line"]))
                 .collect();
+            let el = if element {
+                format!("{} | ", c["element"].as_str().unwrap_or("-"))
+            } else {
+                String::new()
+            };
             format!(
-                "{} {} {} {} | {}",
+                "{} {} {} {} | {el}{}",
                 c["line"],
                 c["mitigation"].as_str().unwrap(),
                 c["polarity"].as_str().unwrap(),

@@ -35,17 +35,7 @@ pub fn roots(language: &Language, query: &str) -> Option<Vec<u16>> {
             break;
         }
         kinds.extend(r.item_roots(language)?);
-        // A capture of the whole pattern is fine; a quantifier is not.
-        loop {
-            r.skip_space();
-            match r.peek() {
-                Some(b'@') => {
-                    r.name(1);
-                }
-                Some(b'*' | b'+' | b'?') => return None,
-                _ => break,
-            }
-        }
+        r.pattern_suffix()?;
     }
     if kinds.is_empty() {
         return None;
@@ -73,17 +63,7 @@ pub fn needles(query: &str) -> Option<Vec<String>> {
         }
         let start = r.at;
         r.skip_form()?;
-        // Captures of the whole pattern; a quantifier leaves nothing bound.
-        loop {
-            r.skip_space();
-            match r.peek() {
-                Some(b'@') => {
-                    r.name(1);
-                }
-                Some(b'*' | b'+' | b'?') => return None,
-                _ => break,
-            }
-        }
+        r.pattern_suffix()?;
         out.extend(pattern_needles(&query.as_bytes()[start..r.at])?);
     }
     (!out.is_empty()).then_some(out)
@@ -163,6 +143,22 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn peek(&self) -> Option<u8> {
         self.s.get(self.at).copied()
+    }
+
+    /// Past what may follow a top-level pattern: captures of the whole
+    /// pattern are fine; a quantifier (`None`) makes its start and what it
+    /// binds unknown.
+    fn pattern_suffix(&mut self) -> Option<()> {
+        loop {
+            self.skip_space();
+            match self.peek() {
+                Some(b'@') => {
+                    self.name(1);
+                }
+                Some(b'*' | b'+' | b'?') => return None,
+                _ => return Some(()),
+            }
+        }
     }
 
     fn skip_space(&mut self) {

@@ -935,16 +935,21 @@ impl<'a> Evidence<'a> {
     /// only literal flags)? `None` keyword values (`timeout=None`) are not.
     fn call_keyword(&self, x: &Fact, keyword: &str) -> bool {
         let idx = &self.symbols.idx;
-        let Some(fi) = idx.file_index(&x.file) else {
-            return false;
-        };
+        self.fact_call(x)
+            .and_then(|(fi, c, scope)| c.kwarg(keyword).map(|v| idx.value_of(fi, scope, v).2))
+            .is_some_and(|v| !matches!(v, crate::extract::Expr::NoneLit))
+    }
+
+    /// The call a fact stands for: its file, the call and its scope.
+    fn fact_call(&self, x: &Fact) -> Option<(usize, &'a crate::extract::CallExpr, Option<usize>)> {
+        let idx = &self.symbols.idx;
+        let fi = idx.file_index(&x.file)?;
         let pos = crate::extract::Pos {
             line: x.line,
             column: x.column,
         };
-        idx.call_at(fi, pos, x.api.as_deref().unwrap_or(""))
-            .and_then(|(c, scope)| c.kwarg(keyword).map(|v| idx.value_of(fi, scope, v).2))
-            .is_some_and(|v| !matches!(v, crate::extract::Expr::NoneLit))
+        let (c, scope) = idx.call_at(fi, pos, x.api.as_deref().unwrap_or(""))?;
+        Some((fi, c, scope))
     }
 
     /// Functions of the element (production code of the document's
@@ -984,14 +989,7 @@ impl<'a> Evidence<'a> {
     fn builds_sql(&self, x: &Fact) -> bool {
         use crate::extract::Expr;
         let idx = &self.symbols.idx;
-        let Some(fi) = idx.file_index(&x.file) else {
-            return false;
-        };
-        let pos = crate::extract::Pos {
-            line: x.line,
-            column: x.column,
-        };
-        let Some((c, scope)) = idx.call_at(fi, pos, x.api.as_deref().unwrap_or("")) else {
+        let Some((fi, c, scope)) = self.fact_call(x) else {
             return false;
         };
         // Values bound beside the text (a placeholder list built for them
