@@ -653,6 +653,18 @@ fn files_of_a_scope_left_out_are_not_parsed() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("; 2 files from the cache"), "{err}");
+    // Not parsed: a production-only run on a fresh cache writes entries
+    // for the production file alone, so facts then parses the test file.
+    let fresh = tmp.path().join("fresh");
+    let f = fresh.to_str().unwrap();
+    json(&["model", "--format", "json"], &["--cache-dir", f]);
+    let out = bin()
+        .args(["facts", "--stats", "-o", "/dev/null", "--cache-dir", f])
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("; 1 files from the cache"), "{err}");
     // Included again, the test file is parsed and its fact is there.
     let (s, _) = json(
         &[
