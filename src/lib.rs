@@ -10,6 +10,7 @@ pub mod facts;
 pub mod frameworks;
 pub mod fsread;
 pub mod fuzz;
+pub mod intern;
 pub mod lang;
 pub mod link;
 pub mod model;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Identifiers and literals: stored inline up to 24 bytes (most names are
 /// short), so the millions of them in a large repository need no heap
 /// allocation each.
-pub type Text = compact_str::CompactString;
+pub type Text = crate::intern::Sym;
 
 /// 1-based line and column (column counted in characters, as editors and SARIF do).
 #[derive(
@@ -41,9 +41,9 @@ pub enum Expr {
     Attr(Box<Expr>, Text, Pos),
     Call(Box<CallExpr>),
     /// list, tuple, set, Rust array.
-    List(Vec<Expr>),
+    List(Box<[Expr]>),
     /// `Annotated[User, Depends(x)]`, `Vec<T>`-like generic uses.
-    Subscript(Box<Expr>, Vec<Expr>),
+    Subscript(Box<Expr>, thin_vec::ThinVec<Expr>),
     /// A macro invocation with its comma-separated parts: `routes![a, b::c]`
     /// (boxed: the largest variant would size every expression).
     Macro(Box<MacroCall>, Pos),
@@ -52,13 +52,13 @@ pub enum Expr {
     /// A value computed from these parts: `a + b`, `"%s" % x`, an f-string's
     /// interpolations, a comparison. Kept so data flow can see which names a
     /// value mentions.
-    Mix(Vec<Expr>),
+    Mix(Box<[Expr]>),
     /// `not x`, `!x`, and tests that hold when a value is absent: `x is None`.
     Not(Box<Expr>),
     /// `a and b` / `a && b` (`true`), `a or b` / `a || b` (`false`).
-    Logic(bool, Vec<Expr>),
+    Logic(bool, Box<[Expr]>),
     /// A dict literal's (key, value) pairs: `{"shell": True}`.
-    Dict(Vec<(Expr, Expr)>),
+    Dict(Box<[(Expr, Expr)]>),
     /// One element of a collection: the variable of `for x in xs:` is
     /// `Element(xs)`.
     Element(Box<Expr>),
@@ -76,7 +76,7 @@ pub struct MacroCall {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CallExpr {
     pub func: Expr,
-    pub args: Vec<Arg>,
+    pub args: Box<[Arg]>,
     /// Where the call is named: the method name in a chain (`.route(`), else the start.
     pub pos: Pos,
     /// Where the whole call expression starts (sinks are reported here).
@@ -552,12 +552,12 @@ impl FileFacts {
     }
 }
 
-/// `v` without spare capacity: a vector collected through a filter or grown
-/// by push keeps room for at least four elements, and expression lists are
-/// mostly of one or two.
-pub(crate) fn exact<T>(mut v: Vec<T>) -> Vec<T> {
-    v.shrink_to_fit();
-    v
+/// A list kept in an expression: exactly its length (a vector collected
+/// through a filter or grown by push keeps room for at least four elements,
+/// and expression lists are mostly of one or two), in 16 bytes in place of a
+/// vector's 24.
+pub(crate) fn boxed<T>(v: Vec<T>) -> Box<[T]> {
+    v.into_boxed_slice()
 }
 
 fn nested_calls<'a>(c: &'a CallExpr, out: &mut Vec<&'a CallExpr>) {
@@ -1146,5 +1146,25 @@ mod tests {
                 "y"
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod layout {
+    use super::*;
+    use std::mem::size_of;
+
+    /// Every file's facts are held at once for cross-file linking, so these
+    /// sizes are most of the peak memory: a field that grows one of them
+    /// costs bytes per byte of source on every repository.
+    #[test]
+    fn the_shapes_held_for_every_file_stay_small() {
+        assert_eq!(size_of::<Text>(), 4);
+        assert_eq!(size_of::<Option<Text>>(), 4);
+        assert_eq!(size_of::<Expr>(), 24);
+        assert_eq!(size_of::<Arg>(), 32);
+        assert!(size_of::<CallExpr>() <= 56, "{}", size_of::<CallExpr>());
+        assert!(size_of::<Call>() <= 72, "{}", size_of::<Call>());
+        assert!(size_of::<Assign>() <= 56, "{}", size_of::<Assign>());
     }
 }

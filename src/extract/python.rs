@@ -162,8 +162,10 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                     }
                     // `name += ".txt"` keeps what `name` held.
                     if node_kind(w) == "augmented_assignment" {
-                        value =
-                            Expr::Mix(vec![Expr::Name(text(t, src).into(), pos_of(t, src)), value]);
+                        value = Expr::Mix(Box::new([
+                            Expr::Name(text(t, src).into(), pos_of(t, src)),
+                            value,
+                        ]));
                     }
                     assigns.push((w, text(t, src).to_string(), value));
                 } else if matches!(node_kind(t), "pattern_list" | "tuple_pattern") && !looped {
@@ -585,6 +587,41 @@ fn string_value(n: Node, src: &[u8]) -> Option<String> {
     Some(out)
 }
 
+/// `a.b.c`, a chain of attributes on a name, as the one name it converts to
+/// (what [`conv_c`] builds one link at a time), with one string built and
+/// interned. `None` for any other shape, or a chain deeper than the bound,
+/// which [`conv_c`] converts link by link.
+fn dotted_name(n: Node, src: &[u8], depth: u32) -> Option<Expr> {
+    let mut attrs: Vec<&str> = Vec::with_capacity(4);
+    let mut cur = n;
+    let mut d = depth;
+    loop {
+        if d > MAX_DEPTH {
+            return None;
+        }
+        match node_kind(cur) {
+            "identifier" => break,
+            "attribute" => {
+                let o = cur.child_by_field_id(F.object.get())?;
+                let a = cur.child_by_field_id(F.attribute.get())?;
+                attrs.push(text(a, src));
+                cur = o;
+                d += 1;
+            }
+            _ => return None,
+        }
+    }
+    let base = text(cur, src);
+    let len = base.len() + attrs.iter().map(|a| a.len() + 1).sum::<usize>();
+    let mut dotted = String::with_capacity(len);
+    dotted.push_str(base);
+    for a in attrs.iter().rev() {
+        dotted.push('.');
+        dotted.push_str(a);
+    }
+    Some(Expr::Name(dotted.into(), pos_of(cur, src)))
+}
+
 /// Convert an expression node into an [`Expr`]. Bounded depth: deeply nested
 /// generated code degrades to `Expr::Other` instead of overflowing the stack.
 pub fn conv(n: Node, src: &[u8], depth: u32) -> Expr {
@@ -602,6 +639,9 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
     match node_kind(n) {
         "identifier" => Expr::Name(text(n, src).into(), pos_of(n, src)),
         "attribute" => {
+            if let Some(name) = dotted_name(n, src, depth) {
+                return name;
+            }
             let (Some(o), Some(a)) = (
                 n.child_by_field_id(F.object.get()),
                 n.child_by_field_id(F.attribute.get()),
@@ -611,10 +651,12 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             };
             let attr = text(a, src);
             match conv_c(o, src, d, cov) {
-                Expr::Name(mut name, p) => {
-                    name.push('.');
-                    name.push_str(attr);
-                    Expr::Name(name, p)
+                Expr::Name(name, p) => {
+                    let mut dotted = String::with_capacity(name.len() + 1 + attr.len());
+                    dotted.push_str(&name);
+                    dotted.push('.');
+                    dotted.push_str(attr);
+                    Expr::Name(dotted.into(), p)
                 }
                 other => Expr::Attr(Box::new(other), attr.into(), pos_of(n, src)),
             }
@@ -681,14 +723,14 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             let p = pos_of(n, src);
             Expr::Call(Box::new(CallExpr {
                 func,
-                args,
+                args: boxed(args),
                 pos: p,
                 start: p,
             }))
         }
         "string" => match string_value(n, src) {
             Some(s) => Expr::Str(s.into()),
-            None => Expr::Mix(exact(interpolations(n, src, d, cov))),
+            None => Expr::Mix(boxed(interpolations(n, src, d, cov))),
         },
         "concatenated_string" => {
             let mut out = String::new();
@@ -714,13 +756,13 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             };
             let op = n.child_by_field_id(F.operator.get()).map(|o| text(o, src));
             match (conv_c(l, src, d, cov), conv_c(r, src, d, cov)) {
-                (Expr::Str(a), Expr::Str(b)) => Expr::Str(a + &b),
+                (Expr::Str(a), Expr::Str(b)) => Expr::Str(format!("{a}{b}").into()),
                 (a @ (Expr::List(_) | Expr::Name(..)), b @ (Expr::List(_) | Expr::Name(..)))
                     if op == Some("+") =>
                 {
-                    Expr::List(vec![a, b])
+                    Expr::List(Box::new([a, b]))
                 }
-                (a, b) => Expr::Mix(vec![a, b]),
+                (a, b) => Expr::Mix(Box::new([a, b])),
             }
         }
         "not_operator" => match n.child_by_field_id(F.argument.get()) {
@@ -749,7 +791,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     x => parts.push(x),
                 }
             }
-            Expr::Logic(and, exact(parts))
+            Expr::Logic(and, boxed(parts))
         }
         "comparison_operator" => {
             // `x is None`, `x == None`: true when `x` is absent; `x is not
@@ -817,7 +859,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     _ => cov.gap(),
                 }
             }
-            Expr::Dict(exact(pairs))
+            Expr::Dict(boxed(pairs))
         }
         // `[*router.urls, path(...)]`: the spread value stands in the list.
         "list_splat" => n
@@ -883,13 +925,13 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             // Its loop variables are bindings the walk records (assignments
             // queries): the walk must still visit this subtree.
             cov.gap();
-            Expr::List(exact(
+            Expr::List(boxed(
                 body.into_iter().map(|b| substitute(b, &vars, 0)).collect(),
             ))
         }
         "list" | "tuple" | "set" | "expression_list" | "pattern_list" => {
             let mut w = n.walk();
-            Expr::List(exact(
+            Expr::List(boxed(
                 n.named_children(&mut w)
                     .filter(|c| node_kind(*c) != "comment")
                     .map(|c| conv_c(c, src, d, cov))
@@ -920,7 +962,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     conv_c(c, src, d, cov)
                 })
                 .collect();
-            Expr::Subscript(Box::new(value), exact(subs))
+            Expr::Subscript(Box::new(value), subs.into())
         }
         "generic_type" => {
             let mut w = n.walk();
@@ -936,7 +978,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     _ => cov.gap(),
                 }
             }
-            Expr::Subscript(Box::new(base), exact(subs))
+            Expr::Subscript(Box::new(base), subs.into())
         }
         "lambda" => {
             // Parameter defaults are not converted.
@@ -984,13 +1026,18 @@ fn substitute(e: Expr, vars: &[(String, Expr)], depth: u32) -> Expr {
             }
             Expr::Call(c)
         }
-        Expr::List(xs) => Expr::List(xs.into_iter().map(sub).collect()),
-        Expr::Mix(xs) => Expr::Mix(xs.into_iter().map(sub).collect()),
-        Expr::Logic(a, xs) => Expr::Logic(a, xs.into_iter().map(sub).collect()),
+        Expr::List(xs) => Expr::List(xs.into_vec().into_iter().map(sub).collect()),
+        Expr::Mix(xs) => Expr::Mix(xs.into_vec().into_iter().map(sub).collect()),
+        Expr::Logic(a, xs) => Expr::Logic(a, xs.into_vec().into_iter().map(sub).collect()),
         Expr::Subscript(b, xs) => {
             Expr::Subscript(Box::new(sub(*b)), xs.into_iter().map(sub).collect())
         }
-        Expr::Dict(kv) => Expr::Dict(kv.into_iter().map(|(k, v)| (sub(k), sub(v))).collect()),
+        Expr::Dict(kv) => Expr::Dict(
+            kv.into_vec()
+                .into_iter()
+                .map(|(k, v)| (sub(k), sub(v)))
+                .collect(),
+        ),
         Expr::Not(x) => Expr::Not(Box::new(sub(*x))),
         Expr::Element(x) => Expr::Element(Box::new(sub(*x))),
         Expr::Closure(x) => Expr::Closure(Box::new(sub(*x))),

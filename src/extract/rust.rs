@@ -486,7 +486,7 @@ fn extract_inner(
             // `env!("X")` is classified like a call to `env!`.
             Expr::Macro(m, pos) => ff.calls.push(Call {
                 call: CallExpr {
-                    func: Expr::Name(compact_str::format_compact!("{}!", m.name), pos),
+                    func: Expr::Name(Text::from(format!("{}!", m.name)), pos),
                     args: m
                         .parts
                         .into_iter()
@@ -697,7 +697,7 @@ fn ty_expr_n(n: Node, src: &[u8], depth: u32) -> Expr {
                     .map(|a| ty_expr_n(a, src, depth + 1))
                     .collect();
             }
-            Expr::Subscript(Box::new(base), subs)
+            Expr::Subscript(Box::new(base), subs.into())
         }
         "reference_type" => n
             .child_by_field_id(F.type_.get())
@@ -837,7 +837,7 @@ fn attribute(a: Node, src: &[u8]) -> Expr {
     match a.child_by_field_id(F.arguments.get()) {
         Some(tt) => Expr::Call(Box::new(CallExpr {
             func: Expr::Name(path.into(), pos),
-            args: token_args(tt, src),
+            args: boxed(token_args(tt, src)),
             pos,
             start: pos,
         })),
@@ -993,7 +993,7 @@ fn token_calls_in<'t>(toks: &[Node<'t>], src: &[u8], depth: u32, out: &mut Vec<C
             let inner = children(toks[j]);
             out.push(CallExpr {
                 func: Expr::Name(path.into(), p),
-                args: token_args_of(toks[j], &inner, src),
+                args: boxed(token_args_of(toks[j], &inner, src)),
                 pos: p,
                 start: p,
             });
@@ -1068,7 +1068,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             let field = text(f, src).to_string();
             match conv_c(v, src, d, cov) {
                 Expr::Name(b, p) if !b.contains("::") => {
-                    Expr::Name(compact_str::format_compact!("{b}.{field}"), p)
+                    Expr::Name(Text::from(format!("{b}.{field}")), p)
                 }
                 other => Expr::Attr(Box::new(other), field.into(), pos_of(f, src)),
             }
@@ -1105,7 +1105,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     let name = text(field, src).to_string();
                     let func = match value {
                         Expr::Name(b, p) if !b.contains("::") => {
-                            Expr::Name(compact_str::format_compact!("{b}.{name}"), p)
+                            Expr::Name(Text::from(format!("{b}.{name}")), p)
                         }
                         other => Expr::Attr(Box::new(other), name.into(), pos_of(field, src)),
                     };
@@ -1117,7 +1117,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     };
                     value = Expr::Call(Box::new(CallExpr {
                         func,
-                        args,
+                        args: boxed(args),
                         pos,
                         start: pos_of(call, src),
                     }));
@@ -1156,7 +1156,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             };
             Expr::Call(Box::new(CallExpr {
                 func,
-                args,
+                args: boxed(args),
                 pos,
                 start: pos_of(n, src),
             }))
@@ -1197,14 +1197,14 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                             x => parts.push(x),
                         }
                     }
-                    Expr::Logic(and, exact(parts))
+                    Expr::Logic(and, boxed(parts))
                 }
-                _ => Expr::Mix(vec![l, r]),
+                _ => Expr::Mix(Box::new([l, r])),
             }
         }
         "array_expression" | "tuple_expression" => {
             let mut w = n.walk();
-            Expr::List(exact(
+            Expr::List(boxed(
                 n.named_children(&mut w)
                     .filter(|c| !node_kind(*c).ends_with("comment"))
                     .map(|c| conv_c(c, src, d, cov))
@@ -1237,7 +1237,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 .unwrap_or_default();
             Expr::Call(Box::new(CallExpr {
                 func: Expr::Name(name.into(), pos_of(n, src)),
-                args: vec![],
+                args: Box::new([]),
                 pos: pos_of(n, src),
                 start: pos_of(n, src),
             }))
@@ -1266,7 +1266,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                         }
                     });
             }
-            Expr::Mix(exact(parts))
+            Expr::Mix(boxed(parts))
         }
         "closure_expression" => Expr::Closure(Box::new(
             n.child_by_field_id(F.body.get())

@@ -843,7 +843,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                 method: m.to_string(),
                 call: call.cloned().unwrap_or(CallExpr {
                     func: func.clone(),
-                    args: vec![],
+                    args: Box::new([]),
                     pos: d.pos,
                     start: d.pos,
                 }),
@@ -1268,9 +1268,9 @@ impl<'a, 'b> Engine<'a, 'b> {
         let sp = self.specs(fi);
         let (lf, ls, v) = self.idx.value_of(fi, scope, e);
         let items: Vec<Expr> = match v {
-            Expr::List(xs) => xs.clone(),
+            Expr::List(xs) => xs.to_vec(),
             // `urlpatterns = base + [...]` keeps its parts.
-            Expr::Mix(xs) => xs.clone(),
+            Expr::Mix(xs) => xs.to_vec(),
             _ => return false,
         };
         for it in &items {

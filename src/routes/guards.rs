@@ -407,7 +407,7 @@ impl<'a> Classifier<'a> {
         };
         let s = self.sum.of(tf, td);
         let pos = name_pos(ty).unwrap_or_default();
-        let name = self.idx.files[tf].defs[td].name.clone();
+        let name = self.idx.files[tf].defs[td].name;
         let sym = self.idx.def_symbol(tf, td);
         let hint = self.name_hint(tf, td);
         let kind = s.auth_required();

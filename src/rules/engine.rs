@@ -886,8 +886,8 @@ fn conditioned(
         }
         let mut names = vec![];
         crate::summary::visit(&b.value, 0, &mut |e| match e {
-            crate::extract::Expr::Name(n, _) => names.push(n.clone()),
-            crate::extract::Expr::Str(v) => names.push(v.clone()),
+            crate::extract::Expr::Name(n, _) => names.push(*n),
+            crate::extract::Expr::Str(v) => names.push(*v),
             _ => {}
         });
         let text = names.join(" ");

@@ -384,7 +384,7 @@ impl<'a> Taint<'a> {
             // `x not in A` / `x != "a"` (one leading marker) after a block
             // that leaves the function.
             let Expr::Mix(all) = &b.value else { continue };
-            let (parts, inside) = match all.as_slice() {
+            let (parts, inside) = match &all[..] {
                 [a, b] if !matches!(a, Expr::Other) => (vec![a, b], true),
                 [Expr::Other, a, b] if !matches!(a, Expr::Other) => (vec![a, b], false),
                 _ => continue,
@@ -1176,7 +1176,7 @@ impl<'a> Taint<'a> {
                         Expr::Call(c) => found = approval(fi, d, c),
                         Expr::Name(n, p) if !n.contains(['.', ':']) => {
                             if let Some(Target::Var(vf, va)) =
-                                self.idx.resolve_expr(fi, d, &Expr::Name(n.clone(), *p))
+                                self.idx.resolve_expr(fi, d, &Expr::Name(*n, *p))
                             {
                                 let a = &self.idx.files[vf].assigns[va];
                                 if let (true, Expr::Call(c)) = (vf == fi && a.scope == d, &a.value)

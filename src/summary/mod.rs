@@ -638,7 +638,7 @@ impl<'a> Summaries<'a> {
                 Some(Target::External(q)) => {
                     let c = call.cloned().unwrap_or(CallExpr {
                         func: func.clone(),
-                        args: vec![],
+                        args: Box::new([]),
                         pos: d.pos,
                         start: d.pos,
                     });
@@ -719,7 +719,7 @@ impl<'a> Summaries<'a> {
                 Some(Target::External(q)) => {
                     let call = CallExpr {
                         func: e.clone(),
-                        args: vec![],
+                        args: Box::new([]),
                         pos: e.pos().unwrap_or_default(),
                         start: e.pos().unwrap_or_default(),
                     };
@@ -1118,7 +1118,7 @@ impl<'a> Summaries<'a> {
             Some(Target::External(q)) => {
                 let c = call.cloned().unwrap_or(CallExpr {
                     func: func.clone(),
-                    args: vec![],
+                    args: Box::new([]),
                     pos: s.pos,
                     start: s.pos,
                 });
@@ -1259,18 +1259,18 @@ impl<'a> Summaries<'a> {
         visit(e, 0, &mut |x| match x {
             Expr::Name(n, p) => {
                 if cred.is_none() && self.identity_name(file, scope, n) {
-                    cred = Some((*p, n.clone()));
+                    cred = Some((*p, *n));
                 }
                 if authz.is_none() && self.authz_name(file, n) {
-                    authz = Some((*p, n.clone()));
+                    authz = Some((*p, *n));
                 }
             }
             Expr::Attr(_, m, p) => {
                 if cred.is_none() && self.identity_name(file, scope, m) {
-                    cred = Some((*p, m.clone()));
+                    cred = Some((*p, *m));
                 }
                 if authz.is_none() && self.authz_name(file, m) {
-                    authz = Some((*p, m.clone()));
+                    authz = Some((*p, *m));
                 }
             }
             _ => {}
@@ -1308,7 +1308,7 @@ impl<'a> Summaries<'a> {
                         .iter()
                         .any(|w| s.eq_ignore_ascii_case(w)) =>
                 {
-                    Some(s.clone())
+                    Some(*s)
                 }
                 _ => None,
             });
@@ -1324,7 +1324,7 @@ impl<'a> Summaries<'a> {
         }
         let func = Expr::Call(Box::new(CallExpr {
             func: c.func.clone(),
-            args: vec![],
+            args: Box::new([]),
             pos: c.pos,
             start: c.start,
         }));
