@@ -44,6 +44,54 @@ struct IndexEntry {
     offset: u64,
     len: u64,
     check: u64,
+    /// The file's [`stamp`] when its content was hashed (0: none).
+    stamp: u64,
+}
+
+/// How long before a run a file must have last changed for its stamp to be
+/// trusted: a change within the same tick of a coarse file-system clock
+/// leaves the times as they were, so a file that recent is read and hashed.
+pub const RACY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A file's stamp: a hash of its size, inode, device, modification and
+/// change times, as git's index keeps them. An unchanged stamp means an
+/// unchanged file, so a run reuses the entry without reading the file;
+/// the change time (`ctime`) cannot be set back by tools that restore
+/// modification times (`cp -p`, `touch -d`, archives). 0 (no stamp, the
+/// file is read and its content hashed) when the file changed less than
+/// [`RACY`] before `now`, is not a regular file, or on systems without
+/// these times.
+pub fn stamp(meta: &std::fs::Metadata, now: std::time::SystemTime) -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if !meta.file_type().is_file() {
+            return 0;
+        }
+        let changed = std::time::UNIX_EPOCH
+            + std::time::Duration::new(meta.ctime().max(0) as u64, meta.ctime_nsec() as u32);
+        if now.duration_since(changed).map_or(true, |age| age < RACY) {
+            return 0;
+        }
+        let mut h = Xxh3::new();
+        for x in [
+            meta.len(),
+            meta.ino(),
+            meta.dev(),
+            meta.mtime() as u64,
+            meta.mtime_nsec() as u64,
+            meta.ctime() as u64,
+            meta.ctime_nsec() as u64,
+        ] {
+            h.update(&x.to_le_bytes());
+        }
+        h.digest().max(1)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (meta, now);
+        0
+    }
 }
 
 /// The default cache directory: `THREATSCAN_CACHE_DIR`, else
@@ -68,13 +116,14 @@ pub struct Cache {
     pack: PathBuf,
     queries: u128,
     data: Vec<u8>,
-    index: FxHashMap<String, (u128, usize, usize, u64)>,
+    index: FxHashMap<String, (u128, usize, usize, u64, u64)>,
 }
 
-/// One file's entry for the next pack: its key and encoded facts.
+/// One file's entry for the next pack: its key, [`stamp`] and encoded facts.
 pub struct Entry<'a> {
     pub path: String,
     pub key: u128,
+    pub stamp: u64,
     pub bytes: std::borrow::Cow<'a, [u8]>,
 }
 
@@ -138,7 +187,8 @@ impl Cache {
             };
             let start = base.saturating_add(off);
             if start.checked_add(n).is_some_and(|end| end <= data.len()) {
-                self.index.insert(e.path, (e.key, start, n, e.check));
+                self.index
+                    .insert(e.path, (e.key, start, n, e.check, e.stamp));
             }
         }
         self.data = data;
@@ -156,16 +206,23 @@ impl Cache {
         h.digest128()
     }
 
+    /// The key of `rel`'s entry when its stamp is `stamp` (not 0): the file
+    /// is unchanged since its content was hashed, and need not be read.
+    pub fn key_by_stamp(&self, rel: &str, stamp: u64) -> Option<u128> {
+        let &(key, .., s) = self.index.get(rel)?;
+        (stamp != 0 && s == stamp).then_some(key)
+    }
+
     /// The cached facts of `rel` when its entry has this key.
     pub fn get(&self, rel: &str, key: u128) -> Option<FileFacts> {
         let bytes = self.bytes(rel, key)?;
-        let ff: FileFacts = postcard::from_bytes(bytes).ok()?;
+        let ff = decode(bytes)?;
         (ff.path == rel).then_some(ff)
     }
 
     /// The encoded entry of `rel` when it has this key and its checksum.
     pub fn bytes(&self, rel: &str, key: u128) -> Option<&[u8]> {
-        let &(k, start, n, check) = self.index.get(rel)?;
+        let &(k, start, n, check, _) = self.index.get(rel)?;
         if k != key {
             return None;
         }
@@ -176,9 +233,11 @@ impl Cache {
     /// Whether the pack holds exactly these entries already.
     pub fn holds(&self, entries: &[Entry]) -> bool {
         entries.len() == self.index.len()
-            && entries
-                .iter()
-                .all(|e| self.index.get(&e.path).is_some_and(|x| x.0 == e.key))
+            && entries.iter().all(|e| {
+                self.index
+                    .get(&e.path)
+                    .is_some_and(|x| x.0 == e.key && x.4 == e.stamp)
+            })
     }
 
     /// Write the next pack: the entries of this run (atomically: a
@@ -205,6 +264,7 @@ impl Cache {
                         offset,
                         len: e.bytes.len() as u64,
                         check: xxh3_64(&e.bytes),
+                        stamp: e.stamp,
                     };
                     offset += e.bytes.len() as u64;
                     ie
@@ -297,5 +357,17 @@ pub fn prune(dir: &Path, keep: &Path, max_packs: usize, max_bytes: u64) {
 
 /// A file's facts encoded for the pack.
 pub fn encode(ff: &FileFacts) -> Option<Vec<u8>> {
-    postcard::to_allocvec(ff).ok()
+    // The distinct strings first, then the facts referring to them.
+    let (facts, table) = crate::intern::with_table(|| postcard::to_allocvec(ff));
+    let strs: Vec<&str> = table.iter().map(|s| s.as_str()).collect();
+    let mut out = postcard::to_allocvec(&strs).ok()?;
+    out.extend_from_slice(&facts.ok()?);
+    Some(out)
+}
+
+/// An entry's facts: its string table, interned once, then the facts.
+fn decode(bytes: &[u8]) -> Option<FileFacts> {
+    let (strs, rest) = postcard::take_from_bytes::<Vec<&str>>(bytes).ok()?;
+    let table = strs.into_iter().map(crate::intern::Sym::new).collect();
+    crate::intern::from_table(table, || postcard::from_bytes(rest).ok())
 }

@@ -59,7 +59,9 @@ fn interner() -> &'static Interner {
             strs: boxcar::Vec::new(),
             shards: std::array::from_fn(|_| {
                 Mutex::new(Shard {
-                    map: hashbrown::HashTable::new(),
+                    // Room for a mid-sized repository's names without
+                    // growing (each growth hashes every string again).
+                    map: hashbrown::HashTable::with_capacity(2048),
                     block: String::new(),
                 })
             }),
@@ -263,9 +265,64 @@ impl std::fmt::Debug for Sym {
     }
 }
 
+/// How symbols are written and read: as strings (JSON, or anything else),
+/// or as indices into a table of the strings of one cache entry
+/// ([`with_table`], [`from_table`]).
+enum Codec {
+    Strings,
+    Encode(rustc_hash::FxHashMap<u32, u32>, Vec<Sym>),
+    Decode(Vec<Sym>),
+}
+
+thread_local! {
+    static CODEC: std::cell::RefCell<Codec> = const { std::cell::RefCell::new(Codec::Strings) };
+}
+
+/// Run `f` (a serialization) with symbols written as indices into a table
+/// of distinct strings, returned beside its result: each string is written
+/// (and interned again when read) once per entry instead of at every use.
+pub fn with_table<R>(f: impl FnOnce() -> R) -> (R, Vec<Sym>) {
+    CODEC.with(|c| *c.borrow_mut() = Codec::Encode(Default::default(), vec![]));
+    let reset = Reset;
+    let r = f();
+    std::mem::forget(reset);
+    let table = CODEC.with(|c| match c.replace(Codec::Strings) {
+        Codec::Encode(_, order) => order,
+        _ => vec![],
+    });
+    (r, table)
+}
+
+/// Run `f` (a deserialization) with symbols read as indices into `table`;
+/// an index past its end is a decoding error.
+pub fn from_table<R>(table: Vec<Sym>, f: impl FnOnce() -> R) -> R {
+    CODEC.with(|c| *c.borrow_mut() = Codec::Decode(table));
+    let _reset = Reset;
+    f()
+}
+
+/// Back to strings when a (de)serialization ends, even by unwinding.
+struct Reset;
+
+impl Drop for Reset {
+    fn drop(&mut self) {
+        CODEC.with(|c| *c.borrow_mut() = Codec::Strings);
+    }
+}
+
 impl serde::Serialize for Sym {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+        let index = CODEC.with(|c| match &mut *c.borrow_mut() {
+            Codec::Encode(seen, order) => Some(*seen.entry(self.0.get()).or_insert_with(|| {
+                order.push(*self);
+                order.len() as u32 - 1
+            })),
+            _ => None,
+        });
+        match index {
+            Some(i) => s.serialize_u32(i),
+            None => s.serialize_str(self.as_str()),
+        }
     }
 }
 
@@ -280,8 +337,20 @@ impl<'de> serde::Deserialize<'de> for Sym {
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Sym, E> {
                 Ok(Sym::new(v))
             }
+            fn visit_u32<E: serde::de::Error>(self, v: u32) -> Result<Sym, E> {
+                CODEC
+                    .with(|c| match &*c.borrow() {
+                        Codec::Decode(table) => table.get(v as usize).copied(),
+                        _ => None,
+                    })
+                    .ok_or_else(|| E::custom("symbol index out of range"))
+            }
         }
-        d.deserialize_str(V)
+        if CODEC.with(|c| matches!(&*c.borrow(), Codec::Decode(_))) {
+            d.deserialize_u32(V)
+        } else {
+            d.deserialize_str(V)
+        }
     }
 }
 

@@ -111,6 +111,9 @@ pub struct Timings {
     /// Files whose facts came from the extraction cache, and the time spent
     /// writing its next pack (part of parse_extract_ms).
     pub cache_hits: usize,
+    /// Of the cache hits, files not even read: their stamp (size, inode,
+    /// modification and change times) was the one their entry was made with.
+    pub cache_unread: usize,
     pub cache_write_ms: f64,
 }
 
@@ -179,7 +182,7 @@ impl Timings {
     /// One line for `--stats` on standard error.
     pub fn line(&self, files: usize, bytes: u64, what: &str) -> String {
         format!(
-            "threatscan: {files} files, {:.2} MB, {what}; walk {:.0} ms (cpu {:.0} ms), parse+extract {:.0} ms (cpu {:.0} ms on {} threads; tree-sitter {:.0} ms cpu; {} files from the cache, {:.0} ms writing it), analysis {:.0} ms (cpu {:.0} ms), total {:.0} ms (cpu {:.0} ms), peak RSS {:.0} MB",
+            "threatscan: {files} files, {:.2} MB, {what}; walk {:.0} ms (cpu {:.0} ms), parse+extract {:.0} ms (cpu {:.0} ms on {} threads; tree-sitter {:.0} ms cpu; {} files from the cache ({} unread), {:.0} ms writing it), analysis {:.0} ms (cpu {:.0} ms), total {:.0} ms (cpu {:.0} ms), peak RSS {:.0} MB",
             bytes as f64 / 1e6,
             self.walk_ms,
             self.walk_cpu_ms,
@@ -188,6 +191,7 @@ impl Timings {
             self.threads,
             self.tree_sitter_thread_ms,
             self.cache_hits,
+            self.cache_unread,
             self.cache_write_ms,
             self.analysis_ms,
             self.analysis_cpu_ms,
@@ -321,6 +325,21 @@ fn with_parser<T>(lang: Lang, f: impl FnOnce(&mut tree_sitter::Parser) -> T) -> 
     })
 }
 
+static LEAVE_TO_OS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For a process that exits after one run (the command line): large
+/// analysis structures, once dropped, are left to the operating system at
+/// exit instead of freed one small allocation at a time (milliseconds of a
+/// run that reuses the cache). Off by default: a host that runs many scans
+/// frees as usual.
+pub fn leave_memory_to_os_at_exit() {
+    LEAVE_TO_OS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+pub(crate) fn leaves_memory_to_os() -> bool {
+    LEAVE_TO_OS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// `f(0..n)` on `threads` workers (roomy stacks, as in extraction), results
 /// in index order: the same vector as a sequential map.
 pub(crate) fn par_map<T: Send>(threads: usize, n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
@@ -425,13 +444,19 @@ pub fn parse_only(lang: Lang, src: &[u8]) -> usize {
 }
 
 enum Outcome {
-    /// A file's facts, the time tree-sitter took, its cache key, and its
-    /// encoded entry when it was extracted (`None`: taken from the cache).
-    Ok(Box<FileFacts>, std::time::Duration, u128, Option<Vec<u8>>),
+    /// A file's facts, the time tree-sitter took, its cache key and stamp,
+    /// and its encoded entry when it was extracted (`None`: taken from the
+    /// cache).
+    Ok(
+        Box<FileFacts>,
+        std::time::Duration,
+        (u128, u64),
+        Option<Vec<u8>>,
+    ),
     Skip(Skipped),
-    /// A file of a scope not analysed, and its cache key when the cache
-    /// holds its entry (kept in the next pack for runs that analyse it).
-    LeftOut(scope::Scope, Option<(String, u128)>),
+    /// A file of a scope not analysed, and its cache key and stamp when the
+    /// cache holds its entry (kept in the next pack for runs that analyse it).
+    LeftOut(scope::Scope, Option<(String, (u128, u64))>),
 }
 
 /// Walk, read, parse and extract every file.
@@ -463,6 +488,8 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         .cache_dir
         .as_deref()
         .map(|d| cache::Cache::open(d, &root, &opts.rule_queries));
+    let now = std::time::SystemTime::now();
+    let unread = std::sync::atomic::AtomicUsize::new(0);
     let work = || {
         walked
             .files
@@ -471,6 +498,26 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                 let scope = scopes.scope_of(rel);
                 let left_out = opts.scopes.as_ref().is_some_and(|set| !set.contains(scope))
                     && !supply_chain::is_build_script(rel);
+                // A file whose stamp is the one its entry was made with is
+                // unchanged: its entry stands, the file is not read.
+                let stamp = match &cache {
+                    Some(_) => std::fs::symlink_metadata(abs).map_or(0, |m| cache::stamp(&m, now)),
+                    None => 0,
+                };
+                if let Some(c) = &cache {
+                    if let Some(key) = c.key_by_stamp(rel, stamp) {
+                        if left_out && c.bytes(rel, key).is_some() {
+                            return Outcome::LeftOut(scope, Some((rel.clone(), (key, stamp))));
+                        }
+                        if !left_out {
+                            if let Some(ff) = c.get(rel, key) {
+                                unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let zero = std::time::Duration::ZERO;
+                                return Outcome::Ok(Box::new(ff), zero, (key, stamp), None);
+                            }
+                        }
+                    }
+                }
                 let bytes = match fsread::read(abs, opts.max_file_size, None) {
                     Ok(b) => b,
                     Err(e) => {
@@ -488,11 +535,12 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                 // extracted, and the key is a hash of these very bytes.
                 let hit = || cache.as_ref().and_then(|c| c.bytes(rel, key)).is_some();
                 if left_out && hit() {
-                    return Outcome::LeftOut(scope, Some((rel.clone(), key)));
+                    return Outcome::LeftOut(scope, Some((rel.clone(), (key, stamp))));
                 }
                 if !left_out {
                     if let Some(ff) = cache.as_ref().and_then(|c| c.get(rel, key)) {
-                        return Outcome::Ok(Box::new(ff), std::time::Duration::ZERO, key, None);
+                        let zero = std::time::Duration::ZERO;
+                        return Outcome::Ok(Box::new(ff), zero, (key, stamp), None);
                     }
                 }
                 if std::str::from_utf8(&bytes).is_err() {
@@ -515,7 +563,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                 match extract_timed(rel.clone(), *lang, &bytes, &opts.rule_queries) {
                     Ok((ff, parse)) => {
                         let enc = cache.as_ref().and_then(|_| cache::encode(&ff));
-                        Outcome::Ok(Box::new(ff), parse, key, enc)
+                        Outcome::Ok(Box::new(ff), parse, (key, stamp), enc)
                     }
                     Err(reason) => Outcome::Skip(Skipped {
                         file: rel.clone(),
@@ -542,7 +590,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     let mut left_out = scope::LeftOut::default();
     for o in outcomes {
         match o {
-            Outcome::Ok(mut f, parse, key, enc) => {
+            Outcome::Ok(mut f, parse, (key, stamp), enc) => {
                 if let Some(c) = &cache {
                     let bytes = match enc {
                         Some(b) => Some(std::borrow::Cow::Owned(b)),
@@ -555,6 +603,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                         entries.push(cache::Entry {
                             path: f.path.clone(),
                             key,
+                            stamp,
                             bytes,
                         });
                     }
@@ -566,11 +615,12 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             Outcome::Skip(s) => skipped.push(s),
             Outcome::LeftOut(scope, held) => {
                 *left_out.files.entry(scope.as_str()).or_default() += 1;
-                if let (Some(c), Some((path, key))) = (&cache, held) {
+                if let (Some(c), Some((path, (key, stamp)))) = (&cache, held) {
                     if let Some(bytes) = c.bytes(&path, key) {
                         entries.push(cache::Entry {
                             path,
                             key,
+                            stamp,
                             bytes: std::borrow::Cow::Borrowed(bytes),
                         });
                     }
@@ -667,6 +717,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             parse_extract_cpu_ms: cpu_parse.as_secs_f64() * 1e3,
             tree_sitter_thread_ms: parse_cpu.as_secs_f64() * 1e3,
             cache_hits,
+            cache_unread: unread.into_inner(),
             cache_write_ms,
             threads: if n == 0 {
                 std::thread::available_parallelism().map_or(1, |x| x.get())

@@ -71,6 +71,26 @@ pub struct Index<'a> {
 
 type ModuleLevelMemo = HashMap<Box<str>, Option<Target>>;
 
+impl Drop for Index<'_> {
+    fn drop(&mut self) {
+        if !crate::leaves_memory_to_os() {
+            return;
+        }
+        std::mem::forget(std::mem::take(&mut self.module));
+        std::mem::forget(std::mem::take(&mut self.modules));
+        std::mem::forget(std::mem::take(&mut self.defs));
+        std::mem::forget(std::mem::take(&mut self.assigns));
+        std::mem::forget(std::mem::take(&mut self.imports));
+        std::mem::forget(std::mem::take(&mut self.paths));
+        std::mem::forget(std::mem::take(&mut self.import_abs));
+        std::mem::forget(std::mem::take(&mut self.calls));
+        std::mem::forget(std::mem::take(&mut self.calls_by_scope));
+        std::mem::forget(std::mem::take(&mut self.callees));
+        std::mem::forget(std::mem::take(&mut self.assign_calls));
+        std::mem::forget(std::mem::take(&mut self.module_level));
+    }
+}
+
 /// One file's lookup tables (see the fields of [`Index`]).
 struct FileTables<'a> {
     defs: HashMap<&'a str, usize>,

@@ -352,6 +352,7 @@ enum Format {
 fn main() -> ExitCode {
     no_huge_pages();
     tree_sitter_on_mimalloc();
+    threatscan::leave_memory_to_os_at_exit();
     let cli = Cli::parse();
     match cli.command {
         Command::Facts(a) => run_facts(a),

@@ -543,6 +543,91 @@ fn cache_reuses_unchanged_files_and_changes_no_output() {
     );
 }
 
+/// A file whose stamp (size, inode, modification and change times) is the
+/// one its cache entry was made with is not read again; any change to it,
+/// even one of the same size with its modification time put back (what
+/// `cp -p` does), changes its change time and is read and extracted again.
+#[test]
+fn cache_skips_reading_files_whose_stamp_is_unchanged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    copy_tree(&fixtures().join("verify_app"), &root);
+    let cache = tmp.path().join("cache");
+    let py = root.join("src/acme/hooks.py");
+    let mut text = std::fs::read_to_string(&py).unwrap();
+    text.push_str("\ndef probe(cmd):\n    return cmd\n");
+    std::fs::write(&py, &text).unwrap();
+    // Files changed within the last two seconds are always read (a change
+    // in the same tick of a coarse clock leaves the times as they were).
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let run = |extra: &[&str]| {
+        let out = bin()
+            .args(["facts", "--format", "json", "--cache-dir"])
+            .arg(&cache)
+            .arg(&root)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let no_cache = || {
+        let out = bin()
+            .args(["facts", "--format", "json", "--no-cache"])
+            .arg(&root)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (cold, _) = run(&[]);
+    assert_eq!(cold, no_cache());
+    let (_, err) = run(&["--stats", "-o", "/dev/null"]);
+    let (warm, _) = run(&[]);
+    let n: usize = err
+        .split(" files, ")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(n > 3, "{err}");
+    assert!(
+        err.contains(&format!("; {n} files from the cache ({n} unread)")),
+        "{err}"
+    );
+    assert_eq!(warm, cold);
+
+    // Same size, other content, modification time put back.
+    let modified = std::fs::metadata(&py).unwrap().modified().unwrap();
+    let changed = text.replace("return cmd", "eval(cmd) ");
+    assert_eq!(changed.len(), text.len());
+    std::fs::write(&py, &changed).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&py)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let (_, err) = run(&["--stats", "-o", "/dev/null"]);
+    let (out, _) = run(&[]);
+    assert!(
+        err.contains(&format!(
+            "; {} files from the cache ({} unread)",
+            n - 1,
+            n - 1
+        )),
+        "{err}"
+    );
+    assert!(
+        out.contains("builtins.eval"),
+        "the changed file's new fact: {out}"
+    );
+    assert_eq!(out, no_cache());
+}
+
 /// The cache directory stays bounded: beyond 256 packs (one per scanned
 /// root), the least recently written go first, never the one just written;
 /// temporary packs of runs that died an hour ago are removed.
