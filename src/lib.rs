@@ -343,6 +343,10 @@ pub(crate) fn leaves_memory_to_os() -> bool {
 /// `f(0..n)` on `threads` workers (roomy stacks, as in extraction), results
 /// in index order: the same vector as a sequential map.
 pub(crate) fn par_map<T: Send>(threads: usize, n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    // Called on a pool's worker: that pool's threads take the items.
+    if threads > 1 && rayon::current_thread_index().is_some() {
+        return (0..n).into_par_iter().map(&f).collect();
+    }
     let pool = (threads > 1 && n > 1)
         .then(|| {
             rayon::ThreadPoolBuilder::new()
@@ -884,8 +888,31 @@ pub fn facts(scan: &Scan) -> Vec<Fact> {
 pub fn linked_facts(idx: &link::Index, extra: Option<&mut Vec<Fact>>) -> Vec<Fact> {
     let cat = catalog::Catalog::builtin();
     let mut out = vec![];
-    facts::sinks(idx, cat, &mut out, extra);
-    routes::routes(idx, cat, &mut out);
+    // Routes are one pass over the whole repository; the sinks are per file.
+    // On one pool the workers take the per-file sinks while one of them
+    // follows the routes; joined in the same order as one after the other.
+    let routes = || {
+        let mut r = vec![];
+        routes::routes(idx, cat, &mut r);
+        r
+    };
+    let pool = (idx.threads > 1)
+        .then(|| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(idx.threads)
+                .stack_size(WORKER_STACK)
+                .build()
+                .ok()
+        })
+        .flatten();
+    let mut route_facts = match pool {
+        Some(p) => p.install(|| rayon::join(routes, || facts::sinks(idx, cat, &mut out, extra)).0),
+        None => {
+            facts::sinks(idx, cat, &mut out, extra);
+            routes()
+        }
+    };
+    out.append(&mut route_facts);
     out.extend(idx.ci_facts.iter().cloned());
     facts::sort(&mut out);
     out
