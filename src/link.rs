@@ -19,7 +19,7 @@ pub enum Target {
     /// A repository module: file index.
     Module(usize),
     /// Not defined in the repository: the fully qualified name.
-    External(std::sync::Arc<str>),
+    External(crate::intern::Sym),
 }
 
 const MAX_HOPS: u32 = 12;
@@ -69,7 +69,7 @@ pub struct Index<'a> {
     pub threads: usize,
 }
 
-type ModuleLevelMemo = HashMap<Box<str>, Option<Target>>;
+type ModuleLevelMemo = HashMap<crate::intern::Sym, Option<Target>>;
 
 impl Drop for Index<'_> {
     fn drop(&mut self) {

@@ -457,7 +457,7 @@ impl<'a, 'b> Engine<'a, 'b> {
     /// The framework class an assignment constructs: the callee itself, or,
     /// for a repository subclass (`class CTFdFlask(Flask)`), the catalogued
     /// class it derives from.
-    fn ctor_api(&self, fi: usize, ai: usize) -> Option<std::sync::Arc<str>> {
+    fn ctor_api(&self, fi: usize, ai: usize) -> Option<crate::intern::Sym> {
         let mut t = self.idx.assign_callee(fi, ai)?;
         for _ in 0..8 {
             match t {
