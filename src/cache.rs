@@ -213,11 +213,13 @@ impl Cache {
         (stamp != 0 && s == stamp).then_some(key)
     }
 
-    /// The cached facts of `rel` when its entry has this key.
-    pub fn get(&self, rel: &str, key: u128) -> Option<FileFacts> {
+    /// The cached facts of `rel` when its entry has this key and decodes to
+    /// well-formed facts of that file (`queries`: how many rule queries the
+    /// run has).
+    pub fn get(&self, rel: &str, key: u128, queries: usize) -> Option<FileFacts> {
         let bytes = self.bytes(rel, key)?;
         let ff = decode(bytes)?;
-        (ff.path == rel).then_some(ff)
+        (ff.path == rel && ff.well_formed(queries)).then_some(ff)
     }
 
     /// The encoded entry of `rel` when it has this key and its checksum.
@@ -370,4 +372,55 @@ fn decode(bytes: &[u8]) -> Option<FileFacts> {
     let (strs, rest) = postcard::take_from_bytes::<Vec<&str>>(bytes).ok()?;
     let table = strs.into_iter().map(crate::intern::Sym::new).collect();
     crate::intern::from_table(table, || postcard::from_bytes(rest).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An entry passes its checksum whoever wrote it; one whose facts point
+    /// outside themselves (an enclosing definition that is not there, a
+    /// scope chain that loops, a rule query the run does not have) is not
+    /// used, and the file is extracted again.
+    #[test]
+    fn entries_whose_indices_point_outside_their_facts_are_not_used() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = b"class A:\n    x = 1\n    def f(self):\n        g(self.x)\n";
+        let ff = crate::extract_source("a.py".into(), Lang::Python, src).unwrap();
+        assert!(ff.well_formed(0));
+        assert!(!ff.calls.is_empty() && ff.defs.len() == 2, "{ff:?}");
+        let mut bad_scope = ff.clone();
+        bad_scope.calls[0].scope = Some(7);
+        let mut loop_ = ff.clone();
+        loop_.defs[0].parent = Some(1);
+        let mut bad_attr = ff.clone();
+        bad_attr.defs[0].attrs.push(99);
+        let mut bad_query = ff.clone();
+        bad_query.query_hits.push(crate::extract::QueryHit {
+            query: 3,
+            start: Default::default(),
+            end: Default::default(),
+            text: String::new(),
+        });
+        let cases = [ff, bad_scope, loop_, bad_attr, bad_query];
+        let c = Cache::open(tmp.path(), tmp.path(), &[]);
+        let entries: Vec<Entry> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Entry {
+                path: "a.py".into(),
+                key: i as u128,
+                stamp: 0,
+                bytes: std::borrow::Cow::Owned(encode(f).unwrap()),
+            })
+            .collect();
+        for e in entries {
+            let k = e.key;
+            c.store(&[e]).unwrap();
+            let stored = Cache::open(tmp.path(), tmp.path(), &[]);
+            assert!(stored.bytes("a.py", k).is_some(), "case {k}: checksum");
+            // Only the facts as extracted (case 0) are used.
+            assert_eq!(stored.get("a.py", k, 0).is_some(), k == 0, "case {k}");
+        }
+    }
 }

@@ -514,7 +514,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                             return Outcome::LeftOut(scope, Some((rel.clone(), (key, stamp))));
                         }
                         if !left_out {
-                            if let Some(ff) = c.get(rel, key) {
+                            if let Some(ff) = c.get(rel, key, opts.rule_queries.len()) {
                                 unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                                 let zero = std::time::Duration::ZERO;
                                 return Outcome::Ok(Box::new(ff), zero, (key, stamp), None);
@@ -542,7 +542,10 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                     return Outcome::LeftOut(scope, Some((rel.clone(), (key, stamp))));
                 }
                 if !left_out {
-                    if let Some(ff) = cache.as_ref().and_then(|c| c.get(rel, key)) {
+                    if let Some(ff) = cache
+                        .as_ref()
+                        .and_then(|c| c.get(rel, key, opts.rule_queries.len()))
+                    {
                         let zero = std::time::Duration::ZERO;
                         return Outcome::Ok(Box::new(ff), zero, (key, stamp), None);
                     }

@@ -404,6 +404,23 @@ impl RuleQuery {
 }
 
 impl FileFacts {
+    /// Whether every index the facts hold points inside them: enclosing
+    /// definitions (each before the definitions it encloses, so scope chains
+    /// end), class attributes, and rule queries (`queries` of them). What the
+    /// extractors make always is; a cache entry decoded from disk is checked,
+    /// since whoever can write the cache directory can write any bytes.
+    pub fn well_formed(&self, queries: usize) -> bool {
+        let n = self.defs.len();
+        let scope_ok = |s: Option<usize>| s.is_none_or(|s| s < n);
+        self.defs.iter().enumerate().all(|(i, d)| {
+            d.parent.is_none_or(|p| p < i) && d.attrs.iter().all(|&a| a < self.assigns.len())
+        }) && self.calls.iter().all(|c| scope_ok(c.scope))
+            && self.assigns.iter().all(|a| scope_ok(a.scope))
+            && self.subscripts.iter().all(|x| scope_ok(x.scope))
+            && self.stmts.iter().all(|x| scope_ok(x.scope))
+            && self.query_hits.iter().all(|h| h.query < queries)
+    }
+
     pub fn new(path: String, lang: Lang, bytes: usize) -> Self {
         FileFacts {
             path,
