@@ -142,9 +142,11 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
                 continue;
             }
             Err(e) => {
+                // The reason without the path (the error's own text names it
+                // absolutely, which would tie the output to the checkout).
                 skipped.push(Skipped {
                     file: rel,
-                    reason: format!("unreadable: {e}"),
+                    reason: walk_error(root, &e).1,
                 });
                 continue;
             }
@@ -397,10 +399,19 @@ fn walk_error(root: &Path, e: &ignore::Error) -> (String, String) {
                 cur = err
             }
             ignore::Error::Io(io) => {
-                return (
-                    path.unwrap_or_default(),
-                    format!("unreadable: {}", plain_io(io)),
-                )
+                // The walker's I/O errors name the path absolutely in their
+                // text; the reason keeps only what went wrong.
+                let what = match io.raw_os_error() {
+                    Some(code) => plain_io(&std::io::Error::from_raw_os_error(code)),
+                    None => {
+                        let kind = io.kind().to_string();
+                        let mut c = kind.chars();
+                        c.next()
+                            .map(|f| f.to_uppercase().chain(c).collect())
+                            .unwrap_or(kind)
+                    }
+                };
+                return (path.unwrap_or_default(), format!("unreadable: {what}"));
             }
             other => return (path.unwrap_or_default(), format!("walk error: {other}")),
         }
@@ -419,6 +430,31 @@ pub fn plain_io(e: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file the walker cannot stat is reported by its repository path, and
+    /// the reason never repeats the absolute path the walker's error text
+    /// carries (the output would depend on where the checkout lives).
+    #[test]
+    fn walk_errors_name_the_file_relatively_and_no_path_in_the_reason() {
+        let root = Path::new("/srv/checkout");
+        let abs = root.join("api/admin.py");
+        let with_text = std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!(
+                "IO error for operation on {}: Permission denied",
+                abs.display()
+            ),
+        );
+        for io in [with_text, std::io::Error::from_raw_os_error(13)] {
+            let e = ignore::Error::WithPath {
+                path: abs.clone(),
+                err: Box::new(ignore::Error::Io(io)),
+            };
+            let (file, reason) = walk_error(root, &e);
+            assert_eq!(file, "api/admin.py");
+            assert_eq!(reason, "unreadable: Permission denied");
+        }
+    }
 
     #[cfg(unix)]
     #[test]
