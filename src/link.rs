@@ -6,6 +6,7 @@
 //! external qualified name such as `yaml.load` or `std::process::Command::new`.
 
 use crate::extract::{Arg, CallExpr, DefKind, Expr, FileFacts};
+use crate::intern::Sym;
 use crate::lang::{ImportStyle, Lang};
 use rustc_hash::FxHashMap as HashMap;
 
@@ -45,11 +46,11 @@ pub struct Index<'a> {
     pub module: Vec<String>,
     modules: HashMap<String, usize>,
     /// Per file: top-level and nested definition names → def index.
-    defs: Vec<HashMap<&'a str, usize>>,
+    defs: Vec<Names>,
     /// Per file: (scope, name) → last assign index.
-    assigns: Vec<HashMap<(Option<usize>, &'a str), usize>>,
+    assigns: Vec<ScopedNames>,
     /// Per file: local name → import index (last wins).
-    imports: Vec<HashMap<&'a str, usize>>,
+    imports: Vec<Names>,
     /// Repository-relative path → file index.
     paths: HashMap<&'a str, usize>,
     /// Per file, per import: the absolute module path it names.
@@ -93,39 +94,88 @@ impl Drop for Index<'_> {
 
 /// One file's lookup tables (see the fields of [`Index`]).
 struct FileTables<'a> {
-    defs: HashMap<&'a str, usize>,
-    assigns: HashMap<(Option<usize>, &'a str), usize>,
-    imports: HashMap<&'a str, usize>,
+    defs: Names,
+    assigns: ScopedNames,
+    imports: Names,
     calls: Vec<(&'a CallExpr, Option<usize>)>,
     calls_by_scope: HashMap<Option<usize>, Vec<u32>>,
     assign_calls: Vec<u32>,
 }
 
+/// Names of one file → an index (definitions, imports; the last one wins),
+/// keyed by interned symbol and looked up by text.
+#[derive(Default)]
+struct Names(hashbrown::HashMap<Sym, u32, rustc_hash::FxBuildHasher>);
+
+impl Names {
+    fn new(names: impl Iterator<Item = (Sym, usize)>) -> Names {
+        let mut m = hashbrown::HashMap::with_hasher(rustc_hash::FxBuildHasher);
+        for (n, i) in names {
+            m.insert(n, i as u32);
+        }
+        Names(m)
+    }
+    fn get(&self, name: &str) -> Option<usize> {
+        self.0.get(name).map(|&i| i as usize)
+    }
+    fn contains_key(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+}
+
+/// (enclosing definition, name) of one file → an assignment index.
+#[derive(Default)]
+struct ScopedNames(hashbrown::HashMap<(u32, Sym), u32, rustc_hash::FxBuildHasher>);
+
+/// The module level, as a key of [`ScopedNames`].
+const MODULE: u32 = u32::MAX;
+
+/// A [`ScopedNames`] key to look up by text: hashes and compares as the
+/// key does (a symbol hashes as its text).
+#[derive(Hash)]
+struct ScopedName<'q>(u32, &'q str);
+
+impl hashbrown::Equivalent<(u32, Sym)> for ScopedName<'_> {
+    fn equivalent(&self, key: &(u32, Sym)) -> bool {
+        self.0 == key.0 && key.1 == self.1
+    }
+}
+
+fn scope_key(scope: Option<usize>) -> u32 {
+    scope.map_or(MODULE, |s| s as u32)
+}
+
+impl ScopedNames {
+    fn get(&self, &(scope, name): &(Option<usize>, &str)) -> Option<usize> {
+        self.0
+            .get(&ScopedName(scope_key(scope), name))
+            .map(|&i| i as usize)
+    }
+    fn contains_key(&self, key: &(Option<usize>, &str)) -> bool {
+        self.get(key).is_some()
+    }
+}
+
 fn file_tables(f: &FileFacts) -> FileTables<'_> {
-    let defs = f
-        .defs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (d.name.as_str(), i))
-        .collect();
-    let mut assigns: HashMap<(Option<usize>, &str), usize> = HashMap::default();
+    let defs = Names::new(f.defs.iter().enumerate().map(|(i, d)| (d.name, i)));
+    let mut assigns = ScopedNames::default();
     for (i, a) in f.assigns.iter().enumerate() {
         // A module's `limiter = Limiter(..)` / `else: limiter =
         // None`: the name holds the object when there is one, so a
         // later `None` does not replace an earlier value.
-        let key = (a.scope, a.target.as_str());
-        if a.scope.is_none() && matches!(a.value, Expr::NoneLit) && assigns.contains_key(&key) {
+        let key = (scope_key(a.scope), a.target);
+        if a.scope.is_none() && matches!(a.value, Expr::NoneLit) && assigns.0.contains_key(&key) {
             continue;
         }
-        assigns.insert(key, i);
+        assigns.0.insert(key, i as u32);
     }
-    let imports = f
-        .imports
-        .iter()
-        .enumerate()
-        .filter(|(_, im)| !im.glob)
-        .map(|(i, im)| (im.local.as_str(), i))
-        .collect();
+    let imports = Names::new(
+        f.imports
+            .iter()
+            .enumerate()
+            .filter(|(_, im)| !im.glob)
+            .map(|(i, im)| (im.local, i)),
+    );
     let calls: Vec<(&CallExpr, Option<usize>)> = f.each_call().collect();
     let mut calls_by_scope: HashMap<Option<usize>, Vec<u32>> = HashMap::default();
     for (i, (_, scope)) in calls.iter().enumerate() {
@@ -517,7 +567,7 @@ impl<'a> Index<'a> {
         // every name outside its function.
         let mut s = scope;
         while let Some(sc) = s {
-            if let Some(&a) = self.assigns[file].get(&(Some(sc), head)) {
+            if let Some(a) = self.assigns[file].get(&(Some(sc), head)) {
                 return self.member(Target::Var(file, a), rest, hops);
             }
             let d = &f.defs[sc];
@@ -597,11 +647,7 @@ impl<'a> Index<'a> {
             .iter()
             .enumerate()
             .filter(|(_, m)| m.parent == Some(class) && m.kind == DefKind::Function)
-            .filter_map(|(mi, _)| {
-                self.assigns[file]
-                    .get(&(Some(mi), target.as_str()))
-                    .copied()
-            })
+            .filter_map(|(mi, _)| self.assigns[file].get(&(Some(mi), target.as_str())))
             .max()?;
         self.member(Target::Var(file, a), more, hops + 1)
     }
@@ -624,7 +670,7 @@ impl<'a> Index<'a> {
             return self.resolve_qualified(&self.rust_absolute(file, name), hops + 1);
         }
         // 3. Module-level definitions, then assignments, then imports.
-        if let Some(&d) = self.defs[file].get(head) {
+        if let Some(d) = self.defs[file].get(head) {
             // In Rust, `x::y` never goes through a function named `x`.
             let fn_path =
                 !syn.function_paths && rest.is_some() && f.defs[d].kind == DefKind::Function;
@@ -632,10 +678,10 @@ impl<'a> Index<'a> {
                 return self.member(Target::Def(file, d), rest, hops);
             }
         }
-        if let Some(&a) = self.assigns[file].get(&(None, head)) {
+        if let Some(a) = self.assigns[file].get(&(None, head)) {
             return self.member(Target::Var(file, a), rest, hops);
         }
-        if let Some(&i) = self.imports[file].get(head) {
+        if let Some(i) = self.imports[file].get(head) {
             let base = self.import_target(file, i);
             let full = match rest {
                 Some(r) => format!("{base}{sep}{r}"),
@@ -721,9 +767,8 @@ impl<'a> Index<'a> {
             Target::Def(file, d) => {
                 let sep = self.sep(file);
                 let name = &self.files[file].defs[d].name;
-                let member = self.with_scratch(&[name, sep, rest], |want| {
-                    self.defs[file].get(want).copied()
-                });
+                let member =
+                    self.with_scratch(&[name, sep, rest], |want| self.defs[file].get(want));
                 if let Some(m) = member {
                     return Some(Target::Def(file, m));
                 }
@@ -759,7 +804,7 @@ impl<'a> Index<'a> {
         if d.kind != DefKind::Class || depth > 6 {
             return None;
         }
-        if let Some(&a) = self.assigns[file].get(&(Some(class), name)) {
+        if let Some(a) = self.assigns[file].get(&(Some(class), name)) {
             return Some(Target::Var(file, a));
         }
         for b in &d.bases {
@@ -835,7 +880,7 @@ impl<'a> Index<'a> {
         let want = format!("{owner}{}{method}", self.sep(file));
         self.defs[file]
             .get(want.as_str())
-            .map(|&m| Target::Def(file, m))
+            .map(|m| Target::Def(file, m))
     }
 
     /// Resolve an expression used as a callee or value: names, attributes of
@@ -921,7 +966,7 @@ impl<'a> Index<'a> {
                         // A Rust associated function `Type::new` returns `Type`.
                         let name = &self.files[f].defs[d].name;
                         if let Some((ty, _)) = name.rsplit_once("::") {
-                            if let Some(&td) = self.defs[f].get(ty) {
+                            if let Some(td) = self.defs[f].get(ty) {
                                 return Some(Target::Def(f, td));
                             }
                         }
