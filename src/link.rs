@@ -77,18 +77,21 @@ impl Drop for Index<'_> {
         if !crate::leaves_memory_to_os() {
             return;
         }
-        std::mem::forget(std::mem::take(&mut self.module));
-        std::mem::forget(std::mem::take(&mut self.modules));
-        std::mem::forget(std::mem::take(&mut self.defs));
-        std::mem::forget(std::mem::take(&mut self.assigns));
-        std::mem::forget(std::mem::take(&mut self.imports));
-        std::mem::forget(std::mem::take(&mut self.paths));
-        std::mem::forget(std::mem::take(&mut self.import_abs));
-        std::mem::forget(std::mem::take(&mut self.calls));
-        std::mem::forget(std::mem::take(&mut self.calls_by_scope));
-        std::mem::forget(std::mem::take(&mut self.callees));
-        std::mem::forget(std::mem::take(&mut self.assign_calls));
-        std::mem::forget(std::mem::take(&mut self.module_level));
+        use std::mem::take;
+        std::mem::forget((
+            take(&mut self.module),
+            take(&mut self.modules),
+            take(&mut self.defs),
+            take(&mut self.assigns),
+            take(&mut self.imports),
+            take(&mut self.paths),
+            take(&mut self.import_abs),
+            take(&mut self.calls),
+            take(&mut self.calls_by_scope),
+            take(&mut self.callees),
+            take(&mut self.assign_calls),
+            take(&mut self.module_level),
+        ));
     }
 }
 

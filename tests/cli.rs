@@ -425,6 +425,26 @@ fn three_ways(args: &[&str], root: &Path, cache: &Path) -> (Vec<String>, String)
     )
 }
 
+/// The number of files a `--stats` line reports ("threatscan: N files, ...").
+fn stats_files(stats: &str) -> usize {
+    stats
+        .split(" files, ")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no file count in {stats:?}"))
+}
+
+/// `facts --format json` of `root` without the cache.
+fn facts_without_cache(root: &Path) -> String {
+    let out = bin()
+        .args(["facts", "--format", "json", "--no-cache"])
+        .arg(root)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The extraction cache changes nothing in any output: facts, model, scan
 /// (SARIF) and verify are byte-identical with no cache, a cold one and a warm
 /// one; a warm run takes every file from it, a changed file is extracted
@@ -481,13 +501,7 @@ fn cache_reuses_unchanged_files_and_changes_no_output() {
         )
     };
     let (_, err) = stats(&root);
-    let n: usize = err
-        .split(" files, ")
-        .next()
-        .and_then(|s| s.rsplit(' ').next())
-        .unwrap()
-        .parse()
-        .unwrap();
+    let n = stats_files(&err);
     assert!(
         err.contains(&format!("; {n} files from the cache")),
         "{err}"
@@ -504,15 +518,7 @@ fn cache_reuses_unchanged_files_and_changes_no_output() {
         "{err}"
     );
     assert!(out.contains("cache_probe"), "the changed file's new fact");
-    let no_cache = String::from_utf8_lossy(
-        &bin()
-            .args(["facts", "--format", "json", "--no-cache"])
-            .arg(&root)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .into_owned();
+    let no_cache = facts_without_cache(&root);
     assert_eq!(out, no_cache);
 
     // A corrupt pack: ignored (every file extracted), then rewritten.
@@ -574,25 +580,11 @@ fn cache_skips_reading_files_whose_stamp_is_unchanged() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let no_cache = || {
-        let out = bin()
-            .args(["facts", "--format", "json", "--no-cache"])
-            .arg(&root)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let (cold, _) = run(&[]);
-    assert_eq!(cold, no_cache());
+    assert_eq!(cold, facts_without_cache(&root));
     let (_, err) = run(&["--stats", "-o", "/dev/null"]);
     let (warm, _) = run(&[]);
-    let n: usize = err
-        .split(" files, ")
-        .next()
-        .and_then(|s| s.rsplit(' ').next())
-        .unwrap()
-        .parse()
-        .unwrap();
+    let n = stats_files(&err);
     assert!(n > 3, "{err}");
     assert!(
         err.contains(&format!("; {n} files from the cache ({n} unread)")),
@@ -625,7 +617,7 @@ fn cache_skips_reading_files_whose_stamp_is_unchanged() {
         out.contains("builtins.eval"),
         "the changed file's new fact: {out}"
     );
-    assert_eq!(out, no_cache());
+    assert_eq!(out, facts_without_cache(&root));
 }
 
 /// The cache directory stays bounded: beyond 256 packs (one per scanned
