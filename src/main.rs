@@ -351,7 +351,9 @@ enum Format {
 
 fn main() -> ExitCode {
     no_huge_pages();
-    tree_sitter_on_mimalloc();
+    // SAFETY: first thing in main: no tree-sitter object exists yet, and
+    // no other thread runs.
+    unsafe { threatscan::tsalloc::install() };
     threatscan::leave_memory_to_os_at_exit();
     let cli = Cli::parse();
     match cli.command {
@@ -377,30 +379,6 @@ fn no_huge_pages() {
     // changes nothing but this process's huge-page policy.
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
-}
-
-/// tree-sitter's C library allocates through the same allocator as the rest
-/// (it defaults to libc's malloc, whose arenas cost 6% of a cold run in
-/// perf). Called first thing, before any tree-sitter object exists.
-fn tree_sitter_on_mimalloc() {
-    use libmimalloc_sys::{mi_free, mi_malloc, mi_realloc, mi_zalloc};
-    unsafe extern "C" fn calloc(n: usize, size: usize) -> *mut std::ffi::c_void {
-        match n.checked_mul(size) {
-            // SAFETY: mi_zalloc takes any size and returns zeroed memory or null.
-            Some(total) => unsafe { mi_zalloc(total) },
-            None => std::ptr::null_mut(),
-        }
-    }
-    // SAFETY: one allocator family (mimalloc, libc malloc alignment), set
-    // before any tree-sitter call, on the main thread before workers start.
-    unsafe {
-        tree_sitter::set_allocator(Some(tree_sitter::Allocator {
-            malloc: mi_malloc,
-            calloc,
-            realloc: mi_realloc,
-            free: mi_free,
-        }));
     }
 }
 
