@@ -901,6 +901,8 @@ pub fn linked_facts(idx: &link::Index, extra: Option<&mut Vec<Fact>>) -> Vec<Fac
     // Routes are one pass over the whole repository; the sinks are per file.
     // On one pool the workers take the per-file sinks while one of them
     // follows the routes; joined in the same order as one after the other.
+    // Every call's callee is resolved first, by all workers: the routes
+    // pass would otherwise resolve most of them alone.
     let routes = || {
         let mut r = vec![];
         routes::routes(idx, cat, &mut r);
@@ -916,7 +918,10 @@ pub fn linked_facts(idx: &link::Index, extra: Option<&mut Vec<Fact>>) -> Vec<Fac
         })
         .flatten();
     let mut route_facts = match pool {
-        Some(p) => p.install(|| rayon::join(routes, || facts::sinks(idx, cat, &mut out, extra)).0),
+        Some(p) => p.install(|| {
+            idx.resolve_callees();
+            rayon::join(routes, || facts::sinks(idx, cat, &mut out, extra)).0
+        }),
         None => {
             facts::sinks(idx, cat, &mut out, extra);
             routes()

@@ -347,6 +347,19 @@ impl<'a> Index<'a> {
             .as_ref()
     }
 
+    /// Resolve the callee of every call now, on the current pool's workers
+    /// (see [`crate::par_map`]): the repository-wide passes (routes,
+    /// framework objects and mounts) that ask about calls one file after
+    /// another then find them resolved. The answers are the same whoever
+    /// asks first.
+    pub fn resolve_callees(&self) {
+        crate::par_map(self.threads, self.files.len(), |fi| {
+            for i in 0..self.calls[fi].len() {
+                self.callee(fi, i);
+            }
+        });
+    }
+
     /// [`Index::callee`] of an assignment's value, when that value is a call.
     pub fn assign_callee(&self, file: usize, assign: usize) -> Option<Target> {
         let a = &self.files[file].assigns[assign];
