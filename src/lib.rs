@@ -90,7 +90,11 @@ pub struct Stats {
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Timings {
     /// Wall time of each stage, and the process's CPU time (user + system,
-    /// all threads, from the OS) spent in it, in milliseconds.
+    /// all threads, from the OS) spent in it, in milliseconds. The walk
+    /// runs on its own thread beside extraction: `walk_ms` is the walk
+    /// thread's wall time, within `parse_extract_ms` (which runs from the
+    /// start), and `walk_cpu_ms` that thread's CPU time, not counted again
+    /// in `parse_extract_cpu_ms`.
     pub walk_ms: f64,
     pub walk_cpu_ms: f64,
     pub parse_extract_ms: f64,
@@ -174,7 +178,9 @@ impl Timings {
     pub fn finish(&mut self, t0: std::time::Instant, cpu0: std::time::Duration) {
         self.total_ms = t0.elapsed().as_secs_f64() * 1e3;
         self.total_cpu_ms = (process_cpu().saturating_sub(cpu0)).as_secs_f64() * 1e3;
-        self.analysis_ms = (self.total_ms - self.walk_ms - self.parse_extract_ms).max(0.0);
+        // The walk runs beside extraction: its wall time is inside
+        // parse_extract_ms, its CPU time is not.
+        self.analysis_ms = (self.total_ms - self.parse_extract_ms).max(0.0);
         self.analysis_cpu_ms =
             (self.total_cpu_ms - self.walk_cpu_ms - self.parse_extract_cpu_ms).max(0.0);
         self.peak_rss_bytes = peak_rss();
@@ -183,7 +189,7 @@ impl Timings {
     /// One line for `--stats` on standard error.
     pub fn line(&self, files: usize, bytes: u64, what: &str) -> String {
         format!(
-            "threatscan: {files} files, {:.2} MB, {what}; walk {:.0} ms (cpu {:.0} ms), parse+extract {:.0} ms (cpu {:.0} ms on {} threads; tree-sitter {:.0} ms cpu; {} files from the cache ({} unread), {:.0} ms writing it), analysis {:.0} ms (cpu {:.0} ms), total {:.0} ms (cpu {:.0} ms), peak RSS {:.0} MB",
+            "threatscan: {files} files, {:.2} MB, {what}; walk {:.0} ms (cpu {:.0} ms, beside extraction), parse+extract {:.0} ms (cpu {:.0} ms on {} threads; tree-sitter {:.0} ms cpu; {} files from the cache ({} unread), {:.0} ms writing it), analysis {:.0} ms (cpu {:.0} ms), total {:.0} ms (cpu {:.0} ms), peak RSS {:.0} MB",
             bytes as f64 / 1e6,
             self.walk_ms,
             self.walk_cpu_ms,
@@ -417,6 +423,83 @@ pub fn extract_timed(
     }
 }
 
+/// What the walk's thread reads once the walk is done, while the workers
+/// still extract: package manifests, and the supply chain beside the
+/// source (workflows, requirement files, `pyproject.toml`, install-time
+/// hooks).
+struct Beside {
+    manifests: std::collections::BTreeMap<String, String>,
+    ci_facts: Vec<Fact>,
+    ci_suppressions: std::collections::BTreeMap<String, Vec<extract::Suppression>>,
+    skipped: Vec<Skipped>,
+}
+
+fn beside_the_source(
+    opts: &Options,
+    root: &Path,
+    found: &[walk::Found],
+    scopes: &scope::Overrides,
+) -> Beside {
+    let mut manifests = std::collections::BTreeMap::new();
+    // Dependency facts of Cargo manifests (lockfile, git dependencies).
+    let mut dep_facts = vec![];
+    for (rel, abs, lang) in found {
+        // A manifest that cannot be read or parsed names no package; the
+        // files under it get the default crate name.
+        let Ok(text) = fsread::read_text(abs, crate::rules::MAX_CONFIG_SIZE, None) else {
+            continue;
+        };
+        if let Some(name) = lang.manifest_name(&text) {
+            let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+            manifests.insert(dir.to_string(), name);
+        }
+        if *lang == Lang::Rust {
+            dep_facts.extend(supply_chain::cargo_manifest(
+                root,
+                rel,
+                &text,
+                scopes.scope_of(rel).as_str(),
+            ));
+        }
+    }
+    let mut skipped = vec![];
+    // Workflows: read from `.github/workflows`, which the walk (hidden
+    // directories left out) never enters.
+    let (ci_facts, ci_suppressions) = if opts.root.is_dir() {
+        let mut w = supply_chain::workflows(root, opts.max_file_size, &opts.excludes, &|rel| {
+            scopes.scope_of(rel)
+        });
+        skipped.append(&mut w.skipped);
+        let mut facts = w.facts;
+        facts.append(&mut dep_facts);
+        let (mut reqs, mut bad) =
+            supply_chain::requirements(root, opts.max_file_size, &opts.excludes, &|rel| {
+                scopes.scope_of(rel)
+            });
+        facts.append(&mut reqs);
+        skipped.append(&mut bad);
+        let (mut py, mut bad) =
+            supply_chain::pyproject(root, opts.max_file_size, &|rel| scopes.scope_of(rel));
+        facts.append(&mut py);
+        skipped.append(&mut bad);
+        let (mut inst, mut bad, inst_sups) =
+            supply_chain::install_time(root, opts.max_file_size, &opts.excludes);
+        facts.append(&mut inst);
+        skipped.append(&mut bad);
+        let mut sups = w.suppressions;
+        sups.extend(inst_sups);
+        (facts, sups)
+    } else {
+        Default::default()
+    };
+    Beside {
+        manifests,
+        ci_facts,
+        ci_suppressions,
+        skipped,
+    }
+}
+
 /// Line ranges of module-level Python classes named `Test…`: pytest
 /// collects them as tests (and `TestingConfig`-style settings classes exist
 /// for tests only).
@@ -474,10 +557,8 @@ enum Outcome {
 pub fn scan(opts: &Options) -> Result<Scan, Error> {
     let t0 = Instant::now();
     let cpu0 = process_cpu();
-    let walked = walk::walk(&opts.root, &opts.excludes, opts.max_file_size)
+    let walker = walk::prepare(&opts.root, &opts.excludes, opts.max_file_size)
         .map_err(|e| Error::Input(e.0))?;
-    let t_walk = t0.elapsed();
-    let cpu_walk = process_cpu().saturating_sub(cpu0);
     // The repository's configuration: its own framework specs.
     let (frameworks, scopes) = if opts.root.is_dir() {
         let c = rules::Config::load(&opts.root).map_err(Error::Input)?;
@@ -495,114 +576,139 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     } else {
         opts.root.clone()
     };
-    let cache = opts
-        .cache_dir
-        .as_deref()
-        .map(|d| cache::Cache::open(d, &root, &opts.rule_queries));
     let now = std::time::SystemTime::now();
     let unread = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        walked
-            .files
-            .par_iter()
-            .map(|(rel, abs, lang)| {
-                let scope = scopes.scope_of(rel);
-                let left_out = opts.scopes.as_ref().is_some_and(|set| !set.contains(scope))
-                    && !supply_chain::is_build_script(rel);
-                // A file whose stamp is the one its entry was made with is
-                // unchanged: its entry stands, the file is not read.
-                let stamp = match &cache {
-                    Some(_) => std::fs::symlink_metadata(abs).map_or(0, |m| cache::stamp(&m, now)),
-                    None => 0,
-                };
-                if let Some(c) = &cache {
-                    if let Some(key) = c.key_by_stamp(rel, stamp) {
-                        if left_out && c.bytes(rel, key).is_some() {
-                            return Outcome::LeftOut(scope, Some((rel.clone(), (key, stamp))));
-                        }
-                        if !left_out {
-                            if let Some(ff) = c.get(rel, key, opts.rule_queries.len()) {
-                                unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                let zero = std::time::Duration::ZERO;
-                                return Outcome::Ok(Box::new(ff), zero, (key, stamp), None);
-                            }
-                        }
-                    }
-                }
-                let bytes = match fsread::read(abs, opts.max_file_size, None) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        return Outcome::Skip(Skipped {
-                            file: rel.clone(),
-                            reason: match e {
-                                fsread::ReadError::Io(m) => format!("unreadable: {m}"),
-                                other => other.to_string(),
-                            },
-                        })
-                    }
-                };
-                let key = cache.as_ref().map_or(0, |c| c.key(rel, *lang, &bytes));
-                // An entry exists only for bytes that were valid UTF-8 when
-                // extracted, and the key is a hash of these very bytes.
-                let hit = || cache.as_ref().and_then(|c| c.bytes(rel, key)).is_some();
-                if left_out && hit() {
+    let process = |cache: &Option<cache::Cache>, (rel, abs, lang): &walk::Found| {
+        let scope = scopes.scope_of(rel);
+        let left_out = opts.scopes.as_ref().is_some_and(|set| !set.contains(scope))
+            && !supply_chain::is_build_script(rel);
+        // A file whose stamp is the one its entry was made with is
+        // unchanged: its entry stands, the file is not read.
+        let stamp = match &cache {
+            Some(_) => std::fs::symlink_metadata(abs).map_or(0, |m| cache::stamp(&m, now)),
+            None => 0,
+        };
+        if let Some(c) = &cache {
+            if let Some(key) = c.key_by_stamp(rel, stamp) {
+                if left_out && c.bytes(rel, key).is_some() {
                     return Outcome::LeftOut(scope, Some((rel.clone(), (key, stamp))));
                 }
                 if !left_out {
-                    if let Some(ff) = cache
-                        .as_ref()
-                        .and_then(|c| c.get(rel, key, opts.rule_queries.len()))
-                    {
+                    if let Some(ff) = c.get(rel, key, opts.rule_queries.len()) {
+                        unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let zero = std::time::Duration::ZERO;
                         return Outcome::Ok(Box::new(ff), zero, (key, stamp), None);
                     }
                 }
-                if std::str::from_utf8(&bytes).is_err() {
-                    return Outcome::Skip(Skipped {
-                        file: rel.clone(),
-                        reason: "not valid UTF-8".into(),
-                    });
-                }
-                // Left out: read and checked like every file (what cannot be
-                // analysed is still reported as skipped), but not parsed.
-                if left_out {
-                    return match lang.precheck(&bytes) {
-                        Ok(()) => Outcome::LeftOut(scope, None),
-                        Err(reason) => Outcome::Skip(Skipped {
-                            file: rel.clone(),
-                            reason,
-                        }),
-                    };
-                }
-                match extract_timed(rel.clone(), *lang, &bytes, &opts.rule_queries) {
-                    Ok((ff, parse)) => {
-                        let enc = cache.as_ref().and_then(|_| cache::encode(&ff));
-                        Outcome::Ok(Box::new(ff), parse, (key, stamp), enc)
-                    }
-                    Err(reason) => Outcome::Skip(Skipped {
-                        file: rel.clone(),
-                        reason,
-                    }),
-                }
-            })
-            .collect::<Vec<_>>()
+            }
+        }
+        let bytes = match fsread::read(abs, opts.max_file_size, None) {
+            Ok(b) => b,
+            Err(e) => {
+                return Outcome::Skip(Skipped {
+                    file: rel.clone(),
+                    reason: match e {
+                        fsread::ReadError::Io(m) => format!("unreadable: {m}"),
+                        other => other.to_string(),
+                    },
+                })
+            }
+        };
+        let key = cache.as_ref().map_or(0, |c| c.key(rel, *lang, &bytes));
+        // An entry exists only for bytes that were valid UTF-8 when
+        // extracted, and the key is a hash of these very bytes.
+        let hit = || cache.as_ref().and_then(|c| c.bytes(rel, key)).is_some();
+        if left_out && hit() {
+            return Outcome::LeftOut(scope, Some((rel.clone(), (key, stamp))));
+        }
+        if !left_out {
+            if let Some(ff) = cache
+                .as_ref()
+                .and_then(|c| c.get(rel, key, opts.rule_queries.len()))
+            {
+                let zero = std::time::Duration::ZERO;
+                return Outcome::Ok(Box::new(ff), zero, (key, stamp), None);
+            }
+        }
+        if std::str::from_utf8(&bytes).is_err() {
+            return Outcome::Skip(Skipped {
+                file: rel.clone(),
+                reason: "not valid UTF-8".into(),
+            });
+        }
+        // Left out: read and checked like every file (what cannot be
+        // analysed is still reported as skipped), but not parsed.
+        if left_out {
+            return match lang.precheck(&bytes) {
+                Ok(()) => Outcome::LeftOut(scope, None),
+                Err(reason) => Outcome::Skip(Skipped {
+                    file: rel.clone(),
+                    reason,
+                }),
+            };
+        }
+        match extract_timed(rel.clone(), *lang, &bytes, &opts.rule_queries) {
+            Ok((ff, parse)) => {
+                let enc = cache.as_ref().and_then(|_| cache::encode(&ff));
+                Outcome::Ok(Box::new(ff), parse, (key, stamp), enc)
+            }
+            Err(reason) => Outcome::Skip(Skipped {
+                file: rel.clone(),
+                reason,
+            }),
+        }
     };
     // Workers get roomy stacks: every recursion over a syntax tree is
     // bounded, and this is the margin on top.
     let n = opts.threads.unwrap_or(0).min(MAX_THREADS);
-    let outcomes = rayon::ThreadPoolBuilder::new()
+    let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .stack_size(WORKER_STACK)
         .build()
-        .map_err(|e| Error::Input(format!("cannot start {n} threads: {e}")))?
-        .install(work);
+        .map_err(|e| Error::Input(format!("cannot start {n} threads: {e}")))?;
+    // The walk runs on its own thread and hands files over as it meets
+    // them; the workers extract them meanwhile (and the cache's pack is read
+    // meanwhile). Outcomes are then put in path order: the order of a
+    // walk that ends before extraction starts.
+    let (walked, cache, mut outcomes, (t_walk, cpu_walk), beside) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel::<walk::Found>();
+        let (root, scopes) = (&root, &scopes);
+        let walking = s.spawn(move || {
+            let (t, cpu) = (Instant::now(), thread_cpu());
+            let walked = walker.run(|f| {
+                let _ = tx.send(f);
+            });
+            let took = (t.elapsed(), thread_cpu().saturating_sub(cpu));
+            let beside = beside_the_source(opts, root, &walked.manifests, scopes);
+            (walked, took, beside)
+        });
+        let cache = opts
+            .cache_dir
+            .as_deref()
+            .map(|d| cache::Cache::open(d, root, &opts.rule_queries));
+        let outcomes: Vec<(String, Outcome)> = pool.install(|| {
+            rx.into_iter()
+                .par_bridge()
+                .map(|f| {
+                    let o = process(&cache, &f);
+                    (f.0, o)
+                })
+                .collect()
+        });
+        let (walked, took, beside) = walking
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (walked, cache, outcomes, took, beside)
+    });
+    drop(pool);
+    outcomes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let mut files = vec![];
     let mut skipped = walked.skipped;
     let mut parse_cpu = std::time::Duration::ZERO;
     let mut entries = vec![];
     let mut cache_hits = 0;
     let mut left_out = scope::LeftOut::default();
-    for o in outcomes {
+    for (_, o) in outcomes {
         match o {
             Outcome::Ok(mut f, parse, (key, stamp), enc) => {
                 if let Some(c) = &cache {
@@ -653,60 +759,18 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     drop(entries);
     drop(cache);
     let cache_write_ms = t_store.elapsed().as_secs_f64() * 1e3;
-    let t_parse = t0.elapsed() - t_walk;
+    let t_parse = t0.elapsed();
     let cpu_parse = process_cpu().saturating_sub(cpu0 + cpu_walk);
-    let mut manifests = std::collections::BTreeMap::new();
-    // Dependency facts of Cargo manifests (lockfile, git dependencies).
-    let mut dep_facts = vec![];
-    for (rel, abs, lang) in &walked.manifests {
-        // A manifest that cannot be read or parsed names no package; the
-        // files under it get the default crate name.
-        let Ok(text) = fsread::read_text(abs, crate::rules::MAX_CONFIG_SIZE, None) else {
-            continue;
-        };
-        if let Some(name) = lang.manifest_name(&text) {
-            let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-            manifests.insert(dir.to_string(), name);
-        }
-        if *lang == Lang::Rust {
-            dep_facts.extend(supply_chain::cargo_manifest(
-                &root,
-                rel,
-                &text,
-                scopes.scope_of(rel).as_str(),
-            ));
-        }
+    let Beside {
+        manifests,
+        mut ci_facts,
+        ci_suppressions,
+        skipped: mut side_skipped,
+    } = beside;
+    skipped.append(&mut side_skipped);
+    if opts.root.is_dir() {
+        ci_facts.extend(build_script_facts(&root, &files, &frameworks));
     }
-    // Workflows: read from `.github/workflows`, which the walk (hidden
-    // directories left out) never enters.
-    let (ci_facts, ci_suppressions) = if opts.root.is_dir() {
-        let mut w = supply_chain::workflows(&root, opts.max_file_size, &opts.excludes, &|rel| {
-            scopes.scope_of(rel)
-        });
-        skipped.append(&mut w.skipped);
-        let mut facts = w.facts;
-        facts.append(&mut dep_facts);
-        let (mut reqs, mut bad) =
-            supply_chain::requirements(&root, opts.max_file_size, &opts.excludes, &|rel| {
-                scopes.scope_of(rel)
-            });
-        facts.append(&mut reqs);
-        skipped.append(&mut bad);
-        let (mut py, mut bad) =
-            supply_chain::pyproject(&root, opts.max_file_size, &|rel| scopes.scope_of(rel));
-        facts.append(&mut py);
-        skipped.append(&mut bad);
-        let (mut inst, mut bad, inst_sups) =
-            supply_chain::install_time(&root, opts.max_file_size, &opts.excludes);
-        facts.append(&mut inst);
-        skipped.append(&mut bad);
-        facts.extend(build_script_facts(&root, &files, &frameworks));
-        let mut sups = w.suppressions;
-        sups.extend(inst_sups);
-        (facts, sups)
-    } else {
-        Default::default()
-    };
     skipped.sort();
     let mut partial: Vec<Skipped> = files
         .iter()

@@ -25,7 +25,37 @@ pub struct Walked {
 #[derive(Debug)]
 pub struct WalkError(pub String);
 
+/// One source file found by the walk: (repo-relative path with `/`,
+/// absolute path, language).
+pub type Found = (String, PathBuf, Lang);
+
+/// Walk `root`: every source file, package manifest and skipped entry,
+/// files sorted by path.
 pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, WalkError> {
+    let mut files = vec![];
+    let mut walked = prepare(root, excludes, max_size)?.run(|f| files.push(f));
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    walked.files = files;
+    Ok(walked)
+}
+
+/// A walk checked and ready to run: what cannot be walked at all (a
+/// missing root, an invalid `--exclude`) is an error here, before any file
+/// is visited.
+pub struct Walker {
+    root: PathBuf,
+    max_size: u64,
+    how: How,
+}
+
+enum How {
+    /// A single file: its directory is the root; found or skipped already.
+    File(Option<Found>, Vec<Skipped>),
+    Dir(Box<WalkBuilder>, std::sync::Arc<std::sync::Mutex<Ignores>>),
+}
+
+/// Check `root` and the `--exclude` globs and set the walk up.
+pub fn prepare(root: &Path, excludes: &[String], max_size: u64) -> Result<Walker, WalkError> {
     let meta = std::fs::metadata(root)
         .map_err(|e| WalkError(format!("cannot read {}: {}", root.display(), plain_io(&e))))?;
     if !meta.is_file() && !meta.is_dir() {
@@ -40,29 +70,31 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
         std::fs::read_dir(root)
             .map_err(|e| WalkError(format!("cannot read {}: {}", root.display(), plain_io(&e))))?;
     }
-    let mut files = vec![];
-    let mut manifests = vec![];
-    let mut skipped = vec![];
     if meta.is_file() {
         // A single file: its directory is the root.
         let name = root.file_name().map(escape_name).unwrap_or_default();
-        match Lang::from_path(root) {
-            Some(l) if meta.len() <= max_size => files.push((name, root.to_path_buf(), l)),
-            Some(_) => skipped.push(Skipped {
-                file: name,
-                reason: too_big(max_size),
-            }),
+        let how = match Lang::from_path(root) {
+            Some(l) if meta.len() <= max_size => {
+                How::File(Some((name, root.to_path_buf(), l)), vec![])
+            }
+            Some(_) => How::File(
+                None,
+                vec![Skipped {
+                    file: name,
+                    reason: too_big(max_size),
+                }],
+            ),
             None => {
                 return Err(WalkError(format!(
                     "{} is not a Python or Rust file",
                     root.display()
                 )))
             }
-        }
-        return Ok(Walked {
-            files,
-            manifests: vec![],
-            skipped,
+        };
+        return Ok(Walker {
+            root: root.to_path_buf(),
+            max_size,
+            how,
         });
     }
     let mut ob = OverrideBuilder::new(root);
@@ -77,7 +109,8 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
     // walker's own reading would block on a FIFO named `.gitignore`).
     let ignores = std::sync::Arc::new(std::sync::Mutex::new(Ignores::new(root)));
     let filter = ignores.clone();
-    let walker = WalkBuilder::new(root)
+    let mut builder = WalkBuilder::new(root);
+    builder
         .hidden(false)
         .git_ignore(false)
         .git_exclude(false)
@@ -91,82 +124,107 @@ pub fn walk(root: &Path, excludes: &[String], max_size: u64) -> Result<Walked, W
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());
             let mut ig = filter.lock().unwrap_or_else(|p| p.into_inner());
             !ig.ignored(e.path(), is_dir)
-        })
-        .build();
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                let (file, msg) = walk_error(root, &e);
-                skipped.push(Skipped { file, reason: msg });
-                continue;
+        });
+    Ok(Walker {
+        root: root.to_path_buf(),
+        max_size,
+        how: How::Dir(Box::new(builder), ignores),
+    })
+}
+
+impl Walker {
+    /// Run the walk, handing each source file to `found` as it is met (in
+    /// no particular order); manifests and skipped entries come back
+    /// sorted, with `files` left empty.
+    pub fn run(self, mut found: impl FnMut(Found)) -> Walked {
+        let (builder, ignores) = match self.how {
+            How::File(file, skipped) => {
+                file.into_iter().for_each(found);
+                return Walked {
+                    files: vec![],
+                    manifests: vec![],
+                    skipped,
+                };
             }
+            How::Dir(b, i) => (b, i),
         };
-        let path = entry.path();
-        let Some(ft) = entry.file_type() else {
-            continue;
-        };
-        // FIFOs, sockets and devices are never read (a FIFO would block),
-        // and are reported whatever their name.
-        if !ft.is_file() && !ft.is_dir() && !ft.is_symlink() {
-            skipped.push(Skipped {
-                file: rel_path(root, path),
-                reason: format!("not a regular file ({})", crate::fsread::kind_of(&ft)),
-            });
-            continue;
-        }
-        let manifest = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(Lang::of_manifest);
-        let Some(lang) = Lang::from_path(path).or(manifest) else {
-            continue;
-        };
-        let rel = rel_path(root, path);
-        if ft.is_symlink() {
-            skipped.push(Skipped {
-                file: rel,
-                reason: "symbolic link (not followed)".into(),
-            });
-            continue;
-        }
-        if !ft.is_file() {
-            continue;
-        }
-        match entry.metadata() {
-            Ok(m) if m.len() > max_size => {
+        let (root, max_size) = (self.root.as_path(), self.max_size);
+        let mut manifests = vec![];
+        let mut skipped = vec![];
+        for entry in builder.build() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let (file, msg) = walk_error(root, &e);
+                    skipped.push(Skipped { file, reason: msg });
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let Some(ft) = entry.file_type() else {
+                continue;
+            };
+            // FIFOs, sockets and devices are never read (a FIFO would block),
+            // and are reported whatever their name.
+            if !ft.is_file() && !ft.is_dir() && !ft.is_symlink() {
                 skipped.push(Skipped {
-                    file: rel,
-                    reason: too_big(max_size),
+                    file: rel_path(root, path),
+                    reason: format!("not a regular file ({})", crate::fsread::kind_of(&ft)),
                 });
                 continue;
             }
-            Err(e) => {
-                // The reason without the path (the error's own text names it
-                // absolutely, which would tie the output to the checkout).
+            let manifest = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(Lang::of_manifest);
+            let Some(lang) = Lang::from_path(path).or(manifest) else {
+                continue;
+            };
+            let rel = rel_path(root, path);
+            if ft.is_symlink() {
                 skipped.push(Skipped {
                     file: rel,
-                    reason: walk_error(root, &e).1,
+                    reason: "symbolic link (not followed)".into(),
                 });
                 continue;
             }
-            _ => {}
+            if !ft.is_file() {
+                continue;
+            }
+            match entry.metadata() {
+                Ok(m) if m.len() > max_size => {
+                    skipped.push(Skipped {
+                        file: rel,
+                        reason: too_big(max_size),
+                    });
+                    continue;
+                }
+                Err(e) => {
+                    // The reason without the path (the error's own text names it
+                    // absolutely, which would tie the output to the checkout).
+                    skipped.push(Skipped {
+                        file: rel,
+                        reason: walk_error(root, &e).1,
+                    });
+                    continue;
+                }
+                _ => {}
+            }
+            if manifest.is_some() {
+                manifests.push((rel, path.to_path_buf(), lang));
+            } else {
+                found((rel, path.to_path_buf(), lang));
+            }
         }
-        if manifest.is_some() {
-            manifests.push((rel, path.to_path_buf(), lang));
-        } else {
-            files.push((rel, path.to_path_buf(), lang));
+        skipped.append(&mut ignores.lock().unwrap_or_else(|p| p.into_inner()).problems);
+        manifests.sort_by(|a, b| a.0.cmp(&b.0));
+        skipped.sort();
+        Walked {
+            files: vec![],
+            manifests,
+            skipped,
         }
     }
-    skipped.append(&mut ignores.lock().unwrap_or_else(|p| p.into_inner()).problems);
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    manifests.sort_by(|a, b| a.0.cmp(&b.0));
-    skipped.sort();
-    Ok(Walked {
-        files,
-        manifests,
-        skipped,
-    })
 }
 
 /// `.gitignore` and `.ignore` files of the walked tree (and the root's

@@ -364,10 +364,9 @@ fn stats_report_stage_cpu_and_peak_memory() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let t = &v["stats"]["timings"];
     let f = |k: &str| t[k].as_f64().unwrap_or_else(|| panic!("{k} in {t}"));
-    assert!(
-        f("total_ms") >= f("walk_ms") + f("parse_extract_ms") - 0.01,
-        "{t}"
-    );
+    // The walk runs beside extraction, within its wall time.
+    assert!(f("total_ms") >= f("parse_extract_ms") - 0.01, "{t}");
+    assert!(f("parse_extract_ms") >= f("walk_ms") - 0.01, "{t}");
     assert!(
         f("total_cpu_ms") >= f("walk_cpu_ms") + f("parse_extract_cpu_ms") - 0.01,
         "{t}"
