@@ -410,11 +410,15 @@ pub fn extract_timed(
         if !rule_queries.is_empty() {
             (ff.query_hits, ff.partial) = extract::query_hits(&tree, src, lang, rule_queries);
         }
-        // Letting go of the tree is part of the cost of parsing (nothing
-        // inside a file's arena, see `tsalloc`).
-        let t = thread_cpu();
-        tsalloc::release(tree);
-        parse += thread_cpu().saturating_sub(t);
+        // Letting go of the tree is part of the cost of parsing; inside a
+        // file's arena (see `tsalloc`) it costs nothing, and is not timed.
+        if tsalloc::in_arena() {
+            tsalloc::release(tree);
+        } else {
+            let t = thread_cpu();
+            tsalloc::release(tree);
+            parse += thread_cpu().saturating_sub(t);
+        }
         Ok((ff, parse))
     };
     match tsalloc::with_file(&lang.grammar(), &mut work) {

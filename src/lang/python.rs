@@ -101,7 +101,13 @@ pub const MAX_INDENT_LEVELS: usize = 256;
 /// continuation lines count too, so the real stack is never deeper).
 pub fn precheck(src: &[u8]) -> Result<(), String> {
     let mut stack: Vec<usize> = vec![0];
-    for line in src.split(|&b| b == b'\n' || b == b'\r') {
+    // Lines found with memchr (a byte-at-a-time split was 0.7% of the CPU
+    // of `facts`); the same pieces as splitting at every `\n` and `\r`.
+    let mut start = 0;
+    let ends = memchr::memchr2_iter(b'\n', b'\r', src).chain(std::iter::once(src.len()));
+    for end in ends {
+        let line = &src[start..end];
+        start = end + 1;
         let mut width = 0usize;
         let mut rest = line;
         while let Some((&b, r)) = rest.split_first() {
@@ -129,4 +135,39 @@ pub fn precheck(src: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `levels` lines, each indented one space more than the last, ended by
+    /// `sep` (none after the last).
+    fn nested(levels: usize, sep: &str) -> Vec<u8> {
+        (0..levels)
+            .map(|i| format!("{}x", " ".repeat(i)))
+            .collect::<Vec<_>>()
+            .join(sep)
+            .into_bytes()
+    }
+
+    #[test]
+    fn indentation_levels_are_counted_across_every_line_ending() {
+        for sep in ["\n", "\r\n", "\r"] {
+            assert!(precheck(&nested(MAX_INDENT_LEVELS, sep)).is_ok(), "{sep:?}");
+            // The deepest line is the last, with no line end after it.
+            assert!(
+                precheck(&nested(MAX_INDENT_LEVELS + 1, sep)).is_err(),
+                "{sep:?}"
+            );
+        }
+        // Blank and comment lines do not count.
+        let mut src = nested(MAX_INDENT_LEVELS, "\n\n# c\n");
+        assert!(precheck(&src).is_ok());
+        src.extend_from_slice(b"\n");
+        src.extend_from_slice(" ".repeat(MAX_INDENT_LEVELS).as_bytes());
+        src.extend_from_slice(b"# deeper comment\n\n");
+        assert!(precheck(&src).is_ok());
+        assert!(precheck(b"").is_ok());
+    }
 }
