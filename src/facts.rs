@@ -234,7 +234,7 @@ fn file_sinks(
         let function = |scope: Option<usize>| scope.map(|s| idx.def_symbol(fi, s));
         for (ci, &(call, scope)) in idx.calls(fi).iter().enumerate() {
             let api = match idx.callee(fi, ci) {
-                Some(Target::External(api)) => &**api,
+                Some(Target::External(api)) => api.as_str(),
                 _ => "",
             };
             let sink = lc.sink_for(api);

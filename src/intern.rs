@@ -144,6 +144,19 @@ impl Sym {
     pub fn is_empty(&self) -> bool {
         self.0.get() == 1
     }
+
+    /// The symbol's index in this run's table (meaningless in another run).
+    pub(crate) fn id(self) -> u32 {
+        self.0.get()
+    }
+
+    /// The symbol of an index [`Sym::id`] gave in this run; `None` for one
+    /// the table does not hold.
+    pub(crate) fn from_id(id: u32) -> Option<Sym> {
+        let id = NonZeroU32::new(id)?;
+        interner().strs.get(id.get() as usize)?;
+        Some(Sym(id))
+    }
 }
 
 impl Default for Sym {

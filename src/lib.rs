@@ -706,7 +706,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     });
     drop(pool);
     outcomes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut files = vec![];
+    let mut files = Vec::with_capacity(outcomes.len());
     let mut skipped = walked.skipped;
     let mut parse_cpu = std::time::Duration::ZERO;
     let mut entries = vec![];

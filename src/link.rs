@@ -11,7 +11,7 @@ use crate::lang::{ImportStyle, Lang};
 use rustc_hash::FxHashMap as HashMap;
 
 /// What a name resolves to.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Target {
     /// A definition in the repository: (file index, def index).
     Def(usize, usize),
@@ -21,6 +21,50 @@ pub enum Target {
     Module(usize),
     /// Not defined in the repository: the fully qualified name.
     External(crate::intern::Sym),
+}
+
+/// A resolved callee in 8 bytes (an `OnceLock<Option<Target>>` took 32, for
+/// every call of the repository): the top three bits say what it is, 0
+/// for not resolved yet. A target whose indices do not fit is not kept
+/// (it is resolved again when asked).
+struct PackedTarget;
+
+impl PackedTarget {
+    const NONE: u64 = 1;
+    const DEF: u64 = 2;
+    const VAR: u64 = 3;
+    const MODULE: u64 = 4;
+    const EXTERNAL: u64 = 5;
+
+    fn pack(t: Option<Target>) -> Option<u64> {
+        let two = |tag: u64, a: usize, b: usize| {
+            let (a, b) = (u32::try_from(a).ok()?, u32::try_from(b).ok()?);
+            (a < 1 << 29).then_some(tag << 61 | u64::from(a) << 32 | u64::from(b))
+        };
+        match t {
+            None => Some(Self::NONE << 61),
+            Some(Target::Def(f, d)) => two(Self::DEF, f, d),
+            Some(Target::Var(f, a)) => two(Self::VAR, f, a),
+            Some(Target::Module(f)) => two(Self::MODULE, 0, f),
+            Some(Target::External(q)) => Some(Self::EXTERNAL << 61 | u64::from(q.id())),
+        }
+    }
+
+    /// `None`: not resolved yet.
+    fn unpack(p: u64) -> Option<Option<Target>> {
+        let (a, b) = (
+            ((p >> 32) & ((1 << 29) - 1)) as usize,
+            (p & 0xffff_ffff) as usize,
+        );
+        Some(match p >> 61 {
+            Self::NONE => None,
+            Self::DEF => Some(Target::Def(a, b)),
+            Self::VAR => Some(Target::Var(a, b)),
+            Self::MODULE => Some(Target::Module(b)),
+            Self::EXTERNAL => Some(Target::External(crate::intern::Sym::from_id(p as u32)?)),
+            _ => return None,
+        })
+    }
 }
 
 const MAX_HOPS: u32 = 12;
@@ -59,8 +103,9 @@ pub struct Index<'a> {
     calls: Vec<Vec<(&'a CallExpr, Option<usize>)>>,
     /// Per file: positions in `calls`, grouped by enclosing definition.
     calls_by_scope: Vec<HashMap<Option<usize>, Vec<u32>>>,
-    /// Per file, per position in `calls`: the callee, resolved on first use.
-    callees: Vec<Vec<std::sync::OnceLock<Option<Target>>>>,
+    /// Per file, per position in `calls`: the callee, resolved on first use
+    /// (see [`PackedTarget`]).
+    callees: Vec<Box<[std::sync::atomic::AtomicU64]>>,
     /// Per file, per assignment whose value is a call: that call's position
     /// in `calls` (`u32::MAX` for other values).
     assign_calls: Vec<Vec<u32>>,
@@ -338,13 +383,20 @@ impl<'a> Index<'a> {
             .or(Some(first))
     }
 
-    pub fn callee(&self, file: usize, i: usize) -> Option<&Target> {
-        self.callees[file][i]
-            .get_or_init(|| {
-                let (c, scope) = self.calls[file][i];
-                self.resolve_expr(file, scope, &c.func)
-            })
-            .as_ref()
+    pub fn callee(&self, file: usize, i: usize) -> Option<Target> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let slot = &self.callees[file][i];
+        if let Some(t) = PackedTarget::unpack(slot.load(Relaxed)) {
+            return t;
+        }
+        // Two workers may both resolve a call first: resolution depends on
+        // the index alone, so both store the same answer.
+        let (c, scope) = self.calls[file][i];
+        let t = self.resolve_expr(file, scope, &c.func);
+        if let Some(p) = PackedTarget::pack(t) {
+            slot.store(p, Relaxed);
+        }
+        t
     }
 
     /// Resolve the callee of every call now, on the current pool's workers
@@ -366,7 +418,7 @@ impl<'a> Index<'a> {
         match (self.assign_calls[file][assign], &a.value) {
             (u32::MAX, Expr::Call(c)) => self.resolve_expr(file, a.scope, &c.func),
             (u32::MAX, _) => None,
-            (i, _) => self.callee(file, i as usize).cloned(),
+            (i, _) => self.callee(file, i as usize),
         }
     }
 
@@ -376,7 +428,7 @@ impl<'a> Index<'a> {
     /// sibling method of the enclosing class or type.
     pub fn call_target(&self, file: usize, i: usize) -> Option<Target> {
         let (c, scope) = self.calls[file][i];
-        self.with_sibling(file, scope, &c.func, self.callee(file, i).cloned())
+        self.with_sibling(file, scope, &c.func, self.callee(file, i))
     }
 
     /// What the callee expression `func` of a call in `scope` names, a
@@ -636,7 +688,7 @@ impl<'a> Index<'a> {
         if memo.len() <= hops as usize {
             memo.resize_with(hops as usize + 1, Default::default);
         }
-        memo[hops as usize].insert(name.into(), t.clone());
+        memo[hops as usize].insert(name.into(), t);
         t
     }
 
@@ -838,7 +890,7 @@ impl<'a> Index<'a> {
         match ty {
             Target::Def(tf, td) => self.member(Target::Def(*tf, *td), Some(rest), hops + 1),
             Target::External(q) => Some(self.external(&[q, sep, rest])),
-            other => Some(other.clone()),
+            other => Some(*other),
         }
     }
 
@@ -1238,4 +1290,32 @@ pub fn arg_str(c: &CallExpr, keyword: Option<&str>, position: Option<usize>) -> 
 /// All positional args.
 pub fn positional(args: &[Arg]) -> impl Iterator<Item = &Expr> {
     args.iter().filter(|a| a.name.is_none()).map(|a| &a.value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_callees_round_trip_and_indices_that_do_not_fit_are_not_kept() {
+        let ext = Sym::new("subprocess.run");
+        let big = (1usize << 29) - 1;
+        for t in [
+            None,
+            Some(Target::Def(0, 0)),
+            Some(Target::Def(big, u32::MAX as usize)),
+            Some(Target::Var(7, 3)),
+            Some(Target::Module(12)),
+            Some(Target::Module(u32::MAX as usize)),
+            Some(Target::External(ext)),
+        ] {
+            let p = PackedTarget::pack(t).expect("fits");
+            assert_ne!(p, 0, "0 means not resolved yet");
+            assert_eq!(PackedTarget::unpack(p), Some(t));
+        }
+        assert_eq!(PackedTarget::unpack(0), None);
+        assert_eq!(PackedTarget::pack(Some(Target::Def(1 << 29, 0))), None);
+        assert_eq!(PackedTarget::pack(Some(Target::Var(0, 1 << 32))), None);
+        assert_eq!(PackedTarget::pack(Some(Target::Module(1 << 32))), None);
+    }
 }

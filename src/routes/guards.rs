@@ -860,7 +860,7 @@ impl<'a> Classifier<'a> {
         self.idx
             .calls_in(f, Some(d))
             .filter(|(ci, _)| {
-                matches!(self.idx.callee(f, *ci), Some(Target::External(q)) if lc.sink_for(q).is_some())
+                matches!(self.idx.callee(f, *ci), Some(Target::External(q)) if lc.sink_for(q.as_str()).is_some())
             })
             .map(|(_, c)| c.start)
             .min()

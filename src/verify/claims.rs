@@ -361,8 +361,8 @@ fn block_rejects(
         cs == scope
             && inside(c.start)
             && matches!(idx.callee(fi, ci), Some(crate::link::Target::External(api))
-                if lc.taint.exits.first(api).is_some()
-                    || lc.behaviour.reject.iter().any(|r| r.apis.iter().any(|a| a == &**api)))
+                if lc.taint.exits.first(api.as_str()).is_some()
+                    || lc.behaviour.reject.iter().any(|r| r.apis.iter().any(|a| a == api.as_str())))
     })
 }
 

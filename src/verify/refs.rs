@@ -811,7 +811,7 @@ impl<'a> Symbols<'a> {
                 });
                 match cands.first() {
                     Some(s) => {
-                        let t = self.by_symbol[*s].clone();
+                        let t = self.by_symbol[*s];
                         self.mark_resolved(&mut r, &t, (*s).clone());
                         if cands.len() > 1 {
                             r.note =
@@ -875,7 +875,7 @@ impl<'a> Symbols<'a> {
         };
         let sym = format!("{module}{sep}{qual}");
         if let Some(t) = self.by_symbol.get(&sym) {
-            let t = t.clone();
+            let t = *t;
             self.mark_resolved(r, &t, sym);
             return;
         }
@@ -972,7 +972,7 @@ impl<'a> Symbols<'a> {
                 (fi != ctx, !fi.as_ref().is_some_and(near), (*s).clone())
             });
             if let Some(s) = hits.first() {
-                let t = self.by_symbol[*s].clone();
+                let t = self.by_symbol[*s];
                 self.mark_resolved(r, &t, (*s).clone());
                 return true;
             }
