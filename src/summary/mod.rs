@@ -20,6 +20,7 @@
 
 use crate::catalog::{Catalog, LangCatalog, RejectStatus};
 use crate::extract::{CallExpr, DefKind, Expr, FileFacts, Pos, Stmt, StmtKind};
+use crate::intern::Sym;
 use crate::link::{Index, Target};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::{Cell, RefCell};
@@ -299,6 +300,8 @@ pub struct Summaries<'a> {
     pub idx: &'a Index<'a>,
     pub cat: &'a Catalog,
     memo: RefCell<FxHashMap<(usize, usize), Rc<Summary>>>,
+    /// [`Summaries::identity_name`] by (file, scope, name).
+    identity: RefCell<FxHashMap<(usize, Option<usize>, u32), bool>>,
     /// A class called as a constructor: its `__init__`, class attributes and bases.
     constructed: RefCell<FxHashMap<(usize, usize), Rc<Summary>>>,
     /// Rust: a type's methods, from every `impl` in the repository.
@@ -379,6 +382,7 @@ impl<'a> Summaries<'a> {
             idx,
             cat,
             memo: Default::default(),
+            identity: Default::default(),
             constructed: Default::default(),
             methods,
             extractors,
@@ -1258,7 +1262,7 @@ impl<'a> Summaries<'a> {
         let mut authz = None;
         visit(e, 0, &mut |x| match x {
             Expr::Name(n, p) => {
-                if cred.is_none() && self.identity_name(file, scope, n) {
+                if cred.is_none() && self.identity_name(file, scope, *n) {
                     cred = Some((*p, *n));
                 }
                 if authz.is_none() && self.authz_name(file, n) {
@@ -1266,7 +1270,7 @@ impl<'a> Summaries<'a> {
                 }
             }
             Expr::Attr(_, m, p) => {
-                if cred.is_none() && self.identity_name(file, scope, m) {
+                if cred.is_none() && self.identity_name(file, scope, *m) {
                     cred = Some((*p, *m));
                 }
                 if authz.is_none() && self.authz_name(file, m) {
@@ -1352,7 +1356,19 @@ impl<'a> Summaries<'a> {
     /// A dotted name that reads or tests an identity: a catalogued credential
     /// segment (`is_authenticated`, `cookies`, `AUTHORIZATION`) or a name
     /// resolving to a credential source (`flask.session`, `current_user`).
-    pub fn identity_name(&self, file: usize, scope: Option<usize>, n: &str) -> bool {
+    pub fn identity_name(&self, file: usize, scope: Option<usize>, n: Sym) -> bool {
+        // Handlers test the same few names over and over (`request`,
+        // `local_user_view`): each is answered once per scope.
+        let key = (file, scope, n.id());
+        if let Some(&hit) = self.identity.borrow().get(&key) {
+            return hit;
+        }
+        let answer = self.identity_name_uncached(file, scope, &n);
+        self.identity.borrow_mut().insert(key, answer);
+        answer
+    }
+
+    fn identity_name_uncached(&self, file: usize, scope: Option<usize>, n: &str) -> bool {
         let beh = &self.lc(file).behaviour;
         if n.split(['.', ':']).filter(|s| !s.is_empty()).any(|seg| {
             beh.credential_attrs
@@ -1488,14 +1504,14 @@ impl<'a> Summaries<'a> {
                 }
             }
             Expr::Name(n, _) => {
-                if self.identity_name(file, scope, n) || self.authz_name(file, n) {
+                if self.identity_name(file, scope, *n) || self.authz_name(file, n) {
                     leaf
                 } else {
                     self.config_or_data(file, scope, n)
                 }
             }
             Expr::Attr(b, m, _) => {
-                if self.identity_name(file, scope, m) || self.authz_name(file, m) {
+                if self.identity_name(file, scope, *m) || self.authz_name(file, m) {
                     leaf
                 } else {
                     rec(b)
@@ -1548,7 +1564,7 @@ impl<'a> Summaries<'a> {
                 }
                 match &c.func {
                     Expr::Name(n, _)
-                        if self.identity_name(file, scope, n) || self.authz_name(file, n) =>
+                        if self.identity_name(file, scope, *n) || self.authz_name(file, n) =>
                     {
                         leaf
                     }
@@ -1571,9 +1587,9 @@ impl<'a> Summaries<'a> {
                 return;
             }
             hit = match x {
-                Expr::Name(n, _) => self.identity_name(file, scope, n) || self.authz_name(file, n),
+                Expr::Name(n, _) => self.identity_name(file, scope, *n) || self.authz_name(file, n),
                 Expr::Attr(_, m, _) => {
-                    self.identity_name(file, scope, m) || self.authz_name(file, m)
+                    self.identity_name(file, scope, *m) || self.authz_name(file, m)
                 }
                 Expr::Call(c) => match self.idx.resolve_expr(file, scope, &c.func) {
                     Some(Target::Def(df, dd)) => {
