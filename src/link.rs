@@ -157,7 +157,11 @@ struct Names(hashbrown::HashMap<Sym, u32, rustc_hash::FxBuildHasher>);
 
 impl Names {
     fn new(names: impl Iterator<Item = (Sym, usize)>) -> Names {
-        let mut m = hashbrown::HashMap::with_hasher(rustc_hash::FxBuildHasher);
+        // Sized once: growing rehashes every name (by its text).
+        let mut m = hashbrown::HashMap::with_capacity_and_hasher(
+            names.size_hint().0,
+            rustc_hash::FxBuildHasher,
+        );
         for (n, i) in names {
             m.insert(n, i as u32);
         }
@@ -206,7 +210,10 @@ impl ScopedNames {
 
 fn file_tables(f: &FileFacts) -> FileTables<'_> {
     let defs = Names::new(f.defs.iter().enumerate().map(|(i, d)| (d.name, i)));
-    let mut assigns = ScopedNames::default();
+    let mut assigns = ScopedNames(hashbrown::HashMap::with_capacity_and_hasher(
+        f.assigns.len(),
+        rustc_hash::FxBuildHasher,
+    ));
     for (i, a) in f.assigns.iter().enumerate() {
         // A module's `limiter = Limiter(..)` / `else: limiter =
         // None`: the name holds the object when there is one, so a
