@@ -296,12 +296,15 @@ enum Reach {
 }
 
 /// Summaries of every definition of a linked repository, computed on demand.
+/// (file, scope, symbol id of a name).
+type ScopedName = (usize, Option<usize>, u32);
+
 pub struct Summaries<'a> {
     pub idx: &'a Index<'a>,
     pub cat: &'a Catalog,
     memo: RefCell<FxHashMap<(usize, usize), Rc<Summary>>>,
     /// [`Summaries::identity_name`] by (file, scope, name).
-    identity: RefCell<FxHashMap<(usize, Option<usize>, u32), bool>>,
+    identity: RefCell<FxHashMap<ScopedName, bool>>,
     /// A class called as a constructor: its `__init__`, class attributes and bases.
     constructed: RefCell<FxHashMap<(usize, usize), Rc<Summary>>>,
     /// Rust: a type's methods, from every `impl` in the repository.
