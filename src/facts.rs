@@ -232,7 +232,7 @@ fn file_sinks(
         let lc = cat.lang(f.lang);
         // The enclosing function's symbol, built only for calls that become facts.
         let function = |scope: Option<usize>| scope.map(|s| idx.def_symbol(fi, s));
-        for (ci, &(call, scope)) in idx.calls(fi).iter().enumerate() {
+        for (ci, (call, scope)) in idx.calls(fi).enumerate() {
             let api = match idx.callee(fi, ci) {
                 Some(Target::External(api)) => api.as_str(),
                 _ => "",

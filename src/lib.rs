@@ -894,7 +894,7 @@ fn runs_fetcher(idx: &link::Index, f: &Fact) -> bool {
         column: f.column,
     };
     let mut found = false;
-    for (c, _) in idx.calls(fi).iter().filter(|(c, _)| c.start == start) {
+    for (c, _) in idx.calls(fi).filter(|(c, _)| c.start == start) {
         for a in &c.args {
             summary::visit(&a.value, 0, &mut |e| {
                 if let Expr::Str(s) = e {

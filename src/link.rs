@@ -100,7 +100,7 @@ pub struct Index<'a> {
     /// Per file, per import: the absolute module path it names.
     import_abs: Vec<Vec<String>>,
     /// Per file: every call (see [`FileFacts::each_call`]) in source order.
-    calls: Vec<Vec<(&'a CallExpr, Option<usize>)>>,
+    calls: Vec<Box<[(&'a CallExpr, u32)]>>,
     /// Per file: positions in `calls`, grouped by enclosing definition.
     calls_by_scope: Vec<HashMap<Option<usize>, Vec<u32>>>,
     /// Per file, per position in `calls`: the callee, resolved on first use
@@ -145,7 +145,7 @@ struct FileTables<'a> {
     defs: Names,
     assigns: ScopedNames,
     imports: Names,
-    calls: Vec<(&'a CallExpr, Option<usize>)>,
+    calls: Box<[(&'a CallExpr, u32)]>,
     calls_by_scope: HashMap<Option<usize>, Vec<u32>>,
     assign_calls: Vec<u32>,
 }
@@ -197,6 +197,10 @@ fn scope_key(scope: Option<usize>) -> u32 {
     scope.map_or(MODULE, |s| s as u32)
 }
 
+fn scope_of_key(key: u32) -> Option<usize> {
+    (key != MODULE).then_some(key as usize)
+}
+
 impl ScopedNames {
     fn get(&self, &(scope, name): &(Option<usize>, &str)) -> Option<usize> {
         self.0
@@ -231,10 +235,18 @@ fn file_tables(f: &FileFacts) -> FileTables<'_> {
             .filter(|(_, im)| !im.glob)
             .map(|(i, im)| (im.local, i)),
     );
-    let calls: Vec<(&CallExpr, Option<usize>)> = f.each_call().collect();
+    // 16 bytes a call (its enclosing definition as a 32-bit key), exactly
+    // as many as there are.
+    let calls: Box<[(&CallExpr, u32)]> = f
+        .each_call()
+        .map(|(c, scope)| (c, scope_key(scope)))
+        .collect();
     let mut calls_by_scope: HashMap<Option<usize>, Vec<u32>> = HashMap::default();
-    for (i, (_, scope)) in calls.iter().enumerate() {
-        calls_by_scope.entry(*scope).or_default().push(i as u32);
+    for (i, &(_, scope)) in calls.iter().enumerate() {
+        calls_by_scope
+            .entry(scope_of_key(scope))
+            .or_default()
+            .push(i as u32);
     }
     // Assignment values come after the statement calls in `each_call`, in
     // order, each value before the calls nested in it: one forward scan.
@@ -343,8 +355,19 @@ impl<'a> Index<'a> {
     }
 
     /// Every call in a file, in source order, with its enclosing definition.
-    pub fn calls(&self, file: usize) -> &[(&'a CallExpr, Option<usize>)] {
-        &self.calls[file]
+    pub fn calls(
+        &self,
+        file: usize,
+    ) -> impl ExactSizeIterator<Item = (&'a CallExpr, Option<usize>)> + Clone + '_ {
+        self.calls[file]
+            .iter()
+            .map(|&(c, scope)| (c, scope_of_key(scope)))
+    }
+
+    /// The call at position `i` of [`Index::calls`], with its enclosing definition.
+    pub fn call(&self, file: usize, i: usize) -> (&'a CallExpr, Option<usize>) {
+        let (c, scope) = self.calls[file][i];
+        (c, scope_of_key(scope))
     }
 
     /// The calls whose innermost enclosing definition is `scope`, with their
@@ -375,9 +398,9 @@ impl<'a> Index<'a> {
         pos: crate::extract::Pos,
         api: &str,
     ) -> Option<(&'a CallExpr, Option<usize>)> {
-        let mut at = self.calls(file).iter().filter(|(c, _)| c.start == pos);
-        let first = *at.next()?;
-        let rest: Vec<_> = at.copied().collect();
+        let mut at = self.calls(file).filter(|(c, _)| c.start == pos);
+        let first = at.next()?;
+        let rest: Vec<_> = at.collect();
         if rest.is_empty() {
             return Some(first);
         }
@@ -398,7 +421,7 @@ impl<'a> Index<'a> {
         }
         // Two workers may both resolve a call first: resolution depends on
         // the index alone, so both store the same answer.
-        let (c, scope) = self.calls[file][i];
+        let (c, scope) = self.call(file, i);
         let t = self.resolve_expr(file, scope, &c.func);
         if let Some(p) = PackedTarget::pack(t) {
             slot.store(p, Relaxed);
@@ -434,7 +457,7 @@ impl<'a> Index<'a> {
     /// `cls.method(...)` / `Self::method(...)` inside a method, which name a
     /// sibling method of the enclosing class or type.
     pub fn call_target(&self, file: usize, i: usize) -> Option<Target> {
-        let (c, scope) = self.calls[file][i];
+        let (c, scope) = self.call(file, i);
         self.with_sibling(file, scope, &c.func, self.callee(file, i))
     }
 

@@ -739,7 +739,7 @@ impl<'a, 'b> Engine<'a, 'b> {
             m
         };
         for (fi, f) in self.idx.files.iter().enumerate() {
-            for (ci, &(c, scope)) in self.idx.calls(fi).iter().enumerate() {
+            for (ci, (c, scope)) in self.idx.calls(fi).enumerate() {
                 let Some(Target::Def(df, dd)) = self.idx.call_target(fi, ci) else {
                     continue;
                 };
@@ -807,7 +807,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                 }
             }
             // Registration, mount and hook calls.
-            for &(c, scope) in self.idx.calls(fi) {
+            for (c, scope) in self.idx.calls(fi) {
                 let Some(m) = crate::extract::method_name(&c.func) else {
                     // `router.post("/x")(handler)`: the registration is the callee.
                     if let Expr::Call(inner) = &c.func {
@@ -2059,7 +2059,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                 self.building.borrow_mut().remove(&(fi, ai));
             }
             // Closure bodies, in any call: `HttpServer::new(|| App::new()...)`.
-            for &(c, scope) in self.idx.calls(fi) {
+            for (c, scope) in self.idx.calls(fi) {
                 for a in &c.args {
                     if let Expr::Closure(body) = &a.value {
                         if self.chain_base(g, fi, scope, body.as_ref(), 0).is_some() {

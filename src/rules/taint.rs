@@ -1256,14 +1256,14 @@ impl<'a> Taint<'a> {
         reached
             || (!built
                 && !self.lc.taint.builder_args.is_empty()
-                && self.idx.calls(sink_file).iter().any(|(c, s)| {
+                && self.idx.calls(sink_file).any(|(c, s)| {
                     c.start == call.start
-                        && !std::ptr::eq(*c, call)
+                        && !std::ptr::eq(c, call)
                         && crate::extract::method_name(&c.func)
                             .is_some_and(|m| self.lc.taint.builder_args.iter().any(|b| b == m))
                         && c.args
                             .iter()
-                            .any(|a| self.tainted(sink_file, *s, &a.value, &tainted, 0))
+                            .any(|a| self.tainted(sink_file, s, &a.value, &tainted, 0))
                 }))
     }
 

@@ -357,7 +357,7 @@ fn block_rejects(
         return true;
     }
     let lc = crate::catalog::Catalog::builtin().lang(f.lang);
-    idx.calls(fi).iter().enumerate().any(|(ci, &(c, cs))| {
+    idx.calls(fi).enumerate().any(|(ci, (c, cs))| {
         cs == scope
             && inside(c.start)
             && matches!(idx.callee(fi, ci), Some(crate::link::Target::External(api))
@@ -479,7 +479,7 @@ pub fn header_and_cookie_calls(idx: &crate::link::Index) -> Vec<Fact> {
     let off = |e: &Expr| matches!(e, Expr::Bool(false) | Expr::NoneLit);
     let mut out = vec![];
     for (fi, f) in idx.files.iter().enumerate() {
-        for &(c, scope) in idx.calls(fi) {
+        for (c, scope) in idx.calls(fi) {
             let func = c.func.display().to_ascii_lowercase();
             let leaf = func.rsplit(['.', ':']).next().unwrap_or("");
             let in_dict =

@@ -409,7 +409,7 @@ impl<'a> Symbols<'a> {
                     }
                 });
             };
-            for (ci, &(c, scope)) in idx.calls(fi).iter().enumerate() {
+            for (ci, (c, scope)) in idx.calls(fi).enumerate() {
                 note(scope, &Expr::Call(Box::new(c.clone())));
                 if let Some(Target::External(api)) = idx.callee(fi, ci) {
                     external_calls.entry(api.to_string()).or_insert(Location {
