@@ -40,6 +40,10 @@ const KEEP: usize = 8 << 20;
 
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
+/// Size classes: multiples of [`ALIGN`] up to [`SMALL`], then powers of two.
+const SMALL: usize = 1024;
+const CLASSES: usize = SMALL / ALIGN + usize::BITS as usize;
+
 struct Arena {
     open: bool,
     /// (start, size) of each chunk (see [`map`]).
@@ -48,9 +52,25 @@ struct Arena {
     cur: usize,
     top: usize,
     end: usize,
-    /// The last block handed out: it grows in place and a free gives its
-    /// room back.
+    /// The last block carved from a chunk: it grows in place.
     last: usize,
+    /// Freed blocks by size class, each holding the next one's address.
+    /// The parser frees as it goes (stack versions, nodes discarded in
+    /// error recovery); without reuse a file full of syntax errors took
+    /// four times the memory.
+    free: [usize; CLASSES],
+}
+
+/// (class, capacity) of a block for `size` bytes; `None` on overflow.
+fn class_of(size: usize) -> Option<(usize, usize)> {
+    let size = size.max(1);
+    if size <= SMALL {
+        let cap = size.checked_add(ALIGN - 1)? & !(ALIGN - 1);
+        Some((cap / ALIGN - 1, cap))
+    } else {
+        let cap = size.checked_next_power_of_two()?;
+        Some((SMALL / ALIGN + cap.trailing_zeros() as usize, cap))
+    }
 }
 
 impl Arena {
@@ -62,6 +82,7 @@ impl Arena {
             top: 0,
             end: 0,
             last: 0,
+            free: [0; CLASSES],
         }
     }
 
@@ -72,7 +93,17 @@ impl Arena {
     }
 
     fn alloc(&mut self, size: usize) -> *mut u8 {
-        let Some(need) = round(size).and_then(|n| n.checked_add(HEADER)) else {
+        let Some((class, cap)) = class_of(size) else {
+            return std::ptr::null_mut();
+        };
+        let head = self.free[class];
+        if head != 0 {
+            // SAFETY: a freed block of this class holds the next one's
+            // address in its first word.
+            self.free[class] = unsafe { (head as *const usize).read() };
+            return head as *mut u8;
+        }
+        let Some(need) = cap.checked_add(HEADER) else {
             return std::ptr::null_mut();
         };
         if self.end - self.top < need && !self.next_chunk(need) {
@@ -81,7 +112,7 @@ impl Arena {
         let block = self.top;
         // SAFETY: [block, block + need) lies inside the current chunk
         // (checked above), which is aligned to ALIGN, as is every block.
-        unsafe { (block as *mut usize).write(size) };
+        unsafe { (block as *mut usize).write(cap) };
         self.top += need;
         self.last = block + HEADER;
         self.last as *mut u8
@@ -108,36 +139,46 @@ impl Arena {
         true
     }
 
-    /// Size recorded for a block of this arena.
-    fn size_of(p: usize) -> usize {
+    /// Capacity of a block of this arena.
+    fn capacity(p: usize) -> usize {
         // SAFETY: `p` is a block of this arena; its header precedes it.
         unsafe { ((p - HEADER) as *const usize).read() }
     }
 
     fn realloc(&mut self, p: usize, size: usize) -> *mut u8 {
-        let old = Arena::size_of(p);
-        if p == self.last {
-            if let Some(n) = round(size) {
-                if n <= self.end - p {
-                    // SAFETY: the header of the last block, in this chunk.
-                    unsafe { ((p - HEADER) as *mut usize).write(size) };
-                    self.top = p + n;
-                    return p as *mut u8;
-                }
-            }
+        let cap = Arena::capacity(p);
+        if size <= cap {
+            return p as *mut u8;
+        }
+        let Some((class, grown)) = class_of(size) else {
+            return std::ptr::null_mut();
+        };
+        // The last block grows in place, unless a freed block of the new
+        // size is waiting (growing past it would leave it unused).
+        if p == self.last && self.free[class] == 0 && grown <= self.end - p {
+            // SAFETY: the header of the last block, in this chunk.
+            unsafe { ((p - HEADER) as *mut usize).write(grown) };
+            self.top = p + grown;
+            return p as *mut u8;
         }
         let q = self.alloc(size);
         if !q.is_null() {
-            // SAFETY: both blocks hold at least min(old, size) bytes and
-            // do not overlap (q was taken from free room).
-            unsafe { std::ptr::copy_nonoverlapping(p as *const u8, q, old.min(size)) };
+            // SAFETY: `q` holds at least `size` > `cap` bytes, `p` holds
+            // `cap`, and they do not overlap (`q` is not in use).
+            unsafe { std::ptr::copy_nonoverlapping(p as *const u8, q, cap) };
+            self.free(p);
         }
         q
     }
 
     fn free(&mut self, p: usize) {
+        let Some((class, _)) = class_of(Arena::capacity(p)) else {
+            return;
+        };
+        // SAFETY: the block holds at least ALIGN bytes, no longer in use.
+        unsafe { (p as *mut usize).write(self.free[class]) };
+        self.free[class] = p;
         if p == self.last {
-            self.top = p - HEADER;
             self.last = 0;
         }
     }
@@ -163,6 +204,7 @@ impl Arena {
             .first()
             .map_or((0, 0), |&(s, n)| (s as usize, s as usize + n));
         self.last = 0;
+        self.free = [0; CLASSES];
         self.open = false;
     }
 }
@@ -211,10 +253,6 @@ fn map(size: usize) -> Option<*mut u8> {
 fn unmap(start: *mut u8, size: usize) {
     // SAFETY: allocated in `map` with this layout.
     unsafe { std::alloc::dealloc(start, Layout::from_size_align_unchecked(size, ALIGN)) };
-}
-
-fn round(size: usize) -> Option<usize> {
-    size.max(1).checked_add(ALIGN - 1).map(|n| n & !(ALIGN - 1))
 }
 
 thread_local! {
@@ -387,6 +425,8 @@ mod tests {
         assert_eq!(p as usize % ALIGN, 0);
         assert_eq!(q as usize % ALIGN, 0);
         assert!(q as usize >= p as usize + 3 + HEADER, "blocks overlap");
+        // Within its capacity a block stays where it is.
+        assert_eq!(a.realloc(p as usize, 16), p);
         // `p` is not the last block: growing it moves and copies it.
         let p2 = a.realloc(p as usize, 100);
         assert_ne!(p2, p);
@@ -397,11 +437,40 @@ mod tests {
         assert_eq!(bytes(p3, 3), b"abc");
         assert!(a.contains(p3 as usize) && a.contains(q as usize));
         assert!(!a.contains(&a as *const Arena as usize));
-        // Freeing the last block gives its room back.
-        a.free(p3 as usize);
-        assert_eq!(a.alloc(8), p3);
+        // The block `p` moved out of is reused for its size class.
+        assert_eq!(a.alloc(10), p);
         a.reset();
         assert!(!a.open);
+    }
+
+    #[test]
+    fn freed_blocks_are_reused_so_churn_does_not_grow_the_arena() {
+        let mut a = Arena::new();
+        a.open = true;
+        for round in 0..10_000 {
+            let blocks: Vec<*mut u8> = (1..40).map(|i| a.alloc(i * 24 + round % 7)).collect();
+            let big = a.alloc(3000 + round % 500);
+            let big = a.realloc(big as usize, 9000);
+            for b in blocks.into_iter().chain([big]) {
+                a.free(b as usize);
+            }
+        }
+        let held: usize = a.chunks.iter().map(|c| c.1).sum();
+        assert_eq!(
+            held, FIRST_CHUNK,
+            "{held} bytes for a working set of a few KiB"
+        );
+    }
+
+    #[test]
+    fn size_classes_hold_their_size() {
+        for size in [0, 1, 15, 16, 17, 1000, 1024, 1025, 4096, 4097, 1 << 30] {
+            let (class, cap) = class_of(size).unwrap();
+            assert!(cap >= size.max(1) && cap % ALIGN == 0, "{size}");
+            assert!(class < CLASSES);
+            assert_eq!(class_of(cap), Some((class, cap)), "{size}");
+        }
+        assert_eq!(class_of(usize::MAX), None);
     }
 
     #[test]
