@@ -276,19 +276,29 @@ fn in_open<T>(f: impl FnOnce(&mut Arena) -> Option<T>) -> Option<T> {
         .flatten()
 }
 
+/// tree-sitter does not check what its allocator returns: out of memory,
+/// stop at once with a message, as its default allocator does (a null
+/// pointer would crash later with a segmentation fault).
+fn checked(p: *mut c_void, size: usize) -> *mut c_void {
+    if p.is_null() && size > 0 {
+        eprintln!("threatscan: out of memory (the parser asked for {size} bytes)");
+        std::process::abort();
+    }
+    p
+}
+
 unsafe extern "C" fn ts_malloc(size: usize) -> *mut c_void {
-    match in_open(|a| Some(a.alloc(size))) {
+    let p = match in_open(|a| Some(a.alloc(size))) {
         Some(p) => p.cast(),
         // SAFETY: mimalloc's malloc takes any size.
         None => unsafe { libmimalloc_sys::mi_malloc(size) },
-    }
+    };
+    checked(p, size)
 }
 
 unsafe extern "C" fn ts_calloc(n: usize, size: usize) -> *mut c_void {
-    let Some(total) = n.checked_mul(size) else {
-        return std::ptr::null_mut();
-    };
-    match in_open(|a| Some(a.alloc(total))) {
+    let total = n.checked_mul(size).unwrap_or(usize::MAX);
+    let p = match in_open(|a| Some(a.alloc(total))) {
         Some(p) => {
             if !p.is_null() {
                 // SAFETY: the block holds `total` bytes.
@@ -298,7 +308,8 @@ unsafe extern "C" fn ts_calloc(n: usize, size: usize) -> *mut c_void {
         }
         // SAFETY: mi_zalloc takes any size and returns zeroed memory or null.
         None => unsafe { libmimalloc_sys::mi_zalloc(total) },
-    }
+    };
+    checked(p, total)
 }
 
 unsafe extern "C" fn ts_realloc(p: *mut c_void, size: usize) -> *mut c_void {
@@ -312,11 +323,12 @@ unsafe extern "C" fn ts_realloc(p: *mut c_void, size: usize) -> *mut c_void {
             None
         }
     });
-    match r {
+    let q = match r {
         Some(q) => q.cast(),
         // SAFETY: `p` is null or came from mimalloc (not the arena).
         None => unsafe { libmimalloc_sys::mi_realloc(p, size) },
-    }
+    };
+    checked(q, size)
 }
 
 unsafe extern "C" fn ts_free(p: *mut c_void) {
