@@ -151,9 +151,23 @@ pub fn process_cpu() -> std::time::Duration {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
-/// The process's peak resident set size in bytes, as the OS counts it
-/// (Linux reports kilobytes, macOS bytes); zero where the OS cannot say.
+/// The process's peak resident set size in bytes, as the OS counts it;
+/// zero where the OS cannot say. On Linux, the high-water mark of this
+/// program's own memory (`VmHWM` in `/proc/self/status`): `getrusage`'s
+/// `ru_maxrss` carries over the parent's peak through `fork` and `exec`,
+/// so a run started by a large process reported that process's memory.
 pub fn peak_rss() -> u64 {
+    #[cfg(target_os = "linux")]
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        let kb = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+        if let Some(kb) = kb {
+            return kb * 1024;
+        }
+    }
+    // (getrusage: Linux reports kilobytes, macOS bytes.)
     // SAFETY: as above.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {

@@ -297,7 +297,7 @@ unsafe extern "C" fn ts_malloc(size: usize) -> *mut c_void {
 }
 
 unsafe extern "C" fn ts_calloc(n: usize, size: usize) -> *mut c_void {
-    let total = n.checked_mul(size).unwrap_or(usize::MAX);
+    let total = n.saturating_mul(size);
     let p = match in_open(|a| Some(a.alloc(total))) {
         Some(p) => {
             if !p.is_null() {
