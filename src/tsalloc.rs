@@ -407,16 +407,6 @@ pub fn with_file<T>(
     Some(f(&mut parser))
 }
 
-/// Let go of a tree: forgotten inside an arena scope (its memory goes with
-/// the arena), deleted otherwise.
-pub fn release(tree: tree_sitter::Tree) {
-    if in_arena() {
-        std::mem::forget(tree);
-    } else {
-        drop(tree);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
