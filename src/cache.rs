@@ -242,6 +242,11 @@ impl Cache {
             })
     }
 
+    /// Where this root's [`Memo`] lives.
+    pub fn memo_path(&self) -> PathBuf {
+        self.pack.with_extension("facts")
+    }
+
     /// Write the next pack: the entries of this run (atomically: a
     /// temporary file renamed over the old pack).
     pub fn store(&self, entries: &[Entry]) -> std::io::Result<()> {
@@ -302,6 +307,91 @@ impl Cache {
     }
 }
 
+/// The result memo of a run: the linked facts of the whole repository,
+/// kept beside the root's pack (`<pack>.facts`) and keyed by a digest of
+/// everything they are computed from: every file's entry key (build,
+/// language, path, content, rule queries), code scope and outcome, the
+/// files skipped, the supply chain's facts, manifests, the repository's
+/// framework specs and the scopes the command analyses. Linking and the
+/// route pass are whole-repository work that no per-file entry saves; when
+/// nothing they read has changed, the facts are read back instead. Any
+/// change (one file, an option, a new build) misses, and the facts are
+/// recomputed from the per-file entries and stored again.
+///
+/// Written like the pack (a temporary file renamed into place); one that
+/// is truncated, of another format or whose checksum or key does not match
+/// is ignored.
+#[derive(Clone, Debug)]
+pub struct Memo {
+    path: PathBuf,
+    key: u128,
+}
+
+const MEMO_MAGIC: &[u8; 8] = b"TSMEMO01";
+
+impl Memo {
+    pub fn new(path: PathBuf, key: u128) -> Memo {
+        Memo { path, key }
+    }
+
+    /// The digest with `what` added (an input read after the scan).
+    pub fn mix(&mut self, what: &[u8]) {
+        let mut h = Xxh3::new();
+        h.update(&self.key.to_le_bytes());
+        h.update(what);
+        self.key = h.digest128();
+    }
+
+    /// The facts stored under this digest, if any.
+    pub fn get(&self) -> Option<Vec<crate::facts::Fact>> {
+        let meta = std::fs::metadata(&self.path).ok()?;
+        if meta.len() > MAX_PACK {
+            return None;
+        }
+        let data = std::fs::read(&self.path).ok()?;
+        let rest = data.strip_prefix(MEMO_MAGIC)?;
+        let (key, rest) = rest.split_first_chunk::<16>()?;
+        let (check, json) = rest.split_first_chunk::<8>()?;
+        if u128::from_le_bytes(*key) != self.key || u64::from_le_bytes(*check) != xxh3_64(json) {
+            return None;
+        }
+        serde_json::from_slice(json).ok()
+    }
+
+    /// Store `facts` under this digest (errors are ignored: a memo that
+    /// cannot be written is recomputed next time).
+    pub fn put(&self, facts: &[crate::facts::Fact]) {
+        let Ok(json) = serde_json::to_vec(facts) else {
+            return;
+        };
+        let Some(dir) = self.path.parent() else {
+            return;
+        };
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            self.path
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            std::fs::create_dir_all(dir)?;
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            w.write_all(MEMO_MAGIC)?;
+            w.write_all(&self.key.to_le_bytes())?;
+            w.write_all(&xxh3_64(&json).to_le_bytes())?;
+            w.write_all(&json)?;
+            w.into_inner().map_err(|e| e.into_error())?;
+            std::fs::rename(&tmp, &self.path)
+        };
+        if write().is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
 /// The most packs kept (one per scanned root): beyond it, the least recently
 /// written go first.
 pub const MAX_PACKS: usize = 256;
@@ -353,6 +443,7 @@ pub fn prune(dir: &Path, keep: &Path, max_packs: usize, max_bytes: u64) {
         bytes += len;
         if count > max_packs || bytes > max_bytes {
             let _ = std::fs::remove_file(&path);
+            let _ = std::fs::remove_file(path.with_extension("facts"));
         }
     }
 }

@@ -5,11 +5,40 @@ use crate::catalog::{Catalog, LangCatalog};
 use crate::extract::{split_method, CallExpr, Expr, FileFacts, Pos};
 use crate::lang::Lang;
 use crate::link::{Index, Target};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
+/// A word kept for the life of the process. Spelt as an alias so that
+/// serde's derive does not take a `&'static str` field for one borrowed
+/// from the input (which would tie the facts to the bytes they are read
+/// from).
+pub type Word = &'static str;
+
+/// A `&'static str` field read back from the result memo (see
+/// [`crate::cache::Memo`]): kinds, languages and scopes are a handful of
+/// words, each kept once for the life of the process. A memo naming more
+/// distinct words than any real run does is refused (and recomputed).
+fn static_str<'de, D: Deserializer<'de>>(d: D) -> Result<Word, D::Error> {
+    use std::sync::Mutex;
+    static WORDS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    const MAX_WORDS: usize = 1024;
+    let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+    let mut words = WORDS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(w) = words.iter().find(|w| **w == s) {
+        return Ok(w);
+    }
+    if words.len() >= MAX_WORDS {
+        return Err(serde::de::Error::custom("too many distinct words"));
+    }
+    let w: &'static str = Box::leak(s.into_owned().into_boxed_str());
+    words.push(w);
+    Ok(w)
+}
+
 /// A guard attached to a route: what it is, how it is attached, how sure.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GuardRef {
     pub name: String,
     pub symbol: String,
@@ -17,7 +46,8 @@ pub struct GuardRef {
     /// `permission_class`, `throttle_class`, `hook`, `in-handler`, `call`.
     pub via: String,
     /// `authentication`, `authorization` (auth guards) or `rate_limit`.
-    pub kind: &'static str,
+    #[serde(deserialize_with = "static_str")]
+    pub kind: Word,
     /// Auth: a request without a valid credential is rejected (false: the
     /// credential is used when present, anonymous requests pass).
     pub required: bool,
@@ -25,15 +55,15 @@ pub struct GuardRef {
     pub file: String,
     pub line: u32,
     /// Rate limits that cover only some HTTP methods (`@ratelimit(method="POST")`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub methods: Vec<String>,
     /// The code that decides it: the check, then the rejection.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub evidence: Vec<EvidenceRef>,
 }
 
 /// A location in the code and what happens there.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct EvidenceRef {
     pub file: String,
     pub line: u32,
@@ -41,17 +71,20 @@ pub struct EvidenceRef {
     pub what: String,
 }
 
-#[derive(Clone, Debug, Serialize, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct Fact {
-    pub kind: &'static str,
+    #[serde(deserialize_with = "static_str")]
+    pub kind: Word,
     pub file: String,
     pub line: u32,
     pub column: u32,
-    pub language: &'static str,
+    #[serde(deserialize_with = "static_str")]
+    pub language: Word,
     /// Code scope of the place: `production`, `test`, `example`, `docs`,
     /// `benchmark`, `build` or `vendored`.
-    #[serde(skip_serializing_if = "str::is_empty")]
-    pub scope: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty", deserialize_with = "static_str")]
+    pub scope: Word,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

