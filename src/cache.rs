@@ -7,8 +7,9 @@
 //! entries, each keyed by a hash of the binary's build, the file's language,
 //! path and content and the rule queries, then the entries' encoded
 //! [`FileFacts`]. Whole-repository stages (linking, routes, the model) are
-//! always recomputed from them, so results are the same with and without the
-//! cache.
+//! recomputed from them, so results are the same with and without the
+//! cache; `facts` also keeps its linked facts in a [`Memo`] beside the pack,
+//! read back only when every input they come from is unchanged.
 //!
 //! The pack is written to a temporary file and renamed into place, so that
 //! concurrent runs never see half a pack (the last writer wins). A pack of
