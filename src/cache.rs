@@ -345,18 +345,26 @@ impl Memo {
 
     /// The facts stored under this digest, if any.
     pub fn get(&self) -> Option<Vec<crate::facts::Fact>> {
-        let meta = std::fs::metadata(&self.path).ok()?;
-        if meta.len() > MAX_PACK {
+        use std::io::Read;
+        let mut file = std::fs::File::open(&self.path).ok()?;
+        let len = file.metadata().ok()?.len();
+        if !(32..=MAX_PACK).contains(&len) {
             return None;
         }
-        let data = std::fs::read(&self.path).ok()?;
-        let rest = data.strip_prefix(MEMO_MAGIC)?;
-        let (key, rest) = rest.split_first_chunk::<16>()?;
-        let (check, json) = rest.split_first_chunk::<8>()?;
-        if u128::from_le_bytes(*key) != self.key || u64::from_le_bytes(*check) != xxh3_64(json) {
+        // The header first: a memo of other inputs is not read further.
+        let mut head = [0u8; 32];
+        file.read_exact(&mut head).ok()?;
+        let rest = head.strip_prefix(MEMO_MAGIC)?;
+        let (key, check) = rest.split_first_chunk::<16>()?;
+        if u128::from_le_bytes(*key) != self.key {
             return None;
         }
-        serde_json::from_slice(json).ok()
+        let mut json = Vec::with_capacity(len as usize - 32);
+        file.read_to_end(&mut json).ok()?;
+        if u64::from_le_bytes(check.try_into().ok()?) != xxh3_64(&json) {
+            return None;
+        }
+        serde_json::from_slice(&json).ok()
     }
 
     /// Store `facts` under this digest (errors are ignored: a memo that
