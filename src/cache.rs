@@ -243,9 +243,9 @@ impl Cache {
             })
     }
 
-    /// Where this root's [`Memo`] lives.
-    pub fn memo_path(&self) -> PathBuf {
-        self.pack.with_extension("facts")
+    /// The pack's path, beside which the [`Memo`] results live.
+    pub fn pack_path(&self) -> PathBuf {
+        self.pack.clone()
     }
 
     /// Write the next pack: the entries of this run (atomically: a
@@ -308,31 +308,36 @@ impl Cache {
     }
 }
 
-/// The result memo of a run: the linked facts of the whole repository,
-/// kept beside the root's pack (`<pack>.facts`) and keyed by a digest of
-/// everything they are computed from: every file's entry key (build,
-/// language, path, content, rule queries), code scope and outcome, the
-/// files skipped, the supply chain's facts, manifests, the repository's
-/// framework specs and the scopes the command analyses. Linking and the
-/// route pass are whole-repository work that no per-file entry saves; when
-/// nothing they read has changed, the facts are read back instead. Any
-/// change (one file, an option, a new build) misses, and the facts are
-/// recomputed from the per-file entries and stored again.
+/// The result memo of a run: a command's whole-repository result (the
+/// linked facts of `facts`, the model of `model`), kept beside the root's
+/// pack (`<pack>.facts`, `<pack>.model`) and keyed by a digest of everything
+/// it is computed from: every file's entry key (build, language, path,
+/// content, rule queries), code scope and outcome, the files skipped, the
+/// supply chain's facts, manifests, the repository's framework specs, the
+/// scopes the command analyses and the command's own options. Linking, the
+/// route pass and the model are whole-repository work that no per-file
+/// entry saves; when nothing they read has changed, the result is read back
+/// instead. Any change (one file, an option, a new build) misses, and the
+/// result is recomputed from the per-file entries and stored again.
 ///
 /// Written like the pack (a temporary file renamed into place); one that
 /// is truncated, of another format or whose checksum or key does not match
 /// is ignored.
 #[derive(Clone, Debug)]
 pub struct Memo {
-    path: PathBuf,
+    /// The pack's path: each kind of result is stored beside it.
+    pack: PathBuf,
     key: u128,
 }
 
 const MEMO_MAGIC: &[u8; 8] = b"TSMEMO01";
 
+/// The kinds of result kept (file extensions beside the pack).
+pub const MEMO_KINDS: &[&str] = &["facts", "model"];
+
 impl Memo {
-    pub fn new(path: PathBuf, key: u128) -> Memo {
-        Memo { path, key }
+    pub fn new(pack: PathBuf, key: u128) -> Memo {
+        Memo { pack, key }
     }
 
     /// The digest with `what` added (an input read after the scan).
@@ -343,10 +348,22 @@ impl Memo {
         self.key = h.digest128();
     }
 
-    /// The facts stored under this digest, if any.
-    pub fn get(&self) -> Option<Vec<crate::facts::Fact>> {
+    /// Where a `kind` of result lives, and its key with the command's
+    /// options (`extra`) added.
+    fn at(&self, kind: &str, extra: &[u8]) -> (PathBuf, u128) {
+        let mut h = Xxh3::new();
+        h.update(&self.key.to_le_bytes());
+        h.update(kind.as_bytes());
+        h.update(&[0]);
+        h.update(extra);
+        (self.pack.with_extension(kind), h.digest128())
+    }
+
+    /// The result of `kind` stored under this digest and `extra`, if any.
+    pub fn get<T: serde::de::DeserializeOwned>(&self, kind: &str, extra: &[u8]) -> Option<T> {
         use std::io::Read;
-        let mut file = std::fs::File::open(&self.path).ok()?;
+        let (path, want) = self.at(kind, extra);
+        let mut file = std::fs::File::open(path).ok()?;
         let len = file.metadata().ok()?.len();
         if !(32..=MAX_PACK).contains(&len) {
             return None;
@@ -356,7 +373,7 @@ impl Memo {
         file.read_exact(&mut head).ok()?;
         let rest = head.strip_prefix(MEMO_MAGIC)?;
         let (key, check) = rest.split_first_chunk::<16>()?;
-        if u128::from_le_bytes(*key) != self.key {
+        if u128::from_le_bytes(*key) != want {
             return None;
         }
         let mut json = Vec::with_capacity(len as usize - 32);
@@ -367,19 +384,20 @@ impl Memo {
         serde_json::from_slice(&json).ok()
     }
 
-    /// Store `facts` under this digest (errors are ignored: a memo that
-    /// cannot be written is recomputed next time).
-    pub fn put(&self, facts: &[crate::facts::Fact]) {
-        let Ok(json) = serde_json::to_vec(facts) else {
+    /// Store `value` as the result of `kind` under this digest and `extra`
+    /// (errors are ignored: a memo that cannot be written is recomputed
+    /// next time).
+    pub fn put<T: Serialize + ?Sized>(&self, kind: &str, extra: &[u8], value: &T) {
+        let (path, key) = self.at(kind, extra);
+        let Ok(json) = serde_json::to_vec(value) else {
             return;
         };
-        let Some(dir) = self.path.parent() else {
+        let Some(dir) = path.parent() else {
             return;
         };
         let tmp = dir.join(format!(
             ".{}.{}.tmp",
-            self.path
-                .file_name()
+            path.file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default(),
             std::process::id()
@@ -389,11 +407,11 @@ impl Memo {
             std::fs::create_dir_all(dir)?;
             let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
             w.write_all(MEMO_MAGIC)?;
-            w.write_all(&self.key.to_le_bytes())?;
+            w.write_all(&key.to_le_bytes())?;
             w.write_all(&xxh3_64(&json).to_le_bytes())?;
             w.write_all(&json)?;
             w.into_inner().map_err(|e| e.into_error())?;
-            std::fs::rename(&tmp, &self.path)
+            std::fs::rename(&tmp, &path)
         };
         if write().is_err() {
             let _ = std::fs::remove_file(&tmp);
@@ -452,7 +470,9 @@ pub fn prune(dir: &Path, keep: &Path, max_packs: usize, max_bytes: u64) {
         bytes += len;
         if count > max_packs || bytes > max_bytes {
             let _ = std::fs::remove_file(&path);
-            let _ = std::fs::remove_file(path.with_extension("facts"));
+            for kind in MEMO_KINDS {
+                let _ = std::fs::remove_file(path.with_extension(kind));
+            }
         }
     }
 }

@@ -18,7 +18,7 @@ pub type Word = &'static str;
 /// [`crate::cache::Memo`]): kinds, languages and scopes are a handful of
 /// words, each kept once for the life of the process. A memo naming more
 /// distinct words than any real run does is refused (and recomputed).
-fn static_str<'de, D: Deserializer<'de>>(d: D) -> Result<Word, D::Error> {
+pub(crate) fn static_str<'de, D: Deserializer<'de>>(d: D) -> Result<Word, D::Error> {
     use std::sync::Mutex;
     static WORDS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
     const MAX_WORDS: usize = 1024;

@@ -120,9 +120,9 @@ pub struct Timings {
     /// modification and change times) was the one their entry was made with.
     pub cache_unread: usize,
     pub cache_write_ms: f64,
-    /// `facts`: the linked facts were read back from the result memo (no
-    /// linking or route pass ran; see [`cache::Memo`]).
-    pub facts_from_memo: bool,
+    /// `facts` and `model`: the result was read back from the result memo
+    /// (no linking, route pass or model building ran; see [`cache::Memo`]).
+    pub from_memo: bool,
 }
 
 /// CPU time the calling thread has used so far, as the OS counts it; zero
@@ -219,8 +219,8 @@ impl Timings {
             self.cache_write_ms,
             self.analysis_ms,
             self.analysis_cpu_ms,
-            if self.facts_from_memo {
-                "; facts read back from the result memo"
+            if self.from_memo {
+                "; read back from the result memo"
             } else {
                 ""
             },
@@ -814,7 +814,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         }
     }
     drop(entries);
-    let memo_path = cache.as_ref().map(cache::Cache::memo_path);
+    let memo_path = cache.as_ref().map(cache::Cache::pack_path);
     drop(cache);
     let cache_write_ms = t_store.elapsed().as_secs_f64() * 1e3;
     let t_parse = t0.elapsed();
@@ -1031,13 +1031,13 @@ pub fn facts(scan: &Scan) -> Vec<Fact> {
 
 /// [`facts`], and whether they were read back from the result memo.
 pub fn facts_memoised(scan: &Scan) -> (Vec<Fact>, bool) {
-    if let Some(facts) = scan.memo.as_ref().and_then(cache::Memo::get) {
+    if let Some(facts) = scan.memo.as_ref().and_then(|m| m.get("facts", &[])) {
         return (facts, true);
     }
     let idx = link::Index::build(scan);
     let facts = linked_facts(&idx, None);
     if let Some(m) = &scan.memo {
-        m.put(&facts);
+        m.put("facts", &[], &facts);
     }
     (facts, false)
 }

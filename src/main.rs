@@ -507,7 +507,7 @@ fn run_model(a: ModelArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let model = threatscan::model::build(
+    let (model, from_memo) = threatscan::model::build_memoised(
         &scan,
         &threatscan::model::ModelOptions { max_depth: a.depth },
     );
@@ -525,6 +525,7 @@ fn run_model(a: ModelArgs) -> ExitCode {
     }
     if a.scan.stats {
         let mut t = scan.stats.timings.clone();
+        t.from_memo = from_memo;
         t.finish(t0, cpu0);
         let what = format!(
             "{} entry points, {} interactions",
@@ -554,7 +555,7 @@ fn run_facts(a: FactsArgs) -> ExitCode {
     };
     let (facts, from_memo) = threatscan::facts_memoised(&scan);
     if a.scan.stats {
-        scan.stats.timings.facts_from_memo = from_memo;
+        scan.stats.timings.from_memo = from_memo;
         scan.stats.timings.finish(t0, cpu0);
         scan.stats.elapsed_ms = Some(t0.elapsed().as_millis() as u64);
     }

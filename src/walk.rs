@@ -8,7 +8,7 @@ use ignore::WalkBuilder;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Skipped {
     pub file: String,
     pub reason: String,

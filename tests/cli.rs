@@ -584,7 +584,7 @@ fn facts_memo_is_used_only_for_unchanged_inputs() {
         let err = String::from_utf8_lossy(&stats.stderr).into_owned();
         (
             String::from_utf8_lossy(&json.stdout).into_owned(),
-            err.contains("facts read back from the result memo"),
+            err.contains("read back from the result memo"),
         )
     };
     let without = |extra: &[&str]| {
@@ -664,10 +664,63 @@ fn facts_memo_is_used_only_for_unchanged_inputs() {
     let err = String::from_utf8_lossy(&json.stderr);
     assert!(!err.contains("result memo"), "{err}");
     let out = String::from_utf8_lossy(&json.stdout);
-    assert!(out.contains("\"facts_from_memo\": false"), "{out}");
+    assert!(out.contains("\"from_memo\": false"), "{out}");
     let (out, memo) = run(&[]);
     assert_eq!(out, all);
     assert!(memo);
+}
+
+/// `model` keeps its model in the result memo too: read back, in every
+/// format, only for the same inputs and the same `--depth`.
+#[test]
+fn model_memo_is_keyed_by_inputs_and_depth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    copy_tree(&fixtures().join("verify_app"), &root);
+    let cache = tmp.path().join("cache");
+    let run = |extra: &[&str], cached: bool| {
+        let mut cmd = bin();
+        cmd.arg("model").arg(&root).args(extra);
+        if cached {
+            cmd.arg("--cache-dir").arg(&cache);
+        } else {
+            cmd.arg("--no-cache");
+        }
+        let out = cmd.arg("--stats").output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).contains("read back from the result memo"),
+        )
+    };
+    for fmt in ["markdown", "json", "mermaid"] {
+        let want = run(&["--format", fmt], false).0;
+        assert!(want.len() > 100, "{fmt}");
+        assert_eq!(
+            run(&["--format", fmt], true),
+            (want.clone(), fmt != "markdown")
+        );
+        assert_eq!(run(&["--format", fmt], true), (want, true));
+    }
+    // Another depth: another model, not the memo of the first.
+    let shallow = run(&["--format", "json", "--depth", "1"], false).0;
+    assert_eq!(
+        run(&["--format", "json", "--depth", "1"], true),
+        (shallow.clone(), false)
+    );
+    assert_eq!(
+        run(&["--format", "json", "--depth", "1"], true),
+        (shallow, true)
+    );
+    // A changed file: recomputed.
+    let py = root.join("src/acme/hooks.py");
+    let mut text = std::fs::read_to_string(&py).unwrap();
+    text.push_str(
+        "\nimport subprocess\n\ndef memo_probe(cmd):\n    subprocess.run(cmd, shell=True)\n",
+    );
+    std::fs::write(&py, text).unwrap();
+    let want = run(&["--format", "json"], false).0;
+    assert_eq!(run(&["--format", "json"], true), (want, false));
 }
 
 /// A file whose stamp (size, inode, modification and change times) is the

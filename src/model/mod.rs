@@ -142,10 +142,12 @@ pub fn categories() -> Vec<(String, String)> {
 
 // ---------------------------------------------------------------- output
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Model {
-    pub tool: &'static str,
-    pub version: &'static str,
+    #[serde(deserialize_with = "crate::facts::static_str")]
+    pub tool: crate::facts::Word,
+    #[serde(deserialize_with = "crate::facts::static_str")]
+    pub version: crate::facts::Word,
     pub summary: Summary,
     pub surfaces: Vec<Surface>,
     pub entry_points: Vec<EntryPoint>,
@@ -156,7 +158,7 @@ pub struct Model {
     pub skipped: Vec<Skipped>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
     pub files_scanned: usize,
     pub files_skipped: usize,
@@ -169,7 +171,7 @@ pub struct Summary {
     pub max_depth: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Surface {
     pub id: String,
     pub name: String,
@@ -180,13 +182,13 @@ pub struct Surface {
     pub entry_points: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EntryPoint {
     pub id: String,
     /// `route`, `websocket`, `webhook`, `cli`, `scheduled`, `plugin`.
     pub kind: String,
     pub surface: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub methods: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
@@ -204,7 +206,7 @@ pub struct EntryPoint {
     pub condition: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Touch {
     pub file: String,
     pub line: u32,
@@ -214,7 +216,7 @@ pub struct Touch {
     pub function: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Asset {
     pub id: String,
     pub name: String,
@@ -225,7 +227,7 @@ pub struct Asset {
     pub touched_at: Vec<Touch>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Boundary {
     pub id: String,
     pub name: String,
@@ -234,7 +236,7 @@ pub struct Boundary {
     pub interactions: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SinkRef {
     pub kind: String,
     pub api: String,
@@ -251,14 +253,14 @@ pub struct SinkRef {
     pub name: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Step {
     pub symbol: String,
     pub file: String,
     pub line: u32,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Evidence {
     pub kind: String,
     pub symbol: String,
@@ -266,18 +268,18 @@ pub struct Evidence {
     pub line: u32,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Cell {
     pub category: String,
     /// `mitigated`, `gap`, `n/a`.
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Interaction {
     pub id: String,
     pub entry: String,
@@ -292,7 +294,7 @@ pub struct Interaction {
     pub stride: Vec<Cell>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AbusePath {
     pub rank: usize,
     pub interaction: String,
@@ -341,9 +343,25 @@ struct Entry {
 }
 
 /// Build the model of a scanned repository.
+///
+/// With the cache, a model built from exactly the same inputs and options
+/// before is read back (see [`crate::cache::Memo`]).
 pub fn build(scan: &Scan, opts: &ModelOptions) -> Model {
+    build_memoised(scan, opts).0
+}
+
+/// [`build`], and whether the model was read back from the result memo.
+pub fn build_memoised(scan: &Scan, opts: &ModelOptions) -> (Model, bool) {
+    let extra = opts.max_depth.to_le_bytes();
+    if let Some(m) = scan.memo.as_ref().and_then(|m| m.get("model", &extra)) {
+        return (m, true);
+    }
     let idx = Index::build(scan);
-    build_linked(scan, &idx, opts).model
+    let model = build_linked(scan, &idx, opts).model;
+    if let Some(m) = &scan.memo {
+        m.put("model", &extra, &model);
+    }
+    (model, false)
 }
 
 /// The model and what it was built from: the facts, and the model-only facts
