@@ -309,8 +309,9 @@ impl Cache {
 }
 
 /// The result memo of a run: a command's whole-repository result (the
-/// linked facts of `facts`, the model of `model`), kept beside the root's
-/// pack (`<pack>.facts`, `<pack>.model`) and keyed by a digest of everything
+/// linked facts of `facts`, the model of `model`, the findings of `scan`
+/// before a baseline), kept beside the root's pack (`<pack>.facts`,
+/// `<pack>.model`, `<pack>.scan`) and keyed by a digest of everything
 /// it is computed from: every file's entry key (build, language, path,
 /// content, rule queries), code scope and outcome, the files skipped, the
 /// supply chain's facts, manifests, the repository's framework specs, the
@@ -333,7 +334,7 @@ pub struct Memo {
 const MEMO_MAGIC: &[u8; 8] = b"TSMEMO01";
 
 /// The kinds of result kept (file extensions beside the pack).
-pub const MEMO_KINDS: &[&str] = &["facts", "model"];
+pub const MEMO_KINDS: &[&str] = &["facts", "model", "scan"];
 
 impl Memo {
     pub fn new(pack: PathBuf, key: u128) -> Memo {

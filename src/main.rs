@@ -622,7 +622,7 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let mut findings = rules::engine::run(
+    let (mut findings, from_memo) = rules::engine::run_memoised(
         &scan,
         &set,
         &threatscan::model::ModelOptions { max_depth: a.depth },
@@ -689,6 +689,7 @@ fn run_scan(a: ScanCmdArgs) -> ExitCode {
     }
     if a.scan.stats {
         let mut t = scan.stats.timings.clone();
+        t.from_memo = from_memo;
         t.finish(t0, cpu0);
         let what = format!("{} rules, {} findings", set.rules.len(), findings.len());
         eprintln!(

@@ -723,6 +723,93 @@ fn model_memo_is_keyed_by_inputs_and_depth() {
     assert_eq!(run(&["--format", "json"], true), (want, false));
 }
 
+/// `scan` keeps its findings in the result memo: read back only for the
+/// same inputs and rules, and only while every file its snippets and
+/// fingerprints were read from is unchanged (a workflow is not a parsed
+/// source file: a comment added on a finding's line changes its
+/// fingerprint, not the workflow's facts).
+#[test]
+fn scan_memo_rechecks_the_files_it_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    copy_tree(&fixtures().join("supply_chain"), &root);
+    let cache = tmp.path().join("cache");
+    let run = |cached: bool| {
+        let mut cmd = bin();
+        cmd.args(["scan", "--format", "sarif", "--fail-on", "never", "--stats"])
+            .arg(&root);
+        if cached {
+            cmd.arg("--cache-dir").arg(&cache);
+        } else {
+            cmd.arg("--no-cache");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).contains("read back from the result memo"),
+        )
+    };
+    let want = run(false).0;
+    assert!(want.contains("TS6001"));
+    let got = run(true);
+    assert!(
+        got.0 == want && !got.1,
+        "memo false: got memo {}, same output {}",
+        got.1,
+        got.0 == want
+    );
+    let got = run(true);
+    assert!(
+        got.0 == want && got.1,
+        "memo true: got memo {}, same output {}",
+        got.1,
+        got.0 == want
+    );
+
+    // A comment on a finding's line of a workflow.
+    let wf = root.join(".github/workflows/unpinned.yml");
+    let text = std::fs::read_to_string(&wf).unwrap();
+    let changed = text.replace(
+        "      - uses: actions/checkout@v4\n",
+        "      - uses: actions/checkout@v4   # to pin\n",
+    );
+    assert_ne!(changed, text);
+    std::fs::write(&wf, changed).unwrap();
+    let now = run(false).0;
+    assert!(now != want, "the fingerprint follows the line");
+    let got = run(true);
+    assert!(
+        got.0 == now && !got.1,
+        "memo false: got memo {}, same output {}",
+        got.1,
+        got.0 == now
+    );
+    let got = run(true);
+    assert!(
+        got.0 == now && got.1,
+        "memo true: got memo {}, same output {}",
+        got.1,
+        got.0 == now
+    );
+
+    // Another rule set: a rule disabled by the repository's configuration.
+    std::fs::write(
+        root.join(".threatscan.toml"),
+        "[scan]\ndisable = [\"TS6001\"]\n",
+    )
+    .unwrap();
+    let fewer = run(false).0;
+    assert!(!fewer.contains("\"ruleId\": \"TS6001\""));
+    let got = run(true);
+    assert!(
+        got.0 == fewer && !got.1,
+        "memo false: got memo {}, same output {}",
+        got.1,
+        got.0 == fewer
+    );
+}
+
 /// A file whose stamp (size, inode, modification and change times) is the
 /// one its cache entry was made with is not read again; any change to it,
 /// even one of the same size with its modification time put back (what

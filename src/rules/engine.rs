@@ -14,6 +14,83 @@ use std::collections::BTreeMap;
 /// Run every rule over a scanned repository: findings sorted by location,
 /// with inline suppressions applied and fingerprints computed.
 pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
+    run_memoised(scan, rules, opts).0
+}
+
+/// What the result memo keeps of a `scan`: the findings, their snippets
+/// (not part of their JSON), and every file read for snippets and
+/// fingerprints with a hash of its text (re-checked before a memo is used:
+/// workflows and manifests are read here, and are not parsed source files
+/// whose entry keys the memo's digest covers).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    findings: Vec<Finding>,
+    snippets: Vec<(String, u32)>,
+    reads: Vec<(String, u64)>,
+}
+
+/// [`run`], and whether the findings were read back from the result memo
+/// (see [`crate::cache::Memo`]): same inputs, same rules and options, and
+/// every file read for snippets unchanged.
+pub fn run_memoised(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> (Vec<Finding>, bool) {
+    let extra = || {
+        let mut e = serde_json::to_vec(&rules.rules).unwrap_or_default();
+        e.extend_from_slice(format!("{:?}", rules.query_rules).as_bytes());
+        e.extend_from_slice(&opts.max_depth.to_le_bytes());
+        e
+    };
+    let memo = scan.memo.as_ref().map(|m| (m, extra()));
+    if let Some((m, extra)) = &memo {
+        if let Some(st) = m.get::<Stored>("scan", extra) {
+            let unchanged = st.snippets.len() == st.findings.len()
+                && st.reads.iter().all(|(path, h)| read_hash(scan, path) == *h);
+            if unchanged {
+                let mut findings = st.findings;
+                for (f, (snippet, from)) in findings.iter_mut().zip(st.snippets) {
+                    f.snippet = snippet;
+                    f.snippet_from = from;
+                }
+                return (findings, true);
+            }
+        }
+    }
+    let (findings, reads) = compute(scan, rules, opts);
+    if let Some((m, extra)) = &memo {
+        let st = Stored {
+            snippets: findings
+                .iter()
+                .map(|f| (f.snippet.clone(), f.snippet_from))
+                .collect(),
+            findings,
+            reads,
+        };
+        m.put("scan", extra, &st);
+        return (st.findings, false);
+    }
+    (findings, false)
+}
+
+/// A file's text as the findings' snippets read it (empty when it cannot
+/// be read), and its hash.
+fn read_text(scan: &Scan, path: &str) -> String {
+    crate::fsread::read(
+        &crate::walk::abs_path(&scan.root, path),
+        scan.max_file_size,
+        Some(&scan.root),
+    )
+    .map(|b| String::from_utf8_lossy(&b).into_owned())
+    .unwrap_or_default()
+}
+
+fn read_hash(scan: &Scan, path: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(read_text(scan, path).as_bytes())
+}
+
+fn compute(
+    scan: &Scan,
+    rules: &RuleSet,
+    opts: &ModelOptions,
+) -> (Vec<Finding>, Vec<(String, u64)>) {
     let idx = Index::build(scan);
     let built = crate::model::build_linked(scan, &idx, opts);
     let model = &built.model;
@@ -395,7 +472,7 @@ pub fn run(scan: &Scan, rules: &RuleSet, opts: &ModelOptions) -> Vec<Finding> {
 
 /// Sort, merge repeats at one location, apply suppressions, read snippets,
 /// compute regions and fingerprints.
-fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
+fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> (Vec<Finding>, Vec<(String, u64)>) {
     out.sort_by(|a, b| {
         (
             &a.file,
@@ -454,13 +531,7 @@ fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
             f.message.push('.');
         }
         let (src, lines) = sources.entry(f.file.clone()).or_insert_with(|| {
-            let text = crate::fsread::read(
-                &crate::walk::abs_path(&scan.root, &f.file),
-                scan.max_file_size,
-                Some(&scan.root),
-            )
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
+            let text = read_text(scan, &f.file);
             let lines = line_spans(&text);
             (text, lines)
         });
@@ -532,7 +603,15 @@ fn finish(scan: &Scan, idx: &Index, mut out: Vec<Finding>) -> Vec<Finding> {
         f.snippet_from = from as u32;
         f.snippet = snippet.to_string();
     }
-    merged
+    let mut reads: Vec<(String, u64)> = sources
+        .into_iter()
+        .map(|(path, (text, _))| {
+            let h = xxhash_rust::xxh3::xxh3_64(text.as_bytes());
+            (path, h)
+        })
+        .collect();
+    reads.sort_unstable();
+    (merged, reads)
 }
 
 /// Byte spans of a text's lines (without their line ending). Lines end at

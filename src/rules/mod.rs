@@ -769,7 +769,7 @@ fn validate(r: &Rule) -> Result<(), String> {
 }
 
 /// A located finding.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Finding {
     pub rule_id: String,
     pub rule_name: String,
@@ -784,7 +784,7 @@ pub struct Finding {
     pub function: Option<String>,
     /// The call chain from the entry point to the finding (flow rules), or
     /// the entry point itself.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub related: Vec<Related>,
     /// Stable identity: unchanged when unrelated lines move.
     pub fingerprint: String,
@@ -807,7 +807,7 @@ pub struct Finding {
 /// longer line (minified or generated code) around the finding.
 pub const SNIPPET_CHARS: usize = 160;
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Related {
     pub file: String,
     pub line: u32,
