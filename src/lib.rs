@@ -120,7 +120,7 @@ pub struct Timings {
     /// modification and change times) was the one their entry was made with.
     pub cache_unread: usize,
     pub cache_write_ms: f64,
-    /// `facts` and `model`: the result was read back from the result memo
+    /// `facts`, `model` and `scan`: the result was read back from the result memo
     /// (no linking, route pass or model building ran; see [`cache::Memo`]).
     pub from_memo: bool,
 }
