@@ -158,13 +158,9 @@ impl Cache {
     }
 
     fn load(&mut self) {
-        let Ok(meta) = std::fs::metadata(&self.pack) else {
-            return;
-        };
-        if meta.len() > MAX_PACK {
-            return;
-        }
-        let Ok(data) = std::fs::read(&self.pack) else {
+        // A regular file of at most MAX_PACK bytes (a FIFO put in its place
+        // is refused without blocking).
+        let Ok(data) = crate::fsread::read_given(&self.pack, MAX_PACK) else {
             return;
         };
         let Some(rest) = data.strip_prefix(MAGIC) else {
@@ -353,6 +349,9 @@ impl Memo {
     /// options (`extra`) added.
     fn at(&self, kind: &str, extra: &[u8]) -> (PathBuf, u128) {
         let mut h = Xxh3::new();
+        // The build: every parsed file's entry key has it, but a tree with
+        // no parsed file (workflows only, every file left out) has none.
+        h.update(BUILD_ID.as_bytes());
         h.update(&self.key.to_le_bytes());
         h.update(kind.as_bytes());
         h.update(&[0]);
@@ -362,27 +361,17 @@ impl Memo {
 
     /// The result of `kind` stored under this digest and `extra`, if any.
     pub fn get<T: serde::de::DeserializeOwned>(&self, kind: &str, extra: &[u8]) -> Option<T> {
-        use std::io::Read;
         let (path, want) = self.at(kind, extra);
-        let mut file = std::fs::File::open(path).ok()?;
-        let len = file.metadata().ok()?.len();
-        if !(32..=MAX_PACK).contains(&len) {
+        // A regular file of at most MAX_PACK bytes (a FIFO put in its place
+        // is refused without blocking).
+        let data = crate::fsread::read_given(&path, MAX_PACK).ok()?;
+        let rest = data.strip_prefix(MEMO_MAGIC)?;
+        let (key, rest) = rest.split_first_chunk::<16>()?;
+        let (check, json) = rest.split_first_chunk::<8>()?;
+        if u128::from_le_bytes(*key) != want || u64::from_le_bytes(*check) != xxh3_64(json) {
             return None;
         }
-        // The header first: a memo of other inputs is not read further.
-        let mut head = [0u8; 32];
-        file.read_exact(&mut head).ok()?;
-        let rest = head.strip_prefix(MEMO_MAGIC)?;
-        let (key, check) = rest.split_first_chunk::<16>()?;
-        if u128::from_le_bytes(*key) != want {
-            return None;
-        }
-        let mut json = Vec::with_capacity(len as usize - 32);
-        file.read_to_end(&mut json).ok()?;
-        if u64::from_le_bytes(check.try_into().ok()?) != xxh3_64(&json) {
-            return None;
-        }
-        serde_json::from_slice(&json).ok()
+        serde_json::from_slice(json).ok()
     }
 
     /// Store `value` as the result of `kind` under this digest and `extra`

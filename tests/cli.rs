@@ -810,6 +810,67 @@ fn scan_memo_rechecks_the_files_it_read() {
     );
 }
 
+/// What the memo reads back is what was computed: literal numbers in facts
+/// (`timeout=1e-30`) keep every digit, and a FIFO put in place of a memo or
+/// a pack is refused without blocking the run.
+#[test]
+fn memo_reads_back_exact_numbers_and_never_blocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("app.py"),
+        "import requests\n\ndef f(u):\n    requests.get(u, timeout=1e-30)\n    requests.get(u, timeout=1.7976931348623157)\n    requests.get(u, timeout=0.30000000000000004)\n",
+    )
+    .unwrap();
+    let cache = tmp.path().join("cache");
+    let facts = |cached: bool| {
+        let mut cmd = bin();
+        cmd.args(["facts", "--format", "json", "--stats"])
+            .arg(&root);
+        if cached {
+            cmd.arg("--cache-dir").arg(&cache);
+        } else {
+            cmd.arg("--no-cache");
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("facts blocked");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        // Without the timings, which differ between runs.
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        (v["facts"].to_string(), text.contains("\"from_memo\": true"))
+    };
+    let want = facts(false).0;
+    assert!(
+        want.contains("1e-30") && want.contains("1.7976931348623157"),
+        "{want}"
+    );
+    assert_eq!(facts(true), (want.clone(), false));
+    assert_eq!(facts(true), (want.clone(), true));
+    // FIFOs in place of the memo and of the pack.
+    for e in std::fs::read_dir(cache.join("v1")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "facts" || x == "pack") {
+            std::fs::remove_file(&p).unwrap();
+            assert!(Command::new("mkfifo").arg(&p).status().unwrap().success());
+        }
+    }
+    assert_eq!(facts(true), (want, false));
+}
+
 /// A file whose stamp (size, inode, modification and change times) is the
 /// one its cache entry was made with is not read again; any change to it,
 /// even one of the same size with its modification time put back (what
