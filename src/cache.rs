@@ -412,7 +412,7 @@ impl Memo {
 /// The most packs kept (one per scanned root): beyond it, the least recently
 /// written go first.
 pub const MAX_PACKS: usize = 256;
-/// The most bytes of packs kept: 2 GiB.
+/// The most bytes of packs (with their result memos) kept: 2 GiB.
 pub const MAX_CACHE_BYTES: u64 = 2 << 30;
 /// A temporary pack older than this was left by a run that died: removed.
 const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -447,10 +447,11 @@ pub fn prune(dir: &Path, keep: &Path, max_packs: usize, max_bytes: u64) {
             continue;
         }
         if name.ends_with(".pack") && path != keep {
-            packs.push((modified, meta.len(), path));
+            let len = meta.len() + memo_bytes(&path);
+            packs.push((modified, len, path));
         }
     }
-    let kept_bytes = std::fs::metadata(keep).map(|m| m.len()).unwrap_or(0);
+    let kept_bytes = std::fs::metadata(keep).map(|m| m.len()).unwrap_or(0) + memo_bytes(keep);
     // Newest first; the pack just written counts first.
     packs.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.2.cmp(&b.2)));
     let mut count = 1usize;
@@ -465,6 +466,15 @@ pub fn prune(dir: &Path, keep: &Path, max_packs: usize, max_bytes: u64) {
             }
         }
     }
+}
+
+/// The bytes of the result memos beside a pack (they go with it).
+fn memo_bytes(pack: &Path) -> u64 {
+    MEMO_KINDS
+        .iter()
+        .filter_map(|k| std::fs::symlink_metadata(pack.with_extension(k)).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 /// A file's facts encoded for the pack.
