@@ -5,8 +5,9 @@
 //! directory (`--cache-dir`, `THREATSCAN_CACHE_DIR`, else
 //! `$XDG_CACHE_HOME/threatscan` or `~/.cache/threatscan`): an index of
 //! entries, each keyed by a hash of the binary's build, the file's language,
-//! path and content and the rule queries, then the entries' encoded
-//! [`FileFacts`]. Whole-repository stages (linking, routes, the model) are
+//! path and content and the rule queries, then the entries: each an
+//! [`EntryMeta`] head and the encoded [`FileFacts`], decoded only when a
+//! result is computed (see [`crate::Scan::files`]). Whole-repository stages (linking, routes, the model) are
 //! recomputed from them, so results are the same with and without the
 //! cache; `facts` also keeps its linked facts in a [`Memo`] beside the pack,
 //! read back only when every input they come from is unchanged.
@@ -24,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64, Xxh3};
 
-const MAGIC: &[u8; 8] = b"TSCACHE1";
+const MAGIC: &[u8; 8] = b"TSCACHE2";
 
 /// The build the binary comes from (see build.rs).
 const BUILD_ID: &str = env!("THREATSCAN_BUILD_ID");
@@ -477,26 +478,112 @@ fn memo_bytes(pack: &Path) -> u64 {
         .sum()
 }
 
+/// What a run needs of a file before its facts (the scan's counts and
+/// warnings, the code scope's test items): written at the head of its
+/// entry, so that a run whose result memo answers never decodes the facts
+/// (see [`crate::Scan::files`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EntryMeta {
+    pub bytes: u64,
+    pub has_errors: bool,
+    pub partial: Vec<String>,
+    pub test_lines: Vec<(u32, u32)>,
+}
+
+impl EntryMeta {
+    fn of(ff: &FileFacts) -> EntryMeta {
+        EntryMeta {
+            bytes: ff.bytes as u64,
+            has_errors: ff.has_errors,
+            partial: ff.partial.clone(),
+            test_lines: ff.test_lines.clone(),
+        }
+    }
+
+    /// A stand-in for the file's facts until they are decoded: its path,
+    /// language and these fields, nothing extracted.
+    pub fn stand_in(&self, path: String, lang: Lang) -> FileFacts {
+        let mut ff = FileFacts::new(path, lang, self.bytes as usize);
+        ff.has_errors = self.has_errors;
+        ff.partial = self.partial.clone();
+        ff.test_lines = self.test_lines.clone();
+        ff
+    }
+}
+
+impl Cache {
+    /// The head of `rel`'s entry when it has this key and its checksum,
+    /// without decoding the facts.
+    pub fn meta(&self, rel: &str, key: u128) -> Option<EntryMeta> {
+        let bytes = self.bytes(rel, key)?;
+        Some(postcard::take_from_bytes::<EntryMeta>(bytes).ok()?.0)
+    }
+}
+
 /// A file's facts encoded for the pack.
 pub fn encode(ff: &FileFacts) -> Option<Vec<u8>> {
-    // The distinct strings first, then the facts referring to them.
+    // The head, then the distinct strings, then the facts referring to them.
+    let mut out = postcard::to_allocvec(&EntryMeta::of(ff)).ok()?;
     let (facts, table) = crate::intern::with_table(|| postcard::to_allocvec(ff));
     let strs: Vec<&str> = table.iter().map(|s| s.as_str()).collect();
-    let mut out = postcard::to_allocvec(&strs).ok()?;
+    out.extend_from_slice(&postcard::to_allocvec(&strs).ok()?);
     out.extend_from_slice(&facts.ok()?);
     Some(out)
 }
 
-/// An entry's facts: its string table, interned once, then the facts.
+/// An entry's facts: past its head, its string table, interned once, then
+/// the facts. `None` when the head does not match the facts.
 fn decode(bytes: &[u8]) -> Option<FileFacts> {
-    let (strs, rest) = postcard::take_from_bytes::<Vec<&str>>(bytes).ok()?;
+    let (meta, rest) = postcard::take_from_bytes::<EntryMeta>(bytes).ok()?;
+    let (strs, rest) = postcard::take_from_bytes::<Vec<&str>>(rest).ok()?;
     let table = strs.into_iter().map(crate::intern::Sym::new).collect();
-    crate::intern::from_table(table, || postcard::from_bytes(rest).ok())
+    let ff: FileFacts = crate::intern::from_table(table, || postcard::from_bytes(rest).ok())?;
+    (EntryMeta::of(&ff) == meta).then_some(ff)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run takes an entry's head without decoding its facts; when the
+    /// facts are needed and do not decode to well-formed facts of the file,
+    /// the file is extracted again, and the run's facts are those of a run
+    /// without the cache.
+    #[test]
+    fn an_entry_found_malformed_when_decoded_late_is_extracted_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        let src = b"import subprocess\n\ndef run(cmd):\n    subprocess.run(cmd, shell=True)\n";
+        std::fs::write(repo.join("a.py"), src).unwrap();
+        std::fs::write(repo.join("b.py"), b"def f():\n    return 1\n").unwrap();
+        let mut opts = crate::Options::new(&repo);
+        opts.cache_dir = Some(tmp.path().join("cache"));
+        let facts = |s: &crate::Scan| format!("{:?}", s.files());
+        let plain = crate::scan(&crate::Options::new(&repo)).unwrap();
+        let first = crate::scan(&opts).unwrap();
+        assert_eq!(facts(&first), facts(&plain));
+        // Both files are taken from the cache now, undecoded until asked.
+        let warm = crate::scan(&opts).unwrap();
+        assert_eq!(warm.stats.timings.cache_hits, 2);
+        assert_eq!(facts(&warm), facts(&plain));
+        // a.py's entry, rewritten with facts whose call points at a
+        // definition that is not there (its checksum and head are right).
+        let c = Cache::open(opts.cache_dir.as_ref().unwrap(), &repo, &[]);
+        let key = c.key("a.py", Lang::Python, src);
+        let mut bad = crate::extract_source("a.py".into(), Lang::Python, src).unwrap();
+        bad.calls[0].scope = Some(9);
+        c.store(&[Entry {
+            path: "a.py".into(),
+            key,
+            stamp: 0,
+            bytes: std::borrow::Cow::Owned(encode(&bad).unwrap()),
+        }])
+        .unwrap();
+        let again = crate::scan(&opts).unwrap();
+        assert_eq!(again.stats.timings.cache_hits, 1, "a.py's head is taken");
+        assert_eq!(facts(&again), facts(&plain));
+    }
 
     /// An entry passes its checksum whoever wrote it; one whose facts point
     /// outside themselves (an enclosing definition that is not there, a

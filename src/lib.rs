@@ -233,7 +233,11 @@ impl Timings {
 
 pub struct Scan {
     pub root: PathBuf,
-    pub files: Vec<FileFacts>,
+    /// The files analysed, in path order: read them with [`Scan::files`]
+    /// (files taken from the cache stand in here until they are decoded).
+    files: Vec<FileFacts>,
+    /// Files whose cache entries are decoded on first use (see [`Lazy`]).
+    lazy: Option<Box<Lazy>>,
     /// The repository's own `[[framework]]` specs (`.threatscan.toml`
     /// `[catalog] frameworks`).
     pub frameworks: Vec<frameworks::spec::FrameworkSpec>,
@@ -260,13 +264,115 @@ pub struct Scan {
     pub memo: Option<cache::Memo>,
 }
 
+/// Files of a scan taken from the cache and not decoded yet: a run whose
+/// result memo answers (nothing changed) never needs their facts, only what
+/// the head of each entry says (see [`cache::EntryMeta`]). The first call of
+/// [`Scan::files`] decodes them all, on the scan's threads.
+struct Lazy {
+    /// The pack the entries are in, let go once they are decoded.
+    cache: std::sync::Mutex<Option<cache::Cache>>,
+    /// Path → entry key of each file that stands in for its entry.
+    pending: std::collections::HashMap<String, u128>,
+    rule_queries: std::sync::Arc<Vec<extract::RuleQuery>>,
+    threads: usize,
+    /// The scan's files, stand-ins among them, until they are decoded.
+    files: std::sync::Mutex<Vec<FileFacts>>,
+    decoded: std::sync::OnceLock<Vec<FileFacts>>,
+}
+
+impl Lazy {
+    /// The scan's files with every stand-in replaced by its facts, decoded
+    /// on `threads` workers; the pack is let go.
+    fn materialize(&self, root: &Path, max_file_size: u64) -> Vec<FileFacts> {
+        let mut files = std::mem::take(&mut *self.files.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut held = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = held.as_ref();
+        let at: Vec<usize> = (0..files.len())
+            .filter(|&i| self.pending.contains_key(&files[i].path))
+            .collect();
+        let decoded = par_map(self.threads, at.len(), |k| {
+            self.decode(cache, root, max_file_size, &files[at[k]])
+        });
+        for (i, ff) in at.into_iter().zip(decoded) {
+            files[i] = ff;
+        }
+        *held = None;
+        files
+    }
+
+    /// The facts of `stand_in`'s file: its entry decoded (its Rust test
+    /// items dropped when [`Scan::restrict`] took them from the stand-in),
+    /// or, for an entry that does not decode to well-formed facts of that
+    /// file, the file extracted again.
+    fn decode(
+        &self,
+        cache: Option<&cache::Cache>,
+        root: &Path,
+        max_file_size: u64,
+        stand_in: &FileFacts,
+    ) -> FileFacts {
+        let key = self.pending[&stand_in.path];
+        let got = cache
+            .and_then(|c| c.get(&stand_in.path, key, self.rule_queries.len()))
+            .or_else(|| {
+                let bytes = fsread::read(&root.join(&stand_in.path), max_file_size, None).ok()?;
+                std::str::from_utf8(&bytes).ok()?;
+                extract_timed(
+                    stand_in.path.clone(),
+                    stand_in.lang,
+                    &bytes,
+                    &self.rule_queries,
+                )
+                .ok()
+                .map(|(ff, _)| ff)
+            });
+        let mut ff = match got {
+            Some(ff) => ff,
+            // Neither the entry nor the file can be read now: the file
+            // counts as it did when the scan began, with no facts.
+            None => FileFacts::new(stand_in.path.clone(), stand_in.lang, stand_in.bytes),
+        };
+        ff.scope = stand_in.scope;
+        if stand_in.test_lines.is_empty() && !ff.test_lines.is_empty() {
+            let ranges = std::mem::take(&mut ff.test_lines);
+            ff.drop_lines(&ranges);
+        }
+        ff
+    }
+}
+
 impl Scan {
+    /// The files analysed, in path order. With the cache, files taken from
+    /// it are decoded here, on first use.
+    pub fn files(&self) -> &[FileFacts] {
+        match &self.lazy {
+            None => &self.files,
+            Some(l) => l
+                .decoded
+                .get_or_init(|| l.materialize(&self.root, self.max_file_size)),
+        }
+    }
+
+    /// The files, to change: decoded ones once [`Scan::files`] has run,
+    /// else the stand-ins (whatever is changed in a stand-in is carried to
+    /// its facts when they are decoded, see [`Lazy::decode`]).
+    fn files_mut(&mut self) -> &mut Vec<FileFacts> {
+        match self.lazy.as_deref_mut() {
+            None => &mut self.files,
+            Some(Lazy { decoded, files, .. }) => match decoded.get_mut() {
+                Some(decoded) => decoded,
+                None => files.get_mut().unwrap_or_else(|e| e.into_inner()),
+            },
+        }
+    }
+
     /// A scan of these files alone, under `root`: nothing else read (build
     /// scripts linked on their own, fuzzing, benchmarks).
     pub fn of_files(root: PathBuf, files: Vec<FileFacts>) -> Scan {
         Scan {
             root,
             files,
+            lazy: None,
             frameworks: vec![],
             manifests: Default::default(),
             skipped: vec![],
@@ -287,7 +393,8 @@ impl Scan {
         // What the scan itself left unparsed (see [`Options::scopes`]) is
         // counted already.
         let mut left = std::mem::take(&mut self.left_out);
-        self.files.retain(|f| {
+        let files = self.files_mut();
+        files.retain(|f| {
             let keep = set.contains(f.scope);
             if !keep {
                 *left.files.entry(f.scope.as_str()).or_default() += 1;
@@ -295,7 +402,7 @@ impl Scan {
             keep
         });
         if !set.contains(scope::Scope::Test) {
-            for f in &mut self.files {
+            for f in files.iter_mut() {
                 if !f.test_lines.is_empty() {
                     left.test_items += f.test_lines.len();
                     let ranges = std::mem::take(&mut f.test_lines);
@@ -318,9 +425,12 @@ impl Scan {
             m.mix(format!("restricted to {set:?}").as_bytes());
         }
         // The counts are of the files analysed.
-        self.stats.files_scanned = self.files.len();
-        self.stats.bytes = self.files.iter().map(|f| f.bytes as u64).sum();
-        self.stats.files_with_syntax_errors = self.files.iter().filter(|f| f.has_errors).count();
+        let files = self.files_mut();
+        let (n, bytes) = (files.len(), files.iter().map(|f| f.bytes as u64).sum());
+        let with_errors = files.iter().filter(|f| f.has_errors).count();
+        self.stats.files_scanned = n;
+        self.stats.bytes = bytes;
+        self.stats.files_with_syntax_errors = with_errors;
         &self.left_out
     }
 }
@@ -581,6 +691,10 @@ enum Outcome {
         Option<Vec<u8>>,
     ),
     Skip(Skipped),
+    /// A file whose cache entry stands: the head of its entry, its
+    /// language, key and stamp (its facts are decoded on first use, see
+    /// [`Scan::files`]).
+    Cached(Box<cache::EntryMeta>, Lang, (u128, u64)),
     /// A file of a scope not analysed, and its cache key and stamp when the
     /// cache holds its entry (kept in the next pack for runs that analyse it).
     LeftOut(scope::Scope, Option<(String, (u128, u64))>),
@@ -611,6 +725,18 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     };
     let now = std::time::SystemTime::now();
     let unread = std::sync::atomic::AtomicUsize::new(0);
+    // A file whose entry stands: its head only (the facts are decoded when
+    // first needed), except a build script's, whose facts the scan links
+    // itself.
+    let cached = |c: &cache::Cache, rel: &str, lang: Lang, (key, stamp): (u128, u64)| {
+        if supply_chain::is_build_script(rel) {
+            let ff = c.get(rel, key, opts.rule_queries.len())?;
+            let zero = std::time::Duration::ZERO;
+            return Some(Outcome::Ok(Box::new(ff), zero, (key, stamp), None));
+        }
+        let meta = c.meta(rel, key)?;
+        Some(Outcome::Cached(Box::new(meta), lang, (key, stamp)))
+    };
     let process = |cache: &Option<cache::Cache>, (rel, abs, lang): &walk::Found| {
         let scope = scopes.scope_of(rel);
         let left_out = opts.scopes.as_ref().is_some_and(|set| !set.contains(scope))
@@ -627,11 +753,11 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                     return Outcome::LeftOut(scope, Some((rel.clone(), (key, stamp))));
                 }
                 if !left_out {
-                    if let Some(ff) = c.get(rel, key, opts.rule_queries.len()) {
-                        unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let zero = std::time::Duration::ZERO;
-                        return Outcome::Ok(Box::new(ff), zero, (key, stamp), None);
+                    unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if let Some(o) = cached(c, rel, *lang, (key, stamp)) {
+                        return o;
                     }
+                    unread.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         }
@@ -655,12 +781,11 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             return Outcome::LeftOut(scope, Some((rel.clone(), (key, stamp))));
         }
         if !left_out {
-            if let Some(ff) = cache
+            if let Some(o) = cache
                 .as_ref()
-                .and_then(|c| c.get(rel, key, opts.rule_queries.len()))
+                .and_then(|c| cached(c, rel, *lang, (key, stamp)))
             {
-                let zero = std::time::Duration::ZERO;
-                return Outcome::Ok(Box::new(ff), zero, (key, stamp), None);
+                return o;
             }
         }
         if std::str::from_utf8(&bytes).is_err() {
@@ -741,6 +866,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     let mut entries = vec![];
     let mut cache_hits = 0;
     let mut left_out = scope::LeftOut::default();
+    let mut pending = std::collections::HashMap::new();
     // The digest of every input the linked facts are computed from (see
     // [`cache::Memo`]), with the cache only: in path order, each file's
     // outcome, entry key and scope.
@@ -748,10 +874,10 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     for (path, o) in outcomes {
         digest.update(path.as_bytes());
         match &o {
-            Outcome::Ok(f, _, (key, _), _) => {
+            Outcome::Ok(_, _, (key, _), _) | Outcome::Cached(_, _, (key, _)) => {
                 digest.update(&[1]);
                 digest.update(&key.to_le_bytes());
-                digest.update(scopes.scope_of(&f.path).as_str().as_bytes());
+                digest.update(scopes.scope_of(&path).as_str().as_bytes());
             }
             Outcome::Skip(sk) => {
                 digest.update(&[2]);
@@ -789,6 +915,22 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                 files.push(*f);
                 parse_cpu += parse;
             }
+            Outcome::Cached(meta, lang, (key, stamp)) => {
+                let Some(c) = &cache else { continue };
+                cache_hits += 1;
+                if let Some(bytes) = c.bytes(&path, key) {
+                    entries.push(cache::Entry {
+                        path: path.clone(),
+                        key,
+                        stamp,
+                        bytes: std::borrow::Cow::Borrowed(bytes),
+                    });
+                }
+                let mut f = meta.stand_in(path.clone(), lang);
+                f.scope = scopes.scope_of(&f.path);
+                files.push(f);
+                pending.insert(path, key);
+            }
             Outcome::Skip(s) => skipped.push(s),
             Outcome::LeftOut(scope, held) => {
                 *left_out.files.entry(scope.as_str()).or_default() += 1;
@@ -815,7 +957,22 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
     }
     drop(entries);
     let memo_path = cache.as_ref().map(cache::Cache::pack_path);
-    drop(cache);
+    let threads = if n == 0 {
+        std::thread::available_parallelism().map_or(1, |x| x.get())
+    } else {
+        n
+    };
+    let lazy = match cache {
+        Some(c) if !pending.is_empty() => Some(Box::new(Lazy {
+            cache: std::sync::Mutex::new(Some(c)),
+            pending,
+            rule_queries: opts.rule_queries.clone(),
+            threads,
+            files: Default::default(),
+            decoded: std::sync::OnceLock::new(),
+        })),
+        _ => None,
+    };
     let cache_write_ms = t_store.elapsed().as_secs_f64() * 1e3;
     let t_parse = t0.elapsed();
     let cpu_parse = process_cpu().saturating_sub(cpu0 + cpu_walk);
@@ -855,11 +1012,7 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
             cache_hits,
             cache_unread: unread.into_inner(),
             cache_write_ms,
-            threads: if n == 0 {
-                std::thread::available_parallelism().map_or(1, |x| x.get())
-            } else {
-                n
-            },
+            threads,
             ..Default::default()
         },
     };
@@ -874,9 +1027,17 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
         d.update(&serde_json::to_vec(&ci_facts).unwrap_or_default());
         cache::Memo::new(path, d.digest128())
     });
+    let files = match &lazy {
+        Some(l) => {
+            *l.files.lock().unwrap_or_else(|e| e.into_inner()) = files;
+            vec![]
+        }
+        None => files,
+    };
     Ok(Scan {
         root,
         files,
+        lazy,
         frameworks,
         manifests,
         skipped,

@@ -279,7 +279,7 @@ fn file_tables(f: &FileFacts) -> FileTables<'_> {
 
 impl<'a> Index<'a> {
     pub fn build(scan: &'a crate::Scan) -> Index<'a> {
-        let files = &scan.files[..];
+        let files = scan.files();
         let path_index: HashMap<&str, usize> = files
             .iter()
             .enumerate()

@@ -424,6 +424,83 @@ fn three_ways(args: &[&str], root: &Path, cache: &Path) -> (Vec<String>, String)
     )
 }
 
+/// Files taken from the cache are decoded only when a result is computed:
+/// when one file changes, the result memo misses and every unchanged file's
+/// entry is decoded then, with what the command's code scope left out of it
+/// (Rust test items, test files) left out as it is of a file extracted
+/// afresh. Every output equals the output without the cache.
+#[test]
+fn cache_entries_decoded_on_a_memo_miss_give_the_uncached_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    copy_tree(&fixtures().join("scan_precision"), &root);
+    let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    assert!(
+        lib.contains("#[cfg(test)]"),
+        "the fixture has Rust test items"
+    );
+    let cache = tmp.path().join("cache");
+    let c = cache.to_str().unwrap();
+    for (k, args) in [
+        &["scan", "--format", "sarif", "--fail-on", "never"][..],
+        &["model", "--format", "json"][..],
+        &["facts", "--format", "json"][..],
+        &[
+            "scan",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "never",
+            "--scope",
+            "all",
+        ][..],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let run = |extra: &[&str]| {
+            let out = bin().args(args).arg(&root).args(extra).output().unwrap();
+            assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let stats = |extra: &[&str]| {
+            let mut a = vec!["--stats", "-o", "/dev/null"];
+            a.extend_from_slice(extra);
+            let out = bin().args(args).arg(&root).args(&a).output().unwrap();
+            String::from_utf8_lossy(&out.stderr).into_owned()
+        };
+        // Warm the cache and the memo.
+        run(&["--cache-dir", c]);
+        run(&["--cache-dir", c]);
+        let err = stats(&["--cache-dir", c]);
+        assert!(
+            err.contains("read back from the result memo"),
+            "{args:?}: {err}"
+        );
+        // One file changes: the memo misses, the others come from the cache.
+        let web = root.join("src/web.rs");
+        let mut text = std::fs::read_to_string(&web).unwrap();
+        text.push_str(&format!("\n// changed {k}\n"));
+        std::fs::write(&web, text).unwrap();
+        let err = stats(&["--cache-dir", c]);
+        assert!(
+            !err.contains("read back from the result memo"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("; 0 files from the cache"), "{args:?}: {err}");
+        text = std::fs::read_to_string(&web).unwrap();
+        text.push_str(&format!("\n// changed again {k}\n"));
+        std::fs::write(&web, text).unwrap();
+        let warm = run(&["--cache-dir", c]);
+        let cold = run(&["--no-cache"]);
+        assert!(cold.len() > 100, "{args:?}");
+        assert!(
+            warm == cold,
+            "{args:?}: decoded entries differ from extraction"
+        );
+    }
+}
+
 /// The number of files a `--stats` line reports ("threatscan: N files, ...").
 fn stats_files(stats: &str) -> usize {
     stats

@@ -424,7 +424,7 @@ fn compute(
         }
     }
     // Query hits, recorded during extraction.
-    for f in &scan.files {
+    for f in scan.files() {
         for h in &f.query_hits {
             let Some(q) = rules.query_rules.get(h.query) else {
                 continue;
