@@ -36,6 +36,11 @@ const MAX_PACK: u64 = 1 << 30;
 #[derive(Serialize, Deserialize)]
 struct Header {
     build: String,
+    /// What the pack's name stands for: the root and the rule queries its
+    /// entries were extracted with (a pack copied in from another root or
+    /// query set is not used: an entry taken by its stamp is not re-keyed).
+    root_and_queries: u128,
+    queries: u128,
     entries: Vec<IndexEntry>,
 }
 
@@ -116,6 +121,8 @@ pub fn default_dir() -> Option<PathBuf> {
 /// The pack of one root, as read at the start of a run.
 pub struct Cache {
     pack: PathBuf,
+    /// The hash the pack is named by (root and rule queries).
+    name: u128,
     queries: u128,
     data: Vec<u8>,
     index: FxHashMap<String, (u128, usize, usize, u64, u64)>,
@@ -145,11 +152,11 @@ impl Cache {
         let mut name = Xxh3::new();
         name.update(root.as_os_str().as_encoded_bytes());
         name.update(&queries.to_le_bytes());
-        let pack = dir
-            .join("v1")
-            .join(format!("{:032x}.pack", name.digest128()));
+        let name = name.digest128();
+        let pack = dir.join("v1").join(format!("{name:032x}.pack"));
         let mut c = Cache {
             pack,
+            name,
             queries,
             data: vec![],
             index: FxHashMap::default(),
@@ -175,7 +182,10 @@ impl Cache {
         let Ok(header) = postcard::from_bytes::<Header>(head) else {
             return;
         };
-        if header.build != BUILD_ID {
+        if header.build != BUILD_ID
+            || header.root_and_queries != self.name
+            || header.queries != self.queries
+        {
             return;
         }
         let base = MAGIC.len() + 8 + len;
@@ -260,6 +270,8 @@ impl Cache {
         let mut offset = 0u64;
         let header = Header {
             build: BUILD_ID.to_string(),
+            root_and_queries: self.name,
+            queries: self.queries,
             entries: entries
                 .iter()
                 .map(|e| {
@@ -544,6 +556,51 @@ fn decode(bytes: &[u8]) -> Option<FileFacts> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pack answers only for the root and rule queries its name stands
+    /// for: one copied into another pack's place (the pack `facts` uses,
+    /// with no rule queries, over the one `scan` uses) is not read, since an
+    /// entry taken by its stamp is not keyed again.
+    #[test]
+    fn a_pack_copied_over_another_roots_or_query_sets_pack_is_not_used() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let dir = tmp.path().join("cache");
+        let src = b"def f():\n    return 1\n";
+        let ff = crate::extract_source("x.py".into(), Lang::Python, src).unwrap();
+        let store = |c: &Cache| {
+            let key = c.key("x.py", Lang::Python, src);
+            c.store(&[Entry {
+                path: "x.py".into(),
+                key,
+                stamp: 7,
+                bytes: std::borrow::Cow::Owned(encode(&ff).unwrap()),
+            }])
+            .unwrap();
+        };
+        let plain = Cache::open(&dir, &a, &[]);
+        store(&plain);
+        assert!(Cache::open(&dir, &a, &[]).key_by_stamp("x.py", 7).is_some());
+        let lang = Lang::Python;
+        let text = "(call) @match".to_string();
+        let q = tree_sitter::Query::new(&lang.grammar(), &text).unwrap();
+        let queries = [crate::extract::RuleQuery::new("R".into(), text, lang, q)];
+        let with_queries = Cache::open(&dir, &a, &queries);
+        let other_root = Cache::open(&dir, &b, &[]);
+        for other in [&with_queries, &other_root] {
+            assert_ne!(other.pack, plain.pack);
+            std::fs::copy(&plain.pack, &other.pack).unwrap();
+        }
+        for (what, c) in [
+            ("rule queries", Cache::open(&dir, &a, &queries)),
+            ("root", Cache::open(&dir, &b, &[])),
+        ] {
+            assert!(c.key_by_stamp("x.py", 7).is_none(), "another {what}");
+            assert!(c.index.is_empty(), "another {what}");
+        }
+    }
 
     /// A run takes an entry's head without decoding its facts; when the
     /// facts are needed and do not decode to well-formed facts of the file,
