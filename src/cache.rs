@@ -7,8 +7,8 @@
 //! entries, each keyed by a hash of the binary's build, the file's language,
 //! path and content and the rule queries, then the entries: each an
 //! [`EntryMeta`] head and the encoded [`FileFacts`], decoded only when a
-//! result is computed (see [`crate::Scan::files`]). Whole-repository stages (linking, routes, the model) are
-//! recomputed from them, so results are the same with and without the
+//! result is computed (see [`crate::Scan::files`]). Whole-repository stages
+//! (linking, routes, the model) are recomputed from them, so results are the same with and without the
 //! cache; `facts` also keeps its linked facts in a [`Memo`] beside the pack,
 //! read back only when every input they come from is unchanged.
 //!
@@ -36,11 +36,11 @@ const MAX_PACK: u64 = 1 << 30;
 #[derive(Serialize, Deserialize)]
 struct Header {
     build: String,
-    /// What the pack's name stands for: the root and the rule queries its
-    /// entries were extracted with (a pack copied in from another root or
-    /// query set is not used: an entry taken by its stamp is not re-keyed).
-    root_and_queries: u128,
-    queries: u128,
+    /// What the pack's name stands for: a hash of the root and the rule
+    /// queries its entries were extracted with (a pack copied in from
+    /// another root or query set is not used: an entry taken by its stamp
+    /// is not keyed again).
+    name: u128,
     entries: Vec<IndexEntry>,
 }
 
@@ -182,10 +182,7 @@ impl Cache {
         let Ok(header) = postcard::from_bytes::<Header>(head) else {
             return;
         };
-        if header.build != BUILD_ID
-            || header.root_and_queries != self.name
-            || header.queries != self.queries
-        {
+        if header.build != BUILD_ID || header.name != self.name {
             return;
         }
         let base = MAGIC.len() + 8 + len;
@@ -230,6 +227,13 @@ impl Cache {
         (ff.path == rel && ff.well_formed(queries)).then_some(ff)
     }
 
+    /// The head of `rel`'s entry when it has this key and its checksum,
+    /// without decoding the facts.
+    pub fn meta(&self, rel: &str, key: u128) -> Option<EntryMeta> {
+        let bytes = self.bytes(rel, key)?;
+        Some(postcard::take_from_bytes::<EntryMeta>(bytes).ok()?.0)
+    }
+
     /// The encoded entry of `rel` when it has this key and its checksum.
     pub fn bytes(&self, rel: &str, key: u128) -> Option<&[u8]> {
         let &(k, start, n, check, _) = self.index.get(rel)?;
@@ -270,8 +274,7 @@ impl Cache {
         let mut offset = 0u64;
         let header = Header {
             build: BUILD_ID.to_string(),
-            root_and_queries: self.name,
-            queries: self.queries,
+            name: self.name,
             entries: entries
                 .iter()
                 .map(|e| {
@@ -514,21 +517,12 @@ impl EntryMeta {
 
     /// A stand-in for the file's facts until they are decoded: its path,
     /// language and these fields, nothing extracted.
-    pub fn stand_in(&self, path: String, lang: Lang) -> FileFacts {
+    pub fn stand_in(self, path: String, lang: Lang) -> FileFacts {
         let mut ff = FileFacts::new(path, lang, self.bytes as usize);
         ff.has_errors = self.has_errors;
-        ff.partial = self.partial.clone();
-        ff.test_lines = self.test_lines.clone();
+        ff.partial = self.partial;
+        ff.test_lines = self.test_lines;
         ff
-    }
-}
-
-impl Cache {
-    /// The head of `rel`'s entry when it has this key and its checksum,
-    /// without decoding the facts.
-    pub fn meta(&self, rel: &str, key: u128) -> Option<EntryMeta> {
-        let bytes = self.bytes(rel, key)?;
-        Some(postcard::take_from_bytes::<EntryMeta>(bytes).ok()?.0)
     }
 }
 
@@ -557,6 +551,16 @@ fn decode(bytes: &[u8]) -> Option<FileFacts> {
 mod tests {
     use super::*;
 
+    /// The entry of `ff` under `path`, this key and stamp.
+    fn entry(path: &str, key: u128, stamp: u64, ff: &FileFacts) -> Entry<'static> {
+        Entry {
+            path: path.into(),
+            key,
+            stamp,
+            bytes: std::borrow::Cow::Owned(encode(ff).unwrap()),
+        }
+    }
+
     /// A pack answers only for the root and rule queries its name stands
     /// for: one copied into another pack's place (the pack `facts` uses,
     /// with no rule queries, over the one `scan` uses) is not read, since an
@@ -572,13 +576,7 @@ mod tests {
         let ff = crate::extract_source("x.py".into(), Lang::Python, src).unwrap();
         let store = |c: &Cache| {
             let key = c.key("x.py", Lang::Python, src);
-            c.store(&[Entry {
-                path: "x.py".into(),
-                key,
-                stamp: 7,
-                bytes: std::borrow::Cow::Owned(encode(&ff).unwrap()),
-            }])
-            .unwrap();
+            c.store(&[entry("x.py", key, 7, &ff)]).unwrap();
         };
         let plain = Cache::open(&dir, &a, &[]);
         store(&plain);
@@ -630,13 +628,7 @@ mod tests {
         let key = c.key("a.py", Lang::Python, src);
         let mut bad = crate::extract_source("a.py".into(), Lang::Python, src).unwrap();
         bad.calls[0].scope = Some(9);
-        c.store(&[Entry {
-            path: "a.py".into(),
-            key,
-            stamp: 0,
-            bytes: std::borrow::Cow::Owned(encode(&bad).unwrap()),
-        }])
-        .unwrap();
+        c.store(&[entry("a.py", key, 0, &bad)]).unwrap();
         let again = crate::scan(&opts).unwrap();
         assert_eq!(again.stats.timings.cache_hits, 1, "a.py's head is taken");
         assert_eq!(facts(&again), facts(&plain));
@@ -671,12 +663,7 @@ mod tests {
         let entries: Vec<Entry> = cases
             .iter()
             .enumerate()
-            .map(|(i, f)| Entry {
-                path: "a.py".into(),
-                key: i as u128,
-                stamp: 0,
-                bytes: std::borrow::Cow::Owned(encode(f).unwrap()),
-            })
+            .map(|(i, f)| entry("a.py", i as u128, 0, f))
             .collect();
         for e in entries {
             let k = e.key;

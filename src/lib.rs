@@ -753,11 +753,10 @@ pub fn scan(opts: &Options) -> Result<Scan, Error> {
                     return Outcome::LeftOut(scope, Some((rel.clone(), (key, stamp))));
                 }
                 if !left_out {
-                    unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     if let Some(o) = cached(c, rel, *lang, (key, stamp)) {
+                        unread.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         return o;
                     }
-                    unread.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         }
