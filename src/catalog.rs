@@ -397,7 +397,7 @@ impl Behaviour {
                 let last = n.rsplit(['.', ':']).next().unwrap_or(n);
                 self.status_names.get(last).copied()
             }
-            Expr::Attr(_, m, _) => self.status_names.get(m.as_str()).copied(),
+            Expr::Attr(a) => self.status_names.get(a.name.as_str()).copied(),
             _ => None,
         }
     }

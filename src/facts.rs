@@ -515,10 +515,10 @@ fn secret_mentioned(
             }
             Some(n.to_string())
         }
-        Expr::Attr(_, m, _) => cat.secret_name(m).then(|| m.to_string()),
-        Expr::Subscript(base, keys) => {
+        Expr::Attr(a) => cat.secret_name(&a.name).then(|| a.name.to_string()),
+        Expr::Subscript(s) => {
             if let (Some(Target::External(b)), Some(Expr::Str(k))) =
-                (idx.resolve_expr(fi, scope, base), keys.first())
+                (idx.resolve_expr(fi, scope, &s.base), s.keys.first())
             {
                 if lc.secrets.env_apis.first(&b).is_some() && cat.secret_name(k) {
                     return Some(k.to_string());
@@ -607,7 +607,7 @@ fn mentions_secret_name(
                 }
                 found = cat.secret_name(first) || cat.secret_name(n);
             }
-            Expr::Attr(_, m, _) => found = cat.secret_name(m),
+            Expr::Attr(a) => found = cat.secret_name(&a.name),
             _ => {}
         }
     });

@@ -1169,10 +1169,11 @@ fn writes_to_out_dir(idx: &link::Index, f: &Fact) -> bool {
                 }
             }
             Expr::Call(c) => rec(&c.func) || c.args.iter().any(|a| rec(&a.value)),
-            Expr::Attr(b, _, _) | Expr::Not(b) | Expr::Element(b) | Expr::Closure(b) => rec(b),
-            Expr::Subscript(b, xs) => rec(b) || xs.iter().any(rec),
+            Expr::Attr(a) => rec(&a.base),
+            Expr::Not(b) | Expr::Element(b) | Expr::Closure(b) => rec(b),
+            Expr::Subscript(s) => rec(&s.base) || s.keys.iter().any(rec),
             Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) => xs.iter().any(rec),
-            Expr::Macro(m, _) => m.parts.iter().any(rec),
+            Expr::Macro(m) => m.parts.iter().any(rec),
             _ => false,
         }
     }

@@ -999,11 +999,11 @@ impl<'a> Index<'a> {
         }
         match e {
             Expr::Name(n, _) => self.resolve_name_n(file, scope, n, hops),
-            Expr::Attr(base, m, _) => {
-                let ty = self.type_of(file, scope, base, hops + 1)?;
-                self.method_of(&ty, m, self.sep(file), hops)
+            Expr::Attr(a) => {
+                let ty = self.type_of(file, scope, &a.base, hops + 1)?;
+                self.method_of(&ty, &a.name, self.sep(file), hops)
             }
-            Expr::Subscript(b, _) => self.resolve_expr_n(file, scope, b, hops + 1),
+            Expr::Subscript(s) => self.resolve_expr_n(file, scope, &s.base, hops + 1),
             _ => None,
         }
     }
@@ -1234,14 +1234,14 @@ impl<'a> Index<'a> {
 fn param_type(ty: &Expr) -> Option<&Expr> {
     match ty {
         Expr::Name(..) => Some(ty),
-        Expr::Subscript(b, xs) => match b.as_ref() {
+        Expr::Subscript(s) => match &s.base {
             Expr::Name(n, _)
                 if matches!(
                     n.rsplit(['.', ':']).next(),
                     Some("Annotated" | "Optional" | "Option")
                 ) =>
             {
-                xs.first().and_then(param_type)
+                s.keys.first().and_then(param_type)
             }
             other => param_type(other),
         },
@@ -1255,14 +1255,14 @@ fn param_type(ty: &Expr) -> Option<&Expr> {
 fn return_type(ty: &Expr) -> Option<&Expr> {
     match ty {
         Expr::Name(..) => Some(ty),
-        Expr::Subscript(b, xs) => match b.as_ref() {
+        Expr::Subscript(s) => match &s.base {
             Expr::Name(n, _)
                 if matches!(
                     n.rsplit(['.', ':']).next(),
                     Some("Annotated" | "Optional" | "Option" | "Result" | "Box" | "Arc" | "Rc")
                 ) =>
             {
-                xs.first().and_then(return_type)
+                s.keys.first().and_then(return_type)
             }
             _ => None,
         },

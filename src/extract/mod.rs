@@ -29,6 +29,10 @@ pub struct Pos {
 
 /// A small, language-neutral expression tree: enough to classify calls,
 /// read literal arguments and follow router builders.
+///
+/// 16 bytes: every variant's payload is at most 12 bytes or one pointer
+/// (lists are [`ThinVec`]s, whose length lives on the heap), since the
+/// facts of every file hold hundreds of thousands of these at once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Expr {
     Str(Text),
@@ -38,27 +42,26 @@ pub enum Expr {
     /// A plain name or a dotted/path name: `yaml.load`, `web::scope`.
     Name(Text, Pos),
     /// Attribute or method access on something that is not a plain name.
-    Attr(Box<Expr>, Text, Pos),
+    Attr(Box<AttrExpr>),
     Call(Box<CallExpr>),
     /// list, tuple, set, Rust array.
-    List(Box<[Expr]>),
+    List(ThinVec<Expr>),
     /// `Annotated[User, Depends(x)]`, `Vec<T>`-like generic uses.
-    Subscript(Box<Expr>, thin_vec::ThinVec<Expr>),
-    /// A macro invocation with its comma-separated parts: `routes![a, b::c]`
-    /// (boxed: the largest variant would size every expression).
-    Macro(Box<MacroCall>, Pos),
+    Subscript(Box<SubscriptExpr>),
+    /// A macro invocation with its comma-separated parts: `routes![a, b::c]`.
+    Macro(Box<MacroCall>),
     /// A closure or lambda: its body.
     Closure(Box<Expr>),
     /// A value computed from these parts: `a + b`, `"%s" % x`, an f-string's
     /// interpolations, a comparison. Kept so data flow can see which names a
     /// value mentions.
-    Mix(Box<[Expr]>),
+    Mix(ThinVec<Expr>),
     /// `not x`, `!x`, and tests that hold when a value is absent: `x is None`.
     Not(Box<Expr>),
     /// `a and b` / `a && b` (`true`), `a or b` / `a || b` (`false`).
-    Logic(bool, Box<[Expr]>),
+    Logic(bool, ThinVec<Expr>),
     /// A dict literal's (key, value) pairs: `{"shell": True}`.
-    Dict(Box<[(Expr, Expr)]>),
+    Dict(ThinVec<(Expr, Expr)>),
     /// One element of a collection: the variable of `for x in xs:` is
     /// `Element(xs)`.
     Element(Box<Expr>),
@@ -66,17 +69,44 @@ pub enum Expr {
     Other,
 }
 
-/// A macro invocation: its name and comma-separated parts.
+pub use thin_vec::{thin_vec, ThinVec};
+
+/// `base.name`, named at `pos`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttrExpr {
+    pub base: Expr,
+    pub name: Text,
+    pub pos: Pos,
+}
+
+/// `base[keys]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptExpr {
+    pub base: Expr,
+    pub keys: ThinVec<Expr>,
+}
+
+impl Expr {
+    pub fn attr(base: Expr, name: Text, pos: Pos) -> Expr {
+        Expr::Attr(Box::new(AttrExpr { base, name, pos }))
+    }
+    pub fn subscript(base: Expr, keys: ThinVec<Expr>) -> Expr {
+        Expr::Subscript(Box::new(SubscriptExpr { base, keys }))
+    }
+}
+
+/// A macro invocation: its name, comma-separated parts and where it is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MacroCall {
     pub name: String,
     pub parts: Vec<Expr>,
+    pub pos: Pos,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CallExpr {
     pub func: Expr,
-    pub args: Box<[Arg]>,
+    pub args: ThinVec<Arg>,
     /// Where the call is named: the method name in a chain (`.route(`), else the start.
     pub pos: Pos,
     /// Where the whole call expression starts (sinks are reported here).
@@ -104,7 +134,9 @@ impl Expr {
     }
     pub fn pos(&self) -> Option<Pos> {
         match self {
-            Expr::Name(_, p) | Expr::Attr(_, _, p) | Expr::Macro(_, p) => Some(*p),
+            Expr::Name(_, p) => Some(*p),
+            Expr::Attr(a) => Some(a.pos),
+            Expr::Macro(m) => Some(m.pos),
             Expr::Call(c) => Some(c.pos),
             _ => None,
         }
@@ -125,7 +157,7 @@ impl Expr {
             Expr::Bool(b) => b.to_string(),
             Expr::NoneLit => "None".into(),
             Expr::Name(n, _) => n.to_string(),
-            Expr::Attr(b, m, _) => format!("{}.{m}", b.display()),
+            Expr::Attr(a) => format!("{}.{}", a.base.display(), a.name),
             // Literal arguments are shown: `os.getenv("API_PREFIX")`.
             Expr::Call(c) if c.args.len() <= 2 && c.args.iter().all(|a| a.value.is_literal()) => {
                 let args: Vec<String> = c
@@ -140,11 +172,11 @@ impl Expr {
             }
             Expr::Call(c) => format!("{}(…)", c.func.display()),
             Expr::List(_) => "[…]".into(),
-            Expr::Subscript(b, k) if k.len() == 1 && k[0].is_literal() => {
-                format!("{}[{}]", b.display(), k[0].display())
+            Expr::Subscript(s) if s.keys.len() == 1 && s.keys[0].is_literal() => {
+                format!("{}[{}]", s.base.display(), s.keys[0].display())
             }
-            Expr::Subscript(b, _) => format!("{}[…]", b.display()),
-            Expr::Macro(m, _) => format!("{}!(…)", m.name),
+            Expr::Subscript(s) => format!("{}[…]", s.base.display()),
+            Expr::Macro(m) => format!("{}!(…)", m.name),
             Expr::Closure(_) => "|…| …".into(),
             Expr::Not(x) => format!("not {}", x.display()),
             Expr::Element(x) => format!("<element of {}>", x.display()),
@@ -185,7 +217,7 @@ impl CallExpr {
 pub fn method_name(func: &Expr) -> Option<&str> {
     match func {
         Expr::Name(n, _) => memchr::memrchr(b'.', n.as_bytes()).map(|cut| &n[cut + 1..]),
-        Expr::Attr(_, m, _) => Some(m),
+        Expr::Attr(a) => Some(&a.name),
         _ => None,
     }
 }
@@ -197,7 +229,7 @@ pub fn split_method(func: &Expr) -> Option<(Expr, &str)> {
             let cut = memchr::memrchr(b'.', n.as_bytes())?;
             Some((Expr::Name(n[..cut].into(), *p), &n[cut + 1..]))
         }
-        Expr::Attr(b, m, _) => Some(((**b).clone(), m.as_str())),
+        Expr::Attr(a) => Some((a.base.clone(), a.name.as_str())),
         _ => None,
     }
 }
@@ -223,16 +255,16 @@ pub struct Def {
     pub kind: DefKind,
     pub pos: Pos,
     /// Python decorators; Rust attributes (`#[get("/")]` is `Call(get, ["/"])`).
-    pub decorators: Vec<Expr>,
-    pub params: Vec<Param>,
-    pub bases: Vec<Expr>,
+    pub decorators: ThinVec<Expr>,
+    pub params: ThinVec<Param>,
+    pub bases: ThinVec<Expr>,
     /// Index of the enclosing definition in [`FileFacts::defs`].
     pub parent: Option<usize>,
     /// Class-level attributes (Python) such as `permission_classes = [...]`:
     /// indices into [`FileFacts::assigns`].
-    pub attrs: Vec<usize>,
+    pub attrs: ThinVec<usize>,
     /// Values returned: Python `return` expressions, Rust tail and `return` expressions.
-    pub returns: Vec<Expr>,
+    pub returns: ThinVec<Expr>,
     /// The declared return type: `-> User | None`, `-> Option<User>`.
     pub ret: Option<Expr>,
     /// Byte range, to find which definition encloses a call.
@@ -571,10 +603,10 @@ impl FileFacts {
 
 /// A list kept in an expression: exactly its length (a vector collected
 /// through a filter or grown by push keeps room for at least four elements,
-/// and expression lists are mostly of one or two), in 16 bytes in place of a
-/// vector's 24.
-pub(crate) fn boxed<T>(v: Vec<T>) -> Box<[T]> {
-    v.into_boxed_slice()
+/// and expression lists are mostly of one or two), behind one pointer (an
+/// empty list allocates nothing).
+pub(crate) fn boxed<T>(v: Vec<T>) -> ThinVec<T> {
+    ThinVec::from(v)
 }
 
 fn nested_calls<'a>(c: &'a CallExpr, out: &mut Vec<&'a CallExpr>) {
@@ -588,9 +620,8 @@ fn nested_calls<'a>(c: &'a CallExpr, out: &mut Vec<&'a CallExpr>) {
 fn nested_in<'a>(e: &'a Expr, out: &mut Vec<&'a CallExpr>) {
     match e {
         Expr::Call(c) => nested_calls(c, out),
-        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) | Expr::Element(b) => {
-            nested_in(b, out)
-        }
+        Expr::Attr(a) => nested_in(&a.base, out),
+        Expr::Closure(b) | Expr::Not(b) | Expr::Element(b) => nested_in(b, out),
         Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) => {
             xs.iter().for_each(|x| nested_in(x, out))
         }
@@ -598,9 +629,9 @@ fn nested_in<'a>(e: &'a Expr, out: &mut Vec<&'a CallExpr>) {
             nested_in(k, out);
             nested_in(v, out);
         }),
-        Expr::Subscript(b, xs) => {
-            nested_in(b, out);
-            xs.iter().for_each(|x| nested_in(x, out));
+        Expr::Subscript(s) => {
+            nested_in(&s.base, out);
+            s.keys.iter().for_each(|x| nested_in(x, out));
         }
         // Macros are recorded as calls of their own.
         _ => {}
@@ -1178,10 +1209,11 @@ mod layout {
     fn the_shapes_held_for_every_file_stay_small() {
         assert_eq!(size_of::<Text>(), 4);
         assert_eq!(size_of::<Option<Text>>(), 4);
-        assert_eq!(size_of::<Expr>(), 24);
-        assert_eq!(size_of::<Arg>(), 32);
-        assert!(size_of::<CallExpr>() <= 56, "{}", size_of::<CallExpr>());
-        assert!(size_of::<Call>() <= 72, "{}", size_of::<Call>());
-        assert!(size_of::<Assign>() <= 56, "{}", size_of::<Assign>());
+        assert_eq!(size_of::<Expr>(), 16);
+        assert_eq!(size_of::<Arg>(), 24);
+        assert!(size_of::<CallExpr>() <= 40, "{}", size_of::<CallExpr>());
+        assert!(size_of::<Call>() <= 56, "{}", size_of::<Call>());
+        assert!(size_of::<Assign>() <= 48, "{}", size_of::<Assign>());
+        assert!(size_of::<Def>() <= 104, "{}", size_of::<Def>());
     }
 }

@@ -162,10 +162,10 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                     }
                     // `name += ".txt"` keeps what `name` held.
                     if node_kind(w) == "augmented_assignment" {
-                        value = Expr::Mix(Box::new([
+                        value = Expr::Mix(thin_vec![
                             Expr::Name(text(t, src).into(), pos_of(t, src)),
                             value,
-                        ]));
+                        ]);
                     }
                     assigns.push((w, text(t, src).to_string(), value));
                 } else if matches!(node_kind(t), "pattern_list" | "tuple_pattern") && !looped {
@@ -265,12 +265,12 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             name: name.into(),
             kind,
             pos: pos_of(n.child_by_field_id(F.name.get()).unwrap_or(n), src),
-            decorators,
-            params,
-            bases,
+            decorators: decorators.into(),
+            params: params.into(),
+            bases: bases.into(),
             parent,
-            attrs: vec![],
-            returns: vec![],
+            attrs: ThinVec::new(),
+            returns: ThinVec::new(),
             ret: n
                 .child_by_field_id(F.return_type.get())
                 .map(|t| conv(t, src, 0)),
@@ -658,7 +658,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     dotted.push_str(attr);
                     Expr::Name(dotted.into(), p)
                 }
-                other => Expr::Attr(Box::new(other), attr.into(), pos_of(n, src)),
+                other => Expr::attr(other, attr.into(), pos_of(n, src)),
             }
         }
         "call" => {
@@ -760,9 +760,9 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 (a @ (Expr::List(_) | Expr::Name(..)), b @ (Expr::List(_) | Expr::Name(..)))
                     if op == Some("+") =>
                 {
-                    Expr::List(Box::new([a, b]))
+                    Expr::List(thin_vec![a, b])
                 }
-                (a, b) => Expr::Mix(Box::new([a, b])),
+                (a, b) => Expr::Mix(thin_vec![a, b]),
             }
         }
         "not_operator" => match n.child_by_field_id(F.argument.get()) {
@@ -962,7 +962,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     conv_c(c, src, d, cov)
                 })
                 .collect();
-            Expr::Subscript(Box::new(value), subs.into())
+            Expr::subscript(value, subs.into())
         }
         "generic_type" => {
             let mut w = n.walk();
@@ -978,7 +978,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     _ => cov.gap(),
                 }
             }
-            Expr::Subscript(Box::new(base), subs.into())
+            Expr::subscript(base, subs.into())
         }
         "lambda" => {
             // Parameter defaults are not converted.
@@ -1012,13 +1012,14 @@ fn substitute(e: Expr, vars: &[(String, Expr)], depth: u32) -> Expr {
             let mut parts = n.split('.');
             let first = parts.next().unwrap_or("");
             match vars.iter().rev().find(|(v, _)| v == first) {
-                Some((_, value)) => {
-                    parts.fold(value.clone(), |b, m| Expr::Attr(Box::new(b), m.into(), p))
-                }
+                Some((_, value)) => parts.fold(value.clone(), |b, m| Expr::attr(b, m.into(), p)),
                 None => Expr::Name(n, p),
             }
         }
-        Expr::Attr(b, m, p) => Expr::Attr(Box::new(sub(*b)), m, p),
+        Expr::Attr(mut a) => {
+            a.base = sub(std::mem::replace(&mut a.base, Expr::Other));
+            Expr::Attr(a)
+        }
         Expr::Call(mut c) => {
             c.func = sub(std::mem::replace(&mut c.func, Expr::Other));
             for a in &mut c.args {
@@ -1026,18 +1027,15 @@ fn substitute(e: Expr, vars: &[(String, Expr)], depth: u32) -> Expr {
             }
             Expr::Call(c)
         }
-        Expr::List(xs) => Expr::List(xs.into_vec().into_iter().map(sub).collect()),
-        Expr::Mix(xs) => Expr::Mix(xs.into_vec().into_iter().map(sub).collect()),
-        Expr::Logic(a, xs) => Expr::Logic(a, xs.into_vec().into_iter().map(sub).collect()),
-        Expr::Subscript(b, xs) => {
-            Expr::Subscript(Box::new(sub(*b)), xs.into_iter().map(sub).collect())
+        Expr::List(xs) => Expr::List(xs.into_iter().map(sub).collect()),
+        Expr::Mix(xs) => Expr::Mix(xs.into_iter().map(sub).collect()),
+        Expr::Logic(a, xs) => Expr::Logic(a, xs.into_iter().map(sub).collect()),
+        Expr::Subscript(mut s) => {
+            s.base = sub(std::mem::replace(&mut s.base, Expr::Other));
+            s.keys = std::mem::take(&mut s.keys).into_iter().map(sub).collect();
+            Expr::Subscript(s)
         }
-        Expr::Dict(kv) => Expr::Dict(
-            kv.into_vec()
-                .into_iter()
-                .map(|(k, v)| (sub(k), sub(v)))
-                .collect(),
-        ),
+        Expr::Dict(kv) => Expr::Dict(kv.into_iter().map(|(k, v)| (sub(k), sub(v))).collect()),
         Expr::Not(x) => Expr::Not(Box::new(sub(*x))),
         Expr::Element(x) => Expr::Element(Box::new(sub(*x))),
         Expr::Closure(x) => Expr::Closure(Box::new(sub(*x))),

@@ -317,7 +317,7 @@ fn extract_inner(
             None => parts.join("::"),
         };
         nest.push(parent);
-        let decorators = outer
+        let decorators: ThinVec<Expr> = outer
             .iter()
             .filter_map(|p| p.named_child(0))
             .map(|a| attribute(a, src))
@@ -402,11 +402,11 @@ fn extract_inner(
             kind,
             pos: pos_of(n.child_by_field_id(F.name.get()).unwrap_or(n), src),
             decorators,
-            params,
-            bases: vec![],
+            params: params.into(),
+            bases: ThinVec::new(),
             parent,
-            attrs: vec![],
-            returns: returns_v,
+            attrs: ThinVec::new(),
+            returns: returns_v.into(),
             ret: n
                 .child_by_field_id(F.return_type.get())
                 .map(|t| ty_expr(t, src)),
@@ -484,16 +484,16 @@ fn extract_inner(
                 scope: scope_of(n),
             }),
             // `env!("X")` is classified like a call to `env!`.
-            Expr::Macro(m, pos) => ff.calls.push(Call {
+            Expr::Macro(m) => ff.calls.push(Call {
                 call: CallExpr {
-                    func: Expr::Name(Text::from(format!("{}!", m.name)), pos),
+                    func: Expr::Name(Text::from(format!("{}!", m.name)), m.pos),
+                    pos: m.pos,
+                    start: m.pos,
                     args: m
                         .parts
                         .into_iter()
                         .map(|value| Arg { name: None, value })
                         .collect(),
-                    pos,
-                    start: pos,
                 },
                 scope: scope_of(n),
             }),
@@ -697,7 +697,7 @@ fn ty_expr_n(n: Node, src: &[u8], depth: u32) -> Expr {
                     .map(|a| ty_expr_n(a, src, depth + 1))
                     .collect();
             }
-            Expr::Subscript(Box::new(base), subs.into())
+            Expr::subscript(base, subs.into())
         }
         "reference_type" => n
             .child_by_field_id(F.type_.get())
@@ -1070,7 +1070,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 Expr::Name(b, p) if !b.contains("::") => {
                     Expr::Name(Text::from(format!("{b}.{field}")), p)
                 }
-                other => Expr::Attr(Box::new(other), field.into(), pos_of(f, src)),
+                other => Expr::attr(other, field.into(), pos_of(f, src)),
             }
         }
         "call_expression" => {
@@ -1107,12 +1107,12 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                         Expr::Name(b, p) if !b.contains("::") => {
                             Expr::Name(Text::from(format!("{b}.{name}")), p)
                         }
-                        other => Expr::Attr(Box::new(other), name.into(), pos_of(field, src)),
+                        other => Expr::attr(other, name.into(), pos_of(field, src)),
                     };
                     let args = call_args(call, src, d, cov);
                     cov.mark_call(call.id(), before);
                     let pos = match &func {
-                        Expr::Attr(_, _, p) => *p,
+                        Expr::Attr(a) => a.pos,
                         _ => pos_of(call, src),
                     };
                     value = Expr::Call(Box::new(CallExpr {
@@ -1151,7 +1151,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             // A method call's position is its method name (`.route(` in a chain),
             // a plain call's is its start.
             let pos = match &func {
-                Expr::Attr(_, _, p) => *p,
+                Expr::Attr(a) => a.pos,
                 _ => pos_of(n, src),
             };
             Expr::Call(Box::new(CallExpr {
@@ -1199,7 +1199,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     }
                     Expr::Logic(and, boxed(parts))
                 }
-                _ => Expr::Mix(Box::new([l, r])),
+                _ => Expr::Mix(thin_vec![l, r]),
             }
         }
         "array_expression" | "tuple_expression" => {
@@ -1225,7 +1225,11 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             let parts = tt
                 .map(|t| token_args(t, src).into_iter().map(|a| a.value).collect())
                 .unwrap_or_default();
-            Expr::Macro(Box::new(MacroCall { name, parts }), pos_of(n, src))
+            Expr::Macro(Box::new(MacroCall {
+                name,
+                parts,
+                pos: pos_of(n, src),
+            }))
         }
         "struct_expression" => {
             // `GovernorLayer { config }` builds a value of that type; the
@@ -1237,7 +1241,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                 .unwrap_or_default();
             Expr::Call(Box::new(CallExpr {
                 func: Expr::Name(name.into(), pos_of(n, src)),
-                args: Box::new([]),
+                args: ThinVec::new(),
                 pos: pos_of(n, src),
                 start: pos_of(n, src),
             }))

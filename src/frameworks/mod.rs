@@ -22,7 +22,7 @@
 
 pub mod spec;
 
-use crate::extract::{split_method, CallExpr, DefKind, Expr, Pos, StmtKind};
+use crate::extract::{split_method, CallExpr, DefKind, Expr, Pos, StmtKind, ThinVec};
 use crate::lang::Lang;
 use crate::link::{Index, Target};
 use crate::routes::guards::Classifier;
@@ -344,7 +344,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                 }
             }
             // `concat!("/", "api")`
-            Expr::Macro(m, _)
+            Expr::Macro(m)
                 if self.idx.files[file]
                     .lang
                     .syntax()
@@ -843,7 +843,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                 method: m.to_string(),
                 call: call.cloned().unwrap_or(CallExpr {
                     func: func.clone(),
-                    args: Box::new([]),
+                    args: ThinVec::new(),
                     pos: d.pos,
                     start: d.pos,
                 }),
@@ -2464,7 +2464,7 @@ impl<'a, 'b> Engine<'a, 'b> {
     ) -> Vec<String> {
         let sp = self.specs(fi);
         match e {
-            Expr::Macro(m, _)
+            Expr::Macro(m)
                 if sp.collection_macros.contains_key(m.name.as_str())
                     || sp.collection_macros.contains_key(last(&m.name)) =>
             {
@@ -2485,13 +2485,11 @@ impl<'a, 'b> Engine<'a, 'b> {
                 let Expr::Name(n, p) = &c.func else {
                     unreachable!()
                 };
-                let m = Expr::Macro(
-                    Box::new(crate::extract::MacroCall {
-                        name: n.trim_end_matches('!').to_string(),
-                        parts: c.args.iter().map(|a| a.value.clone()).collect(),
-                    }),
-                    *p,
-                );
+                let m = Expr::Macro(Box::new(crate::extract::MacroCall {
+                    name: n.trim_end_matches('!').to_string(),
+                    parts: c.args.iter().map(|a| a.value.clone()).collect(),
+                    pos: *p,
+                }));
                 return self.children(g, fi, scope, &m, fw, depth);
             }
             _ => {}
@@ -2858,7 +2856,7 @@ fn chain_root(e: &Expr) -> std::borrow::Cow<'_, Expr> {
     loop {
         match cur {
             Expr::Call(c) => match &c.func {
-                Expr::Attr(recv, _, _) => cur = recv,
+                Expr::Attr(a) => cur = &a.base,
                 Expr::Name(n, _) if n.contains('.') && !n.contains("::") => {
                     return match split_method(&c.func) {
                         Some((recv, _)) => std::borrow::Cow::Owned(recv),
@@ -2879,9 +2877,9 @@ fn spine(c: &CallExpr, names: &FxHashSet<String>) -> (bool, bool) {
     let mut named = false;
     loop {
         match &cur.func {
-            Expr::Attr(recv, m, _) => {
-                named |= names.contains(m.as_str());
-                match recv.as_ref() {
+            Expr::Attr(a) => {
+                named |= names.contains(a.name.as_str());
+                match &a.base {
                     Expr::Call(inner) => cur = inner,
                     base => return (named, matches!(base, Expr::Name(..))),
                 }
@@ -2902,9 +2900,9 @@ pub fn flatten(e: &Expr) -> (Expr, Vec<(String, &CallExpr)>) {
     loop {
         match cur {
             Expr::Call(c) => match &c.func {
-                Expr::Attr(recv, m, _) => {
-                    calls.push((m.to_string(), c.as_ref()));
-                    cur = recv;
+                Expr::Attr(a) => {
+                    calls.push((a.name.to_string(), c.as_ref()));
+                    cur = &a.base;
                 }
                 Expr::Name(n, _) if n.contains('.') && !n.contains("::") => {
                     let (recv, m) = split_method(&c.func).expect("a dotted name");

@@ -477,9 +477,9 @@ impl<'a> Classifier<'a> {
     /// A handler parameter typed with a catalogued auth extractor (`BearerAuth`).
     fn catalogued_extractor(&self, f: usize, ty: &Expr, out: &mut Vec<Guard>) {
         let (e, wrapped) = match ty {
-            Expr::Subscript(b, xs) => match b.as_ref() {
+            Expr::Subscript(s) => match &s.base {
                 Expr::Name(n, _) if matches!(short_name(n), "Option" | "Result") => {
-                    match xs.first() {
+                    match s.keys.first() {
                         Some(x) => (x, true),
                         None => return,
                     }
@@ -489,7 +489,7 @@ impl<'a> Classifier<'a> {
             _ => (ty, false),
         };
         let e = match e {
-            Expr::Subscript(b, _) => b.as_ref(),
+            Expr::Subscript(s) => &s.base,
             o => o,
         };
         let Expr::Name(n, pos) = e else { return };
@@ -919,7 +919,7 @@ fn describe(ev: &[Ev], idx: &Index) -> String {
 fn name_pos(ty: &Expr) -> Option<Pos> {
     match ty {
         Expr::Name(_, p) => Some(*p),
-        Expr::Subscript(b, xs) => name_pos(b).or_else(|| xs.first().and_then(name_pos)),
+        Expr::Subscript(s) => name_pos(&s.base).or_else(|| s.keys.first().and_then(name_pos)),
         _ => None,
     }
 }
@@ -955,7 +955,7 @@ fn optional_by_keyword(lc: &LangCatalog, c: &CallExpr) -> bool {
 fn short_display(e: &Expr) -> String {
     match e {
         Expr::Name(n, _) => short_name(n).to_string(),
-        Expr::Attr(_, m, _) => short_name(m).to_string(),
+        Expr::Attr(a) => short_name(&a.name).to_string(),
         other => short_name(&other.display()).to_string(),
     }
 }
@@ -970,7 +970,7 @@ fn is_route_decorator(e: &Expr) -> bool {
     let Expr::Call(c) = e else { return false };
     let method = match &c.func {
         Expr::Name(n, _) => n.rsplit(['.', ':']).next().unwrap_or(n),
-        Expr::Attr(_, m, _) => m.as_str(),
+        Expr::Attr(a) => a.name.as_str(),
         _ => return false,
     };
     let route_like = super::http_method(method).is_some()

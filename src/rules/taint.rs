@@ -115,8 +115,8 @@ impl<'a> Taint<'a> {
         let safe = &self.lc.taint.safe_types;
         let handler_safe = &self.lc.taint.handler_safe_types;
         // Application state (`web::Data<Config>`) is server data.
-        if let Expr::Subscript(b, _) = t {
-            return matches!(self.idx.resolve_expr(fi, scope, b),
+        if let Expr::Subscript(s) = t {
+            return matches!(self.idx.resolve_expr(fi, scope, &s.base),
                 Some(Target::External(api)) if self.lc.taint.state_types.first(&api).is_some());
         }
         let Expr::Name(n, _) = t else { return false };
@@ -311,12 +311,12 @@ impl<'a> Taint<'a> {
                 }
                 from_receiver || c.args.iter().any(|a| rec(&a.value))
             }
-            Expr::Attr(b, _, _) => rec(b),
+            Expr::Attr(a) => rec(&a.base),
             // An element of a collection is the collection's data: request
             // data in the key only chooses which (`WATCHES[uuid]`).
-            Expr::Subscript(b, _) => rec(b),
+            Expr::Subscript(s) => rec(&s.base),
             Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) => xs.iter().any(rec),
-            Expr::Macro(m, _) => m.parts.iter().any(rec),
+            Expr::Macro(m) => m.parts.iter().any(rec),
             Expr::Dict(kv) => kv.iter().any(|(_, v)| rec(v)),
             Expr::Not(x) | Expr::Element(x) => rec(x),
             _ => false,
@@ -1308,7 +1308,7 @@ impl<'a> Taint<'a> {
                     !escaped(x, quoted) && taint(x)
                 })
             }
-            Expr::Macro(m, _)
+            Expr::Macro(m)
                 if matches!(
                     m.name.rsplit("::").next(),
                     Some("format" | "format_args" | "concat")
@@ -1409,7 +1409,7 @@ fn receiver_of(func: &Expr) -> Option<Expr> {
         Expr::Name(n, p) => n
             .rsplit_once('.')
             .map(|(recv, _)| Expr::Name(recv.into(), *p)),
-        Expr::Attr(b, _, _) => Some((**b).clone()),
+        Expr::Attr(a) => Some(a.base.clone()),
         _ => None,
     }
 }

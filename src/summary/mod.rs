@@ -19,7 +19,7 @@
 //! `rules/catalog/*.toml`); a guard's name never decides anything.
 
 use crate::catalog::{Catalog, LangCatalog, RejectStatus};
-use crate::extract::{CallExpr, DefKind, Expr, FileFacts, Pos, Stmt, StmtKind};
+use crate::extract::{CallExpr, DefKind, Expr, FileFacts, Pos, Stmt, StmtKind, ThinVec};
 use crate::intern::Sym;
 use crate::link::{Index, Target};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -533,7 +533,7 @@ impl<'a> Summaries<'a> {
                 }
                 for &(rf, ty) in self.rejections.get(&(file, def)).into_iter().flatten() {
                     let e = match ty {
-                        Expr::Subscript(base, _) => base.as_ref(),
+                        Expr::Subscript(s) => &s.base,
                         other => other,
                     };
                     let Expr::Name(n, _) = e else { continue };
@@ -645,7 +645,7 @@ impl<'a> Summaries<'a> {
                 Some(Target::External(q)) => {
                     let c = call.cloned().unwrap_or(CallExpr {
                         func: func.clone(),
-                        args: Box::new([]),
+                        args: ThinVec::new(),
                         pos: d.pos,
                         start: d.pos,
                     });
@@ -726,7 +726,7 @@ impl<'a> Summaries<'a> {
                 Some(Target::External(q)) => {
                     let call = CallExpr {
                         func: e.clone(),
-                        args: Box::new([]),
+                        args: ThinVec::new(),
                         pos: e.pos().unwrap_or_default(),
                         start: e.pos().unwrap_or_default(),
                     };
@@ -881,7 +881,7 @@ impl<'a> Summaries<'a> {
             visit(&a.value, 0, &mut |e| {
                 let n = match e {
                     Expr::Name(n, _) => last_segment(n),
-                    Expr::Attr(_, m, _) => m.as_str(),
+                    Expr::Attr(a) => a.name.as_str(),
                     _ => return,
                 };
                 if found.is_some() {
@@ -1029,7 +1029,7 @@ impl<'a> Summaries<'a> {
             if beh.close_methods.iter().any(|x| x == m) {
                 let recv = match &c.func {
                     Expr::Name(n, _) => n.rsplit_once('.').map(|(r, _)| r.to_string()),
-                    Expr::Attr(b, _, _) => Some(b.display()),
+                    Expr::Attr(a) => Some(a.base.display()),
                     _ => None,
                 };
                 let socket = recv.is_some_and(|r| {
@@ -1125,7 +1125,7 @@ impl<'a> Summaries<'a> {
             Some(Target::External(q)) => {
                 let c = call.cloned().unwrap_or(CallExpr {
                     func: func.clone(),
-                    args: Box::new([]),
+                    args: ThinVec::new(),
                     pos: s.pos,
                     start: s.pos,
                 });
@@ -1272,12 +1272,12 @@ impl<'a> Summaries<'a> {
                     authz = Some((*p, *n));
                 }
             }
-            Expr::Attr(_, m, p) => {
-                if cred.is_none() && self.identity_name(file, scope, *m) {
-                    cred = Some((*p, *m));
+            Expr::Attr(a) => {
+                if cred.is_none() && self.identity_name(file, scope, a.name) {
+                    cred = Some((a.pos, a.name));
                 }
-                if authz.is_none() && self.authz_name(file, m) {
-                    authz = Some((*p, *m));
+                if authz.is_none() && self.authz_name(file, &a.name) {
+                    authz = Some((a.pos, a.name));
                 }
             }
             _ => {}
@@ -1331,7 +1331,7 @@ impl<'a> Summaries<'a> {
         }
         let func = Expr::Call(Box::new(CallExpr {
             func: c.func.clone(),
-            args: Box::new([]),
+            args: ThinVec::new(),
             pos: c.pos,
             start: c.start,
         }));
@@ -1513,11 +1513,11 @@ impl<'a> Summaries<'a> {
                     self.config_or_data(file, scope, n)
                 }
             }
-            Expr::Attr(b, m, _) => {
-                if self.identity_name(file, scope, *m) || self.authz_name(file, m) {
+            Expr::Attr(a) => {
+                if self.identity_name(file, scope, a.name) || self.authz_name(file, &a.name) {
                     leaf
                 } else {
-                    rec(b)
+                    rec(&a.base)
                 }
             }
             Expr::Str(_) | Expr::Num(_) | Expr::Bool(_) | Expr::NoneLit => Tri::Config,
@@ -1591,8 +1591,8 @@ impl<'a> Summaries<'a> {
             }
             hit = match x {
                 Expr::Name(n, _) => self.identity_name(file, scope, *n) || self.authz_name(file, n),
-                Expr::Attr(_, m, _) => {
-                    self.identity_name(file, scope, *m) || self.authz_name(file, m)
+                Expr::Attr(a) => {
+                    self.identity_name(file, scope, a.name) || self.authz_name(file, &a.name)
                 }
                 Expr::Call(c) => match self.idx.resolve_expr(file, scope, &c.func) {
                     Some(Target::Def(df, dd)) => {
@@ -1634,11 +1634,11 @@ impl<'a> Summaries<'a> {
     /// (`struct MaybeAuthUser(Option<AuthUser>)`).
     pub fn wraps_optional_identity(&self, file: usize, def: usize) -> bool {
         self.file(file).defs[def].params.iter().any(|p| {
-            let Some(Expr::Subscript(b, xs)) = &p.ty else {
+            let Some(Expr::Subscript(s)) = &p.ty else {
                 return false;
             };
-            matches!(b.as_ref(), Expr::Name(n, _) if last_segment(n) == "Option")
-                && xs.first().is_some_and(|inner| {
+            matches!(&s.base, Expr::Name(n, _) if last_segment(n) == "Option")
+                && s.keys.first().is_some_and(|inner| {
                     matches!(inner, Expr::Name(n, _)
                         if matches!(self.idx.resolve_name(file, None, n),
                             Some(Target::Def(tf, td)) if (tf, td) != (file, def)
@@ -1652,16 +1652,16 @@ impl<'a> Summaries<'a> {
     /// `Option`/`Result` of one: optional).
     pub fn extractor_of(&self, file: usize, ty: &Expr) -> Option<((usize, usize), bool)> {
         let (e, optional) = match ty {
-            Expr::Subscript(b, xs) => match b.as_ref() {
+            Expr::Subscript(s) => match &s.base {
                 Expr::Name(n, _) if matches!(last_segment(n), "Option" | "Result") => {
-                    (xs.first()?, true)
+                    (s.keys.first()?, true)
                 }
                 other => (other, false),
             },
             other => (other, false),
         };
         let e = match e {
-            Expr::Subscript(b, _) => b.as_ref(),
+            Expr::Subscript(s) => &s.base,
             o => o,
         };
         let Expr::Name(n, _) = e else { return None };
@@ -1747,7 +1747,7 @@ impl<'a> Summaries<'a> {
         let mut look = |e: &Expr| {
             visit(e, 0, &mut |x| match x {
                 Expr::Name(n, _) if hit(n) => found = true,
-                Expr::Attr(_, m, _) if hit(m) => found = true,
+                Expr::Attr(a) if hit(&a.name) => found = true,
                 Expr::Str(s) if words.iter().any(|w| s.eq_ignore_ascii_case(w)) => found = true,
                 _ => {}
             })
@@ -2072,15 +2072,14 @@ pub fn visit(e: &Expr, depth: u32, f: &mut dyn FnMut(&Expr)) {
                 visit(&a.value, depth + 1, f);
             }
         }
-        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) | Expr::Element(b) => {
-            visit(b, depth + 1, f)
-        }
+        Expr::Attr(a) => visit(&a.base, depth + 1, f),
+        Expr::Closure(b) | Expr::Not(b) | Expr::Element(b) => visit(b, depth + 1, f),
         Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) => {
             for x in xs {
                 visit(x, depth + 1, f);
             }
         }
-        Expr::Macro(m, _) => {
+        Expr::Macro(m) => {
             for x in &m.parts {
                 visit(x, depth + 1, f);
             }
@@ -2091,9 +2090,9 @@ pub fn visit(e: &Expr, depth: u32, f: &mut dyn FnMut(&Expr)) {
                 visit(v, depth + 1, f);
             }
         }
-        Expr::Subscript(b, xs) => {
-            visit(b, depth + 1, f);
-            for x in xs {
+        Expr::Subscript(s) => {
+            visit(&s.base, depth + 1, f);
+            for x in &s.keys {
                 visit(x, depth + 1, f);
             }
         }
@@ -2149,9 +2148,9 @@ pub fn calls_in(e: &Expr) -> Vec<&CallExpr> {
         match e {
             Expr::Call(c) => out.push(c),
             Expr::List(xs) => xs.iter().for_each(|x| go(x, out, depth + 1)),
-            Expr::Subscript(b, xs) => {
-                go(b, out, depth + 1);
-                xs.iter().for_each(|x| go(x, out, depth + 1));
+            Expr::Subscript(s) => {
+                go(&s.base, out, depth + 1);
+                s.keys.iter().for_each(|x| go(x, out, depth + 1));
             }
             _ => {}
         }

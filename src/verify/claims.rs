@@ -381,7 +381,12 @@ fn size_checks(
             let leaf = callee.rsplit(['.', ':']).next().unwrap_or("");
             measures.iter().any(|m| m == leaf)
         }
-        Expr::Name(n, _) | Expr::Attr(_, n, _) => {
+        Expr::Name(..) | Expr::Attr(_) => {
+            let n = match e {
+                Expr::Name(n, _) => n,
+                Expr::Attr(a) => &a.name,
+                _ => unreachable!(),
+            };
             let leaf = n.rsplit(['.', ':']).next().unwrap_or("");
             measures.iter().any(|m| m == leaf)
         }
@@ -432,7 +437,7 @@ fn block_truncates(
             Expr::Call(c) => match (&c.func, c.args.first()) {
                 (Expr::Name(n, _), Some(a)) if !n.contains(['.', ':']) => Some(a.value.display()),
                 (Expr::Name(n, _), _) => n.rsplit_once(['.', ':']).map(|(r, _)| r.to_string()),
-                (Expr::Attr(r, _, _), _) => Some(r.display()),
+                (Expr::Attr(a), _) => Some(a.base.display()),
                 _ => None,
             },
             _ => None,
@@ -448,7 +453,7 @@ fn block_truncates(
         a.scope == b.scope
             && inside(a.pos)
             && measured.iter().any(|x| *x == a.target)
-            && matches!(&a.value, Expr::Subscript(base, _) if base.display() == a.target)
+            && matches!(&a.value, Expr::Subscript(s) if s.base.display() == a.target)
     }) || f.calls.iter().any(|c| {
         c.scope == b.scope
             && inside(c.call.pos)

@@ -1176,9 +1176,8 @@ pub(crate) fn visit_names(e: &Expr, f: &mut dyn FnMut(&Expr)) {
                 visit_names(&a.value, f);
             }
         }
-        Expr::Attr(b, _, _) | Expr::Closure(b) | Expr::Not(b) | Expr::Element(b) => {
-            visit_names(b, f)
-        }
+        Expr::Attr(a) => visit_names(&a.base, f),
+        Expr::Closure(b) | Expr::Not(b) | Expr::Element(b) => visit_names(b, f),
         Expr::Dict(kv) => {
             for (k, v) in kv {
                 visit_names(k, f);
@@ -1188,10 +1187,10 @@ pub(crate) fn visit_names(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         Expr::List(xs) | Expr::Mix(xs) | Expr::Logic(_, xs) => {
             xs.iter().for_each(|x| visit_names(x, f))
         }
-        Expr::Macro(m, _) => m.parts.iter().for_each(|x| visit_names(x, f)),
-        Expr::Subscript(b, xs) => {
-            visit_names(b, f);
-            xs.iter().for_each(|x| visit_names(x, f));
+        Expr::Macro(m) => m.parts.iter().for_each(|x| visit_names(x, f)),
+        Expr::Subscript(s) => {
+            visit_names(&s.base, f);
+            s.keys.iter().for_each(|x| visit_names(x, f));
         }
         _ => {}
     }

@@ -146,9 +146,9 @@ fn default_expr(v: &Expr) -> Result<&Expr, Default> {
     let mut v = v;
     // `.tag(config=True)` and similar chained calls keep the inner value.
     while let Expr::Call(c) = v {
-        if let Expr::Attr(inner, _, _) = &c.func {
-            if matches!(**inner, Expr::Call(_)) {
-                v = inner;
+        if let Expr::Attr(a) = &c.func {
+            if matches!(a.base, Expr::Call(_)) {
+                v = &a.base;
                 continue;
             }
         }
@@ -230,7 +230,7 @@ pub fn find(idx: &Index, n: &Named) -> Option<Defined> {
                         // `os.environ.get("X")` / `os.getenv("X")`: unset is None.
                         let callee = match &call.func {
                             Expr::Name(s, _) => s.as_str(),
-                            Expr::Attr(_, s, _) => s.as_str(),
+                            Expr::Attr(a) => a.name.as_str(),
                             _ => "",
                         };
                         if callee.ends_with("get") || callee.ends_with("getenv") {
