@@ -632,6 +632,17 @@ mod tests {
         let again = crate::scan(&opts).unwrap();
         assert_eq!(again.stats.timings.cache_hits, 1, "a.py's head is taken");
         assert_eq!(facts(&again), facts(&plain));
+        // The same, and a.py gone before its facts are asked for: it has
+        // none and says why; b.py is as before.
+        c.store(&[entry("a.py", key, 0, &bad)]).unwrap();
+        let lost = crate::scan(&opts).unwrap();
+        assert_eq!(lost.stats.timings.cache_hits, 1);
+        std::fs::remove_file(repo.join("a.py")).unwrap();
+        let files = lost.files();
+        assert_eq!(files[0].path, "a.py");
+        assert!(files[0].calls.is_empty() && files[0].defs.is_empty());
+        assert_eq!(files[0].partial, [crate::LOST_LATE]);
+        assert_eq!(format!("{:?}", files[1]), format!("{:?}", plain.files()[1]));
     }
 
     /// An entry passes its checksum whoever wrote it; one whose facts point

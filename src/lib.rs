@@ -280,6 +280,11 @@ struct Lazy {
     decoded: std::sync::OnceLock<Vec<FileFacts>>,
 }
 
+/// Why a file taken from the cache has no facts: its entry turned out
+/// unreadable when decoded and the file could not be read again.
+pub const LOST_LATE: &str =
+    "its cached facts were unreadable and the file could not be read again; analysed without its facts";
+
 impl Lazy {
     /// The scan's files with every stand-in replaced by its facts, decoded
     /// on `threads` workers; the pack is let go.
@@ -328,9 +333,18 @@ impl Lazy {
             });
         let mut ff = match got {
             Some(ff) => ff,
-            // Neither the entry nor the file can be read now: the file
-            // counts as it did when the scan began, with no facts.
-            None => FileFacts::new(stand_in.path.clone(), stand_in.lang, stand_in.bytes),
+            // Neither the entry nor the file can be read now (both changed
+            // while the run went on): the file counts as it did when the
+            // scan began, with no facts, and says so.
+            None => {
+                let mut ff = FileFacts::new(stand_in.path.clone(), stand_in.lang, stand_in.bytes);
+                ff.partial.push(LOST_LATE.into());
+                eprintln!(
+                    "threatscan: warning: skipped {}: {LOST_LATE}",
+                    stand_in.path
+                );
+                ff
+            }
         };
         ff.scope = stand_in.scope;
         if stand_in.test_lines.is_empty() && !ff.test_lines.is_empty() {
