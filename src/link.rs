@@ -102,7 +102,7 @@ pub struct Index<'a> {
     /// Per file: every call (see [`FileFacts::each_call`]) in source order.
     calls: Vec<Box<[(&'a CallExpr, u32)]>>,
     /// Per file: positions in `calls`, grouped by enclosing definition.
-    calls_by_scope: Vec<HashMap<Option<usize>, Vec<u32>>>,
+    calls_by_scope: Vec<ByScope>,
     /// Per file, per position in `calls`: the callee, resolved on first use
     /// (see [`PackedTarget`]).
     callees: Vec<Box<[std::sync::atomic::AtomicU64]>>,
@@ -146,8 +146,49 @@ struct FileTables<'a> {
     assigns: ScopedNames,
     imports: Names,
     calls: Box<[(&'a CallExpr, u32)]>,
-    calls_by_scope: HashMap<Option<usize>, Vec<u32>>,
+    calls_by_scope: ByScope,
     assign_calls: Vec<u32>,
+}
+
+/// Positions grouped by a 32-bit key, in two flat arrays: `order` holds
+/// the positions key by key (in their own order within one key), `runs`
+/// each key with the end of its run in `order`, sorted by key. 4 bytes a
+/// position where a map of vectors took about 40 a group.
+#[derive(Default)]
+struct ByScope {
+    order: Box<[u32]>,
+    runs: Box<[(u32, u32)]>,
+}
+
+impl ByScope {
+    fn new(keys: &[u32]) -> ByScope {
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+        // Stable: positions of one key stay in order.
+        order.sort_by_key(|&i| keys[i as usize]);
+        let mut runs: Vec<(u32, u32)> = vec![];
+        for (at, &i) in order.iter().enumerate() {
+            let k = keys[i as usize];
+            match runs.last_mut() {
+                Some((last, end)) if *last == k => *end = at as u32 + 1,
+                _ => runs.push((k, at as u32 + 1)),
+            }
+        }
+        ByScope {
+            order: order.into_boxed_slice(),
+            runs: runs.into_boxed_slice(),
+        }
+    }
+
+    fn get(&self, key: u32) -> &[u32] {
+        let k = self.runs.partition_point(|&(x, _)| x < key);
+        match self.runs.get(k) {
+            Some(&(x, end)) if x == key => {
+                let start = if k == 0 { 0 } else { self.runs[k - 1].1 };
+                &self.order[start as usize..end as usize]
+            }
+            _ => &[],
+        }
+    }
 }
 
 /// Names of one file → an index (definitions, imports; the last one wins),
@@ -241,13 +282,8 @@ fn file_tables(f: &FileFacts) -> FileTables<'_> {
         .each_call()
         .map(|(c, scope)| (c, scope_key(scope)))
         .collect();
-    let mut calls_by_scope: HashMap<Option<usize>, Vec<u32>> = HashMap::default();
-    for (i, &(_, scope)) in calls.iter().enumerate() {
-        calls_by_scope
-            .entry(scope_of_key(scope))
-            .or_default()
-            .push(i as u32);
-    }
+    let keys: Vec<u32> = calls.iter().map(|&(_, scope)| scope).collect();
+    let calls_by_scope = ByScope::new(&keys);
     // Assignment values come after the statement calls in `each_call`, in
     // order, each value before the calls nested in it: one forward scan.
     let mut at = 0;
@@ -378,9 +414,8 @@ impl<'a> Index<'a> {
         scope: Option<usize>,
     ) -> impl Iterator<Item = (usize, &'a CallExpr)> + '_ {
         self.calls_by_scope[file]
-            .get(&scope)
-            .into_iter()
-            .flatten()
+            .get(scope_key(scope))
+            .iter()
             .map(move |&i| (i as usize, self.calls[file][i as usize].0))
     }
 
@@ -1325,6 +1360,20 @@ pub fn positional(args: &[Arg]) -> impl Iterator<Item = &Expr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_grouped_by_scope_keep_their_order_and_miss_nothing() {
+        let keys = [MODULE, 3, 0, 3, MODULE, 7, 0, 3];
+        let g = ByScope::new(&keys);
+        assert_eq!(g.get(MODULE), [0, 4]);
+        assert_eq!(g.get(0), [2, 6]);
+        assert_eq!(g.get(3), [1, 3, 7]);
+        assert_eq!(g.get(7), [5]);
+        for absent in [1, 2, 4, 8, MODULE - 1] {
+            assert!(g.get(absent).is_empty(), "{absent}");
+        }
+        assert!(ByScope::new(&[]).get(MODULE).is_empty());
+    }
 
     #[test]
     fn packed_callees_round_trip_and_indices_that_do_not_fit_are_not_kept() {
