@@ -369,6 +369,32 @@ pub fn in_arena() -> bool {
     in_open(|_| Some(())).is_some()
 }
 
+/// Run `f` with this thread's arena closed, so that what tree-sitter
+/// allocates in it comes from the ordinary allocator and may outlive the
+/// file being parsed: a rule query compiled on first use, in the middle of
+/// a file. `f` must not free or grow memory of the open file's trees.
+pub fn outside<T>(f: impl FnOnce() -> T) -> T {
+    let was_open = ARENA
+        .try_with(|a| {
+            // SAFETY: as in `in_open`.
+            std::mem::replace(unsafe { &mut (*a.get()).open }, false)
+        })
+        .unwrap_or(false);
+    struct Reopen(bool);
+    impl Drop for Reopen {
+        fn drop(&mut self) {
+            if self.0 {
+                let _ = ARENA.try_with(|a| {
+                    // SAFETY: as in `in_open`.
+                    unsafe { (*a.get()).open = true }
+                });
+            }
+        }
+    }
+    let _reopen = Reopen(was_open);
+    f()
+}
+
 /// Run `f` with a fresh parser for `language`, its allocations (and those of
 /// every tree, cursor and query cursor made in `f`) taken from this
 /// thread's arena when [`install`] ran; the arena is reset when `f`

@@ -1365,3 +1365,40 @@ fn library_login_views_need_a_rate_limit() {
         levelled_findings(&limited)
     );
 }
+
+/// The built-in rule queries are compiled when a file of their language
+/// first needs them, in the middle of that file's parse: the query must
+/// outlive the per-file memory its parse uses, or the next files, which
+/// reuse that memory, would run a query overwritten by their trees.
+#[test]
+fn a_rule_query_compiled_during_one_file_still_matches_in_every_later_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = 40;
+    for i in 0..n {
+        // Enough code that each file's tree fills the memory the query's
+        // compilation would have taken from.
+        let mut src = format!("import os\n\nDEBUG = True\n\nNAME_{i} = os.getenv('N')\n");
+        for k in 0..30 {
+            src.push_str(&format!(
+                "def f{k}(x):\n    return [y * {k} for y in x if y]\n\n"
+            ));
+        }
+        std::fs::write(tmp.path().join(format!("settings_{i:02}.py")), src).unwrap();
+    }
+    for threads in ["1", "2"] {
+        let v = scan_json(
+            tmp.path(),
+            &["--no-cache", "--scope", "all", "--threads", threads],
+        );
+        let mut files: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "TS4003")
+            .map(|f| f["file"].as_str().unwrap())
+            .collect();
+        files.sort();
+        files.dedup();
+        assert_eq!(files.len(), n, "threads {threads}: {files:?}");
+    }
+}

@@ -403,7 +403,7 @@ pub struct QueryHit {
     pub text: String,
 }
 
-/// A compiled rule query, run on every file of its language during extraction.
+/// A rule query, run on every file of its language during extraction.
 #[derive(Debug)]
 pub struct RuleQuery {
     /// The rule the query belongs to (for warnings).
@@ -411,7 +411,9 @@ pub struct RuleQuery {
     /// The query's text (what the extraction cache keys hits with).
     pub text: String,
     pub lang: Lang,
-    pub query: tree_sitter::Query,
+    /// Compiled when built ([`RuleQuery::new`]) or on first use
+    /// ([`RuleQuery::lazy`]).
+    compiled: std::sync::OnceLock<Option<tree_sitter::Query>>,
     /// The node kinds its matches can start at (see [`query_roots`]): it
     /// runs there only. `None`: over the whole tree.
     pub roots: Option<Vec<u16>>,
@@ -422,16 +424,40 @@ pub struct RuleQuery {
 
 impl RuleQuery {
     pub fn new(rule_id: String, text: String, lang: Lang, query: tree_sitter::Query) -> RuleQuery {
+        let q = RuleQuery::lazy(rule_id, text, lang);
+        let _ = q.compiled.set(Some(query));
+        q
+    }
+
+    /// A query compiled the first time a file of its language needs it:
+    /// compiling one costs milliseconds (tree-sitter analyses every
+    /// pattern against the grammar), which a run with no file of that
+    /// language, or whose result memo answers, need not pay. For queries
+    /// known to compile (the built-in rules, a test compiles each); a
+    /// query that does not compile matches nothing.
+    pub fn lazy(rule_id: String, text: String, lang: Lang) -> RuleQuery {
         let roots = query_roots::roots(&lang.grammar(), &text);
         let needles = query_roots::needles(&text);
         RuleQuery {
             rule_id,
             text,
             lang,
-            query,
+            compiled: std::sync::OnceLock::new(),
             roots,
             needles,
         }
+    }
+
+    /// The compiled query (`None`: it does not compile).
+    pub fn query(&self) -> Option<&tree_sitter::Query> {
+        self.compiled
+            // Outside the file's arena: the query outlives the file.
+            .get_or_init(|| {
+                crate::tsalloc::outside(|| {
+                    tree_sitter::Query::new(&self.lang.grammar(), &self.text).ok()
+                })
+            })
+            .as_ref()
     }
 }
 
@@ -1019,6 +1045,7 @@ pub fn query_hits(
                 continue;
             }
         }
+        let Some(query) = rq.query() else { continue };
         if let Some(kinds) = &rq.roots {
             for &k in kinds {
                 if by_kind.len() <= k as usize {
@@ -1041,9 +1068,9 @@ pub fn query_hits(
         };
         cursor.set_max_start_depth(None);
         let opts = tree_sitter::QueryCursorOptions::new().progress_callback(&mut budget);
-        let mut matches = cursor.matches_with_options(&rq.query, tree.root_node(), src, opts);
+        let mut matches = cursor.matches_with_options(query, tree.root_node(), src, opts);
         while let Some(m) = matches.next() {
-            push_hit(&mut out, qi, rq, m, src);
+            push_hit(&mut out, qi, query, m, src);
         }
         drop(matches);
         if over_time {
@@ -1076,9 +1103,11 @@ pub fn query_hits(
                     };
                     let opts =
                         tree_sitter::QueryCursorOptions::new().progress_callback(&mut budget);
-                    let mut matches = cursor.matches_with_options(&rq.query, node, src, opts);
+                    // Compiled: it was asked for above to be put in `by_kind`.
+                    let Some(query) = rq.query() else { continue };
+                    let mut matches = cursor.matches_with_options(query, node, src, opts);
                     while let Some(m) = matches.next() {
-                        push_hit(&mut out, qi, rq, m, src);
+                        push_hit(&mut out, qi, query, m, src);
                     }
                     drop(matches);
                     limited[qi] |= cursor.did_exceed_match_limit();
@@ -1117,11 +1146,11 @@ pub fn query_hits(
 fn push_hit(
     out: &mut Vec<QueryHit>,
     qi: usize,
-    rq: &RuleQuery,
+    query: &tree_sitter::Query,
     m: &tree_sitter::QueryMatch,
     src: &[u8],
 ) {
-    let want = rq.query.capture_index_for_name("match");
+    let want = query.capture_index_for_name("match");
     let cap = match want {
         Some(w) => m.captures().iter().find(|c| c.index == w),
         None => m.captures().first(),

@@ -553,6 +553,8 @@ impl RuleSet {
             };
             add_file(&origin, text, &lookup, &mut rules, &mut query_texts)?;
         }
+        // The built-in rules' queries come first.
+        let builtin_queries = query_texts.len();
         let dirs = repo
             .iter()
             .map(|d| (d, root))
@@ -620,19 +622,21 @@ impl RuleSet {
         }
         let mut queries = vec![];
         let mut query_rules = vec![];
-        for (ri, lang, text, origin) in query_texts {
+        for (i, (ri, lang, text, origin)) in query_texts.into_iter().enumerate() {
             if new_index[ri] == usize::MAX {
                 continue;
             }
-            // The error's position and kind, not its message: that quotes
-            // the query text, which may come from anywhere.
-            let query = compile_query(&origin, lang, &text)?;
-            queries.push(RuleQuery::new(
-                kept[new_index[ri]].id.clone(),
-                text.to_string(),
-                lang,
-                query,
-            ));
+            let id = kept[new_index[ri]].id.clone();
+            queries.push(if i < builtin_queries {
+                // Known to compile (a test compiles each): compiled when a
+                // file of its language first needs it.
+                RuleQuery::lazy(id, text.to_string(), lang)
+            } else {
+                // The error's position and kind, not its message: that
+                // quotes the query text, which may come from anywhere.
+                let query = compile_query(&origin, lang, &text)?;
+                RuleQuery::new(id, text.to_string(), lang, query)
+            });
             query_rules.push(QueryRef {
                 rule: new_index[ri],
             });
@@ -957,6 +961,11 @@ mod tests {
         let set = RuleSet::builtin();
         assert!(set.rules.len() >= 12);
         assert_eq!(set.queries.len(), 1);
+        // Built-in queries are compiled on first use, so each must compile.
+        for q in set.queries.iter() {
+            assert!(query_nesting(&q.text) <= MAX_QUERY_NESTING, "{}", q.rule_id);
+            assert!(q.query().is_some(), "{}: query does not compile", q.rule_id);
+        }
         for r in &set.rules {
             assert!(r.id.starts_with("TS"), "{}", r.id);
             assert!(
