@@ -233,15 +233,21 @@ impl Walker {
 /// with its name and the walk goes on without it.
 struct Ignores {
     root: PathBuf,
-    by_dir: std::collections::HashMap<PathBuf, Option<ignore::gitignore::Gitignore>>,
+    /// Per directory: the matchers of its ignore files and of those of the
+    /// directories above it up to the root, nearest first (each directory's
+    /// files read once). One lookup an entry, where asking every ancestor
+    /// hashed and compared a path per level.
+    chains: rustc_hash::FxHashMap<PathBuf, Chain>,
     problems: Vec<Skipped>,
 }
+
+type Chain = std::sync::Arc<[std::sync::Arc<ignore::gitignore::Gitignore>]>;
 
 impl Ignores {
     fn new(root: &Path) -> Ignores {
         Ignores {
             root: root.to_path_buf(),
-            by_dir: Default::default(),
+            chains: Default::default(),
             problems: vec![],
         }
     }
@@ -299,23 +305,43 @@ impl Ignores {
         if path == self.root {
             return Some(false);
         }
-        for dir in path.ancestors().skip(1) {
-            if !dir.starts_with(&self.root) {
-                break;
-            }
-            if !self.by_dir.contains_key(dir) {
-                let m = self.load(dir);
-                self.by_dir.insert(dir.to_path_buf(), m);
-            }
-            if let Some(Some(g)) = self.by_dir.get(dir) {
-                match g.matched(path, is_dir) {
-                    Match::Ignore(_) => return Some(true),
-                    Match::Whitelist(_) => return Some(false),
-                    Match::None => {}
-                }
+        let parent = path.parent()?;
+        for g in self.chain(parent).iter() {
+            match g.matched(path, is_dir) {
+                Match::Ignore(_) => return Some(true),
+                Match::Whitelist(_) => return Some(false),
+                Match::None => {}
             }
         }
         None
+    }
+
+    /// The matchers that decide for entries of `dir`, nearest first (empty
+    /// outside the root). Built from the nearest known chain above, without
+    /// recursion.
+    fn chain(&mut self, dir: &Path) -> Chain {
+        if let Some(c) = self.chains.get(dir) {
+            return c.clone();
+        }
+        let mut todo: Vec<PathBuf> = vec![];
+        let mut base: Chain = std::sync::Arc::from(Vec::new());
+        for d in dir.ancestors() {
+            if !d.starts_with(&self.root) {
+                break;
+            }
+            if let Some(c) = self.chains.get(d) {
+                base = c.clone();
+                break;
+            }
+            todo.push(d.to_path_buf());
+        }
+        for d in todo.into_iter().rev() {
+            let own = self.load(&d).map(std::sync::Arc::new);
+            let c: Chain = own.into_iter().chain(base.iter().cloned()).collect();
+            self.chains.insert(d, c.clone());
+            base = c;
+        }
+        base
     }
 }
 
