@@ -258,7 +258,10 @@ impl Ignores {
         let mut b = GitignoreBuilder::new(dir);
         let mut any = false;
         let mut names = vec![];
-        if dir == self.root {
+        // A `.git` that is a file (a worktree's or a submodule's, naming
+        // the git directory elsewhere) has no `info/exclude` under it.
+        let git_dir = std::fs::symlink_metadata(dir.join(".git")).is_ok_and(|m| m.is_dir());
+        if dir == self.root && git_dir {
             names.push(".git/info/exclude");
         }
         // Later files take precedence: `.ignore` over `.gitignore`.

@@ -635,6 +635,14 @@ fn ignore_files_are_read_checked_and_keep_gitignore_semantics() {
     let o = run_in(&r, &["facts", ".", "--stats"]);
     let text = String::from_utf8_lossy(&o.stdout).to_string() + &stderr(&o);
     assert!(text.contains("5 files scanned"), "{text}");
+    // A worktree's or submodule's `.git` is a file naming the git
+    // directory: no warning about an `info/exclude` under it.
+    std::fs::write(r.join(".git"), "gitdir: /elsewhere/.git/worktrees/w\n").unwrap();
+    let o = run_in(&r, &["facts", ".", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains(".git/info/exclude"), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["stats"]["files_scanned"], 5, "{}", v["stats"]);
 }
 
 /// Workflows (and requirement files) are repository input too: a symlinked
