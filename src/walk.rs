@@ -260,8 +260,8 @@ impl Ignores {
         let mut names = vec![];
         // A `.git` that is a file (a worktree's or a submodule's, naming
         // the git directory elsewhere) has no `info/exclude` under it.
-        let git_dir = std::fs::symlink_metadata(dir.join(".git")).is_ok_and(|m| m.is_dir());
-        if dir == self.root && git_dir {
+        if dir == self.root && std::fs::symlink_metadata(dir.join(".git")).is_ok_and(|m| m.is_dir())
+        {
             names.push(".git/info/exclude");
         }
         // Later files take precedence: `.ignore` over `.gitignore`.

@@ -631,7 +631,7 @@ impl FileFacts {
 /// through a filter or grown by push keeps room for at least four elements,
 /// and expression lists are mostly of one or two), behind one pointer (an
 /// empty list allocates nothing).
-pub(crate) fn boxed<T>(v: Vec<T>) -> ThinVec<T> {
+pub(crate) fn thin<T>(v: Vec<T>) -> ThinVec<T> {
     ThinVec::from(v)
 }
 

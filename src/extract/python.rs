@@ -723,14 +723,14 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             let p = pos_of(n, src);
             Expr::Call(Box::new(CallExpr {
                 func,
-                args: boxed(args),
+                args: thin(args),
                 pos: p,
                 start: p,
             }))
         }
         "string" => match string_value(n, src) {
             Some(s) => Expr::Str(s.into()),
-            None => Expr::Mix(boxed(interpolations(n, src, d, cov))),
+            None => Expr::Mix(thin(interpolations(n, src, d, cov))),
         },
         "concatenated_string" => {
             let mut out = String::new();
@@ -791,7 +791,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     x => parts.push(x),
                 }
             }
-            Expr::Logic(and, boxed(parts))
+            Expr::Logic(and, thin(parts))
         }
         "comparison_operator" => {
             // `x is None`, `x == None`: true when `x` is absent; `x is not
@@ -859,7 +859,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     _ => cov.gap(),
                 }
             }
-            Expr::Dict(boxed(pairs))
+            Expr::Dict(thin(pairs))
         }
         // `[*router.urls, path(...)]`: the spread value stands in the list.
         "list_splat" => n
@@ -925,13 +925,13 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             // Its loop variables are bindings the walk records (assignments
             // queries): the walk must still visit this subtree.
             cov.gap();
-            Expr::List(boxed(
+            Expr::List(thin(
                 body.into_iter().map(|b| substitute(b, &vars, 0)).collect(),
             ))
         }
         "list" | "tuple" | "set" | "expression_list" | "pattern_list" => {
             let mut w = n.walk();
-            Expr::List(boxed(
+            Expr::List(thin(
                 n.named_children(&mut w)
                     .filter(|c| node_kind(*c) != "comment")
                     .map(|c| conv_c(c, src, d, cov))

@@ -837,7 +837,7 @@ fn attribute(a: Node, src: &[u8]) -> Expr {
     match a.child_by_field_id(F.arguments.get()) {
         Some(tt) => Expr::Call(Box::new(CallExpr {
             func: Expr::Name(path.into(), pos),
-            args: boxed(token_args(tt, src)),
+            args: thin(token_args(tt, src)),
             pos,
             start: pos,
         })),
@@ -993,7 +993,7 @@ fn token_calls_in<'t>(toks: &[Node<'t>], src: &[u8], depth: u32, out: &mut Vec<C
             let inner = children(toks[j]);
             out.push(CallExpr {
                 func: Expr::Name(path.into(), p),
-                args: boxed(token_args_of(toks[j], &inner, src)),
+                args: thin(token_args_of(toks[j], &inner, src)),
                 pos: p,
                 start: p,
             });
@@ -1117,7 +1117,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                     };
                     value = Expr::Call(Box::new(CallExpr {
                         func,
-                        args: boxed(args),
+                        args: thin(args),
                         pos,
                         start: pos_of(call, src),
                     }));
@@ -1156,7 +1156,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
             };
             Expr::Call(Box::new(CallExpr {
                 func,
-                args: boxed(args),
+                args: thin(args),
                 pos,
                 start: pos_of(n, src),
             }))
@@ -1197,14 +1197,14 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                             x => parts.push(x),
                         }
                     }
-                    Expr::Logic(and, boxed(parts))
+                    Expr::Logic(and, thin(parts))
                 }
                 _ => Expr::Mix(thin_vec![l, r]),
             }
         }
         "array_expression" | "tuple_expression" => {
             let mut w = n.walk();
-            Expr::List(boxed(
+            Expr::List(thin(
                 n.named_children(&mut w)
                     .filter(|c| !node_kind(*c).ends_with("comment"))
                     .map(|c| conv_c(c, src, d, cov))
@@ -1270,7 +1270,7 @@ pub fn conv_c(n: Node, src: &[u8], depth: u32, cov: &mut Cover) -> Expr {
                         }
                     });
             }
-            Expr::Mix(boxed(parts))
+            Expr::Mix(thin(parts))
         }
         "closure_expression" => Expr::Closure(Box::new(
             n.child_by_field_id(F.body.get())

@@ -375,21 +375,14 @@ fn size_checks(
 ) -> Vec<Fact> {
     use crate::extract::{Expr, StmtKind};
     let measures = &vocabulary().behaviour.size_measures;
+    let leaf_is_measure = |n: &str| {
+        let leaf = n.rsplit(['.', ':']).next().unwrap_or("");
+        measures.iter().any(|m| m == leaf)
+    };
     let is_measure = |e: &Expr| match e {
-        Expr::Call(c) => {
-            let callee = c.func.display();
-            let leaf = callee.rsplit(['.', ':']).next().unwrap_or("");
-            measures.iter().any(|m| m == leaf)
-        }
-        Expr::Name(..) | Expr::Attr(_) => {
-            let n = match e {
-                Expr::Name(n, _) => n,
-                Expr::Attr(a) => &a.name,
-                _ => unreachable!(),
-            };
-            let leaf = n.rsplit(['.', ':']).next().unwrap_or("");
-            measures.iter().any(|m| m == leaf)
-        }
+        Expr::Call(c) => leaf_is_measure(&c.func.display()),
+        Expr::Name(n, _) => leaf_is_measure(n),
+        Expr::Attr(a) => leaf_is_measure(&a.name),
         _ => false,
     };
     let mut out = vec![];
