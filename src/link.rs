@@ -97,8 +97,9 @@ pub struct Index<'a> {
     imports: Vec<Names>,
     /// Repository-relative path → file index.
     paths: HashMap<&'a str, usize>,
-    /// Per file, per import: the absolute module path it names.
-    import_abs: Vec<Vec<String>>,
+    /// Per file, per import: the absolute module path it names (interned:
+    /// the same few paths are imported by file after file).
+    import_abs: Vec<Box<[Sym]>>,
     /// Per file: every call (see [`FileFacts::each_call`]) in source order.
     calls: Vec<Box<[(&'a CallExpr, u32)]>>,
     /// Per file: positions in `calls`, grouped by enclosing definition.
@@ -115,7 +116,10 @@ pub struct Index<'a> {
     pub threads: usize,
 }
 
-type ModuleLevelMemo = HashMap<crate::intern::Sym, Option<Target>>;
+/// Answers by name, packed in 8 bytes ([`PackedTarget`]; an answer that
+/// does not pack is not kept): a third of the size of an `Option<Target>`
+/// entry, on a memo that holds every module-level name resolved.
+type ModuleLevelMemo = HashMap<crate::intern::Sym, u64>;
 
 impl Drop for Index<'_> {
     fn drop(&mut self) {
@@ -384,7 +388,7 @@ impl<'a> Index<'a> {
             files[fi]
                 .imports
                 .iter()
-                .map(|im| idx.import_target_uncached(fi, im))
+                .map(|im| Sym::new(&idx.import_target_uncached(fi, im)))
                 .collect()
         });
         idx
@@ -598,7 +602,7 @@ impl<'a> Index<'a> {
     }
 
     fn import_target(&self, file: usize, i: usize) -> &str {
-        &self.import_abs[file][i]
+        self.import_abs[file][i].as_str()
     }
 
     fn import_target_uncached(&self, file: usize, imp: &crate::extract::Import) -> String {
@@ -745,15 +749,21 @@ impl<'a> Index<'a> {
             memo.lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
         };
-        if let Some(hit) = lock().get(hops as usize).and_then(|m| m.get(name)).cloned() {
+        let hit = lock()
+            .get(hops as usize)
+            .and_then(|m| m.get(name).copied())
+            .and_then(PackedTarget::unpack);
+        if let Some(hit) = hit {
             return hit;
         }
         let t = self.resolve_module_level(file, name, head, rest, hops);
-        let mut memo = lock();
-        if memo.len() <= hops as usize {
-            memo.resize_with(hops as usize + 1, Default::default);
+        if let Some(packed) = PackedTarget::pack(t) {
+            let mut memo = lock();
+            if memo.len() <= hops as usize {
+                memo.resize_with(hops as usize + 1, Default::default);
+            }
+            memo[hops as usize].insert(name.into(), packed);
         }
-        memo[hops as usize].insert(name.into(), t);
         t
     }
 
