@@ -627,7 +627,7 @@ mod tests {
         let c = Cache::open(opts.cache_dir.as_ref().unwrap(), &repo, &[]);
         let key = c.key("a.py", Lang::Python, src);
         let mut bad = crate::extract_source("a.py".into(), Lang::Python, src).unwrap();
-        bad.calls[0].scope = Some(9);
+        bad.calls[0].scope = Some(9).into();
         c.store(&[entry("a.py", key, 0, &bad)]).unwrap();
         let again = crate::scan(&opts).unwrap();
         assert_eq!(again.stats.timings.cache_hits, 1, "a.py's head is taken");
@@ -657,7 +657,7 @@ mod tests {
         assert!(ff.well_formed(0));
         assert!(!ff.calls.is_empty() && ff.defs.len() == 2, "{ff:?}");
         let mut bad_scope = ff.clone();
-        bad_scope.calls[0].scope = Some(7);
+        bad_scope.calls[0].scope = Some(7).into();
         let mut loop_ = ff.clone();
         loop_.defs[0].parent = Some(1);
         let mut bad_attr = ff.clone();

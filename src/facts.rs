@@ -349,12 +349,12 @@ fn file_sinks(
         }
         // `os.environ["SECRET"]` and hard-coded credentials.
         for s in &f.subscripts {
-            if let Some(Target::External(base)) = idx.resolve_expr(fi, s.scope, &s.base) {
+            if let Some(Target::External(base)) = idx.resolve_expr(fi, s.scope.get(), &s.base) {
                 if lc.secrets.env_apis.first(&base).is_some() && cat.secret_name(&s.key) {
                     let mut fact = Fact::new("secret", f, s.pos);
                     fact.api = Some(base.to_string());
                     fact.name = Some(s.key.to_string());
-                    fact.function = s.scope.map(|sc| idx.def_symbol(fi, sc));
+                    fact.function = s.scope.get().map(|sc| idx.def_symbol(fi, sc));
                     fact.reason = Some("environment read of a secret-named variable".into());
                     out.push(fact);
                 }
@@ -372,7 +372,7 @@ fn file_sinks(
                 .filter(|x| x.flags.iter().any(|x| x == attr))
             {
                 let Some(Target::External(t)) =
-                    idx.type_of(fi, a.scope, &Expr::Name(head.into(), a.pos), 0)
+                    idx.type_of(fi, a.scope.get(), &Expr::Name(head.into(), a.pos), 0)
                 else {
                     continue;
                 };
@@ -383,7 +383,7 @@ fn file_sinks(
                     let mut fact = Fact::new(af.kind.as_str(), f, a.pos);
                     fact.api = Some(format!("{t}.{attr}"));
                     fact.flags.insert(attr.to_string(), v);
-                    fact.function = function(a.scope);
+                    fact.function = function(a.scope.get());
                     out.push(fact);
                 }
             }
@@ -395,10 +395,11 @@ fn file_sinks(
                 let mut fact = Fact::new("secret", f, a.pos);
                 fact.api = Some("hardcoded".into());
                 fact.name = Some(leaf.to_string());
-                fact.function = a.scope.map(|sc| idx.def_symbol(fi, sc));
+                fact.function = a.scope.get().map(|sc| idx.def_symbol(fi, sc));
                 fact.reason = Some("string literal assigned to a secret-named variable".into());
                 if let Some(over) = a
                     .scope
+                    .get()
                     .is_none()
                     .then(|| overridden(idx, fi, &a.target))
                     .flatten()
@@ -506,7 +507,9 @@ fn secret_mentioned(
             if !n.contains(['.', ':']) {
                 if let Some(Target::Var(vf, va)) = idx.resolve_expr(fi, scope, e) {
                     let a = &idx.files[vf].assigns[va];
-                    if let (true, Expr::Element(inner)) = (vf == fi && a.scope == scope, &a.value) {
+                    if let (true, Expr::Element(inner)) =
+                        (vf == fi && a.scope == scope.into(), &a.value)
+                    {
                         if !mentions_secret_name(idx, cat, fi, scope, inner, 0) {
                             return None;
                         }
@@ -560,7 +563,7 @@ fn overridden(idx: &Index, file: usize, target: &str) -> Option<String> {
         let a = idx.files[g]
             .assigns
             .iter()
-            .find(|a| a.scope.is_none() && a.target == target)?;
+            .find(|a| a.scope.get().is_none() && a.target == target)?;
         first.get_or_insert_with(|| format!("{}:{}", idx.files[g].path, a.pos.line));
     }
     first
@@ -593,11 +596,11 @@ fn mentions_secret_name(
                     idx.resolve_expr(fi, scope, &Expr::Name(first.into(), *p))
                 {
                     let a = &idx.files[vf].assigns[va];
-                    if vf == fi && a.scope == scope && a.scope.is_some() {
+                    if vf == fi && a.scope == scope.into() && a.scope.get().is_some() {
                         found = idx.files[fi]
                             .assigns
                             .iter()
-                            .filter(|b| b.scope == scope && b.target == first)
+                            .filter(|b| b.scope == scope.into() && b.target == first)
                             .any(|b| {
                                 mentions_secret_name(idx, cat, fi, scope, &b.value, depth + 1)
                             })

@@ -267,8 +267,11 @@ fn file_tables(f: &FileFacts) -> FileTables<'_> {
         // A module's `limiter = Limiter(..)` / `else: limiter =
         // None`: the name holds the object when there is one, so a
         // later `None` does not replace an earlier value.
-        let key = (scope_key(a.scope), a.target);
-        if a.scope.is_none() && matches!(a.value, Expr::NoneLit) && assigns.0.contains_key(&key) {
+        let key = (scope_key(a.scope.get()), a.target);
+        if a.scope.get().is_none()
+            && matches!(a.value, Expr::NoneLit)
+            && assigns.0.contains_key(&key)
+        {
             continue;
         }
         assigns.0.insert(key, i as u32);
@@ -485,7 +488,7 @@ impl<'a> Index<'a> {
     pub fn assign_callee(&self, file: usize, assign: usize) -> Option<Target> {
         let a = &self.files[file].assigns[assign];
         match (self.assign_calls[file][assign], &a.value) {
-            (u32::MAX, Expr::Call(c)) => self.resolve_expr(file, a.scope, &c.func),
+            (u32::MAX, Expr::Call(c)) => self.resolve_expr(file, a.scope.get(), &c.func),
             (u32::MAX, _) => None,
             (i, _) => self.callee(file, i as usize),
         }
@@ -566,7 +569,7 @@ impl<'a> Index<'a> {
     pub fn var_symbol(&self, file: usize, assign: usize) -> String {
         let f = &self.files[file];
         let a = &f.assigns[assign];
-        let (scope, dot) = match a.scope {
+        let (scope, dot) = match a.scope.get() {
             Some(s) => (f.defs[s].name.as_str(), "."),
             None => ("", ""),
         };
@@ -927,7 +930,7 @@ impl<'a> Index<'a> {
                 // An instance: its type is what built it.
                 let v = &self.files[file].assigns[a];
                 let sep = self.sep(file);
-                match self.type_of(file, v.scope, &v.value, hops + 1) {
+                match self.type_of(file, v.scope.get(), &v.value, hops + 1) {
                     Some(ty) => self.method_of(&ty, rest, sep, hops),
                     None => Some(self.external(&[&self.var_symbol(file, a), sep, rest])),
                 }
@@ -1084,7 +1087,7 @@ impl<'a> Index<'a> {
                     Target::Var(vf, va) => {
                         let v = &self.files[*vf].assigns[*va];
                         if let Some(Target::External(ty)) =
-                            self.type_of(*vf, v.scope, &v.value, hops + 1)
+                            self.type_of(*vf, v.scope.get(), &v.value, hops + 1)
                         {
                             if let Some(t) = returns.get(&format!("{ty}()")) {
                                 return Some(Target::External(t.as_str().into()));
@@ -1155,7 +1158,7 @@ impl<'a> Index<'a> {
                 match self.resolve_expr_n(file, scope, e, hops + 1)? {
                     Target::Var(vf, va) => {
                         let v = &self.files[vf].assigns[va];
-                        self.type_of(vf, v.scope, &v.value, hops + 1)
+                        self.type_of(vf, v.scope.get(), &v.value, hops + 1)
                             .or(Some(Target::Var(vf, va)))
                     }
                     other => Some(other),
@@ -1187,7 +1190,7 @@ impl<'a> Index<'a> {
                 let a = &self.files[vf].assigns[va];
                 if let Expr::Subscript(..) = &a.value {
                     let inner = param_type(&a.value)?;
-                    return self.resolve_expr_n(vf, a.scope, inner, hops + 1);
+                    return self.resolve_expr_n(vf, a.scope.get(), inner, hops + 1);
                 }
             }
             return self.resolve_expr_n(file, d.parent, ty, hops + 1);
@@ -1247,7 +1250,7 @@ impl<'a> Index<'a> {
             match self.resolve_expr(cur.0, cur.1, cur.2) {
                 Some(Target::Var(vf, va)) => {
                     let v = &self.files[vf].assigns[va];
-                    cur = (vf, v.scope, &v.value);
+                    cur = (vf, v.scope.get(), &v.value);
                 }
                 _ => break,
             }
@@ -1267,7 +1270,7 @@ impl<'a> Index<'a> {
             .assigns
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.scope.is_none() && a.target == name)
+            .filter(|(_, a)| a.scope.get().is_none() && a.target == name)
             .map(|(i, _)| i)
             .collect()
     }

@@ -288,18 +288,60 @@ pub struct Import {
     pub in_function: bool,
 }
 
+/// The innermost definition enclosing an extracted call, assignment,
+/// subscript or statement: an index into its file's `defs`, or none at
+/// module level. Four bytes where an `Option<usize>` takes sixteen: every
+/// file's facts are held at once, and saleor/graphql alone has 190,000 of
+/// these. Serialised as the `Option<usize>` it stands for.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "Option<usize>", into = "Option<usize>")]
+pub struct ScopeIx(u32);
+
+impl ScopeIx {
+    /// Module level: no enclosing definition.
+    pub const MODULE: ScopeIx = ScopeIx(u32::MAX);
+
+    pub fn get(self) -> Option<usize> {
+        (self != ScopeIx::MODULE).then_some(self.0 as usize)
+    }
+}
+
+impl From<Option<usize>> for ScopeIx {
+    fn from(s: Option<usize>) -> ScopeIx {
+        // A file holds far fewer than 2^32 definitions (its size is capped
+        // by --max-file-size); an index that does not fit is kept as module
+        // level rather than wrapped onto another definition.
+        match s.and_then(|i| u32::try_from(i).ok()) {
+            Some(i) if i != u32::MAX => ScopeIx(i),
+            _ => ScopeIx::MODULE,
+        }
+    }
+}
+
+impl From<ScopeIx> for Option<usize> {
+    fn from(s: ScopeIx) -> Option<usize> {
+        s.get()
+    }
+}
+
+impl std::fmt::Debug for ScopeIx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Call {
     pub call: CallExpr,
     /// Innermost enclosing definition.
-    pub scope: Option<usize>,
+    pub scope: ScopeIx,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Subscript {
     pub base: Expr,
     pub key: Text,
-    pub scope: Option<usize>,
+    pub scope: ScopeIx,
     pub pos: Pos,
 }
 
@@ -307,7 +349,7 @@ pub struct Subscript {
 pub struct Assign {
     pub target: Text,
     pub value: Expr,
-    pub scope: Option<usize>,
+    pub scope: ScopeIx,
     pub pos: Pos,
 }
 
@@ -342,7 +384,7 @@ pub struct Stmt {
     pub kind: StmtKind,
     pub value: Expr,
     /// Innermost enclosing definition.
-    pub scope: Option<usize>,
+    pub scope: ScopeIx,
     pub pos: Pos,
     /// Branches: where the guarded block starts and ends (exclusive).
     pub body: Option<(Pos, Pos)>,
@@ -472,10 +514,10 @@ impl FileFacts {
         let scope_ok = |s: Option<usize>| s.is_none_or(|s| s < n);
         self.defs.iter().enumerate().all(|(i, d)| {
             d.parent.is_none_or(|p| p < i) && d.attrs.iter().all(|&a| a < self.assigns.len())
-        }) && self.calls.iter().all(|c| scope_ok(c.scope))
-            && self.assigns.iter().all(|a| scope_ok(a.scope))
-            && self.subscripts.iter().all(|x| scope_ok(x.scope))
-            && self.stmts.iter().all(|x| scope_ok(x.scope))
+        }) && self.calls.iter().all(|c| scope_ok(c.scope.get()))
+            && self.assigns.iter().all(|a| scope_ok(a.scope.get()))
+            && self.subscripts.iter().all(|x| scope_ok(x.scope.get()))
+            && self.stmts.iter().all(|x| scope_ok(x.scope.get()))
             && self.query_hits.iter().all(|h| h.query < queries)
     }
 
@@ -535,7 +577,7 @@ impl FileFacts {
         let mut assign_map: Vec<Option<usize>> = vec![None; self.assigns.len()];
         let mut k = 0;
         for (i, a) in self.assigns.iter().enumerate() {
-            if kept(a.scope) && !on(a.pos.line) {
+            if kept(a.scope.get()) && !on(a.pos.line) {
                 assign_map[i] = Some(k);
                 k += 1;
             }
@@ -546,7 +588,7 @@ impl FileFacts {
             assign_map[i - 1].is_some()
         });
         for a in &mut self.assigns {
-            a.scope = remap(a.scope);
+            a.scope = remap(a.scope.get()).into();
         }
         let mut i = 0;
         self.defs.retain(|_| {
@@ -558,17 +600,19 @@ impl FileFacts {
             d.attrs = d.attrs.iter().filter_map(|&a| assign_map[a]).collect();
         }
         self.calls
-            .retain(|c| kept(c.scope) && !on(c.call.start.line));
+            .retain(|c| kept(c.scope.get()) && !on(c.call.start.line));
         for c in &mut self.calls {
-            c.scope = remap(c.scope);
+            c.scope = remap(c.scope.get()).into();
         }
-        self.subscripts.retain(|x| kept(x.scope) && !on(x.pos.line));
+        self.subscripts
+            .retain(|x| kept(x.scope.get()) && !on(x.pos.line));
         for x in &mut self.subscripts {
-            x.scope = remap(x.scope);
+            x.scope = remap(x.scope.get()).into();
         }
-        self.stmts.retain(|x| kept(x.scope) && !on(x.pos.line));
+        self.stmts
+            .retain(|x| kept(x.scope.get()) && !on(x.pos.line));
         for x in &mut self.stmts {
-            x.scope = remap(x.scope);
+            x.scope = remap(x.scope.get()).into();
         }
         self.impls.retain(|x| !on(x.pos.line));
         self.tried.retain(|p| !on(p.line));
@@ -580,11 +624,11 @@ impl FileFacts {
         let mut buf = vec![];
         for c in &self.calls {
             nested_calls(&c.call, &mut buf);
-            out.extend(buf.drain(..).map(|x| (x, c.scope)));
+            out.extend(buf.drain(..).map(|x| (x, c.scope.get())));
         }
         for a in &self.assigns {
             nested_in(&a.value, &mut buf);
-            out.extend(buf.drain(..).map(|x| (x, a.scope)));
+            out.extend(buf.drain(..).map(|x| (x, a.scope.get())));
         }
         out.into_iter()
     }
@@ -1241,8 +1285,26 @@ mod layout {
         assert_eq!(size_of::<Expr>(), 16);
         assert_eq!(size_of::<Arg>(), 24);
         assert!(size_of::<CallExpr>() <= 40, "{}", size_of::<CallExpr>());
-        assert!(size_of::<Call>() <= 56, "{}", size_of::<Call>());
-        assert!(size_of::<Assign>() <= 48, "{}", size_of::<Assign>());
+        assert_eq!(size_of::<ScopeIx>(), 4);
+        assert!(size_of::<Call>() <= 48, "{}", size_of::<Call>());
+        assert!(size_of::<Assign>() <= 32, "{}", size_of::<Assign>());
+        assert!(size_of::<Subscript>() <= 32, "{}", size_of::<Subscript>());
+        assert!(size_of::<Stmt>() <= 56, "{}", size_of::<Stmt>());
         assert!(size_of::<Def>() <= 104, "{}", size_of::<Def>());
+    }
+
+    #[test]
+    fn a_scope_index_stands_for_the_option_it_replaces() {
+        for s in [None, Some(0), Some(7), Some(u32::MAX as usize - 1)] {
+            assert_eq!(ScopeIx::from(s).get(), s);
+            assert_eq!(format!("{:?}", ScopeIx::from(s)), format!("{s:?}"));
+            let wire = postcard::to_allocvec(&ScopeIx::from(s)).unwrap();
+            assert_eq!(wire, postcard::to_allocvec(&s).unwrap());
+            assert_eq!(postcard::from_bytes::<ScopeIx>(&wire).unwrap().get(), s);
+        }
+        // Past what four bytes hold (no file has that many definitions):
+        // module level, never another definition.
+        assert_eq!(ScopeIx::from(Some(u32::MAX as usize)).get(), None);
+        assert_eq!(ScopeIx::from(Some(usize::MAX)).get(), None);
     }
 }

@@ -307,7 +307,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             Stmt {
                 kind: StmtKind::Return,
                 value: value.unwrap_or(Expr::NoneLit),
-                scope,
+                scope: scope.into(),
                 pos: pos_of(n, src),
                 body: None,
             },
@@ -326,7 +326,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                 Stmt {
                     kind: StmtKind::Raise,
                     value: conv(v, src, 0),
-                    scope: scope_of(n),
+                    scope: scope_of(n).into(),
                     pos: pos_of(n, src),
                     body: None,
                 },
@@ -348,7 +348,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
                 } else {
                     cond
                 },
-                scope: scope_of(w),
+                scope: scope_of(w).into(),
                 pos: pos_of(if negated { b } else { w }, src),
                 body: Some((pos_of(b, src), end_pos_of(b, src))),
             },
@@ -364,7 +364,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
         ff.assigns.push(Assign {
             target: target.into(),
             value,
-            scope,
+            scope: scope.into(),
             pos: pos_of(w, src),
         });
     }
@@ -383,7 +383,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
             ff.subscripts.push(Subscript {
                 base: conv(v, src, 0),
                 key: key.into(),
-                scope: scope_of(w),
+                scope: scope_of(w).into(),
                 pos: pos_of(w, src),
             });
         }
@@ -391,7 +391,7 @@ pub fn extract_with(tree: &Tree, src: &[u8], path: String, prune: bool) -> FileF
     for (n, call) in calls {
         ff.calls.push(Call {
             call,
-            scope: scope_of(n),
+            scope: scope_of(n).into(),
         });
     }
     ff.shrink();

@@ -428,7 +428,7 @@ fn extract_inner(
             Stmt {
                 kind: StmtKind::Return,
                 value: value.unwrap_or(Expr::Other),
-                scope,
+                scope: scope.into(),
                 pos: pos_of(n, src),
                 body: None,
             },
@@ -446,7 +446,7 @@ fn extract_inner(
             Stmt {
                 kind: StmtKind::Branch,
                 value: conv(c, src, 0),
-                scope: scope_of(w),
+                scope: scope_of(w).into(),
                 pos: pos_of(w, src),
                 body: Some((pos_of(b, src), end_pos_of(b, src))),
             },
@@ -458,7 +458,7 @@ fn extract_inner(
             Stmt {
                 kind: StmtKind::Arm,
                 value: conv(v, src, 0),
-                scope: scope_of(a),
+                scope: scope_of(a).into(),
                 pos: pos_of(v, src),
                 body: None,
             },
@@ -473,7 +473,7 @@ fn extract_inner(
         ff.assigns.push(Assign {
             target: target.into(),
             value,
-            scope: scope_of(w),
+            scope: scope_of(w).into(),
             pos: pos_of(w, src),
         });
     }
@@ -481,7 +481,7 @@ fn extract_inner(
         match call {
             Expr::Call(c) => ff.calls.push(Call {
                 call: *c,
-                scope: scope_of(n),
+                scope: scope_of(n).into(),
             }),
             // `env!("X")` is classified like a call to `env!`.
             Expr::Macro(m) => ff.calls.push(Call {
@@ -495,7 +495,7 @@ fn extract_inner(
                         .map(|value| Arg { name: None, value })
                         .collect(),
                 },
-                scope: scope_of(n),
+                scope: scope_of(n).into(),
             }),
             _ => {}
         }

@@ -328,7 +328,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                             match &a.value {
                                 Expr::Str(s) => out.push_str(s),
                                 Expr::Mix(_) | Expr::Name(..) => {
-                                    self.path_into(af, a.scope, &a.value, depth + 1, out)
+                                    self.path_into(af, a.scope.get(), &a.value, depth + 1, out)
                                 }
                                 _ => out.push_str(&format!("{{{UNKNOWN}{}}}", e.display())),
                             }
@@ -412,7 +412,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         for (fi, f) in self.idx.files.iter().enumerate() {
             let sp = self.specs(fi);
             for (ai, a) in f.assigns.iter().enumerate() {
-                if a.scope.is_none() {
+                if a.scope.get().is_none() {
                     if let Some(&si) = sp.lists.get(a.target.as_str()) {
                         let key = format!("{}:{}", self.idx.module[fi], a.target);
                         self.obj(g, &key, f.lang, si, (fi, a.pos));
@@ -450,7 +450,7 @@ impl<'a, 'b> Engine<'a, 'b> {
             let Some(&(si, oi)) = self.specs(fi).ctor.get(&*q) else {
                 continue;
             };
-            self.construct(g, fi, a.scope, &key, si, oi, c);
+            self.construct(g, fi, a.scope.get(), &key, si, oi, c);
         }
     }
 
@@ -597,7 +597,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                     let v = &self.idx.files[vf].assigns[va];
                     match &v.value {
                         Expr::Call(_) | Expr::Name(..) if !std::ptr::eq(&v.value, &e) => {
-                            self.object_of_n(g, vf, v.scope, &v.value.clone(), depth + 1)
+                            self.object_of_n(g, vf, v.scope.get(), &v.value.clone(), depth + 1)
                         }
                         _ => None,
                     }
@@ -635,7 +635,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         let Expr::Element(iter) = &v.value else {
             return vec![];
         };
-        let (lf, ls, list) = self.idx.value_of(vf, v.scope, iter);
+        let (lf, ls, list) = self.idx.value_of(vf, v.scope.get(), iter);
         let Expr::List(items) = list else {
             return vec![];
         };
@@ -794,7 +794,7 @@ impl<'a, 'b> Engine<'a, 'b> {
             }
             // Route lists (`urlpatterns = [...]`, `urlpatterns += [...]`).
             for (ai, a) in f.assigns.iter().enumerate() {
-                if a.scope.is_none() && sp.lists.contains_key(a.target.as_str()) {
+                if a.scope.get().is_none() && sp.lists.contains_key(a.target.as_str()) {
                     let key = format!("{}:{}", self.idx.module[fi], a.target);
                     let _ = ai;
                     self.route_list(g, fi, None, &key, &a.value, 0);
@@ -1505,7 +1505,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                         let k = format!("{}@{}:{}", self.idx.files[fi].path, at.line, at.column);
                         g.obj(&k, &fw, (fi, at));
                         let v = &self.idx.files[vf].assigns[va];
-                        self.route_list(g, vf, v.scope, &k, &v.value, depth + 1);
+                        self.route_list(g, vf, v.scope.get(), &k, &v.value, depth + 1);
                         Some(k)
                     }
                     _ => None,
@@ -2050,10 +2050,10 @@ impl<'a, 'b> Engine<'a, 'b> {
                     continue;
                 }
                 self.building.borrow_mut().insert((fi, ai));
-                if self.chain_base(g, fi, a.scope, &a.value, 0).is_some() {
+                if self.chain_base(g, fi, a.scope.get(), &a.value, 0).is_some() {
                     let key = self.idx.var_symbol(fi, ai);
                     self.vars.borrow_mut().insert((fi, ai), key.clone());
-                    let k = self.build_chain(g, fi, a.scope, &a.value, &key, 0);
+                    let k = self.build_chain(g, fi, a.scope.get(), &a.value, &key, 0);
                     self.vars.borrow_mut().insert((fi, ai), k);
                 }
                 self.building.borrow_mut().remove(&(fi, ai));
@@ -2077,7 +2077,7 @@ impl<'a, 'b> Engine<'a, 'b> {
             let mut stmts: Vec<(&CallExpr, Option<usize>)> = vec![];
             for call in &f.calls {
                 if spine(&call.call, names).0 {
-                    stmts.push((&call.call, call.scope));
+                    stmts.push((&call.call, call.scope.get()));
                 }
                 let mut stack: Vec<(&Expr, u32)> =
                     call.call.args.iter().map(|a| (&a.value, 0)).collect();
@@ -2090,7 +2090,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                             stack.extend(xs.iter().map(|x| (x, d + 1)))
                         }
                         Expr::Call(inner) => match spine(inner, names) {
-                            (true, true) => stmts.push((inner, call.scope)),
+                            (true, true) => stmts.push((inner, call.scope.get())),
                             (false, true) => {}
                             _ => stack.extend(inner.args.iter().map(|a| (&a.value, d + 1))),
                         },
@@ -2192,7 +2192,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                 .iter()
                 .enumerate()
                 .filter(|(i, a)| {
-                    a.scope == Some(s)
+                    a.scope == Some(s).into()
                         && a.target == *n
                         && a.pos < *p
                         && !self.building.borrow().contains(&(fi, *i))
@@ -2205,11 +2205,11 @@ impl<'a, 'b> Engine<'a, 'b> {
                 }
                 let a = &f.assigns[ai];
                 self.building.borrow_mut().insert((fi, ai));
-                let base = self.chain_base(g, fi, a.scope, &a.value, 1).is_some();
+                let base = self.chain_base(g, fi, a.scope.get(), &a.value, 1).is_some();
                 let out = if base {
                     let key = self.idx.var_symbol(fi, ai);
                     self.vars.borrow_mut().insert((fi, ai), key.clone());
-                    let k = self.build_chain(g, fi, a.scope, &a.value, &key, 1);
+                    let k = self.build_chain(g, fi, a.scope.get(), &a.value, &key, 1);
                     self.vars.borrow_mut().insert((fi, ai), k.clone());
                     Some(k)
                 } else {
@@ -2559,7 +2559,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         let arms: Vec<&Expr> = self.idx.files[df]
             .stmts
             .iter()
-            .filter(|s| s.scope == Some(dd) && s.kind == crate::extract::StmtKind::Arm)
+            .filter(|s| s.scope == Some(dd).into() && s.kind == crate::extract::StmtKind::Arm)
             .map(|s| &s.value)
             .filter(|v| {
                 matches!(v, Expr::Macro(..))
@@ -2615,7 +2615,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         for a in f
             .assigns
             .iter()
-            .filter(|a| a.scope == scope && a.target == *n)
+            .filter(|a| a.scope == scope.into() && a.target == *n)
         {
             found = true;
             out.extend(self.children(g, fi, scope, &a.value, fw, depth + 1));

@@ -178,7 +178,7 @@ impl<'a> Classifier<'a> {
                     // `let auth = HttpAuthentication::bearer(check)`, `PERMS = [IsAdmin]`.
                     Expr::Call(_) | Expr::List(_) if call.is_none() => {
                         let before = out.len();
-                        self.classify_into(*vf, v.scope, &v.value, via, depth + 1, out);
+                        self.classify_into(*vf, v.scope.get(), &v.value, via, depth + 1, out);
                         // Report the guard where it is attached.
                         for g in &mut out[before..] {
                             g.r.file = self.idx.files[file].path.clone();
@@ -188,7 +188,7 @@ impl<'a> Classifier<'a> {
                     }
                     _ => {
                         // `limiter.limit(...)` on an instance: its type decides.
-                        match self.idx.type_of(*vf, v.scope, &v.value, 0) {
+                        match self.idx.type_of(*vf, v.scope.get(), &v.value, 0) {
                             Some(Target::Def(df, dd)) => {
                                 let s = self.sum.of(df, dd);
                                 out.extend(self.def_guards(
@@ -719,7 +719,7 @@ impl<'a> Classifier<'a> {
             for a in file
                 .assigns
                 .iter()
-                .filter(|a| a.scope.is_none() && a.target == spec.setting)
+                .filter(|a| a.scope.get().is_none() && a.target == spec.setting)
             {
                 let Expr::Dict(pairs) = &a.value else {
                     continue;

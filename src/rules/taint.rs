@@ -174,7 +174,7 @@ impl<'a> Taint<'a> {
                     // cleaned value in this function.
                     if let Some(Target::Var(vf, va)) = self.idx.resolve_expr(fi, scope, &head) {
                         let a = &self.idx.files[vf].assigns[va];
-                        if vf == fi && a.scope == scope {
+                        if vf == fi && a.scope == scope.into() {
                             if let Expr::Call(c) = &a.value {
                                 if self.cleans(c) || self.sanitiser(fi, scope, c) {
                                     return false;
@@ -188,7 +188,7 @@ impl<'a> Taint<'a> {
                     Some(Target::Var(vf, va)) if vf == fi => {
                         let a = &self.idx.files[vf].assigns[va];
                         // Locals of this function only: module constants are not input.
-                        if !(a.scope.is_some() && a.scope == scope) {
+                        if !(a.scope.get().is_some() && a.scope == scope.into()) {
                             return false;
                         }
                         // The last assignment comes after this use (`file_name`
@@ -208,7 +208,9 @@ impl<'a> Taint<'a> {
                             return f
                                 .assigns
                                 .iter()
-                                .filter(|b| b.scope == scope && b.target == first && b.pos < before)
+                                .filter(|b| {
+                                    b.scope == scope.into() && b.target == first && b.pos < before
+                                })
                                 .any(|b| rec(&b.value))
                                 || (whole && self.mutated(fi, scope, first, tainted, depth));
                         }
@@ -377,7 +379,7 @@ impl<'a> Taint<'a> {
         let f = &self.idx.files[fi];
         let mut out = tainted.clone();
         for b in f.stmts.iter().filter(|s| {
-            s.kind == crate::extract::StmtKind::Branch && s.scope == scope && s.pos <= at
+            s.kind == crate::extract::StmtKind::Branch && s.scope == scope.into() && s.pos <= at
         }) {
             let Some((start, end)) = b.body else { continue };
             // `x in A` / `x == "a"` (two operands) confine inside the block;
@@ -398,7 +400,7 @@ impl<'a> Taint<'a> {
                         matches!(
                             s.kind,
                             crate::extract::StmtKind::Return | crate::extract::StmtKind::Raise
-                        ) && s.scope == scope
+                        ) && s.scope == scope.into()
                             && start <= s.pos
                             && s.pos < end
                     }) || self.idx.calls_in(fi, scope).any(|(_, c)| {
@@ -496,7 +498,9 @@ impl<'a> Taint<'a> {
                 let to = f
                     .assigns
                     .iter()
-                    .filter(|a| a.scope == scope && a.target == n && a.pos >= from && a.pos < until)
+                    .filter(|a| {
+                        a.scope == scope.into() && a.target == n && a.pos >= from && a.pos < until
+                    })
                     .map(|a| a.pos)
                     .min()
                     .unwrap_or(until);
@@ -508,7 +512,7 @@ impl<'a> Taint<'a> {
         let nested = |at: Pos| {
             f.stmts.iter().any(|o| {
                 o.kind == crate::extract::StmtKind::Branch
-                    && o.scope == scope
+                    && o.scope == scope.into()
                     && o.body.is_some_and(|(s, e)| s <= at && at < e)
             })
         };
@@ -516,7 +520,7 @@ impl<'a> Taint<'a> {
         for b in f
             .stmts
             .iter()
-            .filter(|s| s.kind == crate::extract::StmtKind::Branch && s.scope == scope)
+            .filter(|s| s.kind == crate::extract::StmtKind::Branch && s.scope == scope.into())
         {
             let Some((start, end)) = b.body else { continue };
             match &b.value {
@@ -715,7 +719,7 @@ impl<'a> Taint<'a> {
         for r in f
             .stmts
             .iter()
-            .filter(|s| s.kind == crate::extract::StmtKind::Return && s.scope == scope)
+            .filter(|s| s.kind == crate::extract::StmtKind::Return && s.scope == scope.into())
         {
             match &r.value {
                 Expr::Bool(false) => {}
@@ -723,7 +727,7 @@ impl<'a> Taint<'a> {
                 Expr::Bool(true) => {
                     let guarded = f.stmts.iter().any(|b| {
                         b.kind == crate::extract::StmtKind::Branch
-                            && b.scope == scope
+                            && b.scope == scope.into()
                             && !matches!(b.value, Expr::Not(_))
                             && b.body.is_some_and(|(s, e)| s <= r.pos && r.pos < e)
                             && roots(&b.value).iter().any(|n| params.contains(n.as_str()))
@@ -836,7 +840,7 @@ impl<'a> Taint<'a> {
         match self.idx.resolve_expr(fi, scope, e)? {
             Target::Var(vf, va) if vf == fi => {
                 let a = &self.idx.files[vf].assigns[va];
-                (a.scope == scope).then_some(&a.value)
+                (a.scope == scope.into()).then_some(&a.value)
             }
             _ => None,
         }
@@ -860,7 +864,7 @@ impl<'a> Taint<'a> {
         let mut names: Vec<(String, Pos)> = vec![];
         for b in f.stmts.iter().filter(|b| {
             b.kind == crate::extract::StmtKind::Branch
-                && b.scope == scope
+                && b.scope == scope.into()
                 && b.body
                     .is_some_and(|(s, e)| self.block_leaves(df, scope, s, e, true))
         }) {
@@ -928,7 +932,7 @@ impl<'a> Taint<'a> {
             for a in f
                 .assigns
                 .iter()
-                .filter(|a| a.scope == scope && a.target == n && a.pos < at)
+                .filter(|a| a.scope == scope.into() && a.target == n && a.pos < at)
             {
                 todo.extend(roots(&a.value).into_iter().map(|r| (r, a.pos)));
             }
@@ -977,7 +981,7 @@ impl<'a> Taint<'a> {
     ) -> bool {
         let f = &self.idx.files[fi];
         f.stmts.iter().any(|s| {
-            s.scope == scope
+            s.scope == scope.into()
                 && start <= s.pos
                 && s.pos < end
                 && match s.kind {
@@ -1164,7 +1168,7 @@ impl<'a> Taint<'a> {
             let f = &self.idx.files[fi];
             for b in f.stmts.iter().filter(|b| {
                 b.kind == crate::extract::StmtKind::Branch
-                    && b.scope == d
+                    && b.scope == d.into()
                     && ((fi, d) != (sink.0, sink.1) || b.pos < sink.2)
             }) {
                 let mut found = None;
@@ -1179,7 +1183,8 @@ impl<'a> Taint<'a> {
                                 self.idx.resolve_expr(fi, d, &Expr::Name(*n, *p))
                             {
                                 let a = &self.idx.files[vf].assigns[va];
-                                if let (true, Expr::Call(c)) = (vf == fi && a.scope == d, &a.value)
+                                if let (true, Expr::Call(c)) =
+                                    (vf == fi && a.scope == d.into(), &a.value)
                                 {
                                     found = approval(fi, d, c);
                                 }
@@ -1338,8 +1343,8 @@ impl<'a> Taint<'a> {
                 match self.idx.resolve_expr(fi, scope, e) {
                     Some(Target::Var(vf, va)) if vf == fi => {
                         let a = &self.idx.files[vf].assigns[va];
-                        a.scope.is_some()
-                            && a.scope == scope
+                        a.scope.get().is_some()
+                            && a.scope == scope.into()
                             && self.built_from(fi, scope, &a.value, tainted, doubling, depth + 1)
                     }
                     _ => false,

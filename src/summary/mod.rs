@@ -376,7 +376,7 @@ impl<'a> Summaries<'a> {
             .map(|f| {
                 let mut m: FxHashMap<Option<usize>, Vec<u32>> = FxHashMap::default();
                 for (i, s) in f.stmts.iter().enumerate() {
-                    m.entry(s.scope).or_default().push(i as u32);
+                    m.entry(s.scope.get()).or_default().push(i as u32);
                 }
                 m
             })
@@ -720,7 +720,7 @@ impl<'a> Summaries<'a> {
                 Some(Target::Var(vf, va)) => {
                     let v = &self.file(vf).assigns[va];
                     if let Expr::Call(c) = &v.value {
-                        self.dependency(b, vf, v.scope, c, known);
+                        self.dependency(b, vf, v.scope.get(), c, known);
                     }
                 }
                 Some(Target::External(q)) => {
@@ -966,7 +966,7 @@ impl<'a> Summaries<'a> {
         for a in f
             .assigns
             .iter()
-            .filter(|a| a.scope == scope && inside(a.pos))
+            .filter(|a| a.scope == scope.into() && inside(a.pos))
         {
             let last = a.target.rsplit('.').next().unwrap_or(&a.target);
             if a.target.contains('.') && beh.status_attrs.iter().any(|x| x == last) {
@@ -1618,7 +1618,7 @@ impl<'a> Summaries<'a> {
         let head = n.split(['.', ':']).next().unwrap_or(n);
         match self.idx.resolve_name(file, scope, head) {
             Some(Target::Var(vf, va)) => {
-                if self.file(vf).assigns[va].scope.is_none() {
+                if self.file(vf).assigns[va].scope.get().is_none() {
                     Tri::Config
                 } else {
                     Tri::Data

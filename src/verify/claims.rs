@@ -284,7 +284,8 @@ pub fn validations(idx: &crate::link::Index) -> Vec<Fact> {
     let mut out = vec![];
     for (fi, f) in idx.files.iter().enumerate() {
         for (i, b) in f.stmts.iter().enumerate() {
-            let (StmtKind::Branch, Some(scope), Some((start, end))) = (&b.kind, b.scope, b.body)
+            let (StmtKind::Branch, Some(scope), Some((start, end))) =
+                (&b.kind, b.scope.get(), b.body)
             else {
                 continue;
             };
@@ -358,7 +359,7 @@ fn block_rejects(
     }
     let lc = crate::catalog::Catalog::builtin().lang(f.lang);
     idx.calls(fi).enumerate().any(|(ci, (c, cs))| {
-        cs == scope
+        cs == scope.into()
             && inside(c.start)
             && matches!(idx.callee(fi, ci), Some(crate::link::Target::External(api))
                 if lc.taint.exits.first(api.as_str()).is_some()
@@ -406,7 +407,7 @@ fn size_checks(
                 continue;
             };
             let mut fact = Fact::new("size_check", f, b.pos);
-            fact.function = b.scope.map(|sc| idx.def_symbol(fi, sc));
+            fact.function = b.scope.get().map(|sc| idx.def_symbol(fi, sc));
             fact.via = Some(via.into());
             out.push(fact);
         }

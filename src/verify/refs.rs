@@ -373,7 +373,10 @@ impl<'a> Symbols<'a> {
                 by_symbol.entry(s).or_insert(Target::Def(fi, di));
             }
             for (ai, a) in f.assigns.iter().enumerate() {
-                let in_class = a.scope.is_none_or(|s| f.defs[s].kind == DefKind::Class);
+                let in_class = a
+                    .scope
+                    .get()
+                    .is_none_or(|s| f.defs[s].kind == DefKind::Class);
                 if in_class {
                     let s = idx.var_symbol(fi, ai);
                     by_leaf
@@ -435,7 +438,7 @@ impl<'a> Symbols<'a> {
                 }
             }
             for a in &f.assigns {
-                note(a.scope, &a.value);
+                note(a.scope.get(), &a.value);
             }
         }
         used.extend(decorated);
@@ -895,7 +898,7 @@ impl<'a> Symbols<'a> {
         if let Some(ai) = f
             .assigns
             .iter()
-            .position(|a| a.target == leaf && a.scope.is_none())
+            .position(|a| a.target == leaf && a.scope.get().is_none())
         {
             let s = self.idx.var_symbol(fi, ai);
             self.mark_resolved(r, &Target::Var(fi, ai), s);

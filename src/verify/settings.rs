@@ -298,7 +298,7 @@ pub fn find(idx: &Index, n: &Named) -> Option<Defined> {
             if let Some(a) = f
                 .assigns
                 .iter()
-                .find(|a| a.scope.is_none() && a.target == n.name)
+                .find(|a| a.scope.get().is_none() && a.target == n.name)
             {
                 let (default, literal) = judged(default_expr(&a.value));
                 all.push(Defined {
