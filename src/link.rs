@@ -101,7 +101,10 @@ pub struct Index<'a> {
     /// the same few paths are imported by file after file).
     import_abs: Vec<Box<[Sym]>>,
     /// Per file: every call (see [`FileFacts::each_call`]) in source order.
-    calls: Vec<Box<[(&'a CallExpr, u32)]>>,
+    calls: Vec<Box<[&'a CallExpr]>>,
+    /// Per file, per position in `calls`: the enclosing definition (a
+    /// 32-bit key, see `scope_key`).
+    call_scopes: Vec<Box<[u32]>>,
     /// Per file: positions in `calls`, grouped by enclosing definition.
     calls_by_scope: Vec<ByScope>,
     /// Per file, per position in `calls`: the callee, resolved on first use
@@ -136,6 +139,7 @@ impl Drop for Index<'_> {
             take(&mut self.paths),
             take(&mut self.import_abs),
             take(&mut self.calls),
+            take(&mut self.call_scopes),
             take(&mut self.calls_by_scope),
             take(&mut self.callees),
             take(&mut self.assign_calls),
@@ -149,7 +153,8 @@ struct FileTables<'a> {
     defs: Names,
     assigns: ScopedNames,
     imports: Names,
-    calls: Box<[(&'a CallExpr, u32)]>,
+    calls: Box<[&'a CallExpr]>,
+    call_scopes: Box<[u32]>,
     calls_by_scope: ByScope,
     assign_calls: Vec<u32>,
 }
@@ -283,14 +288,13 @@ fn file_tables(f: &FileFacts) -> FileTables<'_> {
             .filter(|(_, im)| !im.glob)
             .map(|(i, im)| (im.local, i)),
     );
-    // 16 bytes a call (its enclosing definition as a 32-bit key), exactly
-    // as many as there are.
-    let calls: Box<[(&CallExpr, u32)]> = f
+    // 12 bytes a call (its enclosing definition as a 32-bit key, in an
+    // array beside it: a pair would take 16), exactly as many as there are.
+    let (calls, call_scopes): (Vec<&CallExpr>, Vec<u32>) = f
         .each_call()
         .map(|(c, scope)| (c, scope_key(scope)))
-        .collect();
-    let keys: Vec<u32> = calls.iter().map(|&(_, scope)| scope).collect();
-    let calls_by_scope = ByScope::new(&keys);
+        .unzip();
+    let calls_by_scope = ByScope::new(&call_scopes);
     // Assignment values come after the statement calls in `each_call`, in
     // order, each value before the calls nested in it: one forward scan.
     let mut at = 0;
@@ -301,7 +305,7 @@ fn file_tables(f: &FileFacts) -> FileTables<'_> {
             let Expr::Call(c) = &a.value else {
                 return u32::MAX;
             };
-            match calls[at..].iter().position(|x| std::ptr::eq(x.0, &**c)) {
+            match calls[at..].iter().position(|x| std::ptr::eq(*x, &**c)) {
                 Some(k) => {
                     at += k;
                     at as u32
@@ -314,7 +318,8 @@ fn file_tables(f: &FileFacts) -> FileTables<'_> {
         defs,
         assigns,
         imports,
-        calls,
+        calls: calls.into(),
+        call_scopes: call_scopes.into(),
         calls_by_scope,
         assign_calls,
     }
@@ -357,6 +362,7 @@ impl<'a> Index<'a> {
         let mut assigns = Vec::with_capacity(files.len());
         let mut imports = Vec::with_capacity(files.len());
         let mut calls = Vec::with_capacity(files.len());
+        let mut call_scopes = Vec::with_capacity(files.len());
         let mut calls_by_scope = Vec::with_capacity(files.len());
         let mut callees = Vec::with_capacity(files.len());
         let mut assign_calls = Vec::with_capacity(files.len());
@@ -366,6 +372,7 @@ impl<'a> Index<'a> {
             imports.push(t.imports);
             callees.push((0..t.calls.len()).map(|_| Default::default()).collect());
             calls.push(t.calls);
+            call_scopes.push(t.call_scopes);
             calls_by_scope.push(t.calls_by_scope);
             assign_calls.push(t.assign_calls);
         }
@@ -381,6 +388,7 @@ impl<'a> Index<'a> {
             paths: path_index,
             import_abs: vec![],
             calls,
+            call_scopes,
             calls_by_scope,
             callees,
             assign_calls,
@@ -404,13 +412,13 @@ impl<'a> Index<'a> {
     ) -> impl ExactSizeIterator<Item = (&'a CallExpr, Option<usize>)> + Clone + '_ {
         self.calls[file]
             .iter()
-            .map(|&(c, scope)| (c, scope_of_key(scope)))
+            .zip(&self.call_scopes[file])
+            .map(|(&c, &scope)| (c, scope_of_key(scope)))
     }
 
     /// The call at position `i` of [`Index::calls`], with its enclosing definition.
     pub fn call(&self, file: usize, i: usize) -> (&'a CallExpr, Option<usize>) {
-        let (c, scope) = self.calls[file][i];
-        (c, scope_of_key(scope))
+        (self.calls[file][i], scope_of_key(self.call_scopes[file][i]))
     }
 
     /// The calls whose innermost enclosing definition is `scope`, with their
@@ -423,7 +431,7 @@ impl<'a> Index<'a> {
         self.calls_by_scope[file]
             .get(scope_key(scope))
             .iter()
-            .map(move |&i| (i as usize, self.calls[file][i as usize].0))
+            .map(move |&i| (i as usize, self.calls[file][i as usize]))
     }
 
     /// What the callee of the call at position `i` of [`Index::calls`]
