@@ -508,7 +508,7 @@ fn secret_mentioned(
                 if let Some(Target::Var(vf, va)) = idx.resolve_expr(fi, scope, e) {
                     let a = &idx.files[vf].assigns[va];
                     if let (true, Expr::Element(inner)) =
-                        (vf == fi && a.scope == scope.into(), &a.value)
+                        (vf == fi && a.scope.get() == scope, &a.value)
                     {
                         if !mentions_secret_name(idx, cat, fi, scope, inner, 0) {
                             return None;
@@ -596,11 +596,11 @@ fn mentions_secret_name(
                     idx.resolve_expr(fi, scope, &Expr::Name(first.into(), *p))
                 {
                     let a = &idx.files[vf].assigns[va];
-                    if vf == fi && a.scope == scope.into() && a.scope.get().is_some() {
+                    if vf == fi && a.scope.get() == scope && a.scope.get().is_some() {
                         found = idx.files[fi]
                             .assigns
                             .iter()
-                            .filter(|b| b.scope == scope.into() && b.target == first)
+                            .filter(|b| b.scope.get() == scope && b.target == first)
                             .any(|b| {
                                 mentions_secret_name(idx, cat, fi, scope, &b.value, depth + 1)
                             })

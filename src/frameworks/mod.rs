@@ -2192,7 +2192,7 @@ impl<'a, 'b> Engine<'a, 'b> {
                 .iter()
                 .enumerate()
                 .filter(|(i, a)| {
-                    a.scope == Some(s).into()
+                    a.scope.get() == Some(s)
                         && a.target == *n
                         && a.pos < *p
                         && !self.building.borrow().contains(&(fi, *i))
@@ -2559,7 +2559,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         let arms: Vec<&Expr> = self.idx.files[df]
             .stmts
             .iter()
-            .filter(|s| s.scope == Some(dd).into() && s.kind == crate::extract::StmtKind::Arm)
+            .filter(|s| s.scope.get() == Some(dd) && s.kind == crate::extract::StmtKind::Arm)
             .map(|s| &s.value)
             .filter(|v| {
                 matches!(v, Expr::Macro(..))
@@ -2615,7 +2615,7 @@ impl<'a, 'b> Engine<'a, 'b> {
         for a in f
             .assigns
             .iter()
-            .filter(|a| a.scope == scope.into() && a.target == *n)
+            .filter(|a| a.scope.get() == scope && a.target == *n)
         {
             found = true;
             out.extend(self.children(g, fi, scope, &a.value, fw, depth + 1));

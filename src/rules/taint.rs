@@ -174,7 +174,7 @@ impl<'a> Taint<'a> {
                     // cleaned value in this function.
                     if let Some(Target::Var(vf, va)) = self.idx.resolve_expr(fi, scope, &head) {
                         let a = &self.idx.files[vf].assigns[va];
-                        if vf == fi && a.scope == scope.into() {
+                        if vf == fi && a.scope.get() == scope {
                             if let Expr::Call(c) = &a.value {
                                 if self.cleans(c) || self.sanitiser(fi, scope, c) {
                                     return false;
@@ -188,7 +188,7 @@ impl<'a> Taint<'a> {
                     Some(Target::Var(vf, va)) if vf == fi => {
                         let a = &self.idx.files[vf].assigns[va];
                         // Locals of this function only: module constants are not input.
-                        if !(a.scope.get().is_some() && a.scope == scope.into()) {
+                        if !(a.scope.get().is_some() && a.scope.get() == scope) {
                             return false;
                         }
                         // The last assignment comes after this use (`file_name`
@@ -209,7 +209,7 @@ impl<'a> Taint<'a> {
                                 .assigns
                                 .iter()
                                 .filter(|b| {
-                                    b.scope == scope.into() && b.target == first && b.pos < before
+                                    b.scope.get() == scope && b.target == first && b.pos < before
                                 })
                                 .any(|b| rec(&b.value))
                                 || (whole && self.mutated(fi, scope, first, tainted, depth));
@@ -379,7 +379,7 @@ impl<'a> Taint<'a> {
         let f = &self.idx.files[fi];
         let mut out = tainted.clone();
         for b in f.stmts.iter().filter(|s| {
-            s.kind == crate::extract::StmtKind::Branch && s.scope == scope.into() && s.pos <= at
+            s.kind == crate::extract::StmtKind::Branch && s.scope.get() == scope && s.pos <= at
         }) {
             let Some((start, end)) = b.body else { continue };
             // `x in A` / `x == "a"` (two operands) confine inside the block;
@@ -400,7 +400,7 @@ impl<'a> Taint<'a> {
                         matches!(
                             s.kind,
                             crate::extract::StmtKind::Return | crate::extract::StmtKind::Raise
-                        ) && s.scope == scope.into()
+                        ) && s.scope.get() == scope
                             && start <= s.pos
                             && s.pos < end
                     }) || self.idx.calls_in(fi, scope).any(|(_, c)| {
@@ -499,7 +499,7 @@ impl<'a> Taint<'a> {
                     .assigns
                     .iter()
                     .filter(|a| {
-                        a.scope == scope.into() && a.target == n && a.pos >= from && a.pos < until
+                        a.scope.get() == scope && a.target == n && a.pos >= from && a.pos < until
                     })
                     .map(|a| a.pos)
                     .min()
@@ -512,7 +512,7 @@ impl<'a> Taint<'a> {
         let nested = |at: Pos| {
             f.stmts.iter().any(|o| {
                 o.kind == crate::extract::StmtKind::Branch
-                    && o.scope == scope.into()
+                    && o.scope.get() == scope
                     && o.body.is_some_and(|(s, e)| s <= at && at < e)
             })
         };
@@ -520,7 +520,7 @@ impl<'a> Taint<'a> {
         for b in f
             .stmts
             .iter()
-            .filter(|s| s.kind == crate::extract::StmtKind::Branch && s.scope == scope.into())
+            .filter(|s| s.kind == crate::extract::StmtKind::Branch && s.scope.get() == scope)
         {
             let Some((start, end)) = b.body else { continue };
             match &b.value {
@@ -719,7 +719,7 @@ impl<'a> Taint<'a> {
         for r in f
             .stmts
             .iter()
-            .filter(|s| s.kind == crate::extract::StmtKind::Return && s.scope == scope.into())
+            .filter(|s| s.kind == crate::extract::StmtKind::Return && s.scope.get() == scope)
         {
             match &r.value {
                 Expr::Bool(false) => {}
@@ -727,7 +727,7 @@ impl<'a> Taint<'a> {
                 Expr::Bool(true) => {
                     let guarded = f.stmts.iter().any(|b| {
                         b.kind == crate::extract::StmtKind::Branch
-                            && b.scope == scope.into()
+                            && b.scope.get() == scope
                             && !matches!(b.value, Expr::Not(_))
                             && b.body.is_some_and(|(s, e)| s <= r.pos && r.pos < e)
                             && roots(&b.value).iter().any(|n| params.contains(n.as_str()))
@@ -840,7 +840,7 @@ impl<'a> Taint<'a> {
         match self.idx.resolve_expr(fi, scope, e)? {
             Target::Var(vf, va) if vf == fi => {
                 let a = &self.idx.files[vf].assigns[va];
-                (a.scope == scope.into()).then_some(&a.value)
+                (a.scope.get() == scope).then_some(&a.value)
             }
             _ => None,
         }
@@ -864,7 +864,7 @@ impl<'a> Taint<'a> {
         let mut names: Vec<(String, Pos)> = vec![];
         for b in f.stmts.iter().filter(|b| {
             b.kind == crate::extract::StmtKind::Branch
-                && b.scope == scope.into()
+                && b.scope.get() == scope
                 && b.body
                     .is_some_and(|(s, e)| self.block_leaves(df, scope, s, e, true))
         }) {
@@ -932,7 +932,7 @@ impl<'a> Taint<'a> {
             for a in f
                 .assigns
                 .iter()
-                .filter(|a| a.scope == scope.into() && a.target == n && a.pos < at)
+                .filter(|a| a.scope.get() == scope && a.target == n && a.pos < at)
             {
                 todo.extend(roots(&a.value).into_iter().map(|r| (r, a.pos)));
             }
@@ -981,7 +981,7 @@ impl<'a> Taint<'a> {
     ) -> bool {
         let f = &self.idx.files[fi];
         f.stmts.iter().any(|s| {
-            s.scope == scope.into()
+            s.scope.get() == scope
                 && start <= s.pos
                 && s.pos < end
                 && match s.kind {
@@ -1168,7 +1168,7 @@ impl<'a> Taint<'a> {
             let f = &self.idx.files[fi];
             for b in f.stmts.iter().filter(|b| {
                 b.kind == crate::extract::StmtKind::Branch
-                    && b.scope == d.into()
+                    && b.scope.get() == d
                     && ((fi, d) != (sink.0, sink.1) || b.pos < sink.2)
             }) {
                 let mut found = None;
@@ -1184,7 +1184,7 @@ impl<'a> Taint<'a> {
                             {
                                 let a = &self.idx.files[vf].assigns[va];
                                 if let (true, Expr::Call(c)) =
-                                    (vf == fi && a.scope == d.into(), &a.value)
+                                    (vf == fi && a.scope.get() == d, &a.value)
                                 {
                                     found = approval(fi, d, c);
                                 }
@@ -1344,7 +1344,7 @@ impl<'a> Taint<'a> {
                     Some(Target::Var(vf, va)) if vf == fi => {
                         let a = &self.idx.files[vf].assigns[va];
                         a.scope.get().is_some()
-                            && a.scope == scope.into()
+                            && a.scope.get() == scope
                             && self.built_from(fi, scope, &a.value, tainted, doubling, depth + 1)
                     }
                     _ => false,

@@ -966,7 +966,7 @@ impl<'a> Summaries<'a> {
         for a in f
             .assigns
             .iter()
-            .filter(|a| a.scope == scope.into() && inside(a.pos))
+            .filter(|a| a.scope.get() == scope && inside(a.pos))
         {
             let last = a.target.rsplit('.').next().unwrap_or(&a.target);
             if a.target.contains('.') && beh.status_attrs.iter().any(|x| x == last) {

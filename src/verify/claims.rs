@@ -339,7 +339,7 @@ fn block_rejects(
 ) -> bool {
     use crate::extract::{Expr, StmtKind};
     let f = &idx.files[fi];
-    let scope = f.stmts[i].scope;
+    let scope = f.stmts[i].scope.get();
     let inside = |p: crate::extract::Pos| {
         (p.line, p.column) >= (start.line, start.column)
             && (p.line, p.column) < (end.line, end.column)
@@ -349,7 +349,7 @@ fn block_rejects(
         .iter()
         .take_while(|s| inside(s.pos))
         .any(|s| {
-            s.scope == scope
+            s.scope.get() == scope
                 && (rejects(s)
                     || (s.kind == StmtKind::Return
                         && matches!(&s.value, Expr::List(xs) if xs.iter().any(error_status))))
@@ -359,7 +359,7 @@ fn block_rejects(
     }
     let lc = crate::catalog::Catalog::builtin().lang(f.lang);
     idx.calls(fi).enumerate().any(|(ci, (c, cs))| {
-        cs == scope.into()
+        cs == scope
             && inside(c.start)
             && matches!(idx.callee(fi, ci), Some(crate::link::Target::External(api))
                 if lc.taint.exits.first(api.as_str()).is_some()
