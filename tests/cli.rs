@@ -521,6 +521,36 @@ fn facts_without_cache(root: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// An environment read through a subscript chain is still a secret read
+/// (a chain keeps only its innermost base, which is what it resolves as),
+/// and other chains stay out of it.
+#[test]
+fn secret_reads_through_a_subscript_chain_are_found() {
+    let src = "import os\nA = os.environ['CONF']['API_SECRET']\nB = content['data']['user']['token']\nC = (os.environ)['DB_PASSWORD']\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.py"), src).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&facts_without_cache(dir.path())).unwrap();
+    let secrets: Vec<String> = v["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "secret")
+        .map(|f| {
+            format!(
+                "{}:{} {}",
+                f["line"],
+                f["name"].as_str().unwrap_or(""),
+                f["api"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        secrets,
+        ["2:API_SECRET os.environ", "4:DB_PASSWORD os.environ"],
+        "{v:#}"
+    );
+}
+
 /// The extraction cache changes nothing in any output: facts, model, scan
 /// (SARIF) and verify are byte-identical with no cache, a cold one and a warm
 /// one; a warm run takes every file from it, a changed file is extracted
